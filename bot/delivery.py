@@ -1,0 +1,111 @@
+"""Outbox delivery: sends queued messages through the platform gateways.
+
+One item per transaction, oldest first, so an item is marked delivered right after its
+platform confirmed it (a crash in between re-sends one message at most) and replicas on
+PostgreSQL split the work with ``SKIP LOCKED``. A card already superseded by a newer
+version of itself is skipped, so a late retry never overwrites fresher content.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import timedelta
+
+from bot.clock import Clock
+from bot.errors import GatewayError, RateLimited, RecipientUnavailable
+from bot.ports import ChatGateway, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+BASE_BACKOFF = timedelta(seconds=5)
+MAX_BACKOFF = timedelta(minutes=10)
+
+
+def backoff(attempt: int) -> timedelta:
+    """5 s, 10 s, 20 s … capped at 10 minutes."""
+    return min(BASE_BACKOFF * (2 ** max(attempt - 1, 0)), MAX_BACKOFF)
+
+
+class Dispatcher:
+    """Delivers due outbox items to the gateways of the running platforms."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        gateways: Mapping[str, ChatGateway],
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.gateways = dict(gateways)
+
+    async def deliver_due(self, limit: int = 200) -> int:
+        """Send up to ``limit`` due items; returns how many were delivered."""
+        platforms = set(self.gateways)
+        delivered = 0
+        for _ in range(limit):
+            if not platforms:
+                break
+            outcome = await self._deliver_one(sorted(platforms))
+            if outcome is None:
+                break
+            platform, ok, pause = outcome
+            delivered += ok
+            if pause:
+                platforms.discard(platform)  # rate limited: leave the rest for the next round
+        return delivered
+
+    async def _deliver_one(self, platforms: list[str]) -> tuple[str, bool, bool] | None:
+        now = self.clock.now()
+        async with self.uow_factory() as uow:
+            items = await uow.outbox.due(now, platforms, 1)
+            if not items:
+                return None
+            item = items[0]
+            assert item.id is not None
+            route = item.route
+            if route.card_key and await uow.outbox.superseded(item):
+                await uow.outbox.mark_delivered(item.id, now)
+                await uow.commit()
+                return route.platform, False, False
+            edit_id = thread_id = ""
+            if route.card_key:
+                edit_id = (
+                    await uow.outbox.get_ref(route.platform, route.chat_id, route.card_key) or ""
+                )
+            if route.thread_key:
+                thread_id = (
+                    await uow.outbox.get_ref(route.platform, route.chat_id, route.thread_key) or ""
+                )
+            try:
+                sent = await self.gateways[route.platform].send(
+                    route, item.message, edit_id=edit_id, thread_id=thread_id
+                )
+            except RateLimited as exc:
+                retry_at = now + timedelta(seconds=max(exc.retry_after, 1))
+                await uow.outbox.mark_failed(item.id, str(exc), retry_at, now)
+                await uow.commit()
+                return route.platform, False, True
+            except RecipientUnavailable as exc:
+                log.warning("giving up on outbox item %s: %s", item.id, exc)
+                await uow.outbox.mark_failed(item.id, str(exc), None, now)
+                await uow.commit()
+                return route.platform, False, False
+            except GatewayError as exc:
+                attempt = item.attempts + 1
+                retry = now + backoff(attempt) if attempt < MAX_ATTEMPTS else None
+                log.warning("outbox item %s failed (attempt %s): %s", item.id, attempt, exc)
+                await uow.outbox.mark_failed(item.id, str(exc), retry, now)
+                await uow.commit()
+                return route.platform, False, False
+            await uow.outbox.mark_delivered(item.id, now)
+            chat_id = sent.chat_id or route.chat_id
+            if route.card_key and not edit_id:
+                await uow.outbox.put_ref(route.platform, chat_id, route.card_key, sent.message_id)
+            elif item.ticket_number is not None and sent.message_id:
+                key = f"ticket:{item.ticket_number}:m{item.id}"
+                await uow.outbox.put_ref(route.platform, chat_id, key, sent.message_id)
+            await uow.commit()
+            return route.platform, True, False

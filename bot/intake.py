@@ -1,0 +1,450 @@
+"""The requester's intake dialog as a state machine.
+
+describe → knowledge-base suggestions → who is affected → can you work → urgency →
+category → product version (where the category asks) → details → confirm.
+
+Pure: a turn takes the stored state and one input and returns the next state, what to
+say, and an outcome (a draft ticket, a self-service resolution, a relay, a cancel). The
+desk stores the state between turns, so a restart resumes mid-conversation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from bot.choices import match_choice
+from bot.domain import Ticket
+from bot.knowledge import KnowledgeIndex
+from bot.lifecycle import support_status
+from bot.messages import Action, Button, Field, Message
+from bot.settings import Choice, Settings
+from bot.usecases import Draft
+from bot.views import priority_label, summary_of, urgency_label
+
+NEW = "new"
+SKIP = "skip"
+UNKNOWN = "unknown"
+SUBMIT = "submit"
+EXCERPT = 280
+
+
+class Step(StrEnum):
+    ROUTE = "route"  # the requester has open tickets: is this about one of them?
+    DESCRIBE = "describe"
+    SUGGEST = "suggest"
+    IMPACT = "impact"
+    CAN_WORK = "can_work"
+    URGENCY = "urgency"
+    CATEGORY = "category"
+    VERSION = "version"
+    DETAILS = "details"
+    CONFIRM = "confirm"
+
+
+@dataclass(frozen=True, slots=True)
+class Press:
+    """A button pressed during intake."""
+
+    action: Action
+    value: str = ""
+    ticket: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """The result of one input: the next state (None when over), replies and an outcome."""
+
+    step: Step | None
+    data: dict[str, object]
+    messages: tuple[Message, ...] = ()
+    draft: Draft | None = None
+    solved_by: str = ""
+    add_to: int | None = None
+    cancelled: bool = False
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+CANCEL_BUTTON = Button("Cancel", Action.CHOOSE, value="cancel")
+_YES = {"yes", "y", "ok", "okay", "submit", "send", "sure", "yep", "correct", "go", "confirm"}
+_NO = {"no", "n", "nope", "cancel", "stop", "abort"}
+_SOLVED = {"solved", "that solved it", "it worked", "worked", "thanks", "thank you", "fixed"}
+_STILL = {
+    "no",
+    "still need help",
+    "need help",
+    "not solved",
+    "didn't help",
+    "did not help",
+    "none",
+    "nope",
+    "ticket",
+    "help",
+}
+
+
+class Intake:
+    """Runs intake turns against the configured questions and the knowledge base."""
+
+    def __init__(self, settings: Settings, knowledge: KnowledgeIndex) -> None:
+        self.settings = settings
+        self.knowledge = knowledge
+
+    # -- entry ---------------------------------------------------------------------------
+
+    def begin(self, text: str, open_tickets: list[Ticket]) -> Turn:
+        """A requester with no dialog running wrote ``text`` (may be empty: /new)."""
+        if text.strip() and open_tickets:
+            buttons = tuple(
+                (Button(f"Add to {t.ref}: {t.summary[:40]}", Action.REPLY, t.number),)
+                for t in open_tickets[:3]
+            ) + ((Button("It's a new problem", Action.CHOOSE, value=NEW),),)
+            return Turn(
+                Step.ROUTE,
+                {"pending": text},
+                (
+                    Message(
+                        text="Is this about one of your open tickets, or something new?",
+                        buttons=buttons,
+                    ),
+                ),
+            )
+        if not text.strip():
+            return Turn(Step.DESCRIBE, {}, (self._ask_describe(),))
+        return self._describe(text, {})
+
+    def cancel(self) -> Turn:
+        return Turn(None, {}, (Message(text="Cancelled. Nothing was filed."),), cancelled=True)
+
+    def reprompt(self, step: Step, data: dict[str, object]) -> Message:
+        """The question for ``step`` again, e.g. after a restart or a mistyped answer."""
+        return self._question(step, data)
+
+    # -- turns ---------------------------------------------------------------------------
+
+    def advance(self, step: Step, data: dict[str, object], said: str | Press, today: date) -> Turn:
+        data = dict(data)
+        if isinstance(said, Press) and said.action is Action.CHOOSE and said.value == "cancel":
+            return self.cancel()
+        if isinstance(said, str) and step is not Step.DESCRIBE and step is not Step.DETAILS:
+            if said.strip().lower() in {"cancel", "stop", "abort", "quit"}:
+                return self.cancel()
+        handler = {
+            Step.ROUTE: self._on_route,
+            Step.DESCRIBE: self._on_describe,
+            Step.SUGGEST: self._on_suggest,
+            Step.IMPACT: self._on_choice,
+            Step.CAN_WORK: self._on_choice,
+            Step.URGENCY: self._on_choice,
+            Step.CATEGORY: self._on_choice,
+            Step.VERSION: self._on_version,
+            Step.DETAILS: self._on_details,
+            Step.CONFIRM: self._on_confirm,
+        }[step]
+        return handler(step, data, said, today)
+
+    def _on_route(
+        self, step: Step, data: dict[str, object], said: str | Press, today: date
+    ) -> Turn:
+        pending = str(data.get("pending", ""))
+        if isinstance(said, Press):
+            if said.action is Action.REPLY and said.ticket is not None:
+                return Turn(None, {}, (), add_to=said.ticket, extra={"text": pending})
+            if said.value == NEW:
+                return self._describe(pending, {})
+        text = said if isinstance(said, str) else ""
+        if text.strip().lower() in {"new", "new problem", "something new", "it's new"}:
+            return self._describe(pending, {})
+        return Turn(
+            step,
+            data,
+            (
+                Message(text="Please pick a ticket to add this to, or “It's a new problem”."),
+                self._question(step, data),
+            ),
+        )
+
+    def _on_describe(
+        self, step: Step, data: dict[str, object], said: str | Press, today: date
+    ) -> Turn:
+        if isinstance(said, Press) or not said.strip():
+            return Turn(step, data, (self._ask_describe(),))
+        return self._describe(said, data)
+
+    def _describe(self, text: str, data: dict[str, object]) -> Turn:
+        if not any(ch.isalnum() for ch in text):
+            return Turn(
+                Step.DESCRIBE,
+                data,
+                (
+                    Message(
+                        text="I couldn't read a problem in that. "
+                        "Tell me in a sentence what's wrong."
+                    ),
+                ),
+            )
+        data = {**data, "description": text.strip()}
+        found = self.knowledge.search(
+            text, limit=self.settings.knowledge.limit, threshold=self.settings.knowledge.threshold
+        )
+        if found:
+            data["suggestions"] = [s.article.id for s in found]
+            return Turn(Step.SUGGEST, data, (self._question(Step.SUGGEST, data),))
+        return self._next(Step.SUGGEST, data)
+
+    def _on_suggest(
+        self, step: Step, data: dict[str, object], said: str | Press, today: date
+    ) -> Turn:
+        ids = [str(x) for x in _list(data.get("suggestions"))]
+        if isinstance(said, Press):
+            if said.action is Action.SOLVED and said.value in ids:
+                return self._solved(said.value)
+            if said.action is Action.NEED_HELP:
+                return self._next(step, data)
+        else:
+            text = said.strip().lower().rstrip("!.")
+            if text in _SOLVED and len(ids) == 1:
+                return self._solved(ids[0])
+            if text in _STILL:
+                return self._next(step, data)
+        return Turn(
+            step,
+            data,
+            (
+                Message(
+                    text="Did one of these solve it? Press the article "
+                    "that helped, or “I still need help”."
+                ),
+                self._question(step, data),
+            ),
+        )
+
+    def _solved(self, article_id: str) -> Turn:
+        article = self.knowledge.get(article_id)
+        title = article.title if article else "the article"
+        return Turn(
+            None,
+            {},
+            (Message(text=f"Glad “{title}” helped! No ticket needed. Write again any time."),),
+            solved_by=article_id,
+        )
+
+    def _on_choice(
+        self, step: Step, data: dict[str, object], said: str | Press, today: date
+    ) -> Turn:
+        choices = self._choices(step)
+        picked: Choice | None
+        if isinstance(said, Press):
+            picked = next((c for c in choices if c.key == said.value), None)
+        else:
+            picked = match_choice(said, choices)
+        if picked is None:
+            return self._reask(step, data)
+        data[step.value] = picked.key
+        return self._next(step, data)
+
+    def _on_version(
+        self, step: Step, data: dict[str, object], said: str | Press, today: date
+    ) -> Turn:
+        product = self.settings.product(str(data["product"]))
+        if isinstance(said, Press):
+            version = said.value
+        else:
+            version = said.strip()
+            choice = match_choice(version, self._choices(step)) if version.isdigit() else None
+            version = choice.key if choice else version
+        if not version or len(version) > 40:
+            return self._reask(step, data)
+        messages: list[Message] = []
+        if version == UNKNOWN or version.lower() in {"unknown", "don't know", "dont know", "?"}:
+            data["version"] = ""
+        else:
+            status = support_status(product, version, today)
+            data["version"] = status.version
+            data["version_supported"] = status.supported
+            if status.notice():
+                data["notice"] = status.notice()
+                messages.append(Message(text="Note: " + status.notice()))
+        turn = self._next(step, data)
+        return Turn(turn.step, turn.data, (*messages, *turn.messages), turn.draft)
+
+    def _on_details(
+        self, step: Step, data: dict[str, object], said: str | Press, today: date
+    ) -> Turn:
+        if isinstance(said, Press):
+            if said.value != SKIP:
+                return self._reask(step, data)
+        elif said.strip().lower() not in {"skip", "no", "none", "nothing", "-"}:
+            data["details"] = said.strip()
+        return self._next(step, data)
+
+    def _on_confirm(
+        self, step: Step, data: dict[str, object], said: str | Press, today: date
+    ) -> Turn:
+        if isinstance(said, Press):
+            submit = said.value == SUBMIT
+        else:
+            answer = said.strip().lower().rstrip("!.")
+            if answer in _NO:
+                return self.cancel()
+            if answer not in _YES:
+                return self._reask(step, data)
+            submit = True
+        if not submit:
+            return self._reask(step, data)
+        return Turn(None, {}, (), draft=self._draft(data))
+
+    # -- flow ----------------------------------------------------------------------------
+
+    def _next(self, after: Step, data: dict[str, object]) -> Turn:
+        """The first step after ``after`` that still needs an answer."""
+        order = list(Step)
+        for step in order[order.index(after) + 1 :]:
+            if self._applies(step, data):
+                return Turn(step, data, (self._question(step, data),))
+        raise AssertionError("CONFIRM always applies")
+
+    def _applies(self, step: Step, data: dict[str, object]) -> bool:
+        if step is Step.CATEGORY:
+            return bool(self.settings.categories)
+        if step is Step.VERSION:
+            category = data.get("category")
+            if not category:
+                return False
+            product = self.settings.category(str(category)).product
+            if product:
+                data["product"] = product
+            return product is not None
+        if step is Step.DETAILS:
+            return self.settings.intake.ask_details
+        return step not in (Step.ROUTE, Step.DESCRIBE, Step.SUGGEST)
+
+    def _choices(self, step: Step) -> tuple[Choice, ...]:
+        p = self.settings.priority
+        if step is Step.IMPACT:
+            return p.impacts
+        if step is Step.CAN_WORK:
+            return p.can_work
+        if step is Step.URGENCY:
+            return p.urgencies
+        if step is Step.CATEGORY:
+            return tuple(Choice(c.key, c.label) for c in self.settings.categories)
+        return ()
+
+    def _reask(self, step: Step, data: dict[str, object]) -> Turn:
+        return Turn(
+            step, data, (Message(text="Sorry, I didn't get that."), self._question(step, data))
+        )
+
+    def _ask_describe(self) -> Message:
+        return Message(
+            text="What's the problem? Describe it in your own words.", buttons=((CANCEL_BUTTON,),)
+        )
+
+    def _question(self, step: Step, data: dict[str, object]) -> Message:
+        if step is Step.ROUTE:
+            return Message(
+                text="Is this about one of your open tickets, or something new?",
+                buttons=((Button("It's a new problem", Action.CHOOSE, value=NEW),),),
+            )
+        if step is Step.DESCRIBE:
+            return self._ask_describe()
+        if step is Step.SUGGEST:
+            return self._suggestions(data)
+        if step is Step.VERSION:
+            product = self.settings.product(str(data["product"]))
+            rows = [
+                Button(v.version + (" (LTS)" if v.lts else ""), Action.CHOOSE, value=v.version)
+                for v in product.versions[-6:]
+            ]
+            return Message(
+                text=f"Which version of {product.name} are you using? Pick it or type it.",
+                buttons=(
+                    tuple(rows),
+                    (Button("I don't know", Action.CHOOSE, value=UNKNOWN), CANCEL_BUTTON),
+                ),
+            )
+        if step is Step.DETAILS:
+            return Message(
+                text="Anything else we should know? Error messages, since when, what you "
+                "already tried. Write it here, or skip.",
+                buttons=((Button("Skip", Action.CHOOSE, value=SKIP), CANCEL_BUTTON),),
+            )
+        if step is Step.CONFIRM:
+            return self._confirmation(data)
+        questions = {
+            Step.IMPACT: "Who is affected?",
+            Step.CAN_WORK: "Can you still work?",
+            Step.URGENCY: "How urgent is it for you?",
+            Step.CATEGORY: "What is it about?",
+        }
+        return Message(
+            text=questions[step],
+            buttons=tuple(
+                (Button(c.label, Action.CHOOSE, value=c.key),) for c in self._choices(step)
+            )
+            + ((CANCEL_BUTTON,),),
+        )
+
+    def _suggestions(self, data: dict[str, object]) -> Message:
+        lines = []
+        buttons = []
+        for i, article_id in enumerate(_list(data.get("suggestions")), 1):
+            article = self.knowledge.get(str(article_id))
+            if article is None:
+                continue
+            lines.append(f"{i}. {article.title}\n{_excerpt(article.body)}")
+            buttons.append(
+                (Button(f"This solved it: {article.title[:40]}", Action.SOLVED, value=article.id),)
+            )
+        buttons.append((Button("I still need help", Action.NEED_HELP),))
+        return Message(
+            title="These articles might help", text="\n\n".join(lines), buttons=tuple(buttons)
+        )
+
+    def _confirmation(self, data: dict[str, object]) -> Message:
+        draft = self._draft(data)
+        priority = self.settings.priority.priority_for(draft.impact, draft.can_work)
+        fields = [
+            Field("Summary", draft.summary),
+            Field("Priority", priority_label(self.settings, priority)),
+            Field("Urgency", urgency_label(self.settings, draft.urgency)),
+        ]
+        if draft.category:
+            fields.append(Field("Category", self.settings.category(draft.category).label))
+        if draft.version:
+            fields.append(Field("Version", f"{draft.product} {draft.version}"))
+        if draft.details:
+            fields.append(Field("Details", draft.details[:300]))
+        return Message(
+            title="Ready to open this ticket?",
+            fields=tuple(fields),
+            buttons=((Button("Open ticket", Action.CHOOSE, value=SUBMIT), CANCEL_BUTTON),),
+        )
+
+    def _draft(self, data: dict[str, object]) -> Draft:
+        description = str(data.get("description", ""))
+        supported = data.get("version_supported")
+        return Draft(
+            description=description,
+            summary=summary_of(description),
+            impact=str(data.get("impact", "")),
+            can_work=str(data.get("can_work", "")),
+            urgency=str(data.get("urgency", "")),
+            details=str(data.get("details", "")),
+            category=str(data["category"]) if data.get("category") else None,
+            product=str(data["product"]) if data.get("version") else None,
+            version=str(data["version"]) if data.get("version") else None,
+            version_supported=supported if isinstance(supported, bool) else None,
+            notice=str(data.get("notice", "")),
+        )
+
+
+def _list(value: object) -> list[object]:
+    return list(value) if isinstance(value, list | tuple) else []
+
+
+def _excerpt(body: str) -> str:
+    text = " ".join(line.strip("#>*- ") for line in body.splitlines() if line.strip())
+    return text if len(text) <= EXCERPT else text[: EXCERPT - 1].rsplit(" ", 1)[0] + "…"

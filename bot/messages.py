@@ -1,0 +1,114 @@
+"""Platform-neutral outbound messages.
+
+Nothing in a message is markup: titles, labels and values are plain text, and every
+renderer escapes them for its platform and adds formatting from the structure alone. So a
+requester who types ``<!channel>`` or ``<b>`` can never ping or break a channel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    """What a button asks the desk to do. Values are short: Telegram packs them in 64 bytes."""
+
+    CHOOSE = "ch"  # an intake answer; value carries the choice
+    SOLVED = "ok"  # a suggested article solved it; value = article id
+    NEED_HELP = "nh"  # none of the suggestions helped
+    CLAIM = "cl"
+    REPLY = "rp"
+    ESCALATE = "es"
+    RESOLVE = "rs"
+    PRIORITY = "pr"  # value = new priority
+    WAITING = "wt"
+    REOPEN = "ro"
+    CLOSE = "cs"
+    RATE = "rt"  # value = 1..5
+    SHOW = "sh"
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A choice offered to the reader; pressing it sends ``action`` back to the desk."""
+
+    label: str
+    action: Action
+    ticket: int | None = None
+    value: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """A labelled value on a card; datetimes are shown in each reader's own time zone."""
+
+    label: str
+    value: str | datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """What the desk says. ``quote`` holds text written by a user, relayed verbatim."""
+
+    text: str = ""
+    title: str = ""
+    fields: tuple[Field, ...] = ()
+    quote: str = ""
+    quote_author: str = ""
+    buttons: tuple[tuple[Button, ...], ...] = ()
+
+    def plain(self) -> str:
+        """A text-only rendering, for logs, tests and platforms without structure."""
+        parts = [p for p in (self.title, self.text) if p]
+        parts += [f"{f.label}: {f.value}" for f in self.fields]
+        if self.quote:
+            parts.append(f"{self.quote_author}: {self.quote}" if self.quote_author else self.quote)
+        return "\n".join(parts)
+
+
+class RouteKind(StrEnum):
+    """How a delivery reaches its chat."""
+
+    CHAT = "chat"  # a channel, group or existing direct chat
+    USER = "user"  # a direct message to a user; the adapter opens the DM if needed
+    EPHEMERAL = "ephemeral"  # shown only to ``user_id`` inside ``chat_id`` where supported
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A concrete destination on one platform, resolved by the desk when the message is queued.
+
+    ``card_key`` names a message that is edited in place when sent again (a ticket card);
+    ``thread_key`` names a card under which the message is threaded (a ticket's thread).
+    """
+
+    platform: str
+    kind: RouteKind
+    chat_id: str = ""
+    user_id: str = ""
+    card_key: str = ""
+    thread_key: str = ""
+    label: str = ""  # who or where, for humans reading the console or a log
+
+
+@dataclass(slots=True)
+class OutboxItem:
+    """A message waiting for its platform to confirm delivery."""
+
+    route: Route
+    message: Message
+    created_at: datetime
+    ticket_number: int | None = None
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    delivered_at: datetime | None = None
+    last_error: str = ""
+    id: int | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def card_key(ticket_number: int, tier: str) -> str:
+    """The key of a ticket's card in one tier's channel."""
+    return f"ticket:{ticket_number}:{tier}"

@@ -1,0 +1,196 @@
+"""Ports: what the desk needs from the outside, as protocols.
+
+Storage implements the repositories and the unit of work; each chat adapter implements a
+:class:`ChatGateway`. A use case runs inside one unit of work, so its state change, its
+history lines and the messages it queues are committed together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from bot.domain import (
+    Comment,
+    Conversation,
+    HistoryEntry,
+    Identity,
+    Person,
+    SelfServiceResolution,
+    Status,
+    Ticket,
+)
+from bot.knowledge import Article
+from bot.messages import Message, OutboxItem, Route
+
+
+class TicketRepository(Protocol):
+    async def add(self, ticket: Ticket) -> Ticket:
+        """Store a new ticket and give it its number."""
+        ...
+
+    async def get(self, number: int) -> Ticket | None: ...
+
+    async def save(self, ticket: Ticket) -> None: ...
+
+    async def list(
+        self,
+        *,
+        statuses: Sequence[Status] = (),
+        tiers: Sequence[str] = (),
+        requester_id: int | None = None,
+        limit: int | None = None,
+    ) -> list[Ticket]:
+        """Tickets matching every given filter, newest first."""
+        ...
+
+    async def add_history(self, entry: HistoryEntry) -> None: ...
+
+    async def history(self, number: int) -> list[HistoryEntry]: ...
+
+    async def add_comment(self, comment: Comment) -> None: ...
+
+    async def comments(self, number: int) -> list[Comment]: ...
+
+
+class PersonRepository(Protocol):
+    async def get(self, person_id: int) -> Person | None: ...
+
+    async def by_identity(self, identity: Identity) -> Person | None: ...
+
+    async def add(self, person: Person, identity: Identity) -> Person:
+        """Store a new person with their first identity; sets ``person.id``."""
+        ...
+
+    async def save(self, person: Person) -> None: ...
+
+    async def identities(self, person_id: int) -> list[Identity]: ...
+
+
+class ConversationRepository(Protocol):
+    async def get(self, platform: str, chat_id: str, user_id: str) -> Conversation | None: ...
+
+    async def save(self, conversation: Conversation) -> None: ...
+
+    async def delete(self, conversation: Conversation) -> None: ...
+
+    async def idle_since(self, cutoff: datetime) -> list[Conversation]:
+        """Conversations last touched before ``cutoff``."""
+        ...
+
+
+class KnowledgeRepository(Protocol):
+    async def articles(self) -> list[Article]: ...
+
+    async def get(self, article_id: str) -> Article | None: ...
+
+    async def put(self, article: Article) -> None:
+        """Insert or replace an article by id."""
+        ...
+
+    async def add_self_service(self, record: SelfServiceResolution) -> None: ...
+
+    async def self_service_count(self) -> int: ...
+
+
+class InboundRepository(Protocol):
+    async def first_time(self, platform: str, event_id: str, at: datetime) -> bool:
+        """Record an inbound event id; False if it was already recorded (a retry)."""
+        ...
+
+
+class OutboxRepository(Protocol):
+    async def add(self, item: OutboxItem) -> None: ...
+
+    async def due(self, now: datetime, platforms: Sequence[str], limit: int) -> list[OutboxItem]:
+        """Undelivered items for these platforms whose next attempt is due, oldest first."""
+        ...
+
+    async def mark_delivered(self, item_id: int, at: datetime) -> None: ...
+
+    async def mark_failed(
+        self, item_id: int, error: str, retry_at: datetime | None, at: datetime
+    ) -> None:
+        """Record a failed attempt; ``retry_at`` None gives up on the item."""
+        ...
+
+    async def superseded(self, item: OutboxItem) -> bool:
+        """True if a newer item for the same card (platform, chat, card_key) is queued."""
+        ...
+
+    async def put_ref(self, platform: str, chat_id: str, key: str, message_id: str) -> None:
+        """Remember which platform message carries a card, so it can be edited in place."""
+        ...
+
+    async def get_ref(self, platform: str, chat_id: str, key: str) -> str | None: ...
+
+    async def key_of(self, platform: str, chat_id: str, message_id: str) -> str | None:
+        """Which card a platform message is (to map a thread reply to its ticket)."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction over every repository."""
+
+    tickets: TicketRepository
+    people: PersonRepository
+    conversations: ConversationRepository
+    knowledge: KnowledgeRepository
+    inbound: InboundRepository
+    outbox: OutboxRepository
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back whatever was not committed."""
+        ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What a platform gave back for a delivered message."""
+
+    message_id: str
+    chat_id: str
+
+
+class ChatGateway(Protocol):
+    """Sends neutral messages to one platform."""
+
+    platform: str
+
+    async def send(
+        self, route: Route, message: Message, *, edit_id: str = "", thread_id: str = ""
+    ) -> Sent:
+        """Post (or, with ``edit_id``, edit) a message; raise GatewayError on failure."""
+        ...
+
+
+__all__ = [
+    "ChatGateway",
+    "ConversationRepository",
+    "InboundRepository",
+    "KnowledgeRepository",
+    "OutboxRepository",
+    "PersonRepository",
+    "Sent",
+    "TicketRepository",
+    "UnitOfWork",
+    "UnitOfWorkFactory",
+]

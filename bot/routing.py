@@ -1,0 +1,116 @@
+"""Where messages go: turns "the requester", "tier L2's channel" or "this person" into routes.
+
+Routes are resolved when a message is queued, so the outbox holds concrete destinations
+and delivery needs no configuration or lookups.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.domain import Identity, Ticket
+from bot.events import ChatRef
+from bot.messages import Message, OutboxItem, Route, RouteKind, card_key
+from bot.ports import UnitOfWork
+from bot.settings import Settings
+
+
+@dataclass(slots=True)
+class Outbound:
+    """Queues messages into the unit of work's outbox; one per use-case run."""
+
+    settings: Settings
+    uow: UnitOfWork
+    now: datetime
+    queued: list[OutboxItem] = field(default_factory=list)
+
+    async def _put(self, route: Route, message: Message, ticket: int | None) -> None:
+        item = OutboxItem(route=route, message=message, created_at=self.now, ticket_number=ticket)
+        await self.uow.outbox.add(item)
+        self.queued.append(item)
+
+    async def to_chat(self, chat: ChatRef, message: Message, ticket: int | None = None) -> None:
+        """Answer in the chat an event came from."""
+        await self._put(Route(chat.platform, RouteKind.CHAT, chat_id=chat.chat_id), message, ticket)
+
+    async def ephemeral(self, chat: ChatRef, user_id: str, message: Message) -> None:
+        """Tell only ``user``; in a direct chat that is just the chat."""
+        if chat.direct:
+            await self.to_chat(chat, message)
+            return
+        route = Route(
+            chat.platform, RouteKind.EPHEMERAL, chat_id=chat.chat_id, user_id=user_id
+        )
+        await self._put(route, message, None)
+
+    async def to_requester(self, ticket: Ticket, message: Message) -> None:
+        chat = ticket.requester_chat
+        route = Route(chat.platform, RouteKind.CHAT, chat_id=chat.chat_id, label="requester")
+        await self._put(route, message, ticket.number)
+
+    async def to_person(self, person_id: int, message: Message, ticket: int | None = None) -> None:
+        """A direct message on the first platform the person is known on that is running."""
+        identities = await self.uow.people.identities(person_id)
+        person = await self.uow.people.get(person_id)
+        label = person.display_name if person else ""
+        for identity in _prefer_enabled(identities, self.settings.enabled_platforms):
+            route = Route(
+                identity.platform, RouteKind.USER, user_id=identity.external_id, label=label
+            )
+            await self._put(route, message, ticket)
+            return
+
+    async def card(self, ticket: Ticket, tier: str, message: Message) -> None:
+        """Post or update the ticket's card in ``tier``'s channels."""
+        key = card_key(_number(ticket), tier)
+        for route in self._tier_routes(tier, card_key=key):
+            await self._put(route, message, ticket.number)
+
+    async def to_thread(self, ticket: Ticket, message: Message) -> None:
+        """Post in the ticket's thread under its card in the current tier's channels."""
+        key = card_key(_number(ticket), ticket.tier)
+        for route in self._tier_routes(ticket.tier, thread_key=key):
+            await self._put(route, message, ticket.number)
+
+    async def to_tier(self, tier: str, message: Message) -> None:
+        for route in self._tier_routes(tier):
+            await self._put(route, message, None)
+
+    def _tier_routes(
+        self, tier_name: str, *, card_key: str = "", thread_key: str = ""
+    ) -> list[Route]:
+        tier = self.settings.tier(tier_name)
+        enabled = self.settings.enabled_platforms
+        return [
+            Route(
+                platform,
+                RouteKind.CHAT,
+                chat_id=chat_id,
+                card_key=card_key,
+                thread_key=thread_key,
+                label=tier.name,
+            )
+            for platform, chat_id in tier.channels.items()
+            if platform in enabled
+        ]
+
+
+def _prefer_enabled(identities: list[Identity], enabled: tuple[str, ...]) -> list[Identity]:
+    return sorted(
+        (i for i in identities if i.platform in enabled), key=lambda i: enabled.index(i.platform)
+    )
+
+
+def _number(ticket: Ticket) -> int:
+    if ticket.number is None:
+        raise ValueError("ticket has no number yet")
+    return ticket.number
+
+
+def ticket_of_key(key: str) -> int | None:
+    """The ticket number a card or message key refers to (``ticket:42:…``)."""
+    parts = key.split(":")
+    if len(parts) >= 2 and parts[0] == "ticket" and parts[1].isdigit():
+        return int(parts[1])
+    return None

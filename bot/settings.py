@@ -1,0 +1,655 @@
+"""Typed, frozen settings, validated from TOML; every error names the key and the reason.
+
+``load_settings`` is called once by the composition root; nothing else reads files or the
+environment. ``${VAR}`` (or ``${VAR:-default}``) in any string is replaced from the
+environment mapping passed in, so secrets stay out of the file.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.domain import Identity
+from bot.durations import format_duration, parse_duration
+from bot.errors import ConfigError
+
+DEFAULT_CONFIG_NAME = "config.toml"
+EXAMPLE_CONFIG_NAME = "config.example.toml"
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """An answer offered in the intake; ``aliases`` help match free text to it."""
+
+    key: str
+    label: str
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PriorityLevel:
+    name: str
+    label: str
+    response: timedelta
+    resolution: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class PrioritySettings:
+    """The impact × can-work matrix, and perceived urgency (which only orders equals)."""
+
+    impacts: tuple[Choice, ...]
+    can_work: tuple[Choice, ...]
+    urgencies: tuple[Choice, ...]  # most urgent first
+    levels: tuple[PriorityLevel, ...]  # most severe first
+    matrix: Mapping[tuple[str, str], str]
+
+    def priority_for(self, impact: str, can_work: str) -> str:
+        return self.matrix[(impact, can_work)]
+
+    def level(self, name: str) -> PriorityLevel:
+        for level in self.levels:
+            if level.name == name:
+                return level
+        raise KeyError(name)
+
+    def rank(self, priority: str) -> int:
+        return next((i for i, lv in enumerate(self.levels) if lv.name == priority), 99)
+
+    def urgency_rank(self, urgency: str) -> int:
+        return next((i for i, c in enumerate(self.urgencies) if c.key == urgency), 99)
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    name: str
+    label: str
+    channels: Mapping[str, str]  # platform → channel/group id
+    agents: tuple[Identity, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    key: str
+    label: str
+    chain: tuple[str, ...]
+    product: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProductVersion:
+    version: str
+    support_ends: date | None = None  # None: supported until further notice
+    lts: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    key: str
+    name: str
+    versions: tuple[ProductVersion, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeSettings:
+    timeout: timedelta = timedelta(minutes=30)
+    ask_details: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeSettings:
+    sources: tuple[Path, ...] = ()
+    limit: int = 3
+    threshold: float | None = None  # None: the index's calibrated default
+
+
+@dataclass(frozen=True, slots=True)
+class AdapterSettings:
+    """One chat adapter. ``enabled`` is resolved: "auto" became True iff credentials are set."""
+
+    name: str
+    enabled: bool
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.options.get(key, default)
+
+
+@dataclass(frozen=True, slots=True)
+class HttpSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    storage_url: str
+    timezone: str
+    priority: PrioritySettings
+    tiers: tuple[Tier, ...]
+    default_chain: tuple[str, ...]
+    categories: tuple[Category, ...]
+    products: tuple[Product, ...]
+    intake: IntakeSettings
+    knowledge: KnowledgeSettings
+    adapters: Mapping[str, AdapterSettings]
+    http: HttpSettings
+    source: Path | None = None
+
+    def tier(self, name: str) -> Tier:
+        for tier in self.tiers:
+            if tier.name == name:
+                return tier
+        raise KeyError(name)
+
+    def category(self, key: str) -> Category:
+        for category in self.categories:
+            if category.key == key:
+                return category
+        raise KeyError(key)
+
+    def product(self, key: str) -> Product:
+        for product in self.products:
+            if product.key == key:
+                return product
+        raise KeyError(key)
+
+    @property
+    def enabled_platforms(self) -> tuple[str, ...]:
+        return tuple(name for name, a in self.adapters.items() if a.enabled)
+
+
+# -- loading -------------------------------------------------------------------------------
+
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+# What each adapter needs before "auto" turns it on.
+_CREDENTIALS = {"slack": ("bot_token", "signing_secret"), "telegram": ("token",)}
+
+
+def find_config(path: str | Path | None, cwd: Path) -> Path:
+    """The file to use: the one given, else ``config.toml``, else the shipped example."""
+    if path is not None:
+        return Path(path)
+    for name in (DEFAULT_CONFIG_NAME, EXAMPLE_CONFIG_NAME):
+        candidate = cwd / name
+        if candidate.exists():
+            return candidate
+    packaged = Path(__file__).resolve().parent.parent / EXAMPLE_CONFIG_NAME
+    if packaged.exists():
+        return packaged
+    raise ConfigError("", f"no {DEFAULT_CONFIG_NAME} or {EXAMPLE_CONFIG_NAME} in {cwd}")
+
+
+def load_settings(path: str | Path, environ: Mapping[str, str]) -> Settings:
+    """Read and validate a TOML file; raises ConfigError naming the key and the reason."""
+    file = Path(path)
+    try:
+        raw = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError("", f"{file}: file not found") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("", f"{file}: not valid TOML ({exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError("", f"{file}: not UTF-8 text") from exc
+    return parse_settings(raw, environ, base_dir=file.resolve().parent, source=file)
+
+
+def parse_settings(
+    raw: Mapping[str, Any],
+    environ: Mapping[str, str],
+    *,
+    base_dir: Path,
+    source: Path | None = None,
+) -> Settings:
+    """Validate an already-parsed TOML document."""
+    root = _Node("", _substitute(raw, environ, ""))
+    root.only(
+        "desk",
+        "storage",
+        "priority",
+        "tiers",
+        "categories",
+        "products",
+        "intake",
+        "knowledge",
+        "adapters",
+        "http",
+    )
+    desk = root.table("desk")
+    desk.only("timezone")
+    timezone = desk.timezone("timezone", "UTC")
+    storage = root.table("storage")
+    storage.only("url")
+    storage_url = _storage_url(storage, base_dir)
+    priority = _priority(root.table("priority"))
+    tiers = _tiers(root)
+    tier_names = tuple(t.name for t in tiers)
+    categories = _categories(root, tier_names)
+    products = _products(root)
+    for i, category in enumerate(categories):
+        if category.product is not None and category.product not in {p.key for p in products}:
+            raise ConfigError(f"categories[{i}].product", f'unknown product "{category.product}"')
+    intake_node = root.table("intake")
+    intake_node.only("timeout", "ask_details")
+    intake = IntakeSettings(
+        timeout=intake_node.duration("timeout", "30m"),
+        ask_details=intake_node.boolean("ask_details", True),
+    )
+    kb = root.table("knowledge")
+    kb.only("sources", "limit", "threshold")
+    knowledge = KnowledgeSettings(
+        sources=tuple(
+            _resolve(base_dir, s) for s in kb.str_list("sources", ("kb",), allow_empty=True)
+        ),
+        limit=kb.integer("limit", 3, low=1, high=10),
+        threshold=kb.number("threshold", None, low=0, high=100),
+    )
+    http = root.table("http")
+    http.only("host", "port")
+    return Settings(
+        storage_url=storage_url,
+        timezone=timezone,
+        priority=priority,
+        tiers=tiers,
+        default_chain=tier_names,
+        categories=categories,
+        products=products,
+        intake=intake,
+        knowledge=knowledge,
+        adapters=_adapters(root.table("adapters")),
+        http=HttpSettings(
+            host=http.string("host", "127.0.0.1"),
+            port=http.integer("port", 8080, low=1, high=65535),
+        ),
+        source=source,
+    )
+
+
+def _substitute(value: Any, environ: Mapping[str, str], key: str) -> Any:
+    if isinstance(value, str):
+
+        def replace(match: re.Match[str]) -> str:
+            name, default = match.group(1), match.group(2)
+            if name in environ:
+                return environ[name]
+            if default is not None:
+                return default
+            raise ConfigError(key, f"environment variable {name} is not set")
+
+        return _ENV.sub(replace, value)
+    if isinstance(value, dict):
+        return {k: _substitute(v, environ, _join(key, k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, environ, f"{key}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+def _join(prefix: str, key: str) -> str:
+    return f"{prefix}.{key}" if prefix else key
+
+
+def _resolve(base_dir: Path, text: str) -> Path:
+    path = Path(text).expanduser()
+    return path if path.is_absolute() else base_dir / path
+
+
+def _storage_url(node: _Node, base_dir: Path) -> str:
+    url = node.string("url", "sqlite+aiosqlite:///tierdesk.db")
+    if "://" not in url:
+        raise ConfigError(node.key("url"), f'"{url}" is not a database URL')
+    scheme, _, rest = url.partition("://")
+    if scheme.startswith("sqlite") and rest.startswith("/") and not rest.startswith("//"):
+        relative = rest[1:]
+        if relative and relative != ":memory:" and not Path(relative).is_absolute():
+            return f"{scheme}:///{base_dir / relative}"
+    return url
+
+
+def _choices(node: _Node, key: str, defaults: tuple[Choice, ...]) -> tuple[Choice, ...]:
+    items = node.tables(key)
+    if not items:
+        return defaults
+    choices = []
+    seen: set[str] = set()
+    for item in items:
+        item.only("key", "label", "aliases")
+        choice_key = item.name("key")
+        if choice_key in seen:
+            raise ConfigError(item.key("key"), f'duplicate choice "{choice_key}"')
+        seen.add(choice_key)
+        choices.append(
+            Choice(
+                key=choice_key,
+                label=item.string("label", choice_key),
+                aliases=item.str_list("aliases", (), allow_empty=True),
+            )
+        )
+    return tuple(choices)
+
+
+DEFAULT_IMPACTS = (
+    Choice(
+        "group",
+        "A group of people (a team, a site, everyone)",
+        ("group", "team", "everyone", "several", "many", "we", "us", "all"),
+    ),
+    Choice("one", "Just me", ("me", "only me", "just me", "myself", "one person", "i")),
+)
+DEFAULT_CAN_WORK = (
+    Choice("no", "No, I'm blocked", ("no", "blocked", "cannot", "can't", "stuck", "nothing works")),
+    Choice("limited", "Yes, but limited", ("yes", "limited", "partly", "somewhat", "slowly")),
+)
+DEFAULT_URGENCIES = (
+    Choice("now", "Right now", ("now", "asap", "immediately", "urgent", "right now")),
+    Choice("today", "Today", ("today", "this afternoon", "end of day")),
+    Choice("week", "This week", ("this week", "week", "few days")),
+    Choice("wait", "It can wait", ("later", "wait", "no rush", "whenever", "can wait")),
+)
+DEFAULT_LEVELS = (
+    PriorityLevel("S1", "Critical", timedelta(minutes=15), timedelta(hours=1)),
+    PriorityLevel("S2", "High", timedelta(minutes=30), timedelta(hours=2)),
+    PriorityLevel("S3", "Medium", timedelta(hours=1), timedelta(hours=3)),
+    PriorityLevel("S4", "Low", timedelta(hours=4), timedelta(days=3)),
+)
+DEFAULT_MATRIX = {
+    ("group", "no"): "S1",
+    ("group", "limited"): "S2",
+    ("one", "no"): "S3",
+    ("one", "limited"): "S4",
+}
+
+
+def _priority(node: _Node) -> PrioritySettings:
+    node.only("impact", "can_work", "urgency", "levels", "matrix")
+    impacts = _choices(node, "impact", DEFAULT_IMPACTS)
+    can_work = _choices(node, "can_work", DEFAULT_CAN_WORK)
+    urgencies = _choices(node, "urgency", DEFAULT_URGENCIES)
+    level_nodes = node.tables("levels")
+    levels: list[PriorityLevel] = []
+    for item in level_nodes:
+        item.only("name", "label", "response", "resolution")
+        name = item.name("name")
+        if any(lv.name == name for lv in levels):
+            raise ConfigError(item.key("name"), f'duplicate priority "{name}"')
+        levels.append(
+            PriorityLevel(
+                name=name,
+                label=item.string("label", name),
+                response=item.duration("response"),
+                resolution=item.duration("resolution"),
+            )
+        )
+    if not levels:
+        levels = list(DEFAULT_LEVELS)
+    names = {lv.name for lv in levels}
+    matrix_node = node.table("matrix")
+    matrix: dict[tuple[str, str], str] = {}
+    if not matrix_node.value:
+        if (impacts, can_work) != (DEFAULT_IMPACTS, DEFAULT_CAN_WORK):
+            raise ConfigError("priority.matrix", "required when impact or can_work are changed")
+        matrix = dict(DEFAULT_MATRIX)
+    else:
+        matrix_node.only(*(c.key for c in impacts))
+        for impact in impacts:
+            row = matrix_node.table(impact.key)
+            row.only(*(c.key for c in can_work))
+            for answer in can_work:
+                matrix[(impact.key, answer.key)] = row.string(answer.key)
+    for (impact_key, answer_key), priority in matrix.items():
+        if priority not in names:
+            raise ConfigError(
+                f"priority.matrix.{impact_key}.{answer_key}",
+                f'unknown priority "{priority}" (known: {", ".join(sorted(names))})',
+            )
+    return PrioritySettings(impacts, can_work, urgencies, tuple(levels), matrix)
+
+
+def _tiers(root: _Node) -> tuple[Tier, ...]:
+    items = root.tables("tiers")
+    if not items:
+        raise ConfigError("tiers", "at least one tier is required")
+    tiers: list[Tier] = []
+    for item in items:
+        item.only("name", "label", "channels", "agents")
+        name = item.name("name")
+        if any(t.name == name for t in tiers):
+            raise ConfigError(item.key("name"), f'duplicate tier "{name}"')
+        channels = item.table("channels")
+        agents = []
+        for i, text in enumerate(item.str_list("agents", (), allow_empty=True)):
+            try:
+                agents.append(Identity.parse(text))
+            except ValueError as exc:
+                raise ConfigError(item.key(f"agents[{i}]"), str(exc)) from exc
+        tiers.append(
+            Tier(
+                name=name,
+                label=item.string("label", name),
+                channels={k: channels.string(k) for k in channels.value},
+                agents=tuple(agents),
+            )
+        )
+    return tuple(tiers)
+
+
+def _categories(root: _Node, tier_names: tuple[str, ...]) -> tuple[Category, ...]:
+    categories: list[Category] = []
+    for item in root.tables("categories"):
+        item.only("key", "label", "chain", "product")
+        key = item.name("key")
+        if any(c.key == key for c in categories):
+            raise ConfigError(item.key("key"), f'duplicate category "{key}"')
+        chain = item.str_list("chain", tier_names)
+        for i, tier in enumerate(chain):
+            if tier not in tier_names:
+                raise ConfigError(item.key(f"chain[{i}]"), f'unknown tier "{tier}"')
+        if len(set(chain)) != len(chain):
+            raise ConfigError(item.key("chain"), "a tier appears twice")
+        product = item.string("product", "") or None
+        categories.append(Category(key, item.string("label", key), tuple(chain), product))
+    return tuple(categories)
+
+
+def _products(root: _Node) -> tuple[Product, ...]:
+    products: list[Product] = []
+    for item in root.tables("products"):
+        item.only("key", "name", "versions")
+        key = item.name("key")
+        if any(p.key == key for p in products):
+            raise ConfigError(item.key("key"), f'duplicate product "{key}"')
+        versions: list[ProductVersion] = []
+        for v in item.tables("versions"):
+            v.only("version", "support_ends", "lts")
+            version = v.string("version")
+            if any(x.version == version for x in versions):
+                raise ConfigError(v.key("version"), f'duplicate version "{version}"')
+            versions.append(
+                ProductVersion(version, v.date("support_ends"), v.boolean("lts", False))
+            )
+        if not versions:
+            raise ConfigError(item.key("versions"), "list at least one version")
+        products.append(Product(key, item.string("name", key), tuple(versions)))
+    return tuple(products)
+
+
+def _adapters(node: _Node) -> Mapping[str, AdapterSettings]:
+    adapters: dict[str, AdapterSettings] = {}
+    names = set(node.value) | {"console"}
+    for name in sorted(names):
+        item = node.table(name)
+        options = {k: v for k, v in item.value.items() if k != "enabled"}
+        required = _CREDENTIALS.get(name, ())
+        enabled_raw = item.value.get("enabled", "auto")
+        if enabled_raw == "auto":
+            enabled = all(str(options.get(k) or "").strip() for k in required)
+        elif isinstance(enabled_raw, bool):
+            enabled = enabled_raw
+            for k in required:
+                if enabled and not str(options.get(k) or "").strip():
+                    raise ConfigError(item.key(k), f"required when {name} is enabled")
+        else:
+            raise ConfigError(item.key("enabled"), 'expected true, false or "auto"')
+        adapters[name] = AdapterSettings(name, enabled, options)
+    return adapters
+
+
+class _Node:
+    """A TOML table being validated, remembering its dotted key for error messages."""
+
+    def __init__(self, path: str, value: Any) -> None:
+        if not isinstance(value, dict):
+            raise ConfigError(path, f"expected a table, got {_kind(value)}")
+        self.path = path
+        self.value: dict[str, Any] = value
+
+    def key(self, name: str) -> str:
+        return _join(self.path, name)
+
+    def only(self, *allowed: str) -> None:
+        for name in self.value:
+            if name not in allowed:
+                raise ConfigError(
+                    self.key(name), f"unknown key (expected one of: {', '.join(allowed)})"
+                )
+
+    def table(self, name: str) -> _Node:
+        return _Node(self.key(name), self.value.get(name, {}))
+
+    def tables(self, name: str) -> list[_Node]:
+        value = self.value.get(name, [])
+        if not isinstance(value, list):
+            raise ConfigError(self.key(name), f"expected an array of tables, got {_kind(value)}")
+        return [_Node(f"{self.key(name)}[{i}]", v) for i, v in enumerate(value)]
+
+    def _get(self, name: str, default: Any) -> Any:
+        if name in self.value:
+            return self.value[name]
+        if default is _REQUIRED:
+            raise ConfigError(self.key(name), "required")
+        return default
+
+    def string(self, name: str, default: Any = None) -> str:
+        value = self._get(name, _REQUIRED if default is None else default)
+        if not isinstance(value, str):
+            raise ConfigError(self.key(name), f"expected a string, got {_kind(value)}")
+        return value
+
+    def name(self, name: str) -> str:
+        value = self.string(name)
+        if not _NAME.match(value):
+            raise ConfigError(
+                self.key(name), f'"{value}" must be 1-32 letters, digits, "_", "-" or "."'
+            )
+        return value
+
+    def boolean(self, name: str, default: bool) -> bool:
+        value = self._get(name, default)
+        if not isinstance(value, bool):
+            raise ConfigError(self.key(name), f"expected true or false, got {_kind(value)}")
+        return value
+
+    def integer(self, name: str, default: int, *, low: int, high: int) -> int:
+        value = self._get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(self.key(name), f"expected an integer, got {_kind(value)}")
+        if not low <= value <= high:
+            raise ConfigError(self.key(name), f"must be between {low} and {high}")
+        return value
+
+    def number(self, name: str, default: float | None, *, low: float, high: float) -> float | None:
+        value = self._get(name, default)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(self.key(name), f"expected a number, got {_kind(value)}")
+        if not low <= value <= high:
+            raise ConfigError(self.key(name), f"must be between {low:g} and {high:g}")
+        return float(value)
+
+    def duration(self, name: str, default: str | None = None) -> timedelta:
+        value = self._get(name, _REQUIRED if default is None else default)
+        try:
+            return parse_duration(value)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(self.key(name), str(exc)) from exc
+
+    def date(self, name: str) -> date | None:
+        value = self.value.get(name)
+        if value is None or isinstance(value, date):
+            return value
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
+        raise ConfigError(self.key(name), f"expected a date like 2027-06-30, got {value!r}")
+
+    def timezone(self, name: str, default: str) -> str:
+        value = self.string(name, default)
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(self.key(name), f'unknown time zone "{value}"') from exc
+        return value
+
+    def str_list(
+        self, name: str, default: tuple[str, ...], *, allow_empty: bool = False
+    ) -> tuple[str, ...]:
+        value = self._get(name, list(default))
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(self.key(name), "expected a list of strings")
+        if not value and not allow_empty:
+            raise ConfigError(self.key(name), "must not be empty")
+        return tuple(value)
+
+
+_REQUIRED: Any = object()
+
+
+def _kind(value: Any) -> str:
+    names = {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "an array",
+        dict: "a table",
+    }
+    return names.get(type(value), type(value).__name__)
+
+
+def summarize(settings: Settings) -> Iterator[str]:
+    """Lines describing a configuration, for ``tierdesk check-config``."""
+    yield f"storage: {settings.storage_url}"
+    yield f"time zone: {settings.timezone}"
+    levels = ", ".join(
+        f"{lv.name} {lv.label} (respond {format_duration(lv.response)}, "
+        f"resolve {format_duration(lv.resolution)})"
+        for lv in settings.priority.levels
+    )
+    yield f"priorities: {levels}"
+    for (impact, can_work), priority in settings.priority.matrix.items():
+        yield f"  {impact} × {can_work} → {priority}"
+    yield "urgency (most urgent first): " + ", ".join(c.key for c in settings.priority.urgencies)
+    yield "tiers (default chain): " + " → ".join(settings.default_chain)
+    for tier in settings.tiers:
+        channels = ", ".join(f"{p}={c}" for p, c in tier.channels.items()) or "none"
+        yield f"  {tier.name} {tier.label}: {len(tier.agents)} agents; channels {channels}"
+    for category in settings.categories:
+        extra = f", asks {category.product} version" if category.product else ""
+        yield f"category {category.key}: {' → '.join(category.chain)}{extra}"
+    for product in settings.products:
+        versions = ", ".join(v.version + (" LTS" if v.lts else "") for v in product.versions)
+        yield f"product {product.key}: {versions}"
+    yield "knowledge sources: " + (", ".join(str(s) for s in settings.knowledge.sources) or "none")
+    yield "intake timeout: " + format_duration(settings.intake.timeout)
+    for adapter in settings.adapters.values():
+        yield f"adapter {adapter.name}: {'enabled' if adapter.enabled else 'disabled'}"

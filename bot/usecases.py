@@ -1,0 +1,543 @@
+"""Use cases on tickets. Each runs inside the caller's unit of work: the state change, its
+history line and the messages it queues are committed together by the desk.
+
+Services take the acting person and the platform it came from and never branch on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.clock import Clock
+from bot.domain import (
+    ACTIVE_STATUSES,
+    ChatAddress,
+    Comment,
+    CommentKind,
+    HistoryEntry,
+    Identity,
+    Person,
+    SelfServiceResolution,
+    Ticket,
+)
+from bot.errors import InvalidInput, NotFound, PermissionDenied
+from bot.events import ChatRef
+from bot.knowledge import Article, KnowledgeIndex
+from bot.messages import Message
+from bot.ports import UnitOfWork
+from bot.routing import Outbound
+from bot.settings import Settings, Tier
+from bot.sla import apply_due_times
+from bot.views import (
+    priority_label,
+    queue_order,
+    resolved_for_requester,
+    ticket_card,
+    ticket_detail,
+    ticket_list,
+    ticket_opened,
+)
+
+MAX_TEXT = 20_000  # longer comments are kept whole in history but relayed shortened
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is acting, as the desk knows them, and where from."""
+
+    person: Person
+    identity: Identity
+    chat: ChatRef
+
+    @property
+    def id(self) -> int:
+        assert self.person.id is not None
+        return self.person.id
+
+    @property
+    def source(self) -> str:
+        return self.identity.platform
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A finished intake: everything needed to open a ticket."""
+
+    description: str
+    summary: str
+    impact: str
+    can_work: str
+    urgency: str
+    details: str = ""
+    category: str | None = None
+    product: str | None = None
+    version: str | None = None
+    version_supported: bool | None = None
+    notice: str = ""
+
+
+class TicketService:
+    """The ticket use cases; one instance per process, stateless between calls."""
+
+    def __init__(self, settings: Settings, clock: Clock, knowledge: KnowledgeIndex) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.knowledge = knowledge
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def agent_tiers(self, identity: Identity) -> tuple[Tier, ...]:
+        return tuple(t for t in self.settings.tiers if identity in t.agents)
+
+    def is_agent(self, identity: Identity) -> bool:
+        return bool(self.agent_tiers(identity))
+
+    async def _ticket(self, uow: UnitOfWork, number: int) -> Ticket:
+        ticket = await uow.tickets.get(number)
+        if ticket is None:
+            raise NotFound(f"There is no ticket #{number}.")
+        return ticket
+
+    async def ticket_for_agent(self, uow: UnitOfWork, actor: Actor, number: int) -> Ticket:
+        """The ticket, if the actor is an agent of the tier holding it."""
+        ticket = await self._ticket(uow, number)
+        if actor.identity not in self.settings.tier(ticket.tier).agents:
+            raise PermissionDenied(
+                f"Only {ticket.tier} agents can act on {ticket.ref} (it is with {ticket.tier})."
+            )
+        return ticket
+
+    async def ticket_for_requester(self, uow: UnitOfWork, actor: Actor, number: int) -> Ticket:
+        ticket = await uow.tickets.get(number)
+        if ticket is None or ticket.requester_id != actor.id:
+            raise NotFound(f"You have no ticket #{number}.")
+        return ticket
+
+    async def names(self, uow: UnitOfWork, ticket: Ticket) -> dict[int, str]:
+        ids = {ticket.requester_id} | ({ticket.assignee_id} if ticket.assignee_id else set())
+        names: dict[int, str] = {}
+        for person_id in ids:
+            person = await uow.people.get(person_id)
+            names[person_id] = person.display_name if person else "?"
+        return names
+
+    async def _record(
+        self, uow: UnitOfWork, ticket: Ticket, actor: Actor | None, action: str, detail: str = ""
+    ) -> None:
+        assert ticket.number is not None
+        await uow.tickets.add_history(
+            HistoryEntry(
+                ticket_number=ticket.number,
+                at=self.clock.now(),
+                action=action,
+                actor_id=actor.id if actor else None,
+                source=actor.source if actor else "desk",
+                detail=detail,
+            )
+        )
+
+    async def _refresh_cards(
+        self, uow: UnitOfWork, out: Outbound, ticket: Ticket, *tiers: str
+    ) -> None:
+        names = await self.names(uow, ticket)
+        details = await self._opening_text(uow, ticket)
+        for tier in tiers or (ticket.tier,):
+            await out.card(
+                ticket, tier, ticket_card(ticket, self.settings, names, tier=tier, details=details)
+            )
+
+    async def _opening_text(self, uow: UnitOfWork, ticket: Ticket) -> str:
+        assert ticket.number is not None
+        comments = await uow.tickets.comments(ticket.number)
+        first = next((c for c in comments if c.kind is CommentKind.REQUESTER), None)
+        return _shorten(first.text if first else ticket.summary, 1500)
+
+    def _outbound(self, uow: UnitOfWork) -> Outbound:
+        return Outbound(self.settings, uow, self.clock.now())
+
+    # -- requester side ------------------------------------------------------------------
+
+    async def open(self, uow: UnitOfWork, actor: Actor, draft: Draft) -> Ticket:
+        now = self.clock.now()
+        chain = (
+            self.settings.category(draft.category).chain
+            if draft.category
+            else self.settings.default_chain
+        )
+        ticket = Ticket(
+            requester_id=actor.id,
+            requester_chat=ChatAddress(actor.chat.platform, actor.chat.chat_id),
+            summary=draft.summary,
+            details=draft.details,
+            impact=draft.impact,
+            can_work=draft.can_work,
+            urgency=draft.urgency,
+            priority=self.settings.priority.priority_for(draft.impact, draft.can_work),
+            tier=chain[0],
+            chain=chain,
+            category=draft.category,
+            product=draft.product,
+            version=draft.version,
+            version_supported=draft.version_supported,
+            created_at=now,
+            updated_at=now,
+        )
+        apply_due_times(ticket, self.settings.priority, now)
+        ticket = await uow.tickets.add(ticket)
+        assert ticket.number is not None
+        text = draft.description + (f"\n\n{draft.details}" if draft.details else "")
+        await uow.tickets.add_comment(
+            Comment(ticket.number, now, actor.id, CommentKind.REQUESTER, text, actor.source)
+        )
+        await self._record(
+            uow,
+            ticket,
+            actor,
+            "opened",
+            f"{priority_label(self.settings, ticket.priority)}, urgency {ticket.urgency}",
+        )
+        out = self._outbound(uow)
+        await out.to_requester(ticket, ticket_opened(ticket, self.settings, draft.notice))
+        await self._refresh_cards(uow, out, ticket)
+        if draft.notice:
+            await out.to_thread(ticket, Message(text=draft.notice))
+        return ticket
+
+    async def self_solved(
+        self, uow: UnitOfWork, actor: Actor, article_id: str, query: str
+    ) -> Article:
+        article = self.knowledge.get(article_id)
+        if article is None:
+            raise NotFound("That article is no longer in the knowledge base.")
+        await uow.knowledge.add_self_service(
+            SelfServiceResolution(actor.id, article_id, query, self.clock.now())
+        )
+        return article
+
+    async def requester_reply(
+        self, uow: UnitOfWork, actor: Actor, number: int, text: str, files: tuple[str, ...] = ()
+    ) -> Ticket:
+        ticket = await self.ticket_for_requester(uow, actor, number)
+        text = _with_files(text, files)
+        if not text:
+            raise InvalidInput("There is nothing to add; write some text after the number.")
+        ticket.requester_replied(self.clock.now())
+        await uow.tickets.save(ticket)
+        await uow.tickets.add_comment(
+            Comment(number, self.clock.now(), actor.id, CommentKind.REQUESTER, text, actor.source)
+        )
+        await self._record(uow, ticket, actor, "requester replied")
+        out = self._outbound(uow)
+        await out.to_thread(
+            ticket,
+            Message(
+                title=f"{ticket.ref}: requester wrote",
+                quote=_shorten(text, MAX_TEXT),
+                quote_author=actor.person.display_name,
+            ),
+        )
+        await self._refresh_cards(uow, out, ticket)
+        await out.to_chat(
+            actor.chat,
+            Message(text=f"Added to {ticket.ref}. (For a new problem, send /new.)"),
+            ticket.number,
+        )
+        return ticket
+
+    async def close(self, uow: UnitOfWork, actor: Actor, number: int) -> Ticket:
+        ticket = await self.ticket_for_requester(uow, actor, number)
+        ticket.close(self.clock.now())
+        return await self._requester_change(uow, actor, ticket, "closed", "closed it")
+
+    async def cancel(self, uow: UnitOfWork, actor: Actor, number: int) -> Ticket:
+        ticket = await self.ticket_for_requester(uow, actor, number)
+        ticket.cancel(self.clock.now())
+        return await self._requester_change(uow, actor, ticket, "cancelled", "withdrew it")
+
+    async def reopen(self, uow: UnitOfWork, actor: Actor, number: int) -> Ticket:
+        ticket = await self.ticket_for_requester(uow, actor, number)
+        ticket.reopen(self.clock.now())
+        return await self._requester_change(uow, actor, ticket, "reopened", "reopened it")
+
+    async def rate(self, uow: UnitOfWork, actor: Actor, number: int, score: int) -> Ticket:
+        if not 1 <= score <= 5:
+            raise InvalidInput("A rating is a number from 1 to 5.")
+        ticket = await self.ticket_for_requester(uow, actor, number)
+        ticket.rate(score, self.clock.now())
+        await uow.tickets.save(ticket)
+        await self._record(uow, ticket, actor, "rated", f"{score}/5")
+        out = self._outbound(uow)
+        await out.to_thread(ticket, Message(text=f"The requester rated {ticket.ref} {score}/5."))
+        await out.to_chat(actor.chat, Message(text=f"Thanks for rating {ticket.ref}."))
+        return ticket
+
+    async def _requester_change(
+        self, uow: UnitOfWork, actor: Actor, ticket: Ticket, action: str, phrase: str
+    ) -> Ticket:
+        await uow.tickets.save(ticket)
+        await self._record(uow, ticket, actor, action)
+        out = self._outbound(uow)
+        await out.to_thread(ticket, Message(text=f"The requester {phrase}: {ticket.ref}."))
+        await self._refresh_cards(uow, out, ticket)
+        await out.to_chat(
+            actor.chat, Message(text=f"Ticket {ticket.ref} is now {ticket.status.label.lower()}.")
+        )
+        return ticket
+
+    async def my_tickets(self, uow: UnitOfWork, actor: Actor) -> Message:
+        tickets = await uow.tickets.list(requester_id=actor.id, limit=20)
+        return ticket_list("Your tickets", tickets, self.settings, "You have no tickets.")
+
+    async def show(self, uow: UnitOfWork, actor: Actor, number: int) -> Message:
+        ticket = await self._ticket(uow, number)
+        chain_agent = any(actor.identity in self.settings.tier(t).agents for t in ticket.chain)
+        if not chain_agent and ticket.requester_id != actor.id:
+            raise NotFound(f"You have no ticket #{number}.")
+        names = await self.names(uow, ticket)
+        history = await uow.tickets.history(number)
+        comments = await uow.tickets.comments(number)
+        for person_id in {c.author_id for c in comments} | {h.actor_id for h in history}:
+            if person_id is not None and person_id not in names:
+                person = await uow.people.get(person_id)
+                names[person_id] = person.display_name if person else "?"
+        return ticket_detail(
+            ticket, self.settings, names, history, comments, for_agents=chain_agent
+        )
+
+    # -- agent side ----------------------------------------------------------------------
+
+    async def queue(self, uow: UnitOfWork, actor: Actor, tier: str | None) -> Message:
+        tiers = self.agent_tiers(actor.identity)
+        if tier is not None:
+            tiers = tuple(t for t in tiers if t.name.lower() == tier.lower())
+            if not tiers:
+                raise PermissionDenied(f"You are not an agent of tier {tier}.")
+        if not tiers:
+            raise PermissionDenied("Only agents have a queue.")
+        tickets = await uow.tickets.list(
+            statuses=tuple(ACTIVE_STATUSES), tiers=[t.name for t in tiers]
+        )
+        tickets.sort(key=queue_order(self.settings))
+        names = ", ".join(t.name for t in tiers)
+        return ticket_list(
+            f"Queue {names}: {len(tickets)} open", tickets, self.settings, "Nothing open. 🎉"
+        )
+
+    async def claim(self, uow: UnitOfWork, actor: Actor, number: int) -> Ticket:
+        ticket = await self.ticket_for_agent(uow, actor, number)
+        ticket.claim(actor.id, self.clock.now())
+        await uow.tickets.save(ticket)
+        await self._record(uow, ticket, actor, "claimed")
+        out = self._outbound(uow)
+        await self._refresh_cards(uow, out, ticket)
+        await out.to_thread(
+            ticket, Message(text=f"{actor.person.display_name} claimed {ticket.ref}.")
+        )
+        await out.to_requester(
+            ticket,
+            Message(
+                text=f"{actor.person.display_name} is now working on {ticket.ref} "
+                f"({ticket.summary})."
+            ),
+        )
+        return ticket
+
+    async def agent_reply(
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        number: int,
+        text: str,
+        *,
+        internal: bool = False,
+        files: tuple[str, ...] = (),
+    ) -> Ticket:
+        ticket = await self.ticket_for_agent(uow, actor, number)
+        text = _with_files(text, files)
+        if not text:
+            raise InvalidInput("There is nothing to send; write the message after the number.")
+        now = self.clock.now()
+        kind = CommentKind.INTERNAL if internal else CommentKind.PUBLIC
+        if not internal:
+            ticket.agent_replied(now)
+            await uow.tickets.save(ticket)
+        await uow.tickets.add_comment(Comment(number, now, actor.id, kind, text, actor.source))
+        await self._record(uow, ticket, actor, "noted internally" if internal else "replied")
+        out = self._outbound(uow)
+        if internal:
+            await out.to_thread(
+                ticket,
+                Message(title="Internal note", quote=text, quote_author=actor.person.display_name),
+            )
+            return ticket
+        await out.to_requester(
+            ticket,
+            Message(
+                title=f"Reply on {ticket.ref}",
+                quote=_shorten(text, MAX_TEXT),
+                quote_author=actor.person.display_name,
+                text="Write here to answer.",
+            ),
+        )
+        await out.to_thread(
+            ticket,
+            Message(
+                text=f"{actor.person.display_name} replied to the requester.",
+                quote=_shorten(text, 500),
+            ),
+        )
+        await self._refresh_cards(uow, out, ticket)
+        return ticket
+
+    async def escalate(self, uow: UnitOfWork, actor: Actor, number: int, reason: str) -> Ticket:
+        ticket = await self.ticket_for_agent(uow, actor, number)
+        reason = reason.strip()
+        if not reason:
+            raise InvalidInput(f"Say why: /escalate {number} reason.")
+        old_tier = ticket.tier
+        new_tier = ticket.escalate(self.clock.now())
+        await uow.tickets.save(ticket)
+        await self._record(uow, ticket, actor, f"escalated {old_tier} → {new_tier}", reason)
+        out = self._outbound(uow)
+        await self._refresh_cards(uow, out, ticket, old_tier, new_tier)
+        await out.to_thread(
+            ticket,
+            Message(
+                title=f"Escalated from {old_tier} by {actor.person.display_name}", quote=reason
+            ),
+        )
+        await out.to_requester(
+            ticket,
+            Message(
+                text=f"{ticket.ref} was passed to {self.settings.tier(new_tier).label} "
+                "for a closer look."
+            ),
+        )
+        return ticket
+
+    async def resolve(self, uow: UnitOfWork, actor: Actor, number: int, note: str) -> Ticket:
+        ticket = await self.ticket_for_agent(uow, actor, number)
+        note = note.strip()
+        if not note:
+            raise InvalidInput(f"Say what fixed it: /resolve {number} note.")
+        ticket.resolve(note, self.clock.now())
+        if ticket.assignee_id is None:
+            ticket.assignee_id = actor.id
+        await uow.tickets.save(ticket)
+        await self._record(uow, ticket, actor, "resolved", note)
+        out = self._outbound(uow)
+        await self._refresh_cards(uow, out, ticket)
+        await out.to_requester(ticket, resolved_for_requester(ticket, actor.person.display_name))
+        return ticket
+
+    async def wait_on_requester(self, uow: UnitOfWork, actor: Actor, number: int) -> Ticket:
+        ticket = await self.ticket_for_agent(uow, actor, number)
+        ticket.wait_on_requester(self.clock.now())
+        await uow.tickets.save(ticket)
+        await self._record(uow, ticket, actor, "set waiting on requester")
+        out = self._outbound(uow)
+        await self._refresh_cards(uow, out, ticket)
+        await out.to_requester(
+            ticket,
+            Message(
+                text=f"{actor.person.display_name} is waiting for your answer on "
+                f"{ticket.ref}. Write here to reply."
+            ),
+        )
+        return ticket
+
+    async def change_priority(
+        self, uow: UnitOfWork, actor: Actor, number: int, priority: str
+    ) -> Ticket:
+        ticket = await self.ticket_for_agent(uow, actor, number)
+        wanted = priority.strip().upper()
+        if wanted not in {lv.name.upper() for lv in self.settings.priority.levels}:
+            known = ", ".join(lv.name for lv in self.settings.priority.levels)
+            raise InvalidInput(f'"{priority}" is not a priority; use one of {known}.')
+        wanted = next(lv.name for lv in self.settings.priority.levels if lv.name.upper() == wanted)
+        old = ticket.priority
+        ticket.change_priority(wanted, self.clock.now())
+        apply_due_times(ticket, self.settings.priority, ticket.created_at)
+        await uow.tickets.save(ticket)
+        await self._record(uow, ticket, actor, "changed priority", f"{old} → {wanted}")
+        out = self._outbound(uow)
+        await self._refresh_cards(uow, out, ticket)
+        await out.to_requester(
+            ticket,
+            Message(
+                text=f"{ticket.ref} priority changed from {old} to "
+                f"{priority_label(self.settings, wanted)}."
+            ),
+        )
+        return ticket
+
+    async def reassign(self, uow: UnitOfWork, actor: Actor, number: int, who: str) -> Ticket:
+        ticket = await self.ticket_for_agent(uow, actor, number)
+        target = await self._agent_named(uow, self.settings.tier(ticket.tier), who)
+        ticket.assign(target.id or 0, self.clock.now())
+        await uow.tickets.save(ticket)
+        await self._record(uow, ticket, actor, "reassigned", f"to {target.display_name}")
+        out = self._outbound(uow)
+        await self._refresh_cards(uow, out, ticket)
+        await out.to_thread(
+            ticket,
+            Message(
+                text=f"{actor.person.display_name} gave {ticket.ref} to {target.display_name}."
+            ),
+        )
+        if target.id is not None:
+            await out.to_person(
+                target.id,
+                Message(
+                    text=f"{actor.person.display_name} assigned {ticket.ref} to you: "
+                    f"{ticket.summary}"
+                ),
+                ticket.number,
+            )
+        return ticket
+
+    async def _agent_named(self, uow: UnitOfWork, tier: Tier, who: str) -> Person:
+        wanted = who.strip().lstrip("@").lower()
+        if not wanted:
+            raise InvalidInput("Say who: /reassign N name.")
+        for identity in tier.agents:
+            person = await uow.people.by_identity(identity)
+            names = {identity.external_id.lower(), str(identity).lower()}
+            if person is not None:
+                names.add(person.display_name.lower())
+            if wanted in names:
+                if person is None:
+                    person = await uow.people.add(Person(identity.external_id), identity)
+                return person
+        raise NotFound(f'"{who}" is not an agent of {tier.name}.')
+
+    async def save_article(self, uow: UnitOfWork, actor: Actor, number: int, title: str) -> Article:
+        ticket = await self._ticket(uow, number)
+        if not any(actor.identity in self.settings.tier(t).agents for t in ticket.chain):
+            raise PermissionDenied(f"Only agents of {ticket.ref}'s tiers can save it.")
+        if not ticket.resolution_note:
+            raise InvalidInput(f"{ticket.ref} has no resolution note yet; resolve it first.")
+        opening = await self._opening_text(uow, ticket)
+        article = Article(
+            id=f"ticket-{number}",
+            title=title.strip() or ticket.summary,
+            body=f"**Problem:** {opening}\n\n**Solution:** {ticket.resolution_note}",
+            keywords=(ticket.summary,),
+            tags=tuple(x for x in (ticket.category,) if x),
+            source=f"ticket:{number}",
+        )
+        await uow.knowledge.put(article)
+        await self._record(uow, ticket, actor, "saved as article", article.title)
+        self.knowledge.add(article)
+        return article
+
+
+def _with_files(text: str, files: tuple[str, ...]) -> str:
+    text = text.strip()
+    if files:
+        text = (text + "\n" if text else "") + "Attached: " + ", ".join(files)
+    return text
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

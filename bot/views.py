@@ -1,0 +1,222 @@
+"""What the desk shows: neutral messages built from tickets. Pure functions, no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+from bot.domain import Comment, CommentKind, HistoryEntry, Status, Ticket
+from bot.messages import Action, Button, Field, Message
+from bot.settings import Settings
+
+SUMMARY_LENGTH = 120
+
+
+def summary_of(description: str) -> str:
+    """A one-line summary: the first non-empty line, shortened at a word boundary."""
+    line = next((ln.strip() for ln in description.splitlines() if ln.strip()), "")
+    if len(line) <= SUMMARY_LENGTH:
+        return line
+    cut = line[:SUMMARY_LENGTH].rsplit(" ", 1)[0] or line[:SUMMARY_LENGTH]
+    return cut.rstrip(" ,.;:") + "…"
+
+
+def priority_label(settings: Settings, priority: str) -> str:
+    try:
+        return f"{priority} {settings.priority.level(priority).label}"
+    except KeyError:
+        return priority
+
+
+def urgency_label(settings: Settings, urgency: str) -> str:
+    return next((c.label for c in settings.priority.urgencies if c.key == urgency), urgency)
+
+
+def _choice_label(choices: Sequence[object], key: str) -> str:
+    return next((c.label for c in choices if getattr(c, "key", None) == key), key)  # type: ignore[attr-defined]
+
+
+def ticket_fields(
+    ticket: Ticket, settings: Settings, names: Mapping[int, str], *, for_agents: bool
+) -> tuple[Field, ...]:
+    fields = [
+        Field("Priority", priority_label(settings, ticket.priority)),
+        Field("Urgency", urgency_label(settings, ticket.urgency)),
+        Field("Status", ticket.status.label),
+        Field("Tier", ticket.tier),
+    ]
+    if for_agents:
+        fields.append(Field("Requester", names.get(ticket.requester_id, "?")))
+        fields.append(Field("Impact", _choice_label(settings.priority.impacts, ticket.impact)))
+        fields.append(Field("Can work", _choice_label(settings.priority.can_work, ticket.can_work)))
+    if ticket.assignee_id is not None:
+        fields.append(Field("Assignee", names.get(ticket.assignee_id, "?")))
+    if ticket.category:
+        fields.append(Field("Category", _category_label(settings, ticket.category)))
+    if ticket.version:
+        supported = {True: "", False: " (out of support)", None: " (unknown version)"}
+        fields.append(
+            Field(
+                "Version",
+                f"{ticket.product or ''} {ticket.version}".strip()
+                + supported[ticket.version_supported],
+            )
+        )
+    if ticket.status.active:
+        if ticket.first_response_at is None and ticket.response_due_at is not None:
+            fields.append(Field("Response due", ticket.response_due_at))
+        if ticket.resolution_due_at is not None:
+            fields.append(Field("Resolution due", ticket.resolution_due_at))
+    if ticket.resolution_note and ticket.status in (Status.RESOLVED, Status.CLOSED):
+        fields.append(Field("Resolution", ticket.resolution_note))
+    return tuple(fields)
+
+
+def _category_label(settings: Settings, key: str) -> str:
+    try:
+        return settings.category(key).label
+    except KeyError:
+        return key
+
+
+def ticket_card(
+    ticket: Ticket, settings: Settings, names: Mapping[int, str], *, tier: str, details: str
+) -> Message:
+    """The card in a tier's channel; when the ticket has left ``tier`` it says where it went."""
+    title = f"{ticket.ref} · {priority_label(settings, ticket.priority)} · {ticket.summary}"
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    text = ""
+    if tier != ticket.tier:
+        text = f"Escalated to {ticket.tier}."
+    elif ticket.status.active:
+        row = []
+        if ticket.assignee_id is None:
+            row.append(Button("Claim", Action.CLAIM, ticket.number))
+        row.append(Button("Reply", Action.REPLY, ticket.number))
+        if ticket.chain.index(ticket.tier) + 1 < len(ticket.chain):
+            row.append(Button("Escalate", Action.ESCALATE, ticket.number))
+        row.append(Button("Resolve", Action.RESOLVE, ticket.number))
+        second = [Button("Change priority", Action.PRIORITY, ticket.number)]
+        if ticket.status is not Status.WAITING:
+            second.append(Button("Waiting on requester", Action.WAITING, ticket.number))
+        buttons = (tuple(row), tuple(second))
+    return Message(
+        title=title,
+        text=text,
+        fields=ticket_fields(ticket, settings, names, for_agents=True),
+        quote=details,
+        quote_author=names.get(ticket.requester_id, ""),
+        buttons=buttons,
+    )
+
+
+def ticket_opened(ticket: Ticket, settings: Settings, notice: str) -> Message:
+    text = (
+        f"Thanks — I opened ticket {ticket.ref} and passed it to {ticket.tier}. "
+        "Agent replies will appear here; just write here to add information."
+    )
+    if notice:
+        text += "\n" + notice
+    return Message(
+        title=f"Ticket {ticket.ref}: {ticket.summary}",
+        text=text,
+        fields=ticket_fields(ticket, settings, {}, for_agents=False),
+    )
+
+
+def resolved_for_requester(ticket: Ticket, agent: str) -> Message:
+    return Message(
+        title=f"Ticket {ticket.ref} is resolved",
+        text=f"{agent} marked it resolved. Not fixed? Reopen it. How did we do?",
+        fields=(Field("Resolution", ticket.resolution_note),) if ticket.resolution_note else (),
+        buttons=(
+            (
+                Button("Reopen", Action.REOPEN, ticket.number),
+                Button("Close", Action.CLOSE, ticket.number),
+            ),
+            tuple(Button("★" * n, Action.RATE, ticket.number, str(n)) for n in range(1, 6)),
+        ),
+    )
+
+
+def ticket_detail(
+    ticket: Ticket,
+    settings: Settings,
+    names: Mapping[int, str],
+    history: Sequence[HistoryEntry],
+    comments: Sequence[Comment],
+    *,
+    for_agents: bool,
+) -> Message:
+    lines = []
+    for entry in history:
+        who = names.get(entry.actor_id, "desk") if entry.actor_id is not None else "desk"
+        detail = f": {entry.detail}" if entry.detail else ""
+        lines.append(f"{entry.at:%Y-%m-%d %H:%M} UTC  {who} {entry.action}{detail}")
+    for comment in comments:
+        if comment.kind is CommentKind.INTERNAL and not for_agents:
+            continue
+        who = names.get(comment.author_id, "?") if comment.author_id is not None else "?"
+        tag = " (internal)" if comment.kind is CommentKind.INTERNAL else ""
+        lines.append(f"{comment.at:%Y-%m-%d %H:%M} UTC  {who}{tag}: {comment.text}")
+    return Message(
+        title=f"{ticket.ref} · {ticket.summary}",
+        fields=ticket_fields(ticket, settings, names, for_agents=for_agents),
+        text="\n".join(lines),
+    )
+
+
+def ticket_list(title: str, tickets: Sequence[Ticket], settings: Settings, empty: str) -> Message:
+    if not tickets:
+        return Message(title=title, text=empty)
+    lines = [
+        f"{t.ref}  {t.priority}  {urgency_label(settings, t.urgency):<12} {t.status.label:<20} "
+        f"{t.tier:<4} {t.summary}"
+        for t in tickets
+    ]
+    return Message(title=title, text="\n".join(lines))
+
+
+def queue_order(settings: Settings) -> Callable[[Ticket], tuple[int, int, str]]:
+    """Sort key for queues: priority, then perceived urgency, then the nearest due time."""
+    far = "9999"
+
+    def key(ticket: Ticket) -> tuple[int, int, str]:
+        due = ticket.resolution_due_at.isoformat() if ticket.resolution_due_at else far
+        return (
+            settings.priority.rank(ticket.priority),
+            settings.priority.urgency_rank(ticket.urgency),
+            due,
+        )
+
+    return key
+
+
+REQUESTER_HELP = Message(
+    title="How I can help",
+    text=(
+        "Describe your problem in your own words and I'll suggest answers or open a ticket.\n"
+        "/new — report a problem\n"
+        "/mytickets — your tickets\n"
+        "/show N — one ticket with its history\n"
+        "/reply N text — add information to ticket N\n"
+        "/close N, /reopen N, /rate N 1-5\n"
+        "/cancel — stop what we're doing"
+    ),
+)
+
+AGENT_HELP = Message(
+    title="Agent commands",
+    text=(
+        "/queue [TIER] — open tickets, most pressing first\n"
+        "/show N — a ticket with its history\n"
+        "/claim N — take a ticket\n"
+        "/reply N text — answer the requester\n"
+        "/note N text — internal note (agents only)\n"
+        "/escalate N reason — pass to the next tier\n"
+        "/resolve N note — mark resolved\n"
+        "/waiting N — waiting on the requester\n"
+        "/priority N S2 — change priority\n"
+        "/reassign N who — give the ticket to another agent of its tier\n"
+        "/kbsave N [title] — turn the resolution into a knowledge-base article"
+    ),
+)
