@@ -1,0 +1,186 @@
+"""An incremental inverted index with BM25 scoring, in pure Python.
+
+It only has to pick a few dozen candidates out of many thousand articles quickly, so it keeps
+the layout that is cheap in CPython: per term, two parallel ``array`` columns (document number,
+field-weighted term frequency) sorted by document number. Document numbers only grow, so an add
+appends and a removal is a bisect plus a C-level delete; that keeps 100 000 articles in tens of
+megabytes instead of hundreds with per-posting dicts.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from array import array
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from operator import itemgetter
+
+__all__ = ["Bm25Params", "InvertedIndex", "weighted_counts"]
+
+_TF_MAX = 0xFFFF  # the tf column is unsigned 16-bit
+_SECOND = itemgetter(1)
+
+
+@dataclass(frozen=True, slots=True)
+class Bm25Params:
+    """BM25 constants: ``k1`` saturates repeated words, ``b`` discounts long documents."""
+
+    k1: float = 1.2
+    b: float = 0.75
+
+
+class InvertedIndex:
+    """Term → documents, with the statistics BM25 needs, updated in place."""
+
+    __slots__ = ("_docs", "_lengths", "_next", "_params", "_tfs", "_total_length", "_vocab_dirty")
+
+    budget = 3_000  # postings read to find candidates (the rarest term is always read)
+    pool = 150  # candidates kept for the commoner terms to score
+
+    def __init__(self, params: Bm25Params | None = None) -> None:
+        self._params = params or Bm25Params()
+        self._docs: dict[str, array[int]] = {}
+        self._tfs: dict[str, array[int]] = {}
+        self._lengths: dict[int, int] = {}
+        self._total_length = 0
+        self._next = 0
+        self._vocab_dirty = True
+
+    def __len__(self) -> int:
+        return len(self._lengths)
+
+    def __contains__(self, term: object) -> bool:
+        return term in self._docs
+
+    @property
+    def vocabulary_changed(self) -> bool:
+        """True once terms appeared or vanished since :meth:`vocabulary` was last called."""
+        return self._vocab_dirty
+
+    def vocabulary(self) -> list[str]:
+        """All indexed terms, sorted (for typo correction); resets :attr:`vocabulary_changed`."""
+        self._vocab_dirty = False
+        return sorted(self._docs)
+
+    def document_frequency(self, term: str) -> int:
+        docs = self._docs.get(term)
+        return len(docs) if docs is not None else 0
+
+    def idf(self, term: str) -> float:
+        """BM25's idf; a term no document has gets the highest value the index can give."""
+        n = len(self._lengths)
+        df = self.document_frequency(term)
+        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+    def add(self, weighted_terms: Mapping[str, int]) -> int:
+        """Index a document given as term → weighted frequency; returns its document number."""
+        doc = self._next
+        self._next += 1
+        length = 0
+        for term, tf in weighted_terms.items():
+            if tf <= 0:
+                continue
+            length += tf
+            docs = self._docs.get(term)
+            if docs is None:
+                docs = self._docs[term] = array("q")
+                self._tfs[term] = array("H")
+                self._vocab_dirty = True
+            docs.append(doc)
+            self._tfs[term].append(min(tf, _TF_MAX))
+        self._lengths[doc] = length
+        self._total_length += length
+        return doc
+
+    def remove(self, doc: int, terms: Iterable[str]) -> None:
+        """Forget a document; ``terms`` are the ones it was added with."""
+        length = self._lengths.pop(doc, None)
+        if length is None:
+            return
+        self._total_length -= length
+        for term in set(terms):
+            docs = self._docs.get(term)
+            if docs is None:
+                continue
+            i = bisect_left(docs, doc)
+            if i < len(docs) and docs[i] == doc:
+                del docs[i]
+                del self._tfs[term][i]
+                if not docs:
+                    del self._docs[term]
+                    del self._tfs[term]
+                    self._vocab_dirty = True
+
+    def contains(self, term: str, doc: int) -> bool:
+        """Whether document ``doc`` has ``term`` (a bisect in its postings)."""
+        docs = self._docs.get(term)
+        if docs is None:
+            return False
+        i = bisect_left(docs, doc)
+        return i < len(docs) and docs[i] == doc
+
+    def search(self, query: Mapping[str, float], limit: int) -> list[tuple[int, float]]:
+        """The ``limit`` best (document, BM25) pairs for term → query weight (scales idf).
+
+        Work is bounded whatever the index size: the rarest terms find candidates until about
+        :attr:`budget` postings were read; the shortlist is then cut to :attr:`pool` documents
+        and the commoner terms ("how", "my", "account") only add to those, by bisection. On a
+        small index nothing is cut and the scores are exact BM25.
+        """
+        n = len(self._lengths)
+        if not n or limit <= 0:
+            return []
+        k1 = self._params.k1
+        b = self._params.b
+        k1_plus = k1 + 1.0
+        norm = k1 * b / (self._total_length / n) if self._total_length else 0.0
+        base = k1 * (1.0 - b)
+        lengths = self._lengths
+        terms = sorted((t for t in query if t in self._docs), key=lambda t: len(self._docs[t]))
+        scores: dict[int, float] = {}
+        read = 0
+        rest = len(terms)
+        for rank, term in enumerate(terms):
+            docs = self._docs[term]
+            if rank and read + len(docs) > self.budget:
+                rest = rank
+                break
+            read += len(docs)
+            scale = self.idf(term) * query[term] * k1_plus
+            get = scores.get
+            for doc, tf in zip(docs, self._tfs[term], strict=True):
+                scores[doc] = get(doc, 0.0) + scale * tf / (tf + base + norm * lengths[doc])
+        if rest < len(terms):
+            pool = max(self.pool, limit)
+            if len(scores) > pool:
+                scores = dict(heapq.nlargest(pool, scores.items(), key=_SECOND))
+            for term in terms[rest:]:
+                docs = self._docs[term]
+                tfs = self._tfs[term]
+                size = len(docs)
+                scale = self.idf(term) * query[term] * k1_plus
+                if size < 8 * len(scores):  # reading the postings is cheaper than bisecting
+                    for doc, tf in zip(docs, tfs, strict=True):
+                        if doc in scores:
+                            scores[doc] += scale * tf / (tf + base + norm * lengths[doc])
+                    continue
+                for doc in scores:
+                    i = bisect_left(docs, doc)
+                    if i < size and docs[i] == doc:
+                        tf = tfs[i]
+                        scores[doc] += scale * tf / (tf + base + norm * lengths[doc])
+        if len(scores) > limit:
+            return heapq.nlargest(limit, scores.items(), key=_SECOND)
+        return sorted(scores.items(), key=_SECOND, reverse=True)
+
+
+def weighted_counts(fields: Iterable[tuple[Iterable[str], int]]) -> Counter[str]:
+    """Field-weighted term frequencies: each (terms, weight) adds ``weight`` per occurrence."""
+    counts: Counter[str] = Counter()
+    for terms, weight in fields:
+        for term in terms:
+            counts[term] += weight
+    return counts
