@@ -1,0 +1,257 @@
+"""The database schema as typed declarative rows.
+
+These are storage's own classes; the repositories map them to and from ``bot``'s dataclasses,
+so the domain never sees a session. Each change here needs a migration in
+``storage/migrations/versions`` (a test compares the migrated schema with this module).
+Enums are stored as their string values, timestamps as UTC instants, small structured values
+(a tier chain, a message, dialog data) as JSON.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from storage.types import Json, UTCDateTime
+
+__all__ = [
+    "ArticleRow",
+    "Base",
+    "CommentRow",
+    "ConversationRow",
+    "HistoryRow",
+    "IdentityRow",
+    "InboundEventRow",
+    "MessageRefRow",
+    "OutboxRow",
+    "PersonRow",
+    "SelfServiceRow",
+    "TicketRow",
+]
+
+# Named constraints, so migrations can refer to them on every database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_N_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+PENDING = text("delivered_at IS NULL AND failed_at IS NULL")
+"""Outbox rows still to be delivered: the only ones the delivery loop reads."""
+
+CARD = text("card_key <> ''")
+"""Outbox rows that update a card in place, looked up to skip superseded versions."""
+
+# Identifier sizes: platform names, platform ids (Slack, Telegram and console ids are short),
+# and short enum-like words (status, tier, priority).
+_NAME = 32
+_ID = 255
+_WORD = 64
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: Json,
+    }
+
+
+class PersonRow(Base):
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(_ID))
+    timezone: Mapped[str | None] = mapped_column(String(_WORD))
+
+
+class IdentityRow(Base):
+    """A person's account on one platform; an account belongs to exactly one person."""
+
+    __tablename__ = "identities"
+
+    platform: Mapped[str] = mapped_column(String(_NAME), primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+
+
+class TicketRow(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_status_tier", "status", "tier"),
+        {"sqlite_autoincrement": True},  # never reuse a number, even after a delete
+    )
+
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    requester_chat_platform: Mapped[str] = mapped_column(String(_NAME))
+    requester_chat_id: Mapped[str] = mapped_column(String(_ID))
+    summary: Mapped[str] = mapped_column(Text)
+    details: Mapped[str] = mapped_column(Text)
+    impact: Mapped[str] = mapped_column(String(_WORD))
+    can_work: Mapped[str] = mapped_column(String(_WORD))
+    urgency: Mapped[str] = mapped_column(String(_WORD))
+    priority: Mapped[str] = mapped_column(String(_WORD))
+    tier: Mapped[str] = mapped_column(String(_WORD))
+    chain: Mapped[list[str]] = mapped_column(Json)
+    category: Mapped[str | None] = mapped_column(String(_ID))
+    product: Mapped[str | None] = mapped_column(String(_ID))
+    version: Mapped[str | None] = mapped_column(String(_WORD))
+    version_supported: Mapped[bool | None] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(_WORD))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime | None]
+    response_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    resolution_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    first_response_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    resolution_note: Mapped[str] = mapped_column(Text)
+    rating: Mapped[int | None]
+
+
+class HistoryRow(Base):
+    """Append-only: rows are inserted, never updated or deleted."""
+
+    __tablename__ = "ticket_history"
+    __table_args__ = (Index("ix_ticket_history_ticket", "ticket_number", "at", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_number: Mapped[int] = mapped_column(ForeignKey("tickets.number"))
+    at: Mapped[datetime]
+    action: Mapped[str] = mapped_column(String(_WORD))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    source: Mapped[str] = mapped_column(String(_WORD))
+    detail: Mapped[str] = mapped_column(Text)
+
+
+class CommentRow(Base):
+    __tablename__ = "comments"
+    __table_args__ = (Index("ix_comments_ticket", "ticket_number", "at", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_number: Mapped[int] = mapped_column(ForeignKey("tickets.number"))
+    at: Mapped[datetime]
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    kind: Mapped[str] = mapped_column(String(_WORD))
+    text: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(_WORD))
+
+
+class ArticleRow(Base):
+    __tablename__ = "articles"
+
+    id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    keywords: Mapped[list[str]] = mapped_column(Json)
+    tags: Mapped[list[str]] = mapped_column(Json)
+    source: Mapped[str] = mapped_column(String(_ID))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class SelfServiceRow(Base):
+    """A question answered by an article instead of a ticket.
+
+    ``article_id`` has no foreign key: articles may live in Markdown files, not the database.
+    """
+
+    __tablename__ = "self_service_resolutions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    article_id: Mapped[str] = mapped_column(String(_ID), index=True)
+    query: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ConversationRow(Base):
+    __tablename__ = "conversations"
+
+    platform: Mapped[str] = mapped_column(String(_NAME), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    state: Mapped[str] = mapped_column(String(_WORD))
+    data: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class InboundEventRow(Base):
+    """Platform event ids already handled; ``received_at`` lets old ids be pruned."""
+
+    __tablename__ = "inbound_events"
+
+    platform: Mapped[str] = mapped_column(String(_NAME), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class OutboxRow(Base):
+    """A queued message. Pending until ``delivered_at`` is set; ``failed_at`` means given up."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index(
+            "ix_outbox_pending",
+            "platform",
+            "next_attempt_at",
+            sqlite_where=PENDING,
+            postgresql_where=PENDING,
+        ),
+        Index(
+            "ix_outbox_card",
+            "platform",
+            "chat_id",
+            "card_key",
+            "id",
+            sqlite_where=CARD,
+            postgresql_where=CARD,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(_NAME))
+    kind: Mapped[str] = mapped_column(String(_WORD))
+    chat_id: Mapped[str] = mapped_column(String(_ID))
+    user_id: Mapped[str] = mapped_column(String(_ID))
+    card_key: Mapped[str] = mapped_column(String(_ID))
+    thread_key: Mapped[str] = mapped_column(String(_ID))
+    label: Mapped[str] = mapped_column(String(_ID))
+    message: Mapped[dict[str, Any]]
+    ticket_number: Mapped[int | None]  # for logs and reports; no foreign key on a queue
+    created_at: Mapped[datetime]
+    attempts: Mapped[int]
+    next_attempt_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(Text)
+    extra: Mapped[dict[str, Any]]
+
+
+class MessageRefRow(Base):
+    """Which platform message carries a card (``key``), so it can be edited in place."""
+
+    __tablename__ = "message_refs"
+    __table_args__ = (Index("ix_message_refs_message", "platform", "chat_id", "message_id"),)
+
+    platform: Mapped[str] = mapped_column(String(_NAME), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
+    key: Mapped[str] = mapped_column(String(_ID), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(_ID))

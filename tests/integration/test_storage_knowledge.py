@@ -1,0 +1,106 @@
+"""Stored knowledge-base articles and self-service resolutions."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from bot.clock import FrozenClock
+from bot.domain import SelfServiceResolution
+from bot.knowledge import Article
+from storage.db import make_engine, make_session_factory
+from storage.tables import ArticleRow
+from storage.uow import SqlUnitOfWorkFactory
+
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+VPN = Article(
+    id="vpn-reset",
+    title="Reset the VPN client",
+    body="1. Quit the client.\n2. Delete the profile — then **re-import** it.",
+    keywords=("vpn", "tunnel", "disconnect"),
+    tags=("network",),
+    source="ticket:42",
+)
+WIFI = Article(id="wifi", title="Join the office Wi-Fi", body="Use the *corp* network.")
+
+
+@pytest.fixture
+async def clocked(database_url: str) -> AsyncIterator[tuple[SqlUnitOfWorkFactory, FrozenClock]]:
+    """Units of work whose clock the test moves."""
+    engine = make_engine(database_url)
+    clock = FrozenClock(T0)
+    try:
+        yield SqlUnitOfWorkFactory(make_session_factory(engine), clock), clock
+    finally:
+        await engine.dispose()
+
+
+async def test_put_get_and_list(uow_factory: SqlUnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        assert await uow.knowledge.articles() == []
+        await uow.knowledge.put(WIFI)
+        await uow.knowledge.put(VPN)
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        assert await uow.knowledge.get("vpn-reset") == VPN
+        assert await uow.knowledge.get("wifi") == WIFI
+        assert await uow.knowledge.get("printer") is None
+        assert await uow.knowledge.articles() == [VPN, WIFI]  # by id
+        stored = await uow.knowledge.get("vpn-reset")
+        assert stored is not None and isinstance(stored.keywords, tuple)
+
+
+async def test_put_replaces_by_id_and_keeps_created_at(
+    clocked: tuple[SqlUnitOfWorkFactory, FrozenClock],
+) -> None:
+    factory, clock = clocked
+    async with factory() as uow:
+        await uow.knowledge.put(VPN)
+        await uow.commit()
+
+    clock.advance(timedelta(days=2))
+    revised = Article(id=VPN.id, title="Reset the VPN", body="Reinstall.", source="db")
+    async with factory() as uow:
+        await uow.knowledge.put(revised)
+        assert await uow.knowledge.get(VPN.id) == revised  # read your own write
+        await uow.commit()
+
+    async with factory() as uow:
+        assert await uow.knowledge.articles() == [revised]
+        session = uow._session
+        assert session is not None
+        row = await session.scalar(select(ArticleRow))
+        assert row is not None
+        assert (row.created_at, row.updated_at) == (T0, T0 + timedelta(days=2))
+
+
+async def test_self_service_resolutions_are_counted(
+    uow_factory: SqlUnitOfWorkFactory, people: dict[str, int]
+) -> None:
+    async with uow_factory() as uow:
+        assert await uow.knowledge.self_service_count() == 0
+        for minutes in (0, 5, 9):
+            await uow.knowledge.add_self_service(
+                SelfServiceResolution(
+                    people["alice"], "vpn-reset", "vpn keeps dropping", T0 + timedelta(minutes)
+                )
+            )
+        # Articles from Markdown files are not in the database: no foreign key on article_id.
+        await uow.knowledge.add_self_service(
+            SelfServiceResolution(people["bob"], "file-only-article", "printer", T0)
+        )
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.knowledge.self_service_count() == 4
+
+
+async def test_self_service_needs_a_known_person(uow_factory: SqlUnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        with pytest.raises(IntegrityError):
+            await uow.knowledge.add_self_service(SelfServiceResolution(404, "wifi", "wifi?", T0))
