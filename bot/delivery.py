@@ -1,9 +1,11 @@
 """Outbox delivery: sends queued messages through the platform gateways.
 
-One item per transaction, oldest first, so an item is marked delivered right after its
-platform confirmed it (a crash in between re-sends one message at most) and replicas on
-PostgreSQL split the work with ``SKIP LOCKED``. A card already superseded by a newer
-version of itself is skipped, so a late retry never overwrites fresher content.
+Oldest first, one item at a time: a short transaction leases the item (so other senders,
+and replicas on PostgreSQL with ``SKIP LOCKED``, pass it by), the send happens with no
+transaction open, and a second transaction records the outcome. A crash in between
+re-sends that one message after the lease runs out; nothing is lost. A card already
+superseded by a newer version of itself is skipped, so a late retry never overwrites
+fresher content.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 BASE_BACKOFF = timedelta(seconds=5)
 MAX_BACKOFF = timedelta(minutes=10)
+LEASE = timedelta(seconds=60)  # an item being sent is hidden this long from other senders
 
 
 def backoff(attempt: int) -> timedelta:
@@ -59,6 +62,7 @@ class Dispatcher:
 
     async def _deliver_one(self, platforms: list[str]) -> tuple[str, bool, bool] | None:
         now = self.clock.now()
+        # 1. take the oldest due item and lease it, in a short transaction of its own
         async with self.uow_factory() as uow:
             items = await uow.outbox.due(now, platforms, 1)
             if not items:
@@ -79,33 +83,39 @@ class Dispatcher:
                 thread_id = (
                     await uow.outbox.get_ref(route.platform, route.chat_id, route.thread_key) or ""
                 )
-            try:
-                sent = await self.gateways[route.platform].send(
-                    route, item.message, edit_id=edit_id, thread_id=thread_id
-                )
-            except RateLimited as exc:
-                retry_at = now + timedelta(seconds=max(exc.retry_after, 1))
-                await uow.outbox.mark_failed(item.id, str(exc), retry_at, now)
-                await uow.commit()
-                return route.platform, False, True
-            except RecipientUnavailable as exc:
-                log.warning("giving up on outbox item %s: %s", item.id, exc)
-                await uow.outbox.mark_failed(item.id, str(exc), None, now)
-                await uow.commit()
-                return route.platform, False, False
-            except GatewayError as exc:
+            await uow.outbox.lease(item.id, now + LEASE)
+            await uow.commit()
+        # 2. send with no transaction open; a crash here re-sends after the lease
+        error: GatewayError | None = None
+        try:
+            sent = await self.gateways[route.platform].send(
+                route, item.message, edit_id=edit_id, thread_id=thread_id
+            )
+        except GatewayError as exc:
+            error = exc
+        # 3. record the outcome
+        now = self.clock.now()
+        async with self.uow_factory() as uow:
+            if isinstance(error, RateLimited):
+                retry_at = now + timedelta(seconds=max(error.retry_after, 1))
+                await uow.outbox.mark_failed(item.id, str(error), retry_at, now)
+            elif isinstance(error, RecipientUnavailable):
+                log.warning("giving up on outbox item %s: %s", item.id, error)
+                await uow.outbox.mark_failed(item.id, str(error), None, now)
+            elif error is not None:
                 attempt = item.attempts + 1
                 retry = now + backoff(attempt) if attempt < MAX_ATTEMPTS else None
-                log.warning("outbox item %s failed (attempt %s): %s", item.id, attempt, exc)
-                await uow.outbox.mark_failed(item.id, str(exc), retry, now)
-                await uow.commit()
-                return route.platform, False, False
-            await uow.outbox.mark_delivered(item.id, now)
-            chat_id = sent.chat_id or route.chat_id
-            if route.card_key and not edit_id:
-                await uow.outbox.put_ref(route.platform, chat_id, route.card_key, sent.message_id)
-            elif item.ticket_number is not None and sent.message_id:
-                key = f"ticket:{item.ticket_number}:m{item.id}"
-                await uow.outbox.put_ref(route.platform, chat_id, key, sent.message_id)
+                log.warning("outbox item %s failed (attempt %s): %s", item.id, attempt, error)
+                await uow.outbox.mark_failed(item.id, str(error), retry, now)
+            else:
+                await uow.outbox.mark_delivered(item.id, now)
+                chat_id = sent.chat_id or route.chat_id
+                if route.card_key and not edit_id:
+                    await uow.outbox.put_ref(
+                        route.platform, chat_id, route.card_key, sent.message_id
+                    )
+                elif item.ticket_number is not None and sent.message_id:
+                    key = f"ticket:{item.ticket_number}:m{item.id}"
+                    await uow.outbox.put_ref(route.platform, chat_id, key, sent.message_id)
             await uow.commit()
-            return route.platform, True, False
+        return route.platform, error is None, isinstance(error, RateLimited)

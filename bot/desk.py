@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from bot.clock import Clock
 from bot.domain import ACTIVE_STATUSES, Conversation, Identity, Person, Status, Ticket
-from bot.errors import DeskError, InvalidInput
+from bot.errors import Conflict, DeskError, InvalidInput
 from bot.events import ActionPressed, ChatRef, CommandInvoked, InboundEvent, MessageReceived
 from bot.intake import Intake, Press, Step, Turn
 from bot.knowledge import KnowledgeIndex
@@ -137,7 +137,11 @@ class Desk:
         person = await uow.people.by_identity(identity)
         name = user.display_name.strip() or user.user_id
         if person is None:
-            person = await uow.people.add(Person(name, user.timezone), identity)
+            try:
+                person = await uow.people.add(Person(name, user.timezone), identity)
+            except Conflict:  # the same user's other event created them a moment ago
+                person = await uow.people.by_identity(identity)
+                assert person is not None
         elif (user.display_name and person.display_name != name) or (
             user.timezone and person.timezone != user.timezone
         ):

@@ -7,6 +7,7 @@
      ├── PermissionDenied     the actor may not do this
      ├── InvalidTransition    the ticket's state does not allow it
      └── InvalidInput         the text or argument cannot be understood
+    Conflict                  a concurrent writer got there first; re-read and go on
     ConfigError               a configuration key is wrong; names the key and the reason
     GatewayError              a chat platform could not take a message
      ├── RateLimited          try again after ``retry_after`` seconds
@@ -38,6 +39,10 @@ class InvalidTransition(DeskError):
 
 class InvalidInput(DeskError):
     """The input could not be understood."""
+
+
+class Conflict(Exception):
+    """A write lost a race with a concurrent one (e.g. two first messages from one user)."""
 
 
 class ConfigError(Exception):

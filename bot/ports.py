@@ -7,6 +7,7 @@ history lines and the messages it queues are committed together or not at all.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -49,11 +50,11 @@ class TicketRepository(Protocol):
 
     async def add_history(self, entry: HistoryEntry) -> None: ...
 
-    async def history(self, number: int) -> list[HistoryEntry]: ...
+    async def history(self, number: int) -> builtins.list[HistoryEntry]: ...
 
     async def add_comment(self, comment: Comment) -> None: ...
 
-    async def comments(self, number: int) -> list[Comment]: ...
+    async def comments(self, number: int) -> builtins.list[Comment]: ...
 
 
 class PersonRepository(Protocol):
@@ -115,6 +116,10 @@ class OutboxRepository(Protocol):
         self, item_id: int, error: str, retry_at: datetime | None, at: datetime
     ) -> None:
         """Record a failed attempt; ``retry_at`` None gives up on the item."""
+        ...
+
+    async def lease(self, item_id: int, until: datetime) -> None:
+        """Hide an item from ``due`` until ``until`` while it is being sent."""
         ...
 
     async def superseded(self, item: OutboxItem) -> bool:

@@ -39,9 +39,7 @@ class Outbound:
         if chat.direct:
             await self.to_chat(chat, message)
             return
-        route = Route(
-            chat.platform, RouteKind.EPHEMERAL, chat_id=chat.chat_id, user_id=user_id
-        )
+        route = Route(chat.platform, RouteKind.EPHEMERAL, chat_id=chat.chat_id, user_id=user_id)
         await self._put(route, message, None)
 
     async def to_requester(self, ticket: Ticket, message: Message) -> None:

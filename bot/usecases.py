@@ -36,6 +36,7 @@ from bot.views import (
     ticket_detail,
     ticket_list,
     ticket_opened,
+    urgency_label,
 )
 
 MAX_TEXT = 20_000  # longer comments are kept whole in history but relayed shortened
@@ -194,7 +195,8 @@ class TicketService:
             ticket,
             actor,
             "opened",
-            f"{priority_label(self.settings, ticket.priority)}, urgency {ticket.urgency}",
+            f"{priority_label(self.settings, ticket.priority)}, "
+            f"urgency {urgency_label(self.settings, ticket.urgency)}",
         )
         out = self._outbound(uow)
         await out.to_requester(ticket, ticket_opened(ticket, self.settings, draft.notice))

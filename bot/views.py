@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 
 from bot.domain import Comment, CommentKind, HistoryEntry, Status, Ticket
 from bot.messages import Action, Button, Field, Message
@@ -147,17 +148,22 @@ def ticket_detail(
     *,
     for_agents: bool,
 ) -> Message:
-    lines = []
+    timeline: list[tuple[datetime, int, str]] = []
     for entry in history:
         who = names.get(entry.actor_id, "desk") if entry.actor_id is not None else "desk"
         detail = f": {entry.detail}" if entry.detail else ""
-        lines.append(f"{entry.at:%Y-%m-%d %H:%M} UTC  {who} {entry.action}{detail}")
+        timeline.append(
+            (entry.at, 0, f"{entry.at:%Y-%m-%d %H:%M} UTC  {who} {entry.action}{detail}")
+        )
     for comment in comments:
         if comment.kind is CommentKind.INTERNAL and not for_agents:
             continue
         who = names.get(comment.author_id, "?") if comment.author_id is not None else "?"
         tag = " (internal)" if comment.kind is CommentKind.INTERNAL else ""
-        lines.append(f"{comment.at:%Y-%m-%d %H:%M} UTC  {who}{tag}: {comment.text}")
+        timeline.append(
+            (comment.at, 1, f"{comment.at:%Y-%m-%d %H:%M} UTC  {who}{tag}: {comment.text}")
+        )
+    lines = [line for _, _, line in sorted(timeline, key=lambda x: (x[0], x[1]))]
     return Message(
         title=f"{ticket.ref} · {ticket.summary}",
         fields=ticket_fields(ticket, settings, names, for_agents=for_agents),
