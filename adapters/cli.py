@@ -1,0 +1,263 @@
+"""The ``tierdesk`` command line.
+
+Every command takes ``--config FILE`` (default ``config.toml``, then the example config);
+listing commands take ``--json`` for scripts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from adapters import runtime as rt
+from bot.domain import Status, Ticket
+from bot.errors import ConfigError
+from bot.knowledge import load_markdown_dir
+from bot.settings import Settings, find_config, load_settings, summarize
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        if args.command == "check-config":
+            return _check_config(args)
+        settings = _settings(args.config)
+        return int(asyncio.run(args.handler(settings, args)) or 0)
+    except ConfigError as exc:
+        print(f"config error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        metavar="FILE",
+        help="configuration file (default: config.toml, then config.example.toml)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="tierdesk", parents=[common], description="A tiered support desk that lives in chat."
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("run", parents=[common], help="run the desk (console + enabled adapters)")
+    p.set_defaults(handler=_run)
+
+    p = sub.add_parser("check-config", parents=[common], help="validate a config and summarise it")
+    p.add_argument("file", nargs="?", help="the file to check (default: --config)")
+
+    p = sub.add_parser("migrate", parents=[common], help="bring the database schema up to date")
+    p.set_defaults(handler=_migrate)
+
+    kb = sub.add_parser("kb", parents=[common], help="knowledge base").add_subparsers(
+        dest="kb_command", metavar="KB_COMMAND", required=True
+    )
+    p = kb.add_parser("search", parents=[common], help='rank articles for a query ("-": stdin)')
+    p.add_argument("query", help='the question, or "-" to read one query per line from stdin')
+    p.add_argument("--limit", type=int, default=None, help="at most this many results")
+    p.add_argument("--json", action="store_true", help="JSON output")
+    p.set_defaults(handler=_kb_search)
+    p = kb.add_parser("import", parents=[common], help="import a folder of Markdown articles")
+    p.add_argument("dir", type=Path)
+    p.set_defaults(handler=_kb_import)
+    p = kb.add_parser("list", parents=[common], help="every article the desk knows")
+    p.add_argument("--json", action="store_true", help="JSON output")
+    p.set_defaults(handler=_kb_list)
+
+    p = sub.add_parser("tickets", parents=[common], help="a table of tickets")
+    p.add_argument(
+        "--status",
+        choices=[s.value for s in Status],
+        action="append",
+        help="only this status (repeatable)",
+    )
+    p.add_argument("--tier", action="append", help="only this tier (repeatable)")
+    p.add_argument("--limit", type=int, default=100)
+    p.add_argument("--json", action="store_true", help="JSON output")
+    p.set_defaults(handler=_tickets)
+    return parser
+
+
+def _settings(path: str | None) -> Settings:
+    return load_settings(find_config(path, Path.cwd()), os.environ)
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    path = find_config(args.file or args.config, Path.cwd())
+    settings = load_settings(path, os.environ)
+    rt.load_sources(settings)  # Markdown errors are configuration errors too
+    print(f"{path}: OK")
+    for line in summarize(settings):
+        print("  " + line)
+    return 0
+
+
+async def _run(settings: Settings, args: argparse.Namespace) -> int:
+    await rt.run(settings)
+    return 0
+
+
+async def _migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.migrate import upgrade
+
+    await upgrade(settings.storage_url)
+    print(f"database at {rt.safe_url(settings.storage_url)} is up to date")
+    return 0
+
+
+async def _kb_search(
+    settings: Settings, args: argparse.Namespace, *, stdin: TextIO | None = None
+) -> int:
+    runtime = await rt.build(settings)
+    try:
+        index = runtime.knowledge
+        if args.query == "-":
+            for line in stdin or sys.stdin:
+                query = line.rstrip("\n")
+                found = index.search(query, limit=args.limit)
+                print(
+                    json.dumps(
+                        {"query": query, "results": [_hit(s) for s in found]}, ensure_ascii=False
+                    ),
+                    flush=True,
+                )
+            return 0
+        found = index.search(args.query, limit=args.limit)
+        if args.json:
+            print(json.dumps([_hit(s) for s in found], ensure_ascii=False, indent=2))
+        elif not found:
+            print("No article matches well enough.")
+        else:
+            for rank, suggestion in enumerate(found, 1):
+                print(
+                    f"{rank}. {suggestion.score:5.1f}  {suggestion.article.title}  "
+                    f"({suggestion.article.id})"
+                )
+        return 0
+    finally:
+        await runtime.close()
+
+
+def _hit(suggestion: Any) -> dict[str, Any]:
+    return {
+        "id": suggestion.article.id,
+        "title": suggestion.article.title,
+        "score": round(suggestion.score, 2),
+    }
+
+
+async def _kb_import(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        articles = load_markdown_dir(args.dir)
+    except (ValueError, OSError) as exc:
+        print(f"kb import: {exc}", file=sys.stderr)
+        return 1
+    runtime = await rt.build(settings)
+    try:
+        async with runtime.uow_factory() as uow:
+            for article in articles:
+                await uow.knowledge.put(article)
+            await uow.commit()
+    finally:
+        await runtime.close()
+    print(f"imported {len(articles)} articles from {args.dir}")
+    return 0
+
+
+async def _kb_list(settings: Settings, args: argparse.Namespace) -> int:
+    runtime = await rt.build(settings)
+    try:
+        articles = sorted(runtime.knowledge.articles(), key=lambda a: a.id)
+    finally:
+        await runtime.close()
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {"id": a.id, "title": a.title, "source": a.source, "keywords": list(a.keywords)}
+                    for a in articles
+                ],
+                indent=2,
+            )
+        )
+    else:
+        for article in articles:
+            print(f"{article.id:<32} {article.title}")
+    return 0
+
+
+async def _tickets(settings: Settings, args: argparse.Namespace) -> int:
+    runtime = await rt.build(settings)
+    try:
+        async with runtime.uow_factory() as uow:
+            tickets = await uow.tickets.list(
+                statuses=[Status(s) for s in args.status or ()],
+                tiers=args.tier or (),
+                limit=args.limit,
+            )
+            names: dict[int, str] = {}
+            for ticket in tickets:
+                for person_id in (ticket.requester_id, ticket.assignee_id):
+                    if person_id is not None and person_id not in names:
+                        person = await uow.people.get(person_id)
+                        names[person_id] = person.display_name if person else "?"
+    finally:
+        await runtime.close()
+    if args.json:
+        print(json.dumps([_ticket_json(t, names) for t in tickets], indent=2, ensure_ascii=False))
+        return 0
+    if not tickets:
+        print("No tickets.")
+        return 0
+    print(
+        f"{'#':>5}  {'PRI':<4} {'STATUS':<12} {'TIER':<5} {'ASSIGNEE':<12} "
+        f"{'REQUESTER':<12} {'CREATED (UTC)':<17} SUMMARY"
+    )
+    for t in tickets:
+        assignee = names.get(t.assignee_id, "-") if t.assignee_id else "-"
+        print(
+            f"{t.number:>5}  {t.priority:<4} {t.status.value:<12} {t.tier:<5} "
+            f"{assignee[:12]:<12} {names.get(t.requester_id, '?')[:12]:<12} "
+            f"{t.created_at:%Y-%m-%d %H:%M} {t.summary[:60]}"
+        )
+    return 0
+
+
+def _ticket_json(ticket: Ticket, names: dict[int, str]) -> dict[str, Any]:
+    def iso(value: Any) -> Any:
+        return value.isoformat() if value is not None else None
+
+    return {
+        "number": ticket.number,
+        "summary": ticket.summary,
+        "priority": ticket.priority,
+        "urgency": ticket.urgency,
+        "status": ticket.status.value,
+        "tier": ticket.tier,
+        "category": ticket.category,
+        "product": ticket.product,
+        "version": ticket.version,
+        "requester": names.get(ticket.requester_id),
+        "assignee": names.get(ticket.assignee_id) if ticket.assignee_id else None,
+        "created_at": iso(ticket.created_at),
+        "response_due_at": iso(ticket.response_due_at),
+        "resolution_due_at": iso(ticket.resolution_due_at),
+        "first_response_at": iso(ticket.first_response_at),
+        "resolved_at": iso(ticket.resolved_at),
+    }
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,148 @@
+"""The console chat loop: reads lines, turns them into desk events, prints what comes back.
+
+``/as agent NAME`` and ``/as requester NAME`` switch persona; a number presses the
+matching button of the latest choices shown to you; ``/quit`` (or end of input) leaves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TextIO
+
+from adapters.console.gateway import PLATFORM, Screen
+from bot.desk import Desk
+from bot.domain import Identity
+from bot.events import ActionPressed, ChatRef, CommandInvoked, MessageReceived, UserRef
+from bot.settings import Settings
+
+CONSOLE_HELP = """\
+Console: you are a requester chatting with the desk. Just describe a problem.
+  a number        press that choice
+  /as agent NAME  become agent NAME (see the tiers in the config)
+  /as requester NAME
+  /whoami         who you are now
+  /quit           leave
+Desk commands: /help, /new, /mytickets, /show N, /queue, /claim N, /reply N text, …"""
+
+
+class ConsoleApp:
+    """Drives the desk from a terminal (or any pair of text streams)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        desk: Desk,
+        screen: Screen,
+        deliver: Callable[[], Awaitable[int]],
+        *,
+        requester: str = "",
+    ) -> None:
+        self.settings = settings
+        self.desk = desk
+        self.screen = screen
+        self.deliver = deliver
+        self._seq = itertools.count(1)
+        self._session = uuid.uuid4().hex[:8]
+        options = settings.adapters["console"].options
+        self.become(str(requester or options.get("requester", "sam")))
+
+    # -- persona -------------------------------------------------------------------------
+
+    def become(self, name: str) -> None:
+        self.name = name
+        identity = Identity(PLATFORM, name)
+        channels = {
+            tier.channels[PLATFORM]
+            for tier in self.settings.tiers
+            if identity in tier.agents and PLATFORM in tier.channels
+        }
+        self.screen.viewer = name
+        self.screen.visible = frozenset(channels)
+        self.screen.zone = str(
+            self.settings.adapters["console"].options.get("timezone", self.settings.timezone)
+        )
+
+    def agent_tiers(self) -> list[str]:
+        identity = Identity(PLATFORM, self.name)
+        return [t.name for t in self.settings.tiers if identity in t.agents]
+
+    # -- input ---------------------------------------------------------------------------
+
+    async def run(self, stream: TextIO | None = None) -> None:
+        """Read lines until /quit or end of input."""
+        stream = stream or sys.stdin
+        self.screen.write(CONSOLE_HELP)
+        self._whoami()
+        loop = asyncio.get_running_loop()
+        while True:
+            if stream.isatty():
+                print(f"{self.name}> ", end="", flush=True)
+            line = await loop.run_in_executor(None, stream.readline)
+            if not line:
+                break
+            if not await self.feed(line.rstrip("\n")):
+                break
+        await self.deliver()
+
+    async def feed(self, line: str) -> bool:
+        """Handle one typed line; False when the user asked to leave."""
+        text = line.strip()
+        if not text:
+            return True
+        if text in ("/quit", "/exit"):
+            return False
+        if text.startswith("/as "):
+            self._switch(text[4:].split())
+        elif text == "/whoami":
+            self._whoami()
+        else:
+            await self.desk.handle(self._event(text))
+            await self.deliver()
+        return True
+
+    def _switch(self, words: list[str]) -> None:
+        if len(words) != 2 or words[0] not in ("agent", "requester"):
+            self.screen.write("Usage: /as agent NAME  or  /as requester NAME")
+            return
+        role, name = words
+        self.become(name)
+        if role == "agent" and not self.agent_tiers():
+            agents = sorted(
+                {
+                    a.external_id
+                    for t in self.settings.tiers
+                    for a in t.agents
+                    if a.platform == PLATFORM
+                }
+            )
+            self.screen.write(
+                f"Note: {name} is no agent in any tier (console agents: "
+                f"{', '.join(agents) or 'none'}); you can look, not act."
+            )
+        self._whoami()
+
+    def _whoami(self) -> None:
+        tiers = self.agent_tiers()
+        role = f"agent of {', '.join(tiers)}" if tiers else "requester"
+        self.screen.write(f"You are {self.name} ({role}).")
+
+    def _event(self, text: str) -> MessageReceived | ActionPressed | CommandInvoked:
+        event_id = f"{self._session}-{next(self._seq)}"
+        user = UserRef(PLATFORM, self.name, self.name)
+        chat = ChatRef(PLATFORM, self.name, direct=True)
+        if text.isdigit():
+            choices = self.screen.latest_choices()
+            index = int(text) - 1
+            if 0 <= index < len(choices):
+                button = choices[index]
+                return ActionPressed(
+                    event_id, user, chat, button.action, button.ticket, button.value
+                )
+        if text.startswith("/") and len(text) > 1:
+            name, _, args = text[1:].partition(" ")
+            return CommandInvoked(event_id, user, chat, name, args)
+        return MessageReceived(event_id, user, chat, text)

@@ -1,0 +1,160 @@
+"""The composition root: settings → storage → knowledge → desk → gateways → scheduler.
+
+Tests call :func:`build` with a frozen clock and fake gateways; ``tierdesk run`` calls it
+with the real ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.console import ConsoleApp, ConsoleGateway
+from adapters.console.gateway import Screen
+from adapters.scheduler import DeskScheduler, PeriodicJob
+from bot.clock import Clock, SystemClock
+from bot.delivery import Dispatcher
+from bot.desk import Desk
+from bot.errors import ConfigError
+from bot.knowledge import Article, KnowledgeIndex, load_markdown_dir
+from bot.ports import ChatGateway
+from bot.settings import Settings
+from storage.db import make_engine, make_session_factory
+from storage.migrate import upgrade
+from storage.uow import SqlUnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+DELIVERY_INTERVAL = 2.0
+EXPIRY_INTERVAL = 30.0
+
+
+@dataclass
+class Runtime:
+    """Everything one process runs, wired together."""
+
+    settings: Settings
+    clock: Clock
+    engine: AsyncEngine
+    uow_factory: SqlUnitOfWorkFactory
+    knowledge: KnowledgeIndex
+    desk: Desk
+    dispatcher: Dispatcher
+    gateways: dict[str, ChatGateway] = field(default_factory=dict)
+
+    def add_gateway(self, gateway: ChatGateway) -> None:
+        self.gateways[gateway.platform] = gateway
+        self.dispatcher.gateways[gateway.platform] = gateway
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def knowledge_index(settings: Settings) -> KnowledgeIndex:
+    """The index with the configured Markdown sources loaded (database articles come later)."""
+    options = (
+        {} if settings.knowledge.threshold is None else {"threshold": settings.knowledge.threshold}
+    )
+    index = KnowledgeIndex(limit=settings.knowledge.limit, **options)
+    for article in load_sources(settings):
+        index.add(article)
+    return index
+
+
+def load_sources(settings: Settings) -> list[Article]:
+    articles: list[Article] = []
+    for i, source in enumerate(settings.knowledge.sources):
+        if not source.is_dir():
+            raise ConfigError(f"knowledge.sources[{i}]", f"{source} is not a folder")
+        try:
+            articles.extend(load_markdown_dir(source))
+        except ValueError as exc:
+            raise ConfigError(f"knowledge.sources[{i}]", str(exc)) from exc
+    return articles
+
+
+async def build(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    gateways: Mapping[str, ChatGateway] | None = None,
+    migrate: bool = True,
+) -> Runtime:
+    """Wire a runtime; migrates the database first so a fresh SQLite file just works."""
+    clock = clock or SystemClock()
+    knowledge = knowledge_index(settings)
+    if migrate:
+        await upgrade(settings.storage_url)
+    engine = make_engine(settings.storage_url)
+    uow_factory = SqlUnitOfWorkFactory(make_session_factory(engine), clock)
+    desk = Desk(settings, uow_factory, clock, knowledge)
+    await desk.load_knowledge()
+    dispatcher = Dispatcher(uow_factory, clock, dict(gateways or {}))
+    return Runtime(
+        settings, clock, engine, uow_factory, knowledge, desk, dispatcher, dict(gateways or {})
+    )
+
+
+def periodic_jobs(runtime: Runtime) -> list[PeriodicJob]:
+    return [
+        PeriodicJob("deliver-outbox", runtime.dispatcher.deliver_due, DELIVERY_INTERVAL),
+        PeriodicJob("expire-intakes", runtime.desk.expire_intakes, EXPIRY_INTERVAL),
+    ]
+
+
+async def run(
+    settings: Settings, *, stdin: TextIO | None = None, stdout: TextIO | None = None
+) -> None:
+    """``tierdesk run``: the desk with its enabled adapters until /quit or a signal."""
+    out = stdout or sys.stdout
+
+    def write(line: str) -> None:
+        print(line, file=out, flush=True)
+
+    runtime = await build(settings)
+    scheduler = DeskScheduler(periodic_jobs(runtime))
+    try:
+        console_enabled = settings.adapters["console"].enabled
+        screen = Screen(write=write, zone=settings.timezone)
+        if console_enabled:
+            runtime.add_gateway(ConsoleGateway(screen, runtime.clock))
+        write(
+            f"tierdesk: {len(runtime.knowledge)} knowledge-base articles, storage "
+            f"{safe_url(settings.storage_url)}"
+        )
+        scheduler.start()
+        if console_enabled:
+            app = ConsoleApp(settings, runtime.desk, screen, runtime.dispatcher.deliver_due)
+            await app.run(stdin)
+        else:
+            await _wait_for_signal()
+    finally:
+        scheduler.shutdown()
+        await runtime.close()
+
+
+async def _wait_for_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+def safe_url(url: str) -> str:
+    """The storage URL without a password."""
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        credentials, _, host = rest.rpartition("@")
+        user = credentials.split(":", 1)[0]
+        return f"{scheme}{sep}{user}:***@{host}"
+    return url

@@ -1,0 +1,104 @@
+"""The ``tierdesk`` command line as a lead would use it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from tests.e2e.console_process import tierdesk_executable, write_config
+from tests.factories import EXAMPLE
+
+
+def tierdesk(*args: str, stdin: str = "", cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [tierdesk_executable(), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
+    )
+
+
+def test_check_config_summarises_the_example() -> None:
+    done = tierdesk("check-config", str(EXAMPLE))
+    assert done.returncode == 0, done.stderr
+    assert f"{EXAMPLE}: OK" in done.stdout
+    assert "tiers (default chain): L1 → L2 → L3" in done.stdout
+    assert "group × no → S1" in done.stdout
+
+
+def test_check_config_names_the_bad_key(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        EXAMPLE.read_text(encoding="utf-8").replace('name = "L2"', 'name = "L1"'), encoding="utf-8"
+    )
+    done = tierdesk("check-config", str(bad))
+    assert done.returncode == 2
+    assert done.stderr.strip() == 'config error: tiers[1].name: duplicate tier "L1"'
+
+
+def test_kb_search_json_and_stdin_batch(tmp_path: Path) -> None:
+    config = str(write_config(tmp_path))
+    done = tierdesk("kb", "search", "vpn keeps disconnecting", "--json", "--config", config)
+    assert done.returncode == 0, done.stderr
+    hits = json.loads(done.stdout)
+    assert hits[0]["id"] == "vpn-disconnects"
+    assert set(hits[0]) == {"id", "title", "score"}
+
+    batch = tierdesk(
+        "kb",
+        "search",
+        "-",
+        "--config",
+        config,
+        stdin="forgot my password\nwhat's the weather on mars\n",
+    )
+    lines = [json.loads(line) for line in batch.stdout.splitlines()]
+    assert [line["query"] for line in lines] == ["forgot my password", "what's the weather on mars"]
+    assert lines[0]["results"][0]["id"] == "password-reset"
+    assert lines[1]["results"] == []
+
+
+def test_kb_import_adds_searchable_articles(tmp_path: Path) -> None:
+    config = str(write_config(tmp_path))
+    folder = tmp_path / "extra"
+    folder.mkdir()
+    (folder / "badge.md").write_text(
+        "---\ntitle: Door badge does not open the garage\nkeywords: badge, garage door\n---\n"
+        "Ask reception to re-encode the badge.\n",
+        encoding="utf-8",
+    )
+    done = tierdesk("kb", "import", str(folder), "--config", config)
+    assert done.stdout.strip() == f"imported 1 articles from {folder}"
+    found = tierdesk(
+        "kb", "search", "my badge won't open the garage door", "--json", "--config", config
+    )
+    assert json.loads(found.stdout)[0]["id"] == "badge"
+
+
+def test_tickets_table_and_json(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    lines = "\n".join(
+        [
+            "the big printer says error 79",
+            "still need help",
+            "2",
+            "2",
+            "4",
+            "2",
+            "skip",
+            "yes",
+            "/quit",
+        ]
+    )
+    run = tierdesk("run", "--config", str(config), stdin=lines + "\n")
+    assert run.returncode == 0, run.stdout + run.stderr
+    table = tierdesk("tickets", "--config", str(config))
+    assert "the big printer says error 79" in table.stdout
+    tickets = json.loads(tierdesk("tickets", "--json", "--config", str(config)).stdout)
+    assert tickets[0]["number"] == 1
+    assert tickets[0]["priority"] == "S4"  # just me × can work, limited
+    assert tickets[0]["status"] == "open" and tickets[0]["requester"] == "sam"
+    assert tickets[0]["category"] == "hardware"
