@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import signal
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.console import ConsoleApp, ConsoleGateway
 from adapters.console.gateway import Screen
+from adapters.http import HttpServer
 from adapters.scheduler import DeskScheduler, PeriodicJob
 from bot.clock import Clock, SystemClock
 from bot.delivery import Dispatcher
@@ -110,6 +112,23 @@ def periodic_jobs(runtime: Runtime) -> list[PeriodicJob]:
     ]
 
 
+class RunningAdapter(Protocol):
+    """What a chat adapter's ``start(runtime, http)`` returns."""
+
+    async def stop(self) -> None: ...
+
+
+async def start_chat_adapters(runtime: Runtime, http: HttpServer) -> list[RunningAdapter]:
+    """Start every enabled platform adapter but the console (``adapters.<name>.start``)."""
+    running: list[RunningAdapter] = []
+    for name in runtime.settings.enabled_platforms:
+        if name == "console":
+            continue
+        module = importlib.import_module(f"adapters.{name}")
+        running.append(await module.start(runtime, http))
+    return running
+
+
 async def run(
     settings: Settings, *, stdin: TextIO | None = None, stdout: TextIO | None = None
 ) -> None:
@@ -121,14 +140,18 @@ async def run(
 
     runtime = await build(settings)
     scheduler = DeskScheduler(periodic_jobs(runtime))
+    http = HttpServer(settings.http.host, settings.http.port)
+    adapters: list[RunningAdapter] = []
     try:
         console_enabled = settings.adapters["console"].enabled
         screen = Screen(write=write, zone=settings.timezone)
         if console_enabled:
             runtime.add_gateway(ConsoleGateway(screen, runtime.clock))
+        adapters = await start_chat_adapters(runtime, http)
+        await http.start()
         write(
             f"tierdesk: {len(runtime.knowledge)} knowledge-base articles, storage "
-            f"{safe_url(settings.storage_url)}"
+            f"{safe_url(settings.storage_url)}, platforms {', '.join(runtime.gateways)}"
         )
         scheduler.start()
         if console_enabled:
@@ -138,6 +161,9 @@ async def run(
             await _wait_for_signal()
     finally:
         scheduler.shutdown()
+        for adapter in adapters:
+            await adapter.stop()
+        await http.stop()
         await runtime.close()
 
 

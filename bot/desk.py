@@ -11,6 +11,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.clock import Clock
 from bot.domain import ACTIVE_STATUSES, Conversation, Identity, Person, Status, Ticket
@@ -81,6 +82,7 @@ class Desk:
             "priority": self._cmd_priority,
             "reassign": self._cmd_reassign,
             "kbsave": self._cmd_kbsave,
+            "timezone": self._cmd_timezone,
         }
 
     @property
@@ -465,6 +467,24 @@ class Desk:
         await self.tickets.reassign(uow, actor, number, who)
         await self._confirm(uow, actor, f"#{number} reassigned.")
 
+    async def _cmd_timezone(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
+        zone = args.strip()
+        if not zone:
+            current = actor.person.timezone or self.settings.timezone
+            await self._say(
+                uow,
+                actor,
+                Message(
+                    text=f"Your time zone is {current}. Change it with /timezone Europe/Berlin."
+                ),
+            )
+            return
+        if not _valid_zone(zone):
+            raise InvalidInput(f'"{zone}" is not a time zone; use a name like Europe/Berlin.')
+        actor.person.timezone = zone
+        await uow.people.save(actor.person)
+        await self._say(uow, actor, Message(text=f"Times are now shown in {zone}."))
+
     async def _cmd_kbsave(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
         number, title = _number_and_rest(args, "kbsave", "[title]", rest_required=False)
         article = await self.tickets.save_article(uow, actor, number, title)
@@ -476,6 +496,14 @@ class Desk:
                 "future requesters will be offered it."
             ),
         )
+
+
+def _valid_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 _IN_CONVERSATION = frozenset({Status.IN_PROGRESS, Status.WAITING})

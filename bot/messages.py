@@ -91,6 +91,7 @@ class Route:
     card_key: str = ""
     thread_key: str = ""
     label: str = ""  # who or where, for humans reading the console or a log
+    zone: str = ""  # the reader's time zone for datetimes, when the desk knows it
 
 
 @dataclass(slots=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.domain import Identity, Ticket
+from bot.domain import Identity, Person, Ticket
 from bot.events import ChatRef
 from bot.messages import Message, OutboxItem, Route, RouteKind, card_key
 from bot.ports import UnitOfWork
@@ -44,8 +44,18 @@ class Outbound:
 
     async def to_requester(self, ticket: Ticket, message: Message) -> None:
         chat = ticket.requester_chat
-        route = Route(chat.platform, RouteKind.CHAT, chat_id=chat.chat_id, label="requester")
+        requester = await self.uow.people.get(ticket.requester_id)
+        route = Route(
+            chat.platform,
+            RouteKind.CHAT,
+            chat_id=chat.chat_id,
+            label="requester",
+            zone=self._zone(requester),
+        )
         await self._put(route, message, ticket.number)
+
+    def _zone(self, person: Person | None) -> str:
+        return (person.timezone if person else None) or self.settings.timezone
 
     async def to_person(self, person_id: int, message: Message, ticket: int | None = None) -> None:
         """A direct message on the first platform the person is known on that is running."""
@@ -54,7 +64,11 @@ class Outbound:
         label = person.display_name if person else ""
         for identity in _prefer_enabled(identities, self.settings.enabled_platforms):
             route = Route(
-                identity.platform, RouteKind.USER, user_id=identity.external_id, label=label
+                identity.platform,
+                RouteKind.USER,
+                user_id=identity.external_id,
+                label=label,
+                zone=self._zone(person),
             )
             await self._put(route, message, ticket)
             return

@@ -170,7 +170,8 @@ class Settings:
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
-# What each adapter needs before "auto" turns it on.
+# The chat adapters there are, and what each needs before "auto" turns it on.
+PLATFORMS = ("console", "slack", "telegram")
 _CREDENTIALS = {"slack": ("bot_token", "signing_secret"), "telegram": ("token",)}
 
 
@@ -423,6 +424,7 @@ def _tiers(root: _Node) -> tuple[Tier, ...]:
         if any(t.name == name for t in tiers):
             raise ConfigError(item.key("name"), f'duplicate tier "{name}"')
         channels = item.table("channels")
+        channels.only(*PLATFORMS)
         agents = []
         for i, text in enumerate(item.str_list("agents", (), allow_empty=True)):
             try:
@@ -484,6 +486,8 @@ def _adapters(node: _Node) -> Mapping[str, AdapterSettings]:
     adapters: dict[str, AdapterSettings] = {}
     names = set(node.value) | {"console"}
     for name in sorted(names):
+        if name not in PLATFORMS:
+            raise ConfigError(node.key(name), f"unknown adapter (known: {', '.join(PLATFORMS)})")
         item = node.table(name)
         options = {k: v for k, v in item.value.items() if k != "enabled"}
         required = _CREDENTIALS.get(name, ())

@@ -206,6 +206,7 @@ REQUESTER_HELP = Message(
         "/show N — one ticket with its history\n"
         "/reply N text — add information to ticket N\n"
         "/close N, /reopen N, /rate N 1-5\n"
+        "/timezone Area/City — the zone your due times are shown in\n"
         "/cancel — stop what we're doing"
     ),
 )

@@ -234,6 +234,7 @@ class OutboxRow(Base):
     card_key: Mapped[str] = mapped_column(String(_ID))
     thread_key: Mapped[str] = mapped_column(String(_ID))
     label: Mapped[str] = mapped_column(String(_ID))
+    zone: Mapped[str] = mapped_column(String(64), server_default="")  # IANA zone name
     message: Mapped[dict[str, Any]]
     ticket_number: Mapped[int | None]  # for logs and reports; no foreign key on a queue
     created_at: Mapped[datetime]

@@ -46,7 +46,7 @@ class ConsoleGateway:
         self, route: Route, message: Message, *, edit_id: str = "", thread_id: str = ""
     ) -> Sent:
         chat_id = route.user_id if route.kind is RouteKind.USER else route.chat_id
-        lines, buttons = render(message, zone=self.screen.zone, now=self.clock.now())
+        lines, buttons = render(message, zone=route.zone or self.screen.zone, now=self.clock.now())
         self.screen.write(
             self._label(route, chat_id, edited=bool(edit_id), threaded=bool(thread_id))
         )

@@ -217,3 +217,15 @@ async def test_kbsave_turns_a_resolution_into_a_suggestion(world: World) -> None
     assert "Saved as knowledge-base article" in sent[0].text
     sent = await world.run(say("kim", "label printer prints blank labels"))
     assert "Label printer prints blanks" in sent[0].text
+
+
+async def test_timezone_command_sets_the_zone_due_times_are_shown_in(world: World) -> None:
+    sent = await world.run(command("sam", "/timezone Mars/Base"))
+    assert sent[0].text == '"Mars/Base" is not a time zone; use a name like Europe/Berlin.'
+    sent = await world.run(command("sam", "/timezone America/New_York"))
+    assert sent[0].text == "Times are now shown in America/New_York."
+    number = await open_ticket(world)
+    await world.run(command("alice", f"/claim {number}"))
+    sent = await world.run(command("alice", f"/waiting {number}"))
+    to_sam = next(d for d in sent if d.where == "sam")
+    assert to_sam.route.zone == "America/New_York"

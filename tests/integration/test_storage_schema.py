@@ -57,7 +57,7 @@ async def test_migrated_schema_matches_the_models(database_url: str) -> None:
             predicates = await connection.run_sync(_predicates)
         assert predicates == _expected_predicates(engine.dialect.name)
         assert set(predicates) == {"ix_outbox_pending", "ix_outbox_card"}
-        assert await migrate.current(engine) == migrate.head() == "0001"
+        assert await migrate.current(engine) == migrate.head() is not None
     finally:
         await engine.dispose()
 
@@ -138,6 +138,6 @@ async def test_sqlite_tables_can_be_rebuilt_under_referencing_rows(database_url:
 def test_the_migration_template_ships_with_the_package() -> None:
     assert (migrate.MIGRATIONS / "script.py.mako").is_file()
     assert (migrate.MIGRATIONS / "env.py").is_file()
-    assert sorted(p.name for p in (migrate.MIGRATIONS / "versions").glob("*.py")) == [
-        "0001_initial.py"
-    ]
+    shipped = sorted(p.name for p in (migrate.MIGRATIONS / "versions").glob("*.py"))
+    assert shipped[0] == "0001_initial.py"
+    assert shipped[-1].startswith(migrate.head() or "?")
