@@ -1,0 +1,543 @@
+"""Who is on call for a tier at an instant: a pure function of the rotation config and overrides.
+
+The model
+---------
+A tier's on-call duty is a list of :class:`Layer` s in config order plus :class:`Override` s
+taken from chat. At an instant ``at``:
+
+1. **Overrides win.** Among the tier's overrides with ``starts_at <= at < ends_at`` the most
+   recently created one answers (equal ``created_at``: the later one in the sequence).
+   Overrides with ``ends_at <= starts_at`` are ignored.
+2. **Otherwise the first layer (config order) active at ``at`` answers** — follow-the-sun is
+   several layers with different zones and hours, e.g. EMEA 08-20 Berlin, AMER 08-20 New York,
+   APAC 08-20 Sydney; where two overlap, the one listed first wins.
+3. **Otherwise nobody** is on call (``None``), which :func:`gaps` reports.
+
+Active hours. ``Layer.active`` lists daily wall-clock windows read in ``Layer.zone``; ``()``
+means the whole day. A window listed for a weekday *starts* on that weekday and, when
+``end <= start``, crosses midnight: with ``days = "mon-fri"`` and ``"20:00-08:00"`` the Friday
+window runs Fri 20:00 → Sat 08:00. ``"00:00-24:00"`` is stored as 00:00–00:00 and by the same
+rule ``"08:00-08:00"`` is a 24-hour window. Window occurrences are half-open ``[open, close)``
+intervals of real instants; overlapping or touching occurrences merge. A layer with ``()`` and
+all seven days is active at every instant (plain elapsed time, no wall-clock conversion).
+
+Rotation. Shift ``k`` starts at the wall-clock time ``handoff + k * length`` in the layer's
+zone (``k`` any integer, so instants before ``handoff`` work too) and belongs to
+``members[k mod len(members)]``. Without a clock change in between this is exactly
+``floor((at - handoff) / length) mod len(members)``; across a DST change the hand-off keeps
+its wall-clock time instead of drifting by an hour: a weekly rotation handing off Monday
+09:00 Europe/Berlin hands off at 09:00 Berlin time in summer and in winter, so the shift
+that spans the change lasts one hour less (spring) or more (autumn) than a week. A rotation
+stepping through local time never goes backwards: shift starts are non-decreasing instants.
+
+Daylight-saving time (the same choices as :mod:`bot.calendars`). Wall times become instants
+with :mod:`zoneinfo`:
+
+* a wall time that does not exist (skipped by a spring-forward gap) maps to the instant the
+  gap ends, i.e. the first instant at which the local clock shows that time or later; a window
+  lying entirely inside the gap is empty that day, and a hand-off inside the gap happens when
+  the clocks jump (several very short shifts inside one gap collapse: the last one wins);
+* an ambiguous wall time (repeated by a fall-back) maps to its *first* occurrence when it
+  opens a window or starts a shift and to its *second* occurrence when it closes a window,
+  so a window lasts from the first moment the clock shows its opening time to the last moment
+  it shows its closing time, and a hand-off happens the first time the clock shows it.
+
+Answers. :class:`OnCall` carries ``until``, the instant this answer stops being guaranteed:
+the next hand-off, the end of the layer's (merged) active hours, the moment an earlier layer
+becomes active, the override's end, or the start of an override that would take over —
+whichever comes first. ``until > at`` always, and :func:`on_call` returns the same answer for
+every instant in ``[at, until)``. At ``until`` the answer may be the same person again (for
+example a one-member layer at its hand-off); callers that print "until" may ask again.
+
+All functions take aware datetimes and return aware UTC datetimes; naive ones raise
+:class:`ValueError`. :func:`parse_layers` turns TOML tables into layers and raises
+:class:`~bot.errors.ConfigError` naming the dotted key (``tiers[1].rotations[0].active``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.domain import Identity
+from bot.durations import parse_duration
+from bot.errors import ConfigError
+
+__all__ = [
+    "WEEKDAYS",
+    "Layer",
+    "OnCall",
+    "Override",
+    "gaps",
+    "next_in_rotation",
+    "on_call",
+    "parse_layers",
+]
+
+WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+ALL_DAYS: frozenset[int] = frozenset(range(7))
+OVERRIDE_LAYER = "override"
+_DAY = timedelta(days=1)
+_MIDNIGHT = time(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    """One rotation layer of a tier (see the module docstring for the model)."""
+
+    name: str
+    members: tuple[Identity, ...]  # in rotation order
+    zone: str  # IANA zone the active hours and the hand-off wall time are read in
+    active: tuple[tuple[time, time], ...]  # daily windows; () = the whole day
+    days: frozenset[int]  # weekdays (0 = Monday) on which a window starts
+    length: timedelta  # rotation length: a hand-off every `length` of wall-clock time
+    handoff: datetime  # an aware instant at which members[0] starts a shift
+
+    def __post_init__(self) -> None:
+        if not self.members:
+            raise ValueError(f"layer {self.name!r}: at least one member is required")
+        if self.length <= timedelta(0):
+            raise ValueError(f"layer {self.name!r}: the rotation length must be positive")
+        _require_aware(self.handoff, "handoff")
+        if not self.days or not self.days <= ALL_DAYS:
+            raise ValueError(f"layer {self.name!r}: days must be a non-empty subset of 0..6")
+        _zone(self.zone)  # raises for an unknown zone
+
+    @property
+    def always(self) -> bool:
+        """Active at every instant (no windows, every day)."""
+        return not self.active and self.days == ALL_DAYS
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    """Someone takes a tier's on-call duty for a while ("I take L2 on-call for 4 h")."""
+
+    tier: str
+    person: Identity
+    starts_at: datetime
+    ends_at: datetime
+    created_at: datetime
+
+    def __post_init__(self) -> None:
+        _require_aware(self.starts_at, "starts_at")
+        _require_aware(self.ends_at, "ends_at")
+        _require_aware(self.created_at, "created_at")
+
+
+@dataclass(frozen=True, slots=True)
+class OnCall:
+    """Who answers for ``tier``, from which layer, and until when this answer holds."""
+
+    tier: str
+    person: Identity
+    until: datetime  # always > the instant asked about
+    layer: str  # the layer's name, or "override"
+
+
+# -- the questions -------------------------------------------------------------------------
+
+
+def on_call(
+    tier: str, layers: Sequence[Layer], overrides: Sequence[Override], at: datetime
+) -> OnCall | None:
+    """Who is on call for ``tier`` at ``at``, and until when; ``None`` when nobody is."""
+    _require_aware(at, "at")
+    at = at.astimezone(UTC)
+    ranked = _ranked_overrides(tier, overrides)
+    winner = None
+    for rank, override in enumerate(ranked):
+        if override.starts_at <= at < override.ends_at:
+            winner = rank  # ranked oldest first: the last match is the newest
+    if winner is not None:
+        current = ranked[winner]
+        until = current.ends_at
+        for newer in ranked[winner + 1 :]:
+            if at < newer.starts_at < until:
+                until = newer.starts_at
+        return OnCall(tier, current.person, until.astimezone(UTC), OVERRIDE_LAYER)
+
+    next_override = min((o.starts_at for o in ranked if o.starts_at > at), default=None)
+    for index, layer in enumerate(layers):
+        if not _cover(layer, at, at)[0]:
+            continue
+        shift, shift_end = _shift(layer, at)
+        limit = shift_end if next_override is None else min(shift_end, next_override)
+        until = _cover(layer, at, limit)[1]
+        for earlier in layers[:index]:  # inactive now; they take over when they start
+            until = min(until, _cover(earlier, at, until)[1])
+        person = layer.members[shift % len(layer.members)]
+        return OnCall(tier, person, until.astimezone(UTC), layer.name)
+    return None
+
+
+def next_in_rotation(
+    tier: str, layers: Sequence[Layer], at: datetime, after: Identity
+) -> Identity | None:
+    """The person to escalate to when ``after`` did not acknowledge a ping for ``tier``.
+
+    The layer is the rotation's answer at ``at`` (the first layer active then; overrides are
+    not consulted). If ``after`` is a member, the answer is the next member in rotation order
+    after ``after``'s position (its current shift if it is on shift, else its first listing),
+    skipping entries that are ``after`` again. If ``after`` is not a member (say, they held an
+    override), the answer is the layer's person on shift. ``None`` when no layer is active at
+    ``at`` or the layer has nobody but ``after``. ``tier`` only names the question.
+    """
+    del tier  # symmetry with on_call and gaps; layers are already the tier's
+    _require_aware(at, "at")
+    at = at.astimezone(UTC)
+    layer = next((lay for lay in layers if _cover(lay, at, at)[0]), None)
+    if layer is None:
+        return None
+    members = layer.members
+    shift = _shift(layer, at)[0] % len(members)
+    if after not in members:
+        return members[shift]
+    position = shift if members[shift] == after else members.index(after)
+    for step in range(1, len(members)):
+        candidate = members[(position + step) % len(members)]
+        if candidate != after:
+            return candidate
+    return None
+
+
+def gaps(
+    tier: str,
+    layers: Sequence[Layer],
+    overrides: Sequence[Override],
+    start: datetime,
+    end: datetime,
+) -> list[tuple[datetime, datetime]]:
+    """The maximal intervals ``[a, b)`` inside ``[start, end)`` when nobody is on call.
+
+    Exact (every boundary is a window edge or an override edge) and independent of the
+    rotation length: it walks the union of the layers' active hours and the overrides from one
+    coverage boundary to the next, so 14 days of a 45-second rotation cost as little as
+    14 days of a weekly one.
+    """
+    _require_aware(start, "start")
+    _require_aware(end, "end")
+    t, end = start.astimezone(UTC), end.astimezone(UTC)
+    ranked = _ranked_overrides(tier, overrides)
+    found: list[tuple[datetime, datetime]] = []
+    while t < end:
+        covered_until: datetime | None = None
+        next_start = end
+        for override in ranked:
+            if override.starts_at <= t < override.ends_at:
+                covered_until = max(covered_until or t, min(override.ends_at, end))
+            elif t < override.starts_at < next_start:
+                next_start = override.starts_at
+        for layer in layers:
+            active, edge = _cover(layer, t, end)
+            if active:
+                covered_until = max(covered_until or t, edge)
+            else:
+                next_start = min(next_start, edge)
+        if covered_until is not None:
+            t = covered_until
+        else:
+            found.append((t, next_start))
+            t = next_start
+    return found
+
+
+# -- configuration -------------------------------------------------------------------------
+
+_KEYS = ("name", "members", "timezone", "active", "days", "length", "handoff")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+_WINDOW = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
+_DEFAULT_LENGTH = "1w"
+_DEFAULT_HANDOFF = datetime(2026, 1, 5)  # a Monday, midnight, read in the layer's zone
+
+
+def parse_layers(raw: Any, key: str, *, default_timezone: str | None = None) -> tuple[Layer, ...]:
+    """Layers from TOML tables (``[[tiers.rotations]]``); ``key`` names the list in errors.
+
+    Keys per table: ``name`` (required, unique in the list), ``members`` (required, non-empty,
+    ``platform:id`` strings), ``timezone`` (required unless ``default_timezone`` is given),
+    ``active`` (``"always"`` by default, or ``"08:00-20:00"``, ``"20:00-08:00"``,
+    ``"08:00-12:00, 13:00-17:00"``, or a list of such strings), ``days`` (``"mon-sun"`` by
+    default; ``"mon-fri"``, ``"mon,wed,fri"``, ``"fri-mon"`` or a list), ``length`` (a
+    duration such as ``"12h"``, ``"1d"``, ``"1w"``; default ``"1w"``) and ``handoff`` (a TOML
+    offset datetime or ISO-8601 string; a naive one is read in ``timezone``; required when
+    there is more than one member, else it defaults to a Monday midnight).
+    """
+    if not isinstance(raw, list):
+        raise ConfigError(key, f"expected an array of tables, got {_kind(raw)}")
+    layers: list[Layer] = []
+    for i, table in enumerate(raw):
+        layers.append(_parse_layer(table, f"{key}[{i}]", default_timezone, layers))
+    return tuple(layers)
+
+
+def _parse_layer(table: Any, key: str, default_timezone: str | None, earlier: list[Layer]) -> Layer:
+    if not isinstance(table, dict):
+        raise ConfigError(key, f"expected a table, got {_kind(table)}")
+    for name in table:
+        if name not in _KEYS:
+            raise ConfigError(f"{key}.{name}", f"unknown key (expected one of: {', '.join(_KEYS)})")
+
+    name = table.get("name")
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ConfigError(
+            f"{key}.name",
+            "required: 1-32 letters, digits, '_', '.' or '-'"
+            if name is None
+            else f"{name!r} is not a name of 1-32 letters, digits, '_', '.' or '-'",
+        )
+    if name == OVERRIDE_LAYER:
+        raise ConfigError(f"{key}.name", f'"{OVERRIDE_LAYER}" is reserved for overrides')
+    if any(layer.name == name for layer in earlier):
+        raise ConfigError(f"{key}.name", f'duplicate layer "{name}"')
+
+    members = _members(table.get("members"), f"{key}.members")
+    zone = table.get("timezone", default_timezone)
+    if zone is None:
+        raise ConfigError(f"{key}.timezone", "required (an IANA zone like Europe/Berlin)")
+    if not isinstance(zone, str):
+        raise ConfigError(f"{key}.timezone", f"expected a string, got {_kind(zone)}")
+    try:
+        zoneinfo = _zone(zone)
+    except ValueError as exc:
+        raise ConfigError(f"{key}.timezone", f'unknown time zone "{zone}"') from exc
+
+    try:
+        active = parse_active(table.get("active", "always"))
+    except ValueError as exc:
+        raise ConfigError(f"{key}.active", str(exc)) from exc
+    try:
+        days = parse_days(table.get("days", "mon-sun"))
+    except ValueError as exc:
+        raise ConfigError(f"{key}.days", str(exc)) from exc
+    try:
+        length = parse_duration(_duration_text(table.get("length", _DEFAULT_LENGTH)))
+    except ValueError as exc:
+        raise ConfigError(f"{key}.length", str(exc)) from exc
+
+    if "handoff" not in table and len(members) > 1:
+        raise ConfigError(f"{key}.handoff", "required when a layer has more than one member")
+    try:
+        handoff = _instant_of(table.get("handoff", _DEFAULT_HANDOFF), zoneinfo)
+    except ValueError as exc:
+        raise ConfigError(f"{key}.handoff", str(exc)) from exc
+    return Layer(name, members, zone, active, days, length, handoff)
+
+
+def _members(value: Any, key: str) -> tuple[Identity, ...]:
+    if value is None:
+        raise ConfigError(key, "required: a list of platform:id strings")
+    if not isinstance(value, list):
+        raise ConfigError(key, f"expected a list of platform:id strings, got {_kind(value)}")
+    if not value:
+        raise ConfigError(key, "list at least one member")
+    members = []
+    for j, text in enumerate(value):
+        if not isinstance(text, str):
+            raise ConfigError(f"{key}[{j}]", f"expected a platform:id string, got {_kind(text)}")
+        try:
+            members.append(Identity.parse(text))
+        except ValueError as exc:
+            raise ConfigError(f"{key}[{j}]", str(exc)) from exc
+    return tuple(members)
+
+
+def parse_active(value: Any) -> tuple[tuple[time, time], ...]:
+    """``"always"`` → ``()``; ``"08:00-12:00, 13:00-17:00"`` (or a list) → windows."""
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        value = ", ".join(value)
+    if not isinstance(value, str):
+        raise ValueError(f'expected "always" or windows like "08:00-20:00", got {_kind(value)}')
+    if value.strip().lower() in ("always", "24x7"):
+        return ()
+    windows = []
+    for part in value.split(","):
+        match = _WINDOW.match(part.strip())
+        if not match:
+            raise ValueError(f'"{part.strip()}" is not a window like 08:00-20:00')
+        sh, sm, eh, em = (int(g) for g in match.groups())
+        if sh > 23 or sm > 59 or em > 59 or eh > 24 or (eh == 24 and em != 0):
+            raise ValueError(f'"{part.strip()}" has an impossible time of day')
+        windows.append((time(sh, sm), time(0) if eh == 24 else time(eh, em)))
+    return tuple(windows)
+
+
+def parse_days(value: Any) -> frozenset[int]:
+    """``"mon-fri"``, ``"mon,wed,fri"``, ``"fri-mon"`` (wraps), ``"sat-sun"`` or a list."""
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        value = ",".join(value)
+    if not isinstance(value, str):
+        raise ValueError(f'expected weekdays like "mon-fri", got {_kind(value)}')
+    days: set[int] = set()
+    for part in value.split(","):
+        first, sep, last = part.strip().lower().partition("-")
+        if first not in WEEKDAYS or (sep and last.strip() not in WEEKDAYS):
+            raise ValueError(f'"{part.strip()}" is not a weekday or range like mon-fri')
+        a = WEEKDAYS.index(first)
+        b = WEEKDAYS.index(last.strip()) if sep else a
+        days.update((a + n) % 7 for n in range((b - a) % 7 + 1))
+    return frozenset(days)
+
+
+def _duration_text(value: Any) -> str | int | float:
+    if isinstance(value, str | int | float):
+        return value
+    raise ValueError(f"expected a duration like 12h, 1d or 1w, got {_kind(value)}")
+
+
+def _instant_of(value: Any, zone: ZoneInfo) -> datetime:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise ValueError(f'"{value}" is not an ISO-8601 date-time') from exc
+    if not isinstance(value, datetime):
+        raise ValueError(f"expected a date-time like 2026-11-02T09:00:00+01:00, got {_kind(value)}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        return _to_instant(zone, value, closing=False)
+    return value.astimezone(UTC)
+
+
+def _kind(value: Any) -> str:
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "an array",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
+
+
+# -- the machinery -------------------------------------------------------------------------
+
+
+def _require_aware(value: datetime, name: str) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be an aware datetime, got naive {value.isoformat()}")
+
+
+def _ranked_overrides(tier: str, overrides: Sequence[Override]) -> list[Override]:
+    """The tier's non-empty overrides, oldest created first (ties: sequence order)."""
+    mine = [o for o in overrides if o.tier == tier and o.ends_at > o.starts_at]
+    return sorted(mine, key=lambda o: o.created_at)  # stable: ties keep sequence order
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f'unknown time zone "{name}"') from exc
+
+
+def _shift(layer: Layer, at: datetime) -> tuple[int, datetime]:
+    """The index ``k`` of the shift containing ``at`` and the instant it ends."""
+    zone = _zone(layer.zone)
+    base = layer.handoff.astimezone(zone).replace(tzinfo=None)
+
+    def start(k: int) -> datetime:
+        return _to_instant(zone, base + layer.length * k, closing=False)
+
+    wall = at.astimezone(zone).replace(tzinfo=None)
+    low = (wall - base) // layer.length  # exact without a clock change; adjust otherwise
+    step = 1
+    while start(low) > at:  # gallop down to a shift that has started
+        low -= step
+        step *= 2
+    high, step = low + 1, 1
+    while start(high) <= at:  # gallop up to a shift that has not
+        low, high = high, high + step
+        step *= 2
+    while high - low > 1:  # start(low) <= at < start(high)
+        middle = (low + high) // 2
+        if start(middle) <= at:
+            low = middle
+        else:
+            high = middle
+    return low, start(high)
+
+
+def _cover(layer: Layer, at: datetime, limit: datetime) -> tuple[bool, datetime]:
+    """Is ``layer`` active at ``at``? If so, until when (at most ``limit``, at least just
+    after ``at``); if not, when it next starts (at most ``limit`` when ``limit > at``)."""
+    if layer.always:
+        return True, max(limit, at)
+    covered_until: datetime | None = None
+    for opens, closes in _occurrences(layer, at):
+        if covered_until is None:
+            if closes <= at:
+                continue
+            if opens > at:
+                return False, min(opens, limit) if limit > at else opens
+            covered_until = closes
+        elif opens > covered_until:
+            break
+        else:
+            covered_until = max(covered_until, closes)
+        if covered_until >= limit:
+            break
+    assert covered_until is not None  # _occurrences never ends
+    return True, min(covered_until, limit) if limit > at else covered_until
+
+
+def _occurrences(layer: Layer, since: datetime) -> Iterator[tuple[datetime, datetime]]:
+    """The layer's window occurrences, in order of opening, from the one that may contain
+    ``since`` onwards (an endless stream; empty ones, inside a DST gap, are left out)."""
+    zone = _zone(layer.zone)
+    windows = sorted(layer.active or ((_MIDNIGHT, _MIDNIGHT),))
+    day = since.astimezone(zone).date() - _DAY  # yesterday's window may reach into today
+    quiet = 0
+    while True:
+        produced = False
+        if day.weekday() in layer.days:
+            for window in windows:
+                opens, closes = _window_interval(zone, day, window)
+                if opens < closes:
+                    produced = True
+                    yield opens, closes
+        quiet = 0 if produced else quiet + 1
+        if quiet > 21:  # three weeks without a window: the config cannot cause this
+            raise ValueError(f"layer {layer.name!r} never becomes active")
+        day += _DAY
+
+
+def _window_interval(
+    zone: ZoneInfo, day: date, window: tuple[time, time]
+) -> tuple[datetime, datetime]:
+    opening, closing = window
+    end_day = day + _DAY if closing <= opening else day
+    return (
+        _to_instant(zone, datetime.combine(day, opening), closing=False),
+        _to_instant(zone, datetime.combine(end_day, closing), closing=True),
+    )
+
+
+@lru_cache(maxsize=8192)
+def _to_instant(zone: ZoneInfo, wall: datetime, *, closing: bool) -> datetime:
+    """The UTC instant of a naive wall time in ``zone`` (see the module docstring for DST).
+
+    Ambiguous: first occurrence when opening, second when closing. Nonexistent: the instant
+    the gap ends (the first instant whose wall time is at or after ``wall``).
+    """
+    first = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    second = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    if first == second:
+        return first
+    if first.astimezone(zone).replace(tzinfo=None) == wall:  # ambiguous: both exist
+        return second if closing else first
+    # Nonexistent: fold=1 uses the offset after the gap (an instant before the change), fold=0
+    # the one before it (an instant after). Zone transitions fall on whole seconds: bisect.
+    low, high = int(min(first, second).timestamp()), int(max(first, second).timestamp()) + 1
+    after = datetime.fromtimestamp(high, zone).utcoffset()
+    while high - low > 1:
+        middle = (low + high) // 2
+        if datetime.fromtimestamp(middle, zone).utcoffset() == after:
+            high = middle
+        else:
+            low = middle
+    return datetime.fromtimestamp(high, UTC)
