@@ -109,6 +109,13 @@ def periodic_jobs(runtime: Runtime) -> list[PeriodicJob]:
     return [
         PeriodicJob("deliver-outbox", runtime.dispatcher.deliver_due, DELIVERY_INTERVAL),
         PeriodicJob("expire-intakes", runtime.desk.expire_intakes, EXPIRY_INTERVAL),
+        PeriodicJob("sla-tick", runtime.desk.sla.tick, runtime.settings.sla.tick.total_seconds()),
+        PeriodicJob(
+            "daily-digest",
+            runtime.desk.sla.digest,
+            daily_at=runtime.settings.sla.digest_at,
+            zone=runtime.settings.timezone,
+        ),
     ]
 
 

@@ -10,17 +10,23 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class PeriodicJob:
+    """Run every ``every_seconds``, or once a day at ``daily_at`` ("08:30") in ``zone``."""
+
     name: str
     run: Callable[[], Awaitable[object]]
-    every_seconds: float
+    every_seconds: float = 0.0
+    daily_at: str = ""
+    zone: str = "UTC"
 
 
 class DeskScheduler:
@@ -29,6 +35,13 @@ class DeskScheduler:
     def __init__(self, jobs: list[PeriodicJob]) -> None:
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         for job in jobs:
+            if job.daily_at:
+                hour, minute = (int(x) for x in job.daily_at.split(":")[:2])
+                trigger = CronTrigger(hour=hour, minute=minute, timezone=ZoneInfo(job.zone))
+                self._scheduler.add_job(
+                    _logged(job), trigger, id=job.name, max_instances=1, coalesce=True
+                )
+                continue
             self._scheduler.add_job(
                 _logged(job),
                 "interval",

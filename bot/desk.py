@@ -15,7 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.clock import Clock
 from bot.domain import ACTIVE_STATUSES, Conversation, Identity, Person, Status, Ticket
+from bot.durations import parse_duration
 from bot.errors import Conflict, DeskError, InvalidInput
+from bot.escalation import SlaService
 from bot.events import ActionPressed, ChatRef, CommandInvoked, InboundEvent, MessageReceived
 from bot.intake import Intake, Press, Step, Turn
 from bot.knowledge import KnowledgeIndex
@@ -60,6 +62,7 @@ class Desk:
         self.knowledge = knowledge
         self.tickets = TicketService(settings, clock, knowledge)
         self.intake = Intake(settings, knowledge)
+        self.sla = SlaService(settings, uow_factory, clock)
         self._commands: dict[str, Handler] = {
             "start": self._cmd_help,
             "help": self._cmd_help,
@@ -83,6 +86,9 @@ class Desk:
             "reassign": self._cmd_reassign,
             "kbsave": self._cmd_kbsave,
             "timezone": self._cmd_timezone,
+            "ack": self._cmd_ack,
+            "oncall": self._cmd_oncall,
+            "takeoncall": self._cmd_takeoncall,
         }
 
     @property
@@ -226,6 +232,7 @@ class Desk:
             Action.CLOSE: self._cmd_close,
             Action.RATE: self._cmd_rate,
             Action.SHOW: self._cmd_show,
+            Action.ACK: self._cmd_ack,
         }
         if action in simple:
             await simple[action](uow, actor, arg)
@@ -487,6 +494,29 @@ class Desk:
         actor.person.timezone = zone
         await uow.people.save(actor.person)
         await self._say(uow, actor, Message(text=f"Times are now shown in {zone}."))
+
+    async def _cmd_ack(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
+        ticket = await self.sla.acknowledge(uow, actor, _number(args, "ack"))
+        await self._confirm(uow, actor, f"Acknowledged {ticket.ref}; reminders stop.")
+
+    async def _cmd_oncall(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
+        message = await self.sla.who_is_on_call(uow, args.strip() or None, self.clock.now())
+        await self._say(uow, actor, message)
+
+    async def _cmd_takeoncall(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
+        tier, _, duration = args.strip().partition(" ")
+        if not tier or not duration.strip():
+            raise InvalidInput("Usage: /takeoncall TIER DURATION, e.g. /takeoncall L2 4h")
+        try:
+            span = parse_duration(duration.strip())
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from exc
+        override = await self.sla.take_on_call(uow, actor, tier, span)
+        await self._confirm(
+            uow,
+            actor,
+            f"You are on call for {override.tier} until {override.ends_at:%Y-%m-%d %H:%M} UTC.",
+        )
 
     async def _cmd_kbsave(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
         number, title = _number_and_rest(args, "kbsave", "[title]", rest_required=False)

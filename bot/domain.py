@@ -108,6 +108,16 @@ class Ticket:
     closed_at: datetime | None = None
     resolution_note: str = ""
     rating: int | None = None
+    # SLA clocks (see bot.sla): warnings, pauses, the update clock and the tick's index
+    policy: str = "default"
+    response_warn_at: datetime | None = None
+    resolution_warn_at: datetime | None = None
+    resolution_started_at: datetime | None = None
+    paused_at: datetime | None = None
+    paused_seconds: int = 0
+    update_due_at: datetime | None = None
+    next_ping_at: datetime | None = None
+    escalation: dict[str, object] | None = None  # rules copied at the first ping
     number: int | None = None
 
     @property
@@ -268,6 +278,18 @@ class SelfServiceResolution:
     article_id: str
     query: str
     at: datetime
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OnCallOverride:
+    """Someone took a tier's on-call duty from chat ("I take L2 for 4 h")."""
+
+    tier: str
+    person: Identity
+    starts_at: datetime
+    ends_at: datetime
+    created_at: datetime
     id: int | None = None
 
 

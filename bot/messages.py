@@ -28,6 +28,7 @@ class Action(StrEnum):
     CLOSE = "cs"
     RATE = "rt"  # value = 1..5
     SHOW = "sh"
+    ACK = "ak"  # acknowledge an SLA breach ping
 
 
 @dataclass(frozen=True, slots=True)

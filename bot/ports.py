@@ -19,6 +19,7 @@ from bot.domain import (
     Conversation,
     HistoryEntry,
     Identity,
+    OnCallOverride,
     Person,
     SelfServiceResolution,
     Status,
@@ -46,6 +47,11 @@ class TicketRepository(Protocol):
         limit: int | None = None,
     ) -> list[Ticket]:
         """Tickets matching every given filter, newest first."""
+        ...
+
+    async def due_for_ping(self, now: datetime, limit: int) -> builtins.list[Ticket]:
+        """Tickets whose ``next_ping_at`` has come (found by that index, never by a scan),
+        locked for this tick; replicas skip each other's rows."""
         ...
 
     async def add_history(self, entry: HistoryEntry) -> None: ...
@@ -137,6 +143,30 @@ class OutboxRepository(Protocol):
         ...
 
 
+class PingRepository(Protocol):
+    async def stages(self, number: int) -> dict[str, datetime]:
+        """The ticket's recorded ping stages: key → when."""
+        ...
+
+    async def record(
+        self, number: int, key: str, at: datetime, actor_id: int | None = None
+    ) -> bool:
+        """Record a stage once; False if it was already recorded (by us or a replica)."""
+        ...
+
+    async def count_since(self, kind: str, since: datetime) -> dict[int, int]:
+        """How many stages of ``kind`` (e.g. "breach") each ticket had since ``since``."""
+        ...
+
+
+class OnCallRepository(Protocol):
+    async def add(self, override: OnCallOverride) -> OnCallOverride: ...
+
+    async def overlapping(self, start: datetime, end: datetime) -> list[OnCallOverride]:
+        """Overrides in force at some instant of [start, end), oldest first."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository."""
 
@@ -146,6 +176,8 @@ class UnitOfWork(Protocol):
     knowledge: KnowledgeRepository
     inbound: InboundRepository
     outbox: OutboxRepository
+    pings: PingRepository
+    oncall: OnCallRepository
 
     async def __aenter__(self) -> Self: ...
 
@@ -192,8 +224,10 @@ __all__ = [
     "ConversationRepository",
     "InboundRepository",
     "KnowledgeRepository",
+    "OnCallRepository",
     "OutboxRepository",
     "PersonRepository",
+    "PingRepository",
     "Sent",
     "TicketRepository",
     "UnitOfWork",

@@ -73,6 +73,22 @@ class Outbound:
             await self._put(route, message, ticket)
             return
 
+    async def to_identity(
+        self, identity: Identity, message: Message, ticket: int | None = None
+    ) -> None:
+        """A direct message to a platform account (e.g. the person on call)."""
+        if identity.platform not in self.settings.enabled_platforms:
+            return
+        person = await self.uow.people.by_identity(identity)
+        route = Route(
+            identity.platform,
+            RouteKind.USER,
+            user_id=identity.external_id,
+            label=person.display_name if person else identity.external_id,
+            zone=self._zone(person),
+        )
+        await self._put(route, message, ticket)
+
     async def card(self, ticket: Ticket, tier: str, message: Message) -> None:
         """Post or update the ticket's card in ``tier``'s channels."""
         key = card_key(_number(ticket), tier)

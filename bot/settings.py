@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.config_node import ConfigNode, join_key
 from bot.domain import Identity
-from bot.durations import format_duration, parse_duration
+from bot.durations import format_duration
 from bot.errors import ConfigError
+from bot.oncall import Layer, parse_layers
+from bot.sla.policy import SlaSettings, parse_sla
 
 DEFAULT_CONFIG_NAME = "config.toml"
 EXAMPLE_CONFIG_NAME = "config.example.toml"
@@ -73,6 +75,7 @@ class Tier:
     label: str
     channels: Mapping[str, str]  # platform → channel/group id
     agents: tuple[Identity, ...]
+    rotations: tuple[Layer, ...] = ()  # on-call layers, first active one wins
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +144,7 @@ class Settings:
     knowledge: KnowledgeSettings
     adapters: Mapping[str, AdapterSettings]
     http: HttpSettings
+    sla: SlaSettings
     source: Path | None = None
 
     def tier(self, name: str) -> Tier:
@@ -169,7 +173,6 @@ class Settings:
 # -- loading -------------------------------------------------------------------------------
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 # The chat adapters there are, and what each needs before "auto" turns it on.
 PLATFORMS = ("console", "slack", "telegram")
 _CREDENTIALS = {"slack": ("bot_token", "signing_secret"), "telegram": ("token",)}
@@ -211,7 +214,7 @@ def parse_settings(
     source: Path | None = None,
 ) -> Settings:
     """Validate an already-parsed TOML document."""
-    root = _Node("", _substitute(raw, environ, ""))
+    root = ConfigNode("", _substitute(raw, environ, ""))
     root.only(
         "desk",
         "storage",
@@ -223,6 +226,7 @@ def parse_settings(
         "knowledge",
         "adapters",
         "http",
+        "sla",
     )
     desk = root.table("desk")
     desk.only("timezone")
@@ -231,7 +235,7 @@ def parse_settings(
     storage.only("url")
     storage_url = _storage_url(storage, base_dir)
     priority = _priority(root.table("priority"))
-    tiers = _tiers(root)
+    tiers = _tiers(root, timezone)
     tier_names = tuple(t.name for t in tiers)
     categories = _categories(root, tier_names)
     products = _products(root)
@@ -270,6 +274,12 @@ def parse_settings(
             host=http.string("host", "127.0.0.1"),
             port=http.integer("port", 8080, low=1, high=65535),
         ),
+        sla=parse_sla(
+            root.table("sla"),
+            zone=timezone,
+            priorities={lv.name: (lv.response, lv.resolution) for lv in priority.levels},
+            categories=tuple(c.key for c in categories),
+        ),
         source=source,
     )
 
@@ -287,14 +297,10 @@ def _substitute(value: Any, environ: Mapping[str, str], key: str) -> Any:
 
         return _ENV.sub(replace, value)
     if isinstance(value, dict):
-        return {k: _substitute(v, environ, _join(key, k)) for k, v in value.items()}
+        return {k: _substitute(v, environ, join_key(key, k)) for k, v in value.items()}
     if isinstance(value, list):
         return [_substitute(v, environ, f"{key}[{i}]") for i, v in enumerate(value)]
     return value
-
-
-def _join(prefix: str, key: str) -> str:
-    return f"{prefix}.{key}" if prefix else key
 
 
 def _resolve(base_dir: Path, text: str) -> Path:
@@ -302,7 +308,7 @@ def _resolve(base_dir: Path, text: str) -> Path:
     return path if path.is_absolute() else base_dir / path
 
 
-def _storage_url(node: _Node, base_dir: Path) -> str:
+def _storage_url(node: ConfigNode, base_dir: Path) -> str:
     url = node.string("url", "sqlite+aiosqlite:///tierdesk.db")
     if "://" not in url:
         raise ConfigError(node.key("url"), f'"{url}" is not a database URL')
@@ -314,7 +320,7 @@ def _storage_url(node: _Node, base_dir: Path) -> str:
     return url
 
 
-def _choices(node: _Node, key: str, defaults: tuple[Choice, ...]) -> tuple[Choice, ...]:
+def _choices(node: ConfigNode, key: str, defaults: tuple[Choice, ...]) -> tuple[Choice, ...]:
     items = node.tables(key)
     if not items:
         return defaults
@@ -368,7 +374,7 @@ DEFAULT_MATRIX = {
 }
 
 
-def _priority(node: _Node) -> PrioritySettings:
+def _priority(node: ConfigNode) -> PrioritySettings:
     node.only("impact", "can_work", "urgency", "levels", "matrix")
     impacts = _choices(node, "impact", DEFAULT_IMPACTS)
     can_work = _choices(node, "can_work", DEFAULT_CAN_WORK)
@@ -413,13 +419,13 @@ def _priority(node: _Node) -> PrioritySettings:
     return PrioritySettings(impacts, can_work, urgencies, tuple(levels), matrix)
 
 
-def _tiers(root: _Node) -> tuple[Tier, ...]:
+def _tiers(root: ConfigNode, timezone: str) -> tuple[Tier, ...]:
     items = root.tables("tiers")
     if not items:
         raise ConfigError("tiers", "at least one tier is required")
     tiers: list[Tier] = []
     for item in items:
-        item.only("name", "label", "channels", "agents")
+        item.only("name", "label", "channels", "agents", "rotations")
         name = item.name("name")
         if any(t.name == name for t in tiers):
             raise ConfigError(item.key("name"), f'duplicate tier "{name}"')
@@ -437,12 +443,17 @@ def _tiers(root: _Node) -> tuple[Tier, ...]:
                 label=item.string("label", name),
                 channels={k: channels.string(k) for k in channels.value},
                 agents=tuple(agents),
+                rotations=parse_layers(
+                    item.value.get("rotations", []),
+                    item.key("rotations"),
+                    default_timezone=timezone,
+                ),
             )
         )
     return tuple(tiers)
 
 
-def _categories(root: _Node, tier_names: tuple[str, ...]) -> tuple[Category, ...]:
+def _categories(root: ConfigNode, tier_names: tuple[str, ...]) -> tuple[Category, ...]:
     categories: list[Category] = []
     for item in root.tables("categories"):
         item.only("key", "label", "chain", "product")
@@ -460,7 +471,7 @@ def _categories(root: _Node, tier_names: tuple[str, ...]) -> tuple[Category, ...
     return tuple(categories)
 
 
-def _products(root: _Node) -> tuple[Product, ...]:
+def _products(root: ConfigNode) -> tuple[Product, ...]:
     products: list[Product] = []
     for item in root.tables("products"):
         item.only("key", "name", "versions")
@@ -482,7 +493,7 @@ def _products(root: _Node) -> tuple[Product, ...]:
     return tuple(products)
 
 
-def _adapters(node: _Node) -> Mapping[str, AdapterSettings]:
+def _adapters(node: ConfigNode) -> Mapping[str, AdapterSettings]:
     adapters: dict[str, AdapterSettings] = {}
     names = set(node.value) | {"console"}
     for name in sorted(names):
@@ -503,131 +514,6 @@ def _adapters(node: _Node) -> Mapping[str, AdapterSettings]:
             raise ConfigError(item.key("enabled"), 'expected true, false or "auto"')
         adapters[name] = AdapterSettings(name, enabled, options)
     return adapters
-
-
-class _Node:
-    """A TOML table being validated, remembering its dotted key for error messages."""
-
-    def __init__(self, path: str, value: Any) -> None:
-        if not isinstance(value, dict):
-            raise ConfigError(path, f"expected a table, got {_kind(value)}")
-        self.path = path
-        self.value: dict[str, Any] = value
-
-    def key(self, name: str) -> str:
-        return _join(self.path, name)
-
-    def only(self, *allowed: str) -> None:
-        for name in self.value:
-            if name not in allowed:
-                raise ConfigError(
-                    self.key(name), f"unknown key (expected one of: {', '.join(allowed)})"
-                )
-
-    def table(self, name: str) -> _Node:
-        return _Node(self.key(name), self.value.get(name, {}))
-
-    def tables(self, name: str) -> list[_Node]:
-        value = self.value.get(name, [])
-        if not isinstance(value, list):
-            raise ConfigError(self.key(name), f"expected an array of tables, got {_kind(value)}")
-        return [_Node(f"{self.key(name)}[{i}]", v) for i, v in enumerate(value)]
-
-    def _get(self, name: str, default: Any) -> Any:
-        if name in self.value:
-            return self.value[name]
-        if default is _REQUIRED:
-            raise ConfigError(self.key(name), "required")
-        return default
-
-    def string(self, name: str, default: Any = None) -> str:
-        value = self._get(name, _REQUIRED if default is None else default)
-        if not isinstance(value, str):
-            raise ConfigError(self.key(name), f"expected a string, got {_kind(value)}")
-        return value
-
-    def name(self, name: str) -> str:
-        value = self.string(name)
-        if not _NAME.match(value):
-            raise ConfigError(
-                self.key(name), f'"{value}" must be 1-32 letters, digits, "_", "-" or "."'
-            )
-        return value
-
-    def boolean(self, name: str, default: bool) -> bool:
-        value = self._get(name, default)
-        if not isinstance(value, bool):
-            raise ConfigError(self.key(name), f"expected true or false, got {_kind(value)}")
-        return value
-
-    def integer(self, name: str, default: int, *, low: int, high: int) -> int:
-        value = self._get(name, default)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(self.key(name), f"expected an integer, got {_kind(value)}")
-        if not low <= value <= high:
-            raise ConfigError(self.key(name), f"must be between {low} and {high}")
-        return value
-
-    def number(self, name: str, default: float | None, *, low: float, high: float) -> float | None:
-        value = self._get(name, default)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(self.key(name), f"expected a number, got {_kind(value)}")
-        if not low <= value <= high:
-            raise ConfigError(self.key(name), f"must be between {low:g} and {high:g}")
-        return float(value)
-
-    def duration(self, name: str, default: str | None = None) -> timedelta:
-        value = self._get(name, _REQUIRED if default is None else default)
-        try:
-            return parse_duration(value)
-        except (ValueError, TypeError) as exc:
-            raise ConfigError(self.key(name), str(exc)) from exc
-
-    def date(self, name: str) -> date | None:
-        value = self.value.get(name)
-        if value is None or isinstance(value, date):
-            return value
-        if isinstance(value, str):
-            try:
-                return date.fromisoformat(value)
-            except ValueError:
-                pass
-        raise ConfigError(self.key(name), f"expected a date like 2027-06-30, got {value!r}")
-
-    def timezone(self, name: str, default: str) -> str:
-        value = self.string(name, default)
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ConfigError(self.key(name), f'unknown time zone "{value}"') from exc
-        return value
-
-    def str_list(
-        self, name: str, default: tuple[str, ...], *, allow_empty: bool = False
-    ) -> tuple[str, ...]:
-        value = self._get(name, list(default))
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(self.key(name), "expected a list of strings")
-        if not value and not allow_empty:
-            raise ConfigError(self.key(name), "must not be empty")
-        return tuple(value)
-
-
-_REQUIRED: Any = object()
-
-
-def _kind(value: Any) -> str:
-    names = {
-        bool: "a boolean",
-        int: "an integer",
-        float: "a number",
-        str: "a string",
-        list: "an array",
-        dict: "a table",
-    }
-    return names.get(type(value), type(value).__name__)
 
 
 def summarize(settings: Settings) -> Iterator[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot import sla
 from bot.clock import Clock
 from bot.domain import (
     ACTIVE_STATUSES,
@@ -18,6 +19,7 @@ from bot.domain import (
     Identity,
     Person,
     SelfServiceResolution,
+    Status,
     Ticket,
 )
 from bot.errors import InvalidInput, NotFound, PermissionDenied
@@ -27,7 +29,6 @@ from bot.messages import Message
 from bot.ports import UnitOfWork
 from bot.routing import Outbound
 from bot.settings import Settings, Tier
-from bot.sla import apply_due_times
 from bot.views import (
     priority_label,
     queue_order,
@@ -183,7 +184,8 @@ class TicketService:
             created_at=now,
             updated_at=now,
         )
-        apply_due_times(ticket, self.settings.priority, now)
+        ticket.policy = self.settings.sla.policy_for(ticket.category).name
+        sla.recompute(ticket, self.settings.sla)
         ticket = await uow.tickets.add(ticket)
         assert ticket.number is not None
         text = draft.description + (f"\n\n{draft.details}" if draft.details else "")
@@ -223,7 +225,11 @@ class TicketService:
         text = _with_files(text, files)
         if not text:
             raise InvalidInput("There is nothing to add; write some text after the number.")
+        was_waiting = ticket.status is Status.WAITING
         ticket.requester_replied(self.clock.now())
+        if was_waiting:
+            sla.resume(ticket, self.settings.sla, self.clock.now())
+        sla.start_update_clock(ticket, self.settings.sla, self.clock.now())
         await uow.tickets.save(ticket)
         await uow.tickets.add_comment(
             Comment(number, self.clock.now(), actor.id, CommentKind.REQUESTER, text, actor.source)
@@ -249,16 +255,19 @@ class TicketService:
     async def close(self, uow: UnitOfWork, actor: Actor, number: int) -> Ticket:
         ticket = await self.ticket_for_requester(uow, actor, number)
         ticket.close(self.clock.now())
+        sla.recompute(ticket, self.settings.sla)
         return await self._requester_change(uow, actor, ticket, "closed", "closed it")
 
     async def cancel(self, uow: UnitOfWork, actor: Actor, number: int) -> Ticket:
         ticket = await self.ticket_for_requester(uow, actor, number)
         ticket.cancel(self.clock.now())
+        sla.recompute(ticket, self.settings.sla)
         return await self._requester_change(uow, actor, ticket, "cancelled", "withdrew it")
 
     async def reopen(self, uow: UnitOfWork, actor: Actor, number: int) -> Ticket:
         ticket = await self.ticket_for_requester(uow, actor, number)
         ticket.reopen(self.clock.now())
+        sla.resume(ticket, self.settings.sla, self.clock.now())  # time spent resolved is free
         return await self._requester_change(uow, actor, ticket, "reopened", "reopened it")
 
     async def rate(self, uow: UnitOfWork, actor: Actor, number: int, score: int) -> Ticket:
@@ -328,6 +337,7 @@ class TicketService:
     async def claim(self, uow: UnitOfWork, actor: Actor, number: int) -> Ticket:
         ticket = await self.ticket_for_agent(uow, actor, number)
         ticket.claim(actor.id, self.clock.now())
+        sla.recompute(ticket, self.settings.sla)
         await uow.tickets.save(ticket)
         await self._record(uow, ticket, actor, "claimed")
         out = self._outbound(uow)
@@ -362,6 +372,8 @@ class TicketService:
         kind = CommentKind.INTERNAL if internal else CommentKind.PUBLIC
         if not internal:
             ticket.agent_replied(now)
+            ticket.update_due_at = None
+            sla.recompute(ticket, self.settings.sla)
             await uow.tickets.save(ticket)
         await uow.tickets.add_comment(Comment(number, now, actor.id, kind, text, actor.source))
         await self._record(uow, ticket, actor, "noted internally" if internal else "replied")
@@ -398,6 +410,8 @@ class TicketService:
             raise InvalidInput(f"Say why: /escalate {number} reason.")
         old_tier = ticket.tier
         new_tier = ticket.escalate(self.clock.now())
+        if self.settings.sla.policy(ticket.policy).restart_on_escalation:
+            sla.restart_resolution(ticket, self.settings.sla, self.clock.now())
         await uow.tickets.save(ticket)
         await self._record(uow, ticket, actor, f"escalated {old_tier} → {new_tier}", reason)
         out = self._outbound(uow)
@@ -423,6 +437,7 @@ class TicketService:
         if not note:
             raise InvalidInput(f"Say what fixed it: /resolve {number} note.")
         ticket.resolve(note, self.clock.now())
+        sla.pause(ticket, self.clock.now())  # a reopen resumes the clock where it stopped
         if ticket.assignee_id is None:
             ticket.assignee_id = actor.id
         await uow.tickets.save(ticket)
@@ -435,6 +450,8 @@ class TicketService:
     async def wait_on_requester(self, uow: UnitOfWork, actor: Actor, number: int) -> Ticket:
         ticket = await self.ticket_for_agent(uow, actor, number)
         ticket.wait_on_requester(self.clock.now())
+        if self.settings.sla.policy(ticket.policy).pause_when_waiting:
+            sla.pause(ticket, self.clock.now())
         await uow.tickets.save(ticket)
         await self._record(uow, ticket, actor, "set waiting on requester")
         out = self._outbound(uow)
@@ -459,7 +476,7 @@ class TicketService:
         wanted = next(lv.name for lv in self.settings.priority.levels if lv.name.upper() == wanted)
         old = ticket.priority
         ticket.change_priority(wanted, self.clock.now())
-        apply_due_times(ticket, self.settings.priority, ticket.created_at)
+        sla.recompute(ticket, self.settings.sla)
         await uow.tickets.save(ticket)
         await self._record(uow, ticket, actor, "changed priority", f"{old} → {wanted}")
         out = self._outbound(uow)

@@ -224,6 +224,9 @@ AGENT_HELP = Message(
         "/waiting N — waiting on the requester\n"
         "/priority N S2 — change priority\n"
         "/reassign N who — give the ticket to another agent of its tier\n"
-        "/kbsave N [title] — turn the resolution into a knowledge-base article"
+        "/kbsave N [title] — turn the resolution into a knowledge-base article\n"
+        "/ack N — acknowledge an SLA breach (stops the reminders)\n"
+        "/oncall [TIER] — who is on call now\n"
+        "/takeoncall TIER 4h — take a tier's on-call duty"
     ),
 )

@@ -34,6 +34,7 @@ from bot.domain import (
     Conversation,
     HistoryEntry,
     Identity,
+    OnCallOverride,
     Person,
     SelfServiceResolution,
     Status,
@@ -52,8 +53,10 @@ from storage.tables import (
     IdentityRow,
     InboundEventRow,
     MessageRefRow,
+    OnCallOverrideRow,
     OutboxRow,
     PersonRow,
+    PingStageRow,
     SelfServiceRow,
     TicketRow,
 )
@@ -63,8 +66,10 @@ __all__ = [
     "SqlConversationRepository",
     "SqlInboundRepository",
     "SqlKnowledgeRepository",
+    "SqlOnCallRepository",
     "SqlOutboxRepository",
     "SqlPersonRepository",
+    "SqlPingRepository",
     "SqlTicketRepository",
 ]
 
@@ -209,6 +214,19 @@ class SqlTicketRepository(_SqlRepository):
             stmt = stmt.limit(limit)
         return [_ticket_from_row(r) for r in await self._session.scalars(stmt)]
 
+    async def due_for_ping(self, now: datetime, limit: int) -> list[Ticket]:
+        """Tickets whose ``next_ping_at`` has come, by that index alone; locked, and on
+        PostgreSQL skipping rows another replica's tick holds."""
+        stmt = (
+            select(TicketRow)
+            .where(TicketRow.next_ping_at <= now)
+            .order_by(TicketRow.next_ping_at, TicketRow.number)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
+        return [_ticket_from_row(r) for r in await self._session.scalars(stmt)]
+
 
 def _ticket_to_row(ticket: Ticket, row: TicketRow) -> None:
     row.requester_id = ticket.requester_id
@@ -237,6 +255,15 @@ def _ticket_to_row(ticket: Ticket, row: TicketRow) -> None:
     row.closed_at = ticket.closed_at
     row.resolution_note = ticket.resolution_note
     row.rating = ticket.rating
+    row.policy = ticket.policy
+    row.response_warn_at = ticket.response_warn_at
+    row.resolution_warn_at = ticket.resolution_warn_at
+    row.resolution_started_at = ticket.resolution_started_at
+    row.paused_at = ticket.paused_at
+    row.paused_seconds = ticket.paused_seconds
+    row.update_due_at = ticket.update_due_at
+    row.next_ping_at = ticket.next_ping_at
+    row.escalation = dict(ticket.escalation) if ticket.escalation is not None else None
 
 
 def _ticket_from_row(row: TicketRow) -> Ticket:
@@ -267,6 +294,15 @@ def _ticket_from_row(row: TicketRow) -> Ticket:
         closed_at=row.closed_at,
         resolution_note=row.resolution_note,
         rating=row.rating,
+        policy=row.policy,
+        response_warn_at=row.response_warn_at,
+        resolution_warn_at=row.resolution_warn_at,
+        resolution_started_at=row.resolution_started_at,
+        paused_at=row.paused_at,
+        paused_seconds=row.paused_seconds,
+        update_due_at=row.update_due_at,
+        next_ping_at=row.next_ping_at,
+        escalation=dict(row.escalation) if row.escalation is not None else None,
     )
 
 
@@ -643,3 +679,75 @@ def _outbox_from_row(row: OutboxRow) -> OutboxItem:
         last_error=row.last_error,
         extra={str(k): str(v) for k, v in row.extra.items()},
     )
+
+
+# -- SLA ping stages and on-call overrides ------------------------------------------------
+
+
+class SqlPingRepository(_SqlRepository):
+    """Recorded ping stages per ticket; the primary key makes each stage happen once."""
+
+    async def stages(self, number: int) -> dict[str, datetime]:
+        stmt = select(PingStageRow.key, PingStageRow.at).where(PingStageRow.ticket_number == number)
+        return {key: at for key, at in (await self._session.execute(stmt)).all()}
+
+    async def record(
+        self, number: int, key: str, at: datetime, actor_id: int | None = None
+    ) -> bool:
+        stmt = (
+            self._insert(PingStageRow)
+            .values(ticket_number=number, key=key, at=at, actor_id=actor_id)
+            .on_conflict_do_nothing()
+            .returning(PingStageRow.key)
+        )
+        return (await self._session.execute(stmt)).first() is not None
+
+    async def count_since(self, kind: str, since: datetime) -> dict[int, int]:
+        """Stages whose key contains ``:kind`` recorded since ``since``, per ticket."""
+        stmt = (
+            select(PingStageRow.ticket_number, func.count())
+            .where(PingStageRow.at >= since, PingStageRow.key.like(f"%:{kind}%"))
+            .group_by(PingStageRow.ticket_number)
+        )
+        return {n: c for n, c in (await self._session.execute(stmt)).all()}
+
+
+class SqlOnCallRepository(_SqlRepository):
+    async def add(self, override: OnCallOverride) -> OnCallOverride:
+        row = OnCallOverrideRow(
+            tier=override.tier,
+            platform=override.person.platform,
+            external_id=override.person.external_id,
+            starts_at=override.starts_at,
+            ends_at=override.ends_at,
+            created_at=override.created_at,
+        )
+        self._session.add(row)
+        await self._session.flush()
+        return OnCallOverride(
+            override.tier,
+            override.person,
+            override.starts_at,
+            override.ends_at,
+            override.created_at,
+            row.id,
+        )
+
+    async def overlapping(self, start: datetime, end: datetime) -> list[OnCallOverride]:
+        """Overrides of any tier that are in force at some instant of [start, end)."""
+        stmt = (
+            select(OnCallOverrideRow)
+            .where(OnCallOverrideRow.ends_at > start, OnCallOverrideRow.starts_at < end)
+            .order_by(OnCallOverrideRow.created_at, OnCallOverrideRow.id)
+        )
+        return [
+            OnCallOverride(
+                r.tier,
+                Identity(r.platform, r.external_id),
+                r.starts_at,
+                r.ends_at,
+                r.created_at,
+                r.id,
+            )
+            for r in await self._session.scalars(stmt)
+        ]

@@ -123,6 +123,40 @@ class TicketRow(Base):
     closed_at: Mapped[datetime | None]
     resolution_note: Mapped[str] = mapped_column(Text)
     rating: Mapped[int | None]
+    policy: Mapped[str] = mapped_column(String(_NAME), server_default="default")
+    response_warn_at: Mapped[datetime | None]
+    resolution_warn_at: Mapped[datetime | None]
+    resolution_started_at: Mapped[datetime | None]
+    paused_at: Mapped[datetime | None]
+    paused_seconds: Mapped[int] = mapped_column(server_default="0")
+    update_due_at: Mapped[datetime | None]
+    next_ping_at: Mapped[datetime | None] = mapped_column(index=True)  # the SLA tick's index
+    escalation: Mapped[dict[str, Any] | None]
+
+
+class PingStageRow(Base):
+    """Each SLA ping stage (and acknowledgement) of a ticket, recorded once: the unique key
+    is what makes a stage go out exactly once across restarts and overlapping ticks."""
+
+    __tablename__ = "ping_stages"
+
+    ticket_number: Mapped[int] = mapped_column(ForeignKey("tickets.number"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(_ID), primary_key=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+
+
+class OnCallOverrideRow(Base):
+    __tablename__ = "oncall_overrides"
+    __table_args__ = (Index("ix_oncall_overrides_tier_ends", "tier", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tier: Mapped[str] = mapped_column(String(_WORD))
+    platform: Mapped[str] = mapped_column(String(_NAME))
+    external_id: Mapped[str] = mapped_column(String(_ID))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    created_at: Mapped[datetime]
 
 
 class HistoryRow(Base):

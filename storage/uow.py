@@ -17,16 +17,20 @@ from bot.ports import (
     ConversationRepository,
     InboundRepository,
     KnowledgeRepository,
+    OnCallRepository,
     OutboxRepository,
     PersonRepository,
+    PingRepository,
     TicketRepository,
 )
 from storage.repositories import (
     SqlConversationRepository,
     SqlInboundRepository,
     SqlKnowledgeRepository,
+    SqlOnCallRepository,
     SqlOutboxRepository,
     SqlPersonRepository,
+    SqlPingRepository,
     SqlTicketRepository,
 )
 
@@ -43,6 +47,8 @@ class SqlUnitOfWork:
     knowledge: KnowledgeRepository
     inbound: InboundRepository
     outbox: OutboxRepository
+    pings: PingRepository
+    oncall: OnCallRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self._session_factory = session_factory
@@ -60,6 +66,8 @@ class SqlUnitOfWork:
         self.knowledge = SqlKnowledgeRepository(session, self._clock)
         self.inbound = SqlInboundRepository(session)
         self.outbox = SqlOutboxRepository(session)
+        self.pings = SqlPingRepository(session)
+        self.oncall = SqlOnCallRepository(session)
         return self
 
     async def __aexit__(

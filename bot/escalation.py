@@ -1,0 +1,314 @@
+"""The SLA loop's use cases: the tick that sends owed pings, acknowledgements, on-call
+look-ups and overrides, and the daily digest.
+
+The tick asks storage for tickets whose ``next_ping_at`` has come (an indexed column, so
+its cost grows with due tickets, not open ones), plans each one with :func:`bot.sla.plan`,
+records every stage key before queueing its messages (exactly once), and moves
+``next_ping_at`` on. Replicas on PostgreSQL skip each other's locked rows.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+
+from bot import oncall, sla
+from bot.clock import Clock
+from bot.domain import ACTIVE_STATUSES, HistoryEntry, Identity, OnCallOverride, Ticket
+from bot.errors import InvalidInput, NotFound, PermissionDenied
+from bot.messages import Action, Button, Field, Message
+from bot.ports import UnitOfWork, UnitOfWorkFactory
+from bot.routing import Outbound
+from bot.settings import Settings, Tier
+from bot.sla import Kind, Ping, Step
+from bot.usecases import Actor
+from bot.views import priority_label
+
+TICK_BATCH = 500
+CLOCK_NAMES = {"response": "response", "resolution": "resolution", "update": "update"}
+
+
+class SlaService:
+    def __init__(self, settings: Settings, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+        self.settings = settings
+        self.uow_factory = uow_factory
+        self.clock = clock
+
+    # -- the tick ------------------------------------------------------------------------
+
+    async def tick(self) -> int:
+        """Send every ping owed now; returns how many stages were sent."""
+        sent = 0
+        while True:
+            now = self.clock.now()
+            async with self.uow_factory() as uow:
+                tickets = await uow.tickets.due_for_ping(now, TICK_BATCH)
+                overrides = await uow.oncall.overlapping(now, now + timedelta(seconds=1))
+                out = Outbound(self.settings, uow, now)
+                for ticket in tickets:
+                    sent += await self._tick_one(uow, out, ticket, overrides, now)
+                await uow.commit()
+            if len(tickets) < TICK_BATCH:
+                return sent
+
+    async def _tick_one(
+        self,
+        uow: UnitOfWork,
+        out: Outbound,
+        ticket: Ticket,
+        overrides: list[OnCallOverride],
+        now: datetime,
+    ) -> int:
+        assert ticket.number is not None
+        done = await uow.pings.stages(ticket.number)
+        planned = sla.plan(ticket, self.settings.sla, now, done)
+        if planned.pings and ticket.escalation is None:
+            ticket.escalation = sla.Escalation.of(ticket, self.settings.sla).to_json()
+        sent = 0
+        for ping in planned.pings:
+            if await uow.pings.record(ticket.number, ping.key, now):
+                await self._send(uow, out, ticket, ping, overrides, now)
+                sent += 1
+        ticket.next_ping_at = planned.next_at
+        await uow.tickets.save(ticket)
+        return sent
+
+    async def _send(
+        self,
+        uow: UnitOfWork,
+        out: Outbound,
+        ticket: Ticket,
+        ping: Ping,
+        overrides: list[OnCallOverride],
+        now: datetime,
+    ) -> None:
+        message = self._ping_message(ticket, ping, now)
+        duty = self.on_call(ticket.tier, overrides, now)
+        if ping.kind is Kind.WARNING:
+            if ticket.assignee_id is not None:
+                await out.to_person(ticket.assignee_id, message, ticket.number)
+            else:
+                await out.to_tier(ticket.tier, message)
+            return
+        if ping.quiet:  # the calendar is closed: only the person on call is woken
+            if duty is not None:
+                await out.to_identity(duty.person, message, ticket.number)
+            return
+        if ping.kind is Kind.ESCALATION:
+            await self._escalation_step(uow, out, ticket, ping, message, duty, overrides, now)
+            return
+        if ticket.assignee_id is not None:
+            await out.to_person(ticket.assignee_id, message, ticket.number)
+        if ping.kind is Kind.BREACH:
+            await out.to_thread(ticket, message)
+            await uow.tickets.add_history(sla_history(ticket, f"{ping.clock} SLA breached", now))
+        if duty is not None and not await self._is_assignee(uow, ticket, duty.person):
+            await out.to_identity(duty.person, message, ticket.number)
+
+    async def _escalation_step(
+        self,
+        uow: UnitOfWork,
+        out: Outbound,
+        ticket: Ticket,
+        ping: Ping,
+        message: Message,
+        duty: oncall.OnCall | None,
+        overrides: list[OnCallOverride],
+        now: datetime,
+    ) -> None:
+        rules = sla.Escalation.of(ticket, self.settings.sla)
+        step = rules.chain[ping.step - 1]
+        if step is Step.NEXT_IN_ROTATION:
+            tier = self.settings.tier(ticket.tier)
+            after = duty.person if duty else None
+            person = (
+                oncall.next_in_rotation(tier.name, tier.rotations, now, after)
+                if after is not None
+                else None
+            )
+            if person is not None:
+                await out.to_identity(person, message, ticket.number)
+                return
+        position = ticket.chain.index(ticket.tier) if ticket.tier in ticket.chain else -1
+        for next_tier in ticket.chain[position + 1 :]:
+            next_duty = self.on_call(next_tier, overrides, now)
+            await out.to_tier(next_tier, message)
+            if next_duty is not None:
+                await out.to_identity(next_duty.person, message, ticket.number)
+            return
+        await out.to_tier(ticket.tier, message)  # the chain is exhausted: tell the tier
+
+    async def _is_assignee(self, uow: UnitOfWork, ticket: Ticket, person: Identity) -> bool:
+        if ticket.assignee_id is None:
+            return False
+        found = await uow.people.by_identity(person)
+        return found is not None and found.id == ticket.assignee_id
+
+    def _ping_message(self, ticket: Ticket, ping: Ping, now: datetime) -> Message:
+        label = priority_label(self.settings, ticket.priority)
+        clock = CLOCK_NAMES[ping.clock]
+        if ping.kind is Kind.WARNING:
+            title = f"⚠ {ticket.ref} ({label}): {clock} due soon"
+        elif ping.kind is Kind.BREACH:
+            title = f"🔥 {ticket.ref} ({label}): {clock} SLA breached"
+        elif ping.kind is Kind.REPEAT:
+            title = f"🔥 {ticket.ref} ({label}): {clock} SLA still breached (reminder {ping.step})"
+        else:
+            title = f"🔥 {ticket.ref} ({label}): {clock} breach not acknowledged — escalated"
+        buttons: tuple[tuple[Button, ...], ...] = (
+            (
+                Button("Acknowledge", Action.ACK, ticket.number),
+                Button("Show", Action.SHOW, ticket.number),
+            ),
+        )
+        if ping.kind is Kind.WARNING:
+            buttons = ((Button("Show", Action.SHOW, ticket.number),),)
+        return Message(
+            title=title,
+            text=ticket.summary,
+            fields=(
+                Field("Due", ping.due),
+                Field("Tier", ticket.tier),
+                Field("Status", ticket.status.label),
+            ),
+            buttons=buttons,
+        )
+
+    # -- acknowledgement -----------------------------------------------------------------
+
+    async def acknowledge(self, uow: UnitOfWork, actor: Actor, number: int) -> Ticket:
+        ticket = await uow.tickets.get(number)
+        if ticket is None:
+            raise NotFound(f"There is no ticket #{number}.")
+        if not self._may_acknowledge(actor.identity, ticket):
+            raise PermissionDenied(f"Only agents on {ticket.ref}'s tiers can acknowledge it.")
+        now = self.clock.now()
+        breached = sla.breached_clocks(ticket, now)
+        if not breached:
+            raise InvalidInput(f"{ticket.ref} has no breached clock to acknowledge.")
+        recorded = [
+            key for key in breached if await uow.pings.record(number, f"{key}:ack", now, actor.id)
+        ]
+        if not recorded:
+            raise InvalidInput(f"{ticket.ref} is already acknowledged.")
+        await uow.tickets.add_history(
+            sla_history(ticket, "acknowledged the breach", now, actor.id, actor.source)
+        )
+        out = Outbound(self.settings, uow, now)
+        await out.to_thread(
+            ticket,
+            Message(
+                text=f"{actor.person.display_name} acknowledged the breach of {ticket.ref}; "
+                "reminders stop."
+            ),
+        )
+        return ticket
+
+    def _may_acknowledge(self, identity: Identity, ticket: Ticket) -> bool:
+        for name in ticket.chain:
+            tier = self.settings.tier(name)
+            if identity in tier.agents:
+                return True
+            if any(identity in layer.members for layer in tier.rotations):
+                return True
+        return False
+
+    # -- on call -------------------------------------------------------------------------
+
+    def on_call(
+        self, tier_name: str, overrides: list[OnCallOverride], at: datetime
+    ) -> oncall.OnCall | None:
+        tier = self.settings.tier(tier_name)
+        mine = [_as_override(o) for o in overrides if o.tier == tier.name]
+        return oncall.on_call(tier.name, tier.rotations, mine, at)
+
+    async def who_is_on_call(self, uow: UnitOfWork, tier: str | None, at: datetime) -> Message:
+        tiers = self._tiers(tier)
+        overrides = await uow.oncall.overlapping(at, at + timedelta(seconds=1))
+        lines = []
+        for t in tiers:
+            duty = self.on_call(t.name, overrides, at)
+            if duty is None:
+                lines.append(f"{t.name}: nobody on call")
+            else:
+                via = "" if duty.layer == "override" else f" ({duty.layer})"
+                lines.append(f"{t.name}: {duty.person}{via} until {duty.until:%Y-%m-%d %H:%M} UTC")
+        return Message(title="On call now", text="\n".join(lines))
+
+    async def take_on_call(
+        self, uow: UnitOfWork, actor: Actor, tier: str, duration: timedelta
+    ) -> OnCallOverride:
+        (target,) = self._tiers(tier)
+        if actor.identity not in target.agents and not any(
+            actor.identity in layer.members for layer in target.rotations
+        ):
+            raise PermissionDenied(f"Only {target.name} agents can take its on-call duty.")
+        if duration > timedelta(days=14):
+            raise InvalidInput("Take on-call for at most 14 days at a time.")
+        now = self.clock.now()
+        override = await uow.oncall.add(
+            OnCallOverride(target.name, actor.identity, now, now + duration, now)
+        )
+        out = Outbound(self.settings, uow, now)
+        await out.to_tier(
+            target.name,
+            Message(
+                text=f"{actor.person.display_name} is on call for {target.name} until "
+                f"{override.ends_at:%Y-%m-%d %H:%M} UTC."
+            ),
+        )
+        return override
+
+    def _tiers(self, name: str | None) -> tuple[Tier, ...]:
+        if name is None:
+            return self.settings.tiers
+        for tier in self.settings.tiers:
+            if tier.name.lower() == name.lower():
+                return (tier,)
+        known = ", ".join(t.name for t in self.settings.tiers)
+        raise InvalidInput(f'There is no tier "{name}" (tiers: {known}).')
+
+    # -- the daily digest ----------------------------------------------------------------
+
+    async def digest(self) -> bool:
+        """Post the day's digest to every tier channel, once per day across replicas."""
+        now = self.clock.now()
+        async with self.uow_factory() as uow:
+            if not await uow.inbound.first_time("digest", now.date().isoformat(), now):
+                return False
+            open_tickets = await uow.tickets.list(statuses=tuple(ACTIVE_STATUSES))
+            breaches = await uow.pings.count_since("breach", now - timedelta(days=1))
+            overrides = await uow.oncall.overlapping(now, now + timedelta(seconds=1))
+            out = Outbound(self.settings, uow, now)
+            for tier in self.settings.tiers:
+                mine = [t for t in open_tickets if t.tier == tier.name]
+                by_priority = Counter(t.priority for t in mine)
+                counts = ", ".join(
+                    f"{lv.name}: {by_priority[lv.name]}" for lv in self.settings.priority.levels
+                )
+                breached = sum(c for n, c in breaches.items() if any(t.number == n for t in mine))
+                duty = self.on_call(tier.name, overrides, now)
+                await out.to_tier(
+                    tier.name,
+                    Message(
+                        title=f"Daily digest for {tier.name}",
+                        fields=(
+                            Field("Open tickets", f"{len(mine)} ({counts})"),
+                            Field("Breaches in the last day", str(breached)),
+                            Field("On call now", str(duty.person) if duty else "nobody"),
+                        ),
+                    ),
+                )
+            await uow.commit()
+        return True
+
+
+def _as_override(o: OnCallOverride) -> oncall.Override:
+    return oncall.Override(o.tier, o.person, o.starts_at, o.ends_at, o.created_at)
+
+
+def sla_history(
+    ticket: Ticket, action: str, at: datetime, actor_id: int | None = None, source: str = "desk"
+) -> HistoryEntry:
+    assert ticket.number is not None
+    return HistoryEntry(ticket.number, at, action, actor_id, source)

@@ -1,0 +1,145 @@
+"""Which pings a ticket owes at instant *t*: a pure function of the ticket, its policy
+and the stages already recorded.
+
+Every stage has a key unique per ticket (``resolution:1767261600:breach``,
+``…:repeat:3``, ``…:esc:1``, ``…:ack``); the tick records a key before sending, so a
+stage goes out exactly once even across restarts and overlapping ticks. After downtime
+only the latest stage of each kind is owed (one breach, the current repeat, the current
+escalation step), so missed ticks are caught up once, never replayed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from bot.domain import Ticket
+from bot.sla.clocks import target_of
+from bot.sla.policy import Quiet, SlaSettings, Step
+
+
+class Kind(StrEnum):
+    WARNING = "warn"
+    BREACH = "breach"
+    REPEAT = "repeat"
+    ESCALATION = "esc"
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    """The escalation rules copied onto a ticket at its first ping."""
+
+    repeat_every: timedelta
+    ack_timeout: timedelta
+    chain: tuple[Step, ...]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "repeat_every": int(self.repeat_every.total_seconds()),
+            "ack_timeout": int(self.ack_timeout.total_seconds()),
+            "chain": [s.value for s in self.chain],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Escalation:
+        chain = data.get("chain", [])
+        return cls(
+            timedelta(seconds=int(str(data["repeat_every"]))),
+            timedelta(seconds=int(str(data["ack_timeout"]))),
+            tuple(Step(str(s)) for s in chain) if isinstance(chain, list) else (),
+        )
+
+    @classmethod
+    def of(cls, ticket: Ticket, sla: SlaSettings) -> Escalation:
+        if ticket.escalation:
+            return cls.from_json(ticket.escalation)
+        return cls(sla.repeat_every, sla.ack_timeout, sla.policy(ticket.policy).chain)
+
+
+@dataclass(frozen=True, slots=True)
+class Ping:
+    key: str
+    clock: str  # "response", "resolution" or "update"
+    kind: Kind
+    due: datetime
+    step: int = 0  # the repeat count or escalation step
+    quiet: bool = False  # the calendar is closed: page the on-call person only
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    pings: tuple[Ping, ...]
+    next_at: datetime | None
+
+
+def clock_key(clock: str, due: datetime) -> str:
+    return f"{clock}:{int(due.timestamp())}"
+
+
+def running_clocks(ticket: Ticket) -> list[tuple[str, datetime | None, datetime]]:
+    """(clock, warning instant, due instant) of each clock that is running."""
+    if not ticket.status.active or ticket.paused_at is not None:
+        return []
+    clocks: list[tuple[str, datetime | None, datetime]] = []
+    if ticket.first_response_at is None and ticket.response_due_at is not None:
+        clocks.append(("response", ticket.response_warn_at, ticket.response_due_at))
+    if ticket.resolution_due_at is not None:
+        clocks.append(("resolution", ticket.resolution_warn_at, ticket.resolution_due_at))
+    if ticket.update_due_at is not None:
+        clocks.append(("update", None, ticket.update_due_at))
+    return clocks
+
+
+def breached_clocks(ticket: Ticket, now: datetime) -> list[str]:
+    """Keys of the clocks past their due time (what an acknowledgement covers)."""
+    return [clock_key(c, due) for c, _, due in running_clocks(ticket) if due <= now]
+
+
+def plan(ticket: Ticket, sla: SlaSettings, now: datetime, done: Mapping[str, datetime]) -> Plan:
+    """The pings owed at ``now`` (not yet in ``done``, stage key → when it was recorded)
+    and when to look at the ticket again."""
+    target = target_of(ticket, sla)
+    calendar = sla.calendar(target.calendar)
+    rules = Escalation.of(ticket, sla)
+    pings: list[Ping] = []
+    upcoming: list[datetime] = []
+    for clock, warn_at, due in running_clocks(ticket):
+        base = clock_key(clock, due)
+        if now < due:
+            if warn_at is not None and now < warn_at:
+                upcoming.append(warn_at)
+                continue
+            if warn_at is not None and f"{base}:warn" not in done:
+                pings.append(Ping(f"{base}:warn", clock, Kind.WARNING, due))
+            upcoming.append(due)
+            continue
+        breach = f"{base}:breach"
+        if breach not in done:
+            # people hear of a breach once; repeats and escalation count from that moment
+            pings.append(Ping(breach, clock, Kind.BREACH, due))
+            upcoming.append(now + min(rules.repeat_every, rules.ack_timeout))
+            continue
+        if f"{base}:ack" in done:
+            continue
+        late = now - done[breach]
+        repeats = int(late / rules.repeat_every)
+        if repeats >= 1 and f"{base}:repeat:{repeats}" not in done:
+            pings.append(Ping(f"{base}:repeat:{repeats}", clock, Kind.REPEAT, due, repeats))
+        upcoming.append(done[breach] + rules.repeat_every * (repeats + 1))
+        steps = min(int(late / rules.ack_timeout), len(rules.chain))
+        if steps >= 1 and f"{base}:esc:{steps}" not in done:
+            pings.append(Ping(f"{base}:esc:{steps}", clock, Kind.ESCALATION, due, steps))
+        if steps < len(rules.chain):
+            upcoming.append(done[breach] + rules.ack_timeout * (steps + 1))
+    if pings and not calendar.is_open(now):
+        if target.quiet is Quiet.HOLD:
+            # nobody is woken for this priority: the pings wait for the calendar to open
+            return Plan((), calendar.next_opening(now))
+        pings = [
+            Ping(p.key, p.clock, p.kind, p.due, p.step, quiet=True)
+            for p in pings
+            if p.kind is not Kind.WARNING
+        ]
+    return Plan(tuple(pings), min(upcoming, default=None))

@@ -1,0 +1,174 @@
+"""SLA clocks and pings through the desk and real storage, with a frozen clock."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.domain import Status
+from bot.messages import Action
+from tests.desk.conftest import World, build_world
+from tests.desk.test_story import open_ticket
+from tests.factories import command, example_raw, make_settings, press
+
+ROTATIONS = {
+    "L1": [
+        {
+            "name": "day",
+            "members": ["console:alice", "console:dave"],
+            "timezone": "Europe/Berlin",
+            "length": "1w",
+            "handoff": datetime(2026, 11, 9, 8, 0, tzinfo=UTC),
+        }
+    ],
+    "L2": [
+        {
+            "name": "day",
+            "members": ["console:bob"],
+            "timezone": "Europe/Berlin",
+            "length": "1w",
+            "handoff": datetime(2026, 11, 9, 8, 0, tzinfo=UTC),
+        }
+    ],
+}
+
+
+def sla_settings(**sla):
+    tiers = example_raw()["tiers"]
+    for tier in tiers:
+        tier["rotations"] = ROTATIONS.get(tier["name"], [])
+    return make_settings(tiers=tiers, sla=sla or {})
+
+
+@pytest.fixture
+async def world(uow_factory) -> World:
+    return build_world(uow_factory, sla_settings())
+
+
+async def tick(world: World) -> list:
+    await world.desk.sla.tick()
+    await world.dispatcher.deliver_due()
+    return world.gateway.take()
+
+
+async def test_warning_breach_repeat_and_ack_each_once(world: World) -> None:
+    await open_ticket(world)  # S1: respond in 15 min, resolve in 1 h, 24x7
+    world.clock.advance(timedelta(minutes=12))  # past 75 % of the response target
+    sent = await tick(world)
+    assert [d.where for d in sent] == ["#L1"]
+    assert sent[0].message.title == "⚠ #1 (S1 Critical): response due soon"
+    assert await tick(world) == []
+
+    world.clock.advance(timedelta(minutes=4))  # 16 min: response breached
+    sent = await tick(world)
+    assert sorted(d.where for d in sent) == ["#L1", "@alice"]  # thread + alice on call
+    ping = next(d for d in sent if d.where == "@alice")
+    assert ping.message.title == "🔥 #1 (S1 Critical): response SLA breached"
+    assert [b.label for b in ping.message.buttons[0]] == ["Acknowledge", "Show"]
+    assert await tick(world) == []
+
+    world.clock.advance(timedelta(minutes=15))  # a reminder every 15 min until acknowledged
+    sent = await tick(world)
+    assert [d.message.title for d in sent] == [
+        "🔥 #1 (S1 Critical): response SLA still breached (reminder 1)"
+    ]
+
+    sent = await world.run(press("alice", Action.ACK, 1))
+    assert any("acknowledged the breach of #1" in d.text for d in sent)
+    world.clock.advance(timedelta(minutes=40))
+    sent = await tick(world)
+    assert all("response" not in d.message.title for d in sent)
+
+
+async def test_unacknowledged_breach_walks_the_chain(world: World) -> None:
+    await open_ticket(world)
+    world.clock.advance(timedelta(minutes=16))
+    await tick(world)
+    world.clock.advance(timedelta(minutes=30))  # nobody acknowledged for 30 min
+    sent = await tick(world)
+    escalated = [d for d in sent if "not acknowledged" in d.message.title]
+    assert [d.where for d in escalated] == ["@dave"]  # the next person in L1's rotation
+    world.clock.advance(timedelta(minutes=30))
+    sent = await tick(world)
+    escalated = [d for d in sent if "not acknowledged" in d.message.title]
+    assert sorted(d.where for d in escalated) == ["#L2", "@bob"]  # then L2's on-call
+
+
+async def test_two_ticks_at_once_send_each_stage_once(world: World, uow_factory) -> None:
+    await open_ticket(world)
+    other = build_world(uow_factory, world.settings, world.clock)  # a second replica
+    world.clock.advance(timedelta(minutes=16))
+    counts = await asyncio.gather(world.desk.sla.tick(), other.desk.sla.tick())
+    assert sorted(counts) == [0, 1]  # one replica sent the response breach, the other nothing
+    await world.dispatcher.deliver_due()
+    pings = [d for d in world.gateway.take() if d.where == "@alice"]
+    assert len(pings) == 1
+
+
+async def test_downtime_is_caught_up_once(world: World) -> None:
+    await open_ticket(world)
+    world.clock.advance(timedelta(hours=5))  # the desk was down for hours
+    sent = await tick(world)
+    titles = sorted({d.message.title for d in sent})
+    assert titles == [
+        "🔥 #1 (S1 Critical): resolution SLA breached",
+        "🔥 #1 (S1 Critical): response SLA breached",
+    ]
+    assert await tick(world) == []
+
+
+async def test_paused_while_waiting_and_resumed_with_the_wait_added(world: World) -> None:
+    number = await open_ticket(world, impact="one", can_work="no")  # S3: 3 h on 12x5
+    await world.run(command("alice", f"/claim {number}"))
+    async with world.uow_factory() as uow:
+        before = (await uow.tickets.get(number)).resolution_due_at
+    await world.run(command("alice", f"/waiting {number}"))
+    world.clock.advance(timedelta(hours=1))
+    assert await tick(world) == []
+    await world.run(command("sam", f"/reply {number} here is the screenshot"))
+    async with world.uow_factory() as uow:
+        ticket = await uow.tickets.get(number)
+    assert ticket.status is Status.IN_PROGRESS and ticket.paused_at is None
+    assert ticket.resolution_due_at == before + timedelta(hours=1)
+
+
+async def test_low_priority_breach_outside_hours_waits_for_the_morning(uow_factory) -> None:
+    world = build_world(uow_factory, sla_settings())
+    world.clock.set(datetime(2026, 11, 23, 18, 0, tzinfo=UTC))  # 19:00 Berlin, Monday
+    await open_ticket(world, impact="one", can_work="no")  # S3: respond within 1 h, 12x5
+    async with world.uow_factory() as uow:
+        ticket = await uow.tickets.get(1)
+    assert ticket.response_due_at == datetime(2026, 11, 23, 19, 0, tzinfo=UTC)  # 20:00 close
+    world.clock.set(datetime(2026, 11, 23, 19, 5, tzinfo=UTC))
+    assert [d for d in await tick(world) if "breached" in d.message.title] == []
+    world.clock.set(datetime(2026, 11, 24, 7, 0, tzinfo=UTC))  # 08:00 Berlin: open again
+    sent = await tick(world)
+    assert any(d.message.title == "🔥 #1 (S3 Medium): response SLA breached" for d in sent)
+
+
+async def test_escalation_rules_are_copied_at_the_first_ping(uow_factory) -> None:
+    world = build_world(uow_factory, sla_settings(ack_timeout="30m"))
+    await open_ticket(world)
+    world.clock.advance(timedelta(minutes=16))
+    await tick(world)
+    edited = build_world(uow_factory, sla_settings(ack_timeout="5m"), world.clock)
+    world.clock.advance(timedelta(minutes=10))
+    sent = await tick(edited)
+    assert not any("not acknowledged" in d.message.title for d in sent)
+
+
+async def test_oncall_commands(world: World) -> None:
+    sent = await world.run(command("sam", "/oncall L2"))
+    assert sent[0].message.text == "L2: console:bob (day) until 2026-11-30 08:00 UTC"
+    sent = await world.run(command("sam", "/takeoncall L2 4h"))
+    assert sent[0].text == "Only L2 agents can take its on-call duty."
+    sent = await world.run(command("carol", "/takeoncall L2 4h"))
+    assert sent[0].text == "Only L2 agents can take its on-call duty."
+    sent = await world.run(command("bob", "/takeoncall L1 2h"))
+    assert sent[0].text == "Only L1 agents can take its on-call duty."
+    sent = await world.run(command("dave", "/takeoncall L1 2h"))
+    assert any(d.where == "#L1" and "is on call for L1 until" in d.text for d in sent)
+    sent = await world.run(command("sam", "/oncall L1"))
+    assert sent[0].message.text == "L1: console:dave until 2026-11-23 11:00 UTC"
