@@ -1,0 +1,34 @@
+"""Slack: DMs for requesters, tier channels with live ticket cards, threads relayed both ways.
+
+``start(runtime, http)`` is what :func:`adapters.runtime.start_chat_adapters` calls: it
+registers the Slack gateway with the outbox dispatcher and starts the bolt app (HTTP
+route or Socket Mode). Modules: ``translate`` (payload → desk event) and ``render``
+(neutral message → Block Kit) are pure; ``gateway`` talks to the Web API; ``app`` is bolt.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from adapters.slack.app import SlackAdapter
+from adapters.slack.gateway import SlackGateway
+
+if TYPE_CHECKING:
+    from adapters.http import HttpServer
+    from adapters.runtime import Runtime
+
+
+async def start(runtime: Runtime, http: HttpServer) -> SlackAdapter:
+    """Wire Slack into a runtime; the HTTP route is added before ``http.start()``."""
+    adapter = SlackAdapter(
+        runtime.settings,
+        runtime.desk,
+        runtime.settings.adapters["slack"],
+        deliver_soon=runtime.dispatcher.kick,
+    )
+    runtime.add_gateway(adapter.gateway)
+    await adapter.start(http)
+    return adapter
+
+
+__all__ = ["SlackAdapter", "SlackGateway", "start"]

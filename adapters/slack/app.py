@@ -1,0 +1,218 @@
+"""The Slack app: slack-bolt's ``AsyncApp`` wired to the desk.
+
+HTTP mode serves Events API, interactivity and the slash command on one path of the
+process's :class:`~adapters.http.HttpServer` (bolt verifies signatures and timestamps and
+answers ``url_verification``); Socket Mode is used instead when an app-level token is set.
+
+Every listener acknowledges at once and hands the work to a task of its own, so Slack gets
+its answer in milliseconds; :meth:`SlackAdapter.drain` waits for those tasks (tests use it,
+and ``stop`` uses it so nothing acknowledged is dropped on shutdown). Retries
+(``X-Slack-Retry-Num``) carry the same event id and are recognised by the desk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import replace
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.http import HttpServer
+from adapters.slack import translate
+from adapters.slack.gateway import Directory, SlackGateway
+from adapters.slack.render import prompt_modal
+from bot.desk import Desk
+from bot.domain import Identity
+from bot.errors import GatewayError
+from bot.events import ActionPressed, ChatRef, InboundEvent
+from bot.settings import AdapterSettings, Settings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_BASE_URL = "https://slack.com/api/"
+DEFAULT_PATH = "/slack/events"
+DEFAULT_COMMAND = "/ticket"
+
+
+class SlackAdapter:
+    """One Slack workspace talking to the desk."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        desk: Desk,
+        options: AdapterSettings,
+        deliver_soon: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.settings = settings
+        self.desk = desk
+        self.options = options
+        self.deliver_soon = deliver_soon  # replies go out right after the event
+        base_url = str(options.get("api_base_url") or DEFAULT_API_BASE_URL)
+        self.client = AsyncWebClient(
+            token=str(options.get("bot_token") or ""),
+            base_url=base_url if base_url.endswith("/") else base_url + "/",
+        )
+        self.gateway = SlackGateway(self.client)
+        self.directory = Directory(self.client)
+        self.path = str(options.get("path") or DEFAULT_PATH)
+        self.command = str(options.get("command") or DEFAULT_COMMAND)
+        self.app_token = str(options.get("app_token") or "")
+        self.app = AsyncApp(
+            signing_secret=str(options.get("signing_secret") or ""),
+            client=self.client,  # without it bolt's client would point at slack.com
+            process_before_response=True,  # listeners only ack and spawn; see module doc
+            request_verification_enabled=True,
+            ignoring_self_events_enabled=True,
+        )
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._socket: AsyncSocketModeHandler | None = None
+        self._register()
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def start(self, http: HttpServer) -> None:
+        """Socket Mode when an app token is set, else a route on the HTTP server."""
+        if self.app_token:
+            self._socket = AsyncSocketModeHandler(self.app, self.app_token)
+            await self._socket.connect_async()
+            log.info("slack: connected in Socket Mode")
+        else:
+            http.add_route("POST", self.path, self.handle_http)
+            log.info("slack: events, interactivity and %s on %s", self.command, self.path)
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()
+            self._socket = None
+        await self.drain()
+
+    async def drain(self) -> None:
+        """Wait until every acknowledged request has been handled."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def handle_http(self, request: web.Request) -> web.Response:
+        """aiohttp → bolt → aiohttp; bolt answers 401 to forged or stale requests."""
+        retry = request.headers.get("X-Slack-Retry-Num")
+        if retry:
+            log.info("slack: retry %s (%s)", retry, request.headers.get("X-Slack-Retry-Reason", ""))
+        response = await self.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    # -- listeners -----------------------------------------------------------------------
+
+    def _register(self) -> None:
+        self.app.event("message")(self._on_message)
+        self.app.event("app_mention")(self._on_mention)
+        self.app.action(re.compile("^" + re.escape(translate.ACTION_ID_PREFIX)))(self._on_action)
+        self.app.view(translate.PROMPT_CALLBACK_ID)(self._on_view)
+        self.app.command(self.command)(self._on_command)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("slack: handling a request failed", exc_info=task.exception())
+
+    async def _on_message(
+        self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        await ack()
+        author = translate.message_author(body.get("event") or {}, context.bot_user_id or "")
+        if author is not None:
+            self._spawn(self._message(body, author))
+
+    async def _message(self, body: Mapping[str, Any], author: str) -> None:
+        profile = await self.directory.profile(author)
+        await self._handle(translate.message_received(body, profile))
+
+    async def _on_mention(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        event = body.get("event") or {}
+        if translate.mention_wants_intake(event):
+            self._spawn(self._mention(body, str(event["user"])))
+
+    async def _mention(self, body: Mapping[str, Any], author: str) -> None:
+        dm = await self.gateway.open_dm(author)
+        profile = await self.directory.profile(author)
+        await self._handle(translate.mention_invoked(body, profile, dm))
+
+    async def _on_action(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        self._spawn(self._action(body))
+
+    async def _action(self, body: Mapping[str, Any]) -> None:
+        event = translate.action_pressed(body)
+        if event is None:
+            return
+        if translate.asks_for_text(event) and self._is_agent(event.user.user_id):
+            if await self._open_prompt(body, event):
+                return
+        profile = await self.directory.profile(event.user.user_id)
+        await self._handle(replace(event, user=translate.user_ref(event.user.user_id, profile)))
+
+    async def _open_prompt(self, body: Mapping[str, Any], event: ActionPressed) -> bool:
+        """Ask for the reason / note / reply in a modal; False if Slack would not open it."""
+        if event.ticket is None or not body.get("trigger_id"):
+            return False
+        view = prompt_modal(event.action, event.ticket, translate.prompt_metadata(event))
+        try:
+            await self.client.views_open(trigger_id=str(body["trigger_id"]), view=view)
+        except Exception as exc:  # expired trigger, network: fall back to the desk's prompt
+            log.warning("slack: views.open failed: %s", exc)
+            return False
+        return True
+
+    async def _on_view(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()  # closes the modal
+        self._spawn(self._view(body))
+
+    async def _view(self, body: Mapping[str, Any]) -> None:
+        user_id = str((body.get("user") or {}).get("id") or "")
+        event = translate.prompt_submitted(body, await self.directory.profile(user_id))
+        if event is not None:
+            await self._handle(event)
+
+    async def _on_command(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        self._spawn(self._command(body))
+
+    async def _command(self, body: Mapping[str, Any]) -> None:
+        user_id = str(body.get("user_id") or "")
+        profile = await self.directory.profile(user_id)
+        event = translate.command_invoked(body, profile, self.desk.commands)
+        if translate.command_wants_dm(event):
+            try:
+                dm = await self.gateway.open_dm(user_id)
+            except GatewayError as exc:  # answer where it was typed instead
+                log.warning("slack: cannot open a DM with %s: %s", user_id, exc)
+            else:
+                event = replace(event, chat=ChatRef(translate.PLATFORM, dm, direct=True))
+        await self._handle(event)
+
+    # -- helpers -------------------------------------------------------------------------
+
+    async def _handle(self, event: InboundEvent) -> None:
+        if not await self.desk.handle(event):
+            log.info("slack: %s was already handled (a retry)", event.event_id)
+            return
+        self.deliver_soon()
+
+    def _is_agent(self, user_id: str) -> bool:
+        identity = Identity(translate.PLATFORM, user_id)
+        return any(identity in tier.agents for tier in self.settings.tiers)

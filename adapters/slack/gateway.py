@@ -1,0 +1,156 @@
+"""Slack's ChatGateway and the user directory, on slack_sdk's ``AsyncWebClient``.
+
+Errors are translated at this boundary (``raise … from exc``)::
+
+    SlackApiError 429 / "ratelimited"        → RateLimited(Retry-After)
+    channel_not_found, not_in_channel, …     → RecipientUnavailable (retrying will not help)
+    5xx, other API errors, network errors    → GatewayError (the outbox retries with backoff)
+
+The outbox :class:`~bot.delivery.Dispatcher` does retries and stores the ``ts`` we return,
+so the client gets no rate-limit retry handler of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.render import render_message
+from adapters.slack.translate import PLATFORM, Profile, profile_of
+from bot.errors import GatewayError, RateLimited, RecipientUnavailable
+from bot.messages import Message, Route, RouteKind
+from bot.ports import Sent
+
+log = logging.getLogger(__name__)
+
+# Slack error codes after which the same call will keep failing.
+UNREACHABLE = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "user_not_found",
+        "user_not_visible",
+        "user_disabled",
+        "users_not_found",
+        "cannot_dm_bot",
+        "messages_tab_disabled",
+        "restricted_action",
+        "message_not_found",
+        "cant_update_message",
+        "edit_window_closed",
+        "no_permission",
+    }
+)
+DEFAULT_RETRY_AFTER = 1.0
+PROFILE_TTL = 3600.0  # seconds a users.info answer is trusted
+
+
+def gateway_error(exc: Exception) -> GatewayError:
+    """The desk's error for a failed Web API call."""
+    if isinstance(exc, SlackApiError):
+        response = exc.response
+        status = int(getattr(response, "status_code", getattr(response, "status", 0)) or 0)
+        headers: Mapping[str, Any] = getattr(response, "headers", None) or {}
+        data = getattr(response, "data", None)
+        code = str(data.get("error", "")) if isinstance(data, dict) else ""
+        if status == 429 or code == "ratelimited":
+            return RateLimited(_retry_after(headers), f"slack: {code or 'rate limited'}")
+        if code in UNREACHABLE:
+            return RecipientUnavailable(f"slack: {code}")
+        return GatewayError(f"slack: HTTP {status} {code}".rstrip())
+    return GatewayError(f"slack: {type(exc).__name__}: {exc}")
+
+
+def _retry_after(headers: Mapping[str, Any]) -> float:
+    value = headers.get("Retry-After") or headers.get("retry-after")
+    try:
+        return max(float(value), 0.0) if value is not None else DEFAULT_RETRY_AFTER
+    except (TypeError, ValueError):
+        return DEFAULT_RETRY_AFTER
+
+
+_TRANSPORT_ERRORS = (SlackClientError, aiohttp.ClientError, asyncio.TimeoutError, OSError)
+
+
+class SlackGateway:
+    """Posts, updates and threads Block Kit messages; opens DMs on demand (cached)."""
+
+    platform = PLATFORM
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+        self._dms: dict[str, str] = {}  # user id → DM channel id
+
+    async def send(
+        self, route: Route, message: Message, *, edit_id: str = "", thread_id: str = ""
+    ) -> Sent:
+        payload = render_message(message, zone=route.zone or "UTC")
+        try:
+            if route.kind is RouteKind.EPHEMERAL:
+                response = await self.client.chat_postEphemeral(
+                    channel=route.chat_id, user=route.user_id, **payload
+                )
+                return Sent(str(response.get("message_ts") or ""), route.chat_id)
+            channel = route.chat_id
+            if route.kind is RouteKind.USER:
+                channel = await self.open_dm(route.user_id)
+            if edit_id:
+                response = await self.client.chat_update(channel=channel, ts=edit_id, **payload)
+                return Sent(edit_id, str(response.get("channel") or channel))
+            response = await self.client.chat_postMessage(
+                channel=channel,
+                thread_ts=thread_id or None,
+                unfurl_links=False,
+                unfurl_media=False,
+                **payload,
+            )
+        except _TRANSPORT_ERRORS as exc:
+            raise gateway_error(exc) from exc
+        return Sent(str(response.get("ts") or ""), str(response.get("channel") or channel))
+
+    async def open_dm(self, user_id: str) -> str:
+        """The DM channel between the bot and ``user_id`` (``conversations.open``, cached)."""
+        cached = self._dms.get(user_id)
+        if cached:
+            return cached
+        try:
+            response = await self.client.conversations_open(users=user_id)
+        except _TRANSPORT_ERRORS as exc:
+            raise gateway_error(exc) from exc
+        channel = str((response.get("channel") or {}).get("id") or "")
+        if not channel:
+            raise GatewayError(f"slack: conversations.open gave no channel for {user_id}")
+        self._dms[user_id] = channel
+        return channel
+
+
+class Directory:
+    """Display names and time zones from ``users.info``, cached for an hour."""
+
+    def __init__(self, client: AsyncWebClient, ttl: float = PROFILE_TTL) -> None:
+        self.client = client
+        self.ttl = ttl
+        self._cache: dict[str, tuple[float, Profile]] = {}
+
+    async def profile(self, user_id: str) -> Profile:
+        """The user's profile; an empty one (the desk falls back to the id) if Slack fails."""
+        now = time.monotonic()
+        hit = self._cache.get(user_id)
+        if hit is not None and now - hit[0] < self.ttl:
+            return hit[1]
+        try:
+            response = await self.client.users_info(user=user_id)
+        except _TRANSPORT_ERRORS as exc:
+            log.warning("users.info %s failed: %s", user_id, exc)
+            return hit[1] if hit else Profile()
+        profile = profile_of(response.get("user") or {})
+        self._cache[user_id] = (now, profile)
+        return profile

@@ -1,0 +1,170 @@
+"""Neutral messages → Block Kit. Pure functions, no SDK.
+
+Everything the desk says is plain text, so every string that goes into ``mrkdwn`` is
+escaped here (``&``, ``<``, ``>``): a requester typing ``<!channel>`` or ``<@U123>`` shows
+those characters and pings nobody. Formatting comes from the message's structure alone:
+
+- ``title`` → a bold section; ``text`` → a section; ``fields`` → section fields (datetimes
+  as ``<!date^…>`` tokens, so every viewer sees their own zone); ``quote`` → a block quote
+  under its author; each row of ``buttons`` → an ``actions`` block.
+- Buttons are rendered generically from :class:`bot.messages.Button`: whatever the action,
+  its value carries action, ticket and value (see :mod:`adapters.slack.translate`).
+- Text over Slack's limits is cut with a marker; the full text stays in the ticket.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from adapters.slack.translate import (
+    ACTION_ID_PREFIX,
+    PROMPT_BLOCK_ID,
+    PROMPT_CALLBACK_ID,
+    PROMPT_INPUT_ID,
+    encode_button,
+)
+from bot.messages import Action, Message
+
+# Slack's limits (https://docs.slack.dev/reference/block-kit/blocks)
+SECTION_TEXT_LIMIT = 3000
+FIELD_TEXT_LIMIT = 2000
+FIELDS_PER_SECTION = 10
+BLOCKS_LIMIT = 50
+ELEMENTS_PER_ACTIONS = 25
+BUTTON_LABEL_LIMIT = 75
+BUTTON_VALUE_LIMIT = 2000
+FALLBACK_TEXT_LIMIT = 3000
+MODAL_TITLE_LIMIT = 24
+CUT_MARKER = "… [cut here; the full text is kept in the ticket]"
+
+Block = dict[str, Any]
+_PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack's mrkdwn gives meaning to."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def truncate(escaped: str, limit: int) -> str:
+    """Cut already-escaped text to ``limit`` characters with a marker, never mid-entity."""
+    if len(escaped) <= limit:
+        return escaped
+    cut = _PARTIAL_ENTITY.sub("", escaped[: limit - len(CUT_MARKER)])
+    return cut + CUT_MARKER
+
+
+def date_token(instant: datetime, zone: str = "UTC") -> str:
+    """``<!date^…>``: Slack shows it in each reader's zone; the fallback uses ``zone``."""
+    local = instant.astimezone(ZoneInfo(zone or "UTC"))
+    fallback = f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+    return f"<!date^{int(instant.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def mrkdwn(text: str) -> dict[str, str]:
+    return {"type": "mrkdwn", "text": text}
+
+
+def plain(text: str, limit: int) -> dict[str, Any]:
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return {"type": "plain_text", "text": text or " ", "emoji": True}
+
+
+def render_message(message: Message, *, zone: str = "UTC") -> dict[str, Any]:
+    """``text`` (the notification fallback) and ``blocks`` for chat.postMessage/update."""
+    content = list(_content_blocks(message, zone))
+    actions = list(_action_blocks(message))
+    room = BLOCKS_LIMIT - len(actions)
+    if len(content) > room:
+        content = content[: room - 1] + [_section(escape("…") + CUT_MARKER)]
+    fallback = truncate(escape(message.plain()), FALLBACK_TEXT_LIMIT) or " "
+    return {"text": fallback, "blocks": content + actions}
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": mrkdwn(truncate(text, SECTION_TEXT_LIMIT))}
+
+
+def _content_blocks(message: Message, zone: str) -> Iterator[Block]:
+    if message.title:
+        yield _section(f"*{escape(message.title)}*")
+    if message.text:
+        yield _section(escape(message.text))
+    if message.fields:
+        cells = [
+            mrkdwn(
+                truncate(f"*{escape(f.label)}*\n{_field_value(f.value, zone)}", FIELD_TEXT_LIMIT)
+            )
+            for f in message.fields
+        ]
+        for start in range(0, len(cells), FIELDS_PER_SECTION):
+            yield {"type": "section", "fields": cells[start : start + FIELDS_PER_SECTION]}
+    if message.quote:
+        lines = [f"&gt; {line}" if line else "&gt;" for line in escape(message.quote).splitlines()]
+        head = f"*{escape(message.quote_author)}* wrote:\n" if message.quote_author else ""
+        yield _section(head + "\n".join(lines))
+
+
+def _field_value(value: str | datetime, zone: str) -> str:
+    if isinstance(value, datetime):
+        return date_token(value, zone)
+    return escape(value) or " "
+
+
+def _action_blocks(message: Message) -> Iterator[Block]:
+    for r, row in enumerate(message.buttons):
+        elements = [
+            {
+                "type": "button",
+                "action_id": f"{ACTION_ID_PREFIX}{r}:{c}",
+                "text": plain(button.label, BUTTON_LABEL_LIMIT),
+                "value": encode_button(button)[:BUTTON_VALUE_LIMIT],
+            }
+            for c, button in enumerate(row[:ELEMENTS_PER_ACTIONS])
+        ]
+        if elements:
+            yield {"type": "actions", "block_id": f"tierdesk-row-{r}", "elements": elements}
+
+
+# -- the prompt modal ----------------------------------------------------------------------
+
+_PROMPTS: dict[Action, tuple[str, str, str]] = {
+    # action: (title, label, submit)
+    Action.REPLY: (
+        "Reply to #{n}",
+        "Your reply to the requester (start with // for an internal note)",
+        "Send",
+    ),
+    Action.ESCALATE: ("Escalate #{n}", "Why escalate? The next tier reads this first.", "Escalate"),
+    Action.RESOLVE: ("Resolve #{n}", "What fixed it? The requester is told.", "Resolve"),
+}
+
+
+def prompt_modal(action: Action, ticket: int, metadata: str) -> dict[str, Any]:
+    """The modal asking for the reply, reason or note a button needs (``views.open``)."""
+    title, label, submit = _PROMPTS.get(action, ("#{n}", "Your text", "Send"))
+    return {
+        "type": "modal",
+        "callback_id": PROMPT_CALLBACK_ID,
+        "private_metadata": metadata,
+        "title": plain(title.format(n=ticket), MODAL_TITLE_LIMIT),
+        "submit": plain(submit, MODAL_TITLE_LIMIT),
+        "close": plain("Cancel", MODAL_TITLE_LIMIT),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": PROMPT_BLOCK_ID,
+                "label": plain(label, 2000),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": PROMPT_INPUT_ID,
+                    "multiline": True,
+                    "max_length": 3000,
+                },
+            }
+        ],
+    }

@@ -1,0 +1,224 @@
+"""A fake Slack Web API on 127.0.0.1: records every call and answers like Slack does.
+
+Point slack_sdk's ``AsyncWebClient(base_url=api.url)`` at it. Every call is recorded with
+its arguments merged from the query string, form body and JSON body. Failures are scripted
+per method: ``api.fail_next("chat.postMessage", status=429, retry_after=30)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+BOT_USER_ID = "UBOT"
+BOT_ID = "BBOT"
+TEAM_ID = "T0TEAM"
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One Web API request as the fake received it."""
+
+    method: str
+    args: Mapping[str, Any]
+    answer: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def ts(self) -> str:
+        """The message's ts: the one the fake assigned, or the one updated."""
+        return str(
+            self.answer.get("ts") or self.answer.get("message_ts") or self.args.get("ts", "")
+        )
+
+    @property
+    def view(self) -> dict[str, Any]:
+        view = self.args.get("view") or {}
+        return json.loads(view) if isinstance(view, str) else dict(view)
+
+    @property
+    def channel(self) -> str:
+        return str(self.args.get("channel", ""))
+
+    @property
+    def text(self) -> str:
+        return str(self.args.get("text", ""))
+
+    @property
+    def blocks(self) -> list[dict[str, Any]]:
+        blocks = self.args.get("blocks") or []
+        return json.loads(blocks) if isinstance(blocks, str) else list(blocks)
+
+    @property
+    def shown(self) -> str:
+        """Everything a reader sees: the mrkdwn of every block and every button label."""
+        parts: list[str] = []
+        for block in self.blocks:
+            if "text" in block:
+                parts.append(block["text"]["text"])
+            parts += [f["text"] for f in block.get("fields", ())]
+            parts += [e["text"]["text"] for e in block.get("elements", ())]
+        return "\n".join(parts)
+
+    @property
+    def buttons(self) -> list[dict[str, Any]]:
+        return [e for b in self.blocks if b["type"] == "actions" for e in b["elements"]]
+
+    def button(self, label: str) -> dict[str, Any]:
+        """The first button whose label starts with ``label``."""
+        for element in self.buttons:
+            if element["text"]["text"].startswith(label):
+                return element
+        raise AssertionError(f"no button {label!r} in {[b['text']['text'] for b in self.buttons]}")
+
+
+@dataclass
+class _Failure:
+    status: int
+    error: str
+    retry_after: float | None
+
+
+@dataclass
+class FakeSlackApi:
+    """The fake server; ``users`` maps user ids to ``users.info`` user objects."""
+
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    _failures: dict[str, list[_Failure]] = field(default_factory=dict)
+    _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _views: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _runner: web.AppRunner | None = None
+    # Socket Mode: envelopes to push to the connected app, acks it sent back
+    socket_outbox: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
+    socket_acks: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
+    _seen: int = 0
+    port: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._handle)
+        app.router.add_get("/link", self._socket)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # -- scripting and inspection --------------------------------------------------------
+
+    def fail_next(
+        self, method: str, *, status: int = 200, error: str = "", retry_after: float | None = None
+    ) -> None:
+        """Answer the next call of ``method`` with an error (429 → ``ratelimited``)."""
+        error = error or ("ratelimited" if status == 429 else "internal_error")
+        self._failures.setdefault(method, []).append(_Failure(status, error, retry_after))
+
+    def take(self) -> list[Call]:
+        """Calls since the last take."""
+        new = self.calls[self._seen :]
+        self._seen = len(self.calls)
+        return new
+
+    def of(self, method: str, calls: list[Call] | None = None) -> list[Call]:
+        return [c for c in (self.calls if calls is None else calls) if c.method == method]
+
+    # -- the API -------------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args: dict[str, Any] = dict(request.query)
+        if request.can_read_body:
+            if request.content_type == "application/json":
+                args.update(await request.json())
+            else:
+                args.update(dict(await request.post()))
+        queued = self._failures.get(method)
+        if queued:
+            failure = queued.pop(0)
+            headers = {}
+            if failure.retry_after is not None:
+                headers["Retry-After"] = f"{failure.retry_after:g}"
+            answer = {"ok": False, "error": failure.error}
+            self.calls.append(Call(method, args, answer))
+            return web.json_response(answer, status=failure.status, headers=headers)
+        answer = self._answer(method, args)
+        self.calls.append(Call(method, args, answer))
+        return web.json_response(answer)
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode's WebSocket: says hello, pushes queued envelopes, collects acks."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json({"type": "hello", "num_connections": 1})
+
+        async def push() -> None:
+            while True:
+                await ws.send_json(await self.socket_outbox.get())
+
+        pusher = asyncio.create_task(push())
+        try:
+            async for message in ws:
+                if message.type == web.WSMsgType.TEXT:
+                    await self.socket_acks.put(json.loads(message.data))
+        finally:
+            pusher.cancel()
+        return ws
+
+    def _answer(self, method: str, args: Mapping[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://acme.slack.com/",
+                "team": "Acme",
+                "user": "tierdesk",
+                "team_id": TEAM_ID,
+                "user_id": BOT_USER_ID,
+                "bot_id": BOT_ID,
+            }
+        if method == "chat.postMessage":
+            ts = self._next_ts()
+            return {"ok": True, "channel": args["channel"], "ts": ts, "message": {"ts": ts}}
+        if method == "chat.update":
+            return {"ok": True, "channel": args["channel"], "ts": args["ts"]}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": self._next_ts()}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + str(args["users"])}}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link"}
+        if method == "views.open":
+            return {"ok": True, "view": {"id": f"V{next(self._views):04d}"}}
+        if method == "users.info":
+            user = self.users.get(str(args.get("user")))
+            if user is None:
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "user": user}
+        return {"ok": True}
+
+    def _next_ts(self) -> str:
+        return f"1795000000.{next(self._ts):06d}"
+
+
+def slack_user(user_id: str, name: str, tz: str = "Europe/Berlin") -> dict[str, Any]:
+    """A ``users.info`` user object."""
+    return {
+        "id": user_id,
+        "name": name.lower(),
+        "real_name": name,
+        "tz": tz,
+        "profile": {"display_name": name, "real_name": name},
+    }
