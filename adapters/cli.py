@@ -12,8 +12,10 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 from adapters import runtime as rt
 from bot.domain import Status, Ticket
@@ -75,6 +77,32 @@ def _parser() -> argparse.ArgumentParser:
     p = kb.add_parser("list", parents=[common], help="every article the desk knows")
     p.add_argument("--json", action="store_true", help="JSON output")
     p.set_defaults(handler=_kb_list)
+
+    sla_cmd = sub.add_parser("sla", parents=[common], help="SLA look-ups for leads")
+    sla_sub = sla_cmd.add_subparsers(dest="sla_command", metavar="SLA_COMMAND", required=True)
+    p = sla_sub.add_parser("due", parents=[common], help="due times of a ticket opened at --at")
+    p.add_argument("--priority", required=True, help="S1, S2, …")
+    p.add_argument(
+        "--at",
+        required=True,
+        help="ISO-8601 with an offset, or a wall time read in the calendar's zone",
+    )
+    p.add_argument("--category", help="pick the category's SLA policy")
+    p.add_argument("--zone", help="the requester's time zone (default: the desk's)")
+    p.add_argument("--json", action="store_true", help="JSON output (ISO-8601 UTC instants)")
+    p.set_defaults(handler=_sla_due)
+
+    oncall_cmd = sub.add_parser("oncall", parents=[common], help="who is on call")
+    oncall_cmd.add_argument("--tier", help="only this tier")
+    oncall_cmd.add_argument("--at", help="instant to ask about (default: now)")
+    oncall_cmd.add_argument("--json", action="store_true", help="JSON output")
+    oncall_cmd.set_defaults(handler=_oncall)
+    oncall_sub = oncall_cmd.add_subparsers(dest="oncall_command", metavar="check")
+    p = oncall_sub.add_parser("check", parents=[common], help="list gaps with nobody on call")
+    p.add_argument("--days", type=int, default=14)
+    p.add_argument("--tier", help="only this tier")
+    p.add_argument("--json", action="store_true", help="JSON output")
+    p.set_defaults(handler=_oncall_check)
 
     p = sub.add_parser("tickets", parents=[common], help="a table of tickets")
     p.add_argument(
@@ -233,6 +261,137 @@ async def _tickets(settings: Settings, args: argparse.Namespace) -> int:
             f"{t.created_at:%Y-%m-%d %H:%M} {t.summary[:60]}"
         )
     return 0
+
+
+def _instant(text: str | None, zone: str) -> datetime:
+    """ISO-8601 with an offset, or a wall time read in ``zone``; now when empty."""
+    if not text:
+        return datetime.now(UTC)
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ConfigError(
+            "--at", f'"{text}" is not an ISO-8601 time like 2026-12-24T17:30'
+        ) from exc
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo(zone))
+    return value.astimezone(UTC)
+
+
+async def _sla_due(settings: Settings, args: argparse.Namespace) -> int:
+    policy = settings.sla.policy_for(args.category)
+    if args.category is not None and args.category not in {c.key for c in settings.categories}:
+        raise ConfigError("--category", f'unknown category "{args.category}"')
+    target = policy.targets.get(args.priority.upper())
+    if target is None:
+        known = ", ".join(policy.targets)
+        raise ConfigError("--priority", f'unknown priority "{args.priority}" (known: {known})')
+    calendar = settings.sla.calendar(target.calendar)
+    start = _instant(args.at, calendar.zone)
+    due = {
+        "response": calendar.add(start, target.response),
+        "resolution": calendar.add(start, target.resolution),
+    }
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "priority": args.priority.upper(),
+                    "policy": policy.name,
+                    "calendar": calendar.name,
+                    "opened_at": start.isoformat(),
+                    **{f"{k}_due_at": v.isoformat() for k, v in due.items()},
+                },
+                indent=2,
+            )
+        )
+        return 0
+    zones = [calendar.zone, args.zone or settings.timezone]
+    print(
+        f"{args.priority.upper()} under policy {policy.name}, calendar {calendar.name} "
+        f"({calendar.zone}); opened {_local(start, calendar.zone)}"
+    )
+    for clock, instant in due.items():
+        shown = "  =  ".join(dict.fromkeys(_local(instant, z) for z in zones))
+        print(f"  {clock:<10} due {shown}")
+    return 0
+
+
+def _local(instant: datetime, zone: str) -> str:
+    local = instant.astimezone(ZoneInfo(zone))
+    return f"{local:%a %Y-%m-%d %H:%M} {local.tzname()} ({zone})"
+
+
+async def _oncall(settings: Settings, args: argparse.Namespace) -> int:
+    at = _instant(args.at, settings.timezone)
+    runtime = await rt.build(settings)
+    try:
+        async with runtime.uow_factory() as uow:
+            overrides = await uow.oncall.overlapping(at, at + timedelta(seconds=1))
+        tiers = [t for t in settings.tiers if args.tier in (None, t.name)]
+        if not tiers:
+            raise ConfigError("--tier", f'unknown tier "{args.tier}"')
+        rows = []
+        for tier in tiers:
+            duty = runtime.desk.sla.on_call(tier.name, overrides, at)
+            rows.append(
+                {
+                    "tier": tier.name,
+                    "person": str(duty.person) if duty else None,
+                    "layer": duty.layer if duty else None,
+                    "until": duty.until.isoformat() if duty else None,
+                }
+            )
+    finally:
+        await runtime.close()
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for row in rows:
+        if row["person"] is None:
+            print(f"{row['tier']:<5} nobody on call")
+        else:
+            until = _local(datetime.fromisoformat(row["until"]), settings.timezone)
+            print(f"{row['tier']:<5} {row['person']} ({row['layer']}) until {until}")
+    return 0
+
+
+async def _oncall_check(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import oncall
+
+    start = datetime.now(UTC)
+    end = start + timedelta(days=args.days)
+    runtime = await rt.build(settings)
+    try:
+        async with runtime.uow_factory() as uow:
+            stored = await uow.oncall.overlapping(start, end)
+    finally:
+        await runtime.close()
+    tiers = [t for t in settings.tiers if args.tier in (None, t.name)]
+    found = {}
+    for tier in tiers:
+        overrides = [
+            oncall.Override(o.tier, o.person, o.starts_at, o.ends_at, o.created_at)
+            for o in stored
+            if o.tier == tier.name
+        ]
+        found[tier.name] = oncall.gaps(tier.name, tier.rotations, overrides, start, end)
+    if args.json:
+        print(
+            json.dumps(
+                {t: [[a.isoformat(), b.isoformat()] for a, b in g] for t, g in found.items()},
+                indent=2,
+            )
+        )
+    else:
+        for tier_name, gaps in found.items():
+            if not gaps:
+                print(f"{tier_name}: covered for the next {args.days} days")
+                continue
+            print(f"{tier_name}: {len(gaps)} gaps with nobody on call")
+            for a, b in gaps:
+                print(f"  {_local(a, settings.timezone)}  →  {_local(b, settings.timezone)}")
+    return 1 if any(found.values()) else 0
 
 
 def _ticket_json(ticket: Ticket, names: dict[int, str]) -> dict[str, Any]:

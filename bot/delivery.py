@@ -10,6 +10,7 @@ fresher content.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from datetime import timedelta
@@ -43,9 +44,29 @@ class Dispatcher:
         self.uow_factory = uow_factory
         self.clock = clock
         self.gateways = dict(gateways)
+        self._lock = asyncio.Lock()  # one delivery round at a time in this process
+        self._background: set[asyncio.Task[int]] = set()
+
+    def kick(self) -> None:
+        """Deliver what is due now, in the background: adapters call this right after an
+        event, so replies go out at once instead of at the next scheduled round."""
+        task = asyncio.get_running_loop().create_task(self._deliver_logged())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _deliver_logged(self) -> int:
+        try:
+            return await self.deliver_due()
+        except Exception:  # the scheduled round will try again
+            log.exception("background delivery failed")
+            return 0
 
     async def deliver_due(self, limit: int = 200) -> int:
         """Send up to ``limit`` due items; returns how many were delivered."""
+        async with self._lock:
+            return await self._deliver_round(limit)
+
+    async def _deliver_round(self, limit: int) -> int:
         platforms = set(self.gateways)
         delivered = 0
         for _ in range(limit):

@@ -62,7 +62,7 @@ class Desk:
         self.knowledge = knowledge
         self.tickets = TicketService(settings, clock, knowledge)
         self.intake = Intake(settings, knowledge)
-        self.sla = SlaService(settings, uow_factory, clock)
+        self.sla = SlaService(settings, uow_factory, clock, self.tickets)
         self._commands: dict[str, Handler] = {
             "start": self._cmd_help,
             "help": self._cmd_help,

@@ -21,7 +21,7 @@ from bot.ports import UnitOfWork, UnitOfWorkFactory
 from bot.routing import Outbound
 from bot.settings import Settings, Tier
 from bot.sla import Kind, Ping, Step
-from bot.usecases import Actor
+from bot.usecases import Actor, TicketService
 from bot.views import priority_label
 
 TICK_BATCH = 500
@@ -29,10 +29,17 @@ CLOCK_NAMES = {"response": "response", "resolution": "resolution", "update": "up
 
 
 class SlaService:
-    def __init__(self, settings: Settings, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        tickets: TicketService,
+    ) -> None:
         self.settings = settings
         self.uow_factory = uow_factory
         self.clock = clock
+        self.tickets = tickets
 
     # -- the tick ------------------------------------------------------------------------
 
@@ -71,7 +78,16 @@ class SlaService:
                 sent += 1
         ticket.next_ping_at = planned.next_at
         await uow.tickets.save(ticket)
+        if any(p.kind is Kind.BREACH and p.clock == "resolution" for p in planned.pings):
+            await self._auto_escalate(uow, ticket)
         return sent
+
+    async def _auto_escalate(self, uow: UnitOfWork, ticket: Ticket) -> None:
+        """At a resolution breach, a policy may pass the ticket up the chain by itself."""
+        policy = self.settings.sla.policy(ticket.policy)
+        position = ticket.chain.index(ticket.tier) if ticket.tier in ticket.chain else -1
+        if policy.auto_escalate and position + 1 < len(ticket.chain):
+            await self.tickets.move_up(uow, ticket, None, "resolution SLA breached")
 
     async def _send(
         self,

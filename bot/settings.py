@@ -178,6 +178,18 @@ PLATFORMS = ("console", "slack", "telegram")
 _CREDENTIALS = {"slack": ("bot_token", "signing_secret"), "telegram": ("token",)}
 
 
+def _missing_credentials(name: str, options: Mapping[str, Any]) -> list[str]:
+    """Credential keys an adapter still needs (Socket Mode needs no signing secret)."""
+
+    def given(key: str) -> bool:
+        return bool(str(options.get(key) or "").strip())
+
+    required = list(_CREDENTIALS.get(name, ()))
+    if name == "slack" and given("app_token"):
+        required.remove("signing_secret")
+    return [key for key in required if not given(key)]
+
+
 def find_config(path: str | Path | None, cwd: Path) -> Path:
     """The file to use: the one given, else ``config.toml``, else the shipped example."""
     if path is not None:
@@ -364,7 +376,7 @@ DEFAULT_LEVELS = (
     PriorityLevel("S1", "Critical", timedelta(minutes=15), timedelta(hours=1)),
     PriorityLevel("S2", "High", timedelta(minutes=30), timedelta(hours=2)),
     PriorityLevel("S3", "Medium", timedelta(hours=1), timedelta(hours=3)),
-    PriorityLevel("S4", "Low", timedelta(hours=4), timedelta(days=3)),
+    PriorityLevel("S4", "Low", timedelta(hours=4), timedelta(hours=36)),  # 3 days of 12x5
 )
 DEFAULT_MATRIX = {
     ("group", "no"): "S1",
@@ -501,15 +513,14 @@ def _adapters(node: ConfigNode) -> Mapping[str, AdapterSettings]:
             raise ConfigError(node.key(name), f"unknown adapter (known: {', '.join(PLATFORMS)})")
         item = node.table(name)
         options = {k: v for k, v in item.value.items() if k != "enabled"}
-        required = _CREDENTIALS.get(name, ())
+        missing = _missing_credentials(name, options)
         enabled_raw = item.value.get("enabled", "auto")
         if enabled_raw == "auto":
-            enabled = all(str(options.get(k) or "").strip() for k in required)
+            enabled = not missing
         elif isinstance(enabled_raw, bool):
             enabled = enabled_raw
-            for k in required:
-                if enabled and not str(options.get(k) or "").strip():
-                    raise ConfigError(item.key(k), f"required when {name} is enabled")
+            if enabled and missing:
+                raise ConfigError(item.key(missing[0]), f"required when {name} is enabled")
         else:
             raise ConfigError(item.key("enabled"), 'expected true, false or "auto"')
         adapters[name] = AdapterSettings(name, enabled, options)
@@ -539,6 +550,21 @@ def summarize(settings: Settings) -> Iterator[str]:
     for product in settings.products:
         versions = ", ".join(v.version + (" LTS" if v.lts else "") for v in product.versions)
         yield f"product {product.key}: {versions}"
+    for calendar in settings.sla.calendars.values():
+        kind = "24x7" if calendar.always else "business hours"
+        holidays = f", holidays {calendar.holidays_country}" if calendar.holidays_country else ""
+        yield f"calendar {calendar.name}: {kind} in {calendar.zone}{holidays}"
+    for policy in settings.sla.policies:
+        used_by = ", ".join(policy.categories) or "every other category"
+        targets = "; ".join(
+            f"{p} {format_duration(t.response)}/{format_duration(t.resolution)} on {t.calendar}"
+            for p, t in policy.targets.items()
+        )
+        yield f"SLA policy {policy.name} ({used_by}): {targets}"
+    for tier in settings.tiers:
+        if tier.rotations:
+            layers = ", ".join(f"{layer.name} ({len(layer.members)})" for layer in tier.rotations)
+            yield f"on-call {tier.name}: {layers}"
     yield "knowledge sources: " + (", ".join(str(s) for s in settings.knowledge.sources) or "none")
     yield "intake timeout: " + format_duration(settings.intake.timeout)
     for adapter in settings.adapters.values():

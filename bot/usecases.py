@@ -25,7 +25,7 @@ from bot.domain import (
 from bot.errors import InvalidInput, NotFound, PermissionDenied
 from bot.events import ChatRef
 from bot.knowledge import Article, KnowledgeIndex
-from bot.messages import Message
+from bot.messages import Field, Message
 from bot.ports import UnitOfWork
 from bot.routing import Outbound
 from bot.settings import Settings, Tier
@@ -311,8 +311,18 @@ class TicketService:
             if person_id is not None and person_id not in names:
                 person = await uow.people.get(person_id)
                 names[person_id] = person.display_name if person else "?"
+        clocks = tuple(
+            Field(label, text)
+            for label, text in sla.time_left(ticket, self.settings.sla, self.clock.now())
+        )
         return ticket_detail(
-            ticket, self.settings, names, history, comments, for_agents=chain_agent
+            ticket,
+            self.settings,
+            names,
+            history,
+            comments,
+            for_agents=chain_agent,
+            extra=clocks,
         )
 
     # -- agent side ----------------------------------------------------------------------
@@ -408,6 +418,14 @@ class TicketService:
         reason = reason.strip()
         if not reason:
             raise InvalidInput(f"Say why: /escalate {number} reason.")
+        await self.move_up(uow, ticket, actor, reason)
+        return ticket
+
+    async def move_up(
+        self, uow: UnitOfWork, ticket: Ticket, actor: Actor | None, reason: str
+    ) -> str:
+        """Pass the ticket to the next tier of its chain (an agent's escalation, or the
+        desk's own at a resolution breach when the policy says so)."""
         old_tier = ticket.tier
         new_tier = ticket.escalate(self.clock.now())
         if self.settings.sla.policy(ticket.policy).restart_on_escalation:
@@ -416,11 +434,9 @@ class TicketService:
         await self._record(uow, ticket, actor, f"escalated {old_tier} → {new_tier}", reason)
         out = self._outbound(uow)
         await self._refresh_cards(uow, out, ticket, old_tier, new_tier)
+        by = actor.person.display_name if actor else "the desk"
         await out.to_thread(
-            ticket,
-            Message(
-                title=f"Escalated from {old_tier} by {actor.person.display_name}", quote=reason
-            ),
+            ticket, Message(title=f"Escalated from {old_tier} by {by}", quote=reason)
         )
         await out.to_requester(
             ticket,
@@ -429,7 +445,7 @@ class TicketService:
                 "for a closer look."
             ),
         )
-        return ticket
+        return new_tier
 
     async def resolve(self, uow: UnitOfWork, actor: Actor, number: int, note: str) -> Ticket:
         ticket = await self.ticket_for_agent(uow, actor, number)

@@ -147,6 +147,7 @@ def ticket_detail(
     comments: Sequence[Comment],
     *,
     for_agents: bool,
+    extra: tuple[Field, ...] = (),
 ) -> Message:
     timeline: list[tuple[datetime, int, str]] = []
     for entry in history:
@@ -166,7 +167,7 @@ def ticket_detail(
     lines = [line for _, _, line in sorted(timeline, key=lambda x: (x[0], x[1]))]
     return Message(
         title=f"{ticket.ref} · {ticket.summary}",
-        fields=ticket_fields(ticket, settings, names, for_agents=for_agents),
+        fields=ticket_fields(ticket, settings, names, for_agents=for_agents) + extra,
         text="\n".join(lines),
     )
 

@@ -8,6 +8,7 @@ from bot.sla.clocks import (
     start_update_clock,
     stop_update_clock,
     target_of,
+    time_left,
 )
 from bot.sla.pings import Escalation, Kind, Ping, Plan, breached_clocks, plan
 from bot.sla.policy import DEFAULT_POLICY, Policy, Quiet, SlaSettings, Step, Target, parse_sla
@@ -33,4 +34,5 @@ __all__ = [
     "start_update_clock",
     "stop_update_clock",
     "target_of",
+    "time_left",
 ]

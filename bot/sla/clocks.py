@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.domain import Ticket
+from bot.durations import format_duration
 from bot.sla.policy import SlaSettings, Target
 
 
@@ -88,3 +89,28 @@ def stop_update_clock(ticket: Ticket, sla: SlaSettings) -> None:
     if ticket.update_due_at is not None:
         ticket.update_due_at = None
         recompute(ticket, sla)
+
+
+def time_left(ticket: Ticket, sla: SlaSettings, now: datetime) -> list[tuple[str, str]]:
+    """(label, text) per running clock: business time left, or how long it is overdue."""
+    if not ticket.status.active:
+        return []
+    if ticket.paused_at is not None:
+        return [("SLA clocks", "paused while waiting on the requester")]
+    calendar = sla.calendar(target_of(ticket, sla).calendar)
+    clocks = []
+    if ticket.first_response_at is None and ticket.response_due_at is not None:
+        clocks.append(("Response", ticket.response_due_at))
+    if ticket.resolution_due_at is not None:
+        clocks.append(("Resolution", ticket.resolution_due_at))
+    if ticket.update_due_at is not None:
+        clocks.append(("Update", ticket.update_due_at))
+    rows = []
+    for label, due in clocks:
+        if due <= now:
+            rows.append((f"{label} time left", f"overdue by {format_duration(now - due)}"))
+        else:
+            left = calendar.elapsed(now, due)
+            hours = "" if calendar.always else " of business time"
+            rows.append((f"{label} time left", f"{format_duration(left)}{hours}"))
+    return rows

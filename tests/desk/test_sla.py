@@ -172,3 +172,40 @@ async def test_oncall_commands(world: World) -> None:
     assert any(d.where == "#L1" and "is on call for L1 until" in d.text for d in sent)
     sent = await world.run(command("sam", "/oncall L1"))
     assert sent[0].message.text == "L1: console:dave until 2026-11-23 11:00 UTC"
+
+
+async def test_requester_sees_time_left_on_each_clock(world: World) -> None:
+    number = await open_ticket(world)
+    world.clock.advance(timedelta(minutes=20))
+    sent = await world.run(command("sam", f"/show {number}"))
+    fields = {f.label: f.value for f in sent[0].message.fields}
+    assert fields["Response time left"] == "overdue by 5m"
+    assert fields["Resolution time left"] == "40m"
+
+
+async def test_auto_escalation_at_resolution_breach(uow_factory) -> None:
+    policy = {"name": "default", "auto_escalate": True, "calendar": "24x7"}
+    world = build_world(uow_factory, sla_settings(policies=[policy]))
+    number = await open_ticket(world)  # S1: resolve within 1 h
+    world.clock.advance(timedelta(minutes=61))
+    sent = await tick(world)
+    assert any(d.where == "#L2" and d.route.card_key == f"ticket:{number}:L2" for d in sent)
+    async with world.uow_factory() as uow:
+        ticket = await uow.tickets.get(number)
+        history = [h.action for h in await uow.tickets.history(number)]
+    assert ticket.tier == "L2"
+    assert "escalated L1 → L2" in history
+
+
+async def test_update_clock_after_a_requester_message(uow_factory) -> None:
+    policy = {"name": "default", "update": "30m", "calendar": "24x7"}
+    world = build_world(uow_factory, sla_settings(policies=[policy]))
+    number = await open_ticket(world, impact="one", can_work="limited")  # S4
+    await world.run(command("alice", f"/claim {number}"))
+    await world.run(command("sam", f"/reply {number} any news?"))
+    world.clock.advance(timedelta(minutes=31))
+    sent = await tick(world)
+    assert any(d.message.title.endswith("update SLA breached") for d in sent)
+    await world.run(command("alice", f"/reply {number} working on it"))
+    async with world.uow_factory() as uow:
+        assert (await uow.tickets.get(number)).update_due_at is None

@@ -27,7 +27,7 @@ def test_example_config_loads_with_every_section() -> None:
     assert [t.name for t in settings.tiers] == ["L1", "L2", "L3"]
     assert settings.priority.priority_for("group", "no") == "S1"
     assert settings.priority.priority_for("one", "limited") == "S4"
-    assert settings.priority.level("S4").resolution == timedelta(days=3)
+    assert settings.priority.level("S4").resolution == timedelta(hours=36)
     assert settings.category("billing").chain == ("L1", "L2")
     assert settings.category("erp").product == "acme-erp"
     assert settings.product("acme-erp").versions[0].lts
