@@ -102,3 +102,60 @@ def test_tickets_table_and_json(tmp_path: Path) -> None:
     assert tickets[0]["priority"] == "S4"  # just me × can work, limited
     assert tickets[0]["status"] == "open" and tickets[0]["requester"] == "sam"
     assert tickets[0]["category"] == "hardware"
+
+
+def test_sla_due_counts_business_hours_and_holidays() -> None:
+    done = tierdesk(
+        "sla",
+        "due",
+        "--priority",
+        "S4",
+        "--at",
+        "2026-12-24T17:30",
+        "--zone",
+        "America/New_York",
+        "--config",
+        str(EXAMPLE),
+    )
+    assert done.returncode == 0, done.stderr
+    # Christmas Eve is closed, 25/26 are holidays, then a weekend: 4 business hours later
+    assert (
+        "response   due Mon 2026-12-28 12:00 CET (Europe/Berlin)  =  "
+        "Mon 2026-12-28 06:00 EST (America/New_York)" in done.stdout
+    )
+    as_json = json.loads(
+        tierdesk(
+            "sla",
+            "due",
+            "--priority",
+            "S1",
+            "--at",
+            "2026-12-24T17:30+01:00",
+            "--json",
+            "--config",
+            str(EXAMPLE),
+        ).stdout
+    )
+    assert as_json["calendar"] == "24x7"
+    assert as_json["resolution_due_at"] == "2026-12-24T17:30:00+00:00"
+    bad = tierdesk(
+        "sla", "due", "--priority", "S9", "--at", "2026-12-24T17:30", "--config", str(EXAMPLE)
+    )
+    assert bad.returncode == 2
+    assert 'unknown priority "S9"' in bad.stderr
+
+
+def test_oncall_now_and_gaps(tmp_path: Path) -> None:
+    config = str(write_config(tmp_path))
+    now = tierdesk("oncall", "--at", "2026-11-23T10:00", "--json", "--config", config)
+    rows = {row["tier"]: row for row in json.loads(now.stdout)}
+    assert rows["L1"]["person"] == "console:dave" and rows["L1"]["layer"] == "office"
+    assert rows["L1"]["until"] == "2026-11-23T19:00:00+00:00"  # 20:00 Berlin: office closes
+    assert rows["L2"]["person"] == "console:bob"
+    night = tierdesk(
+        "oncall", "--tier", "L1", "--at", "2026-11-23T22:00", "--json", "--config", config
+    )
+    assert json.loads(night.stdout)[0]["layer"] == "after-hours"
+    check = tierdesk("oncall", "check", "--days", "14", "--config", config)
+    assert check.returncode == 0
+    assert "L1: covered for the next 14 days" in check.stdout
