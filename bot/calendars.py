@@ -466,19 +466,19 @@ def _holiday_dates(country: str, subdivision: str | None, year: int) -> frozense
 
 
 def _local_midnight(zone: ZoneInfo, day: date) -> datetime:
-    return _to_instant(zone, datetime.combine(day, _MIDNIGHT), closing=False)
+    return wall_to_utc(zone, datetime.combine(day, _MIDNIGHT), closing=False)
 
 
 def _window_interval(zone: ZoneInfo, day: date, window: Window) -> tuple[datetime, datetime]:
     end_day = day + _DAY if window.crosses_midnight else day
     return (
-        _to_instant(zone, datetime.combine(day, window.start), closing=False),
-        _to_instant(zone, datetime.combine(end_day, window.end), closing=True),
+        wall_to_utc(zone, datetime.combine(day, window.start), closing=False),
+        wall_to_utc(zone, datetime.combine(end_day, window.end), closing=True),
     )
 
 
 @lru_cache(maxsize=8192)
-def _to_instant(zone: ZoneInfo, wall: datetime, *, closing: bool) -> datetime:
+def wall_to_utc(zone: ZoneInfo, wall: datetime, *, closing: bool) -> datetime:
     """The UTC instant of a naive wall time in ``zone`` (see the module docstring for DST).
 
     Ambiguous: first occurrence when opening, second when closing. Nonexistent: the instant

@@ -60,10 +60,10 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.calendars import wall_to_utc
 from bot.domain import Identity
 from bot.durations import parse_duration
 from bot.errors import ConfigError
@@ -399,7 +399,7 @@ def _instant_of(value: Any, zone: ZoneInfo) -> datetime:
     if not isinstance(value, datetime):
         raise ValueError(f"expected a date-time like 2026-11-02T09:00:00+01:00, got {_kind(value)}")
     if value.tzinfo is None or value.utcoffset() is None:
-        return _to_instant(zone, value, closing=False)
+        return wall_to_utc(zone, value, closing=False)
     return value.astimezone(UTC)
 
 
@@ -441,7 +441,7 @@ def _shift(layer: Layer, at: datetime) -> tuple[int, datetime]:
     base = layer.handoff.astimezone(zone).replace(tzinfo=None)
 
     def start(k: int) -> datetime:
-        return _to_instant(zone, base + layer.length * k, closing=False)
+        return wall_to_utc(zone, base + layer.length * k, closing=False)
 
     wall = at.astimezone(zone).replace(tzinfo=None)
     low = (wall - base) // layer.length  # exact without a clock change; adjust otherwise
@@ -512,32 +512,6 @@ def _window_interval(
     opening, closing = window
     end_day = day + _DAY if closing <= opening else day
     return (
-        _to_instant(zone, datetime.combine(day, opening), closing=False),
-        _to_instant(zone, datetime.combine(end_day, closing), closing=True),
+        wall_to_utc(zone, datetime.combine(day, opening), closing=False),
+        wall_to_utc(zone, datetime.combine(end_day, closing), closing=True),
     )
-
-
-@lru_cache(maxsize=8192)
-def _to_instant(zone: ZoneInfo, wall: datetime, *, closing: bool) -> datetime:
-    """The UTC instant of a naive wall time in ``zone`` (see the module docstring for DST).
-
-    Ambiguous: first occurrence when opening, second when closing. Nonexistent: the instant
-    the gap ends (the first instant whose wall time is at or after ``wall``).
-    """
-    first = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
-    second = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)
-    if first == second:
-        return first
-    if first.astimezone(zone).replace(tzinfo=None) == wall:  # ambiguous: both exist
-        return second if closing else first
-    # Nonexistent: fold=1 uses the offset after the gap (an instant before the change), fold=0
-    # the one before it (an instant after). Zone transitions fall on whole seconds: bisect.
-    low, high = int(min(first, second).timestamp()), int(max(first, second).timestamp()) + 1
-    after = datetime.fromtimestamp(high, zone).utcoffset()
-    while high - low > 1:
-        middle = (low + high) // 2
-        if datetime.fromtimestamp(middle, zone).utcoffset() == after:
-            high = middle
-        else:
-            low = middle
-    return datetime.fromtimestamp(high, UTC)

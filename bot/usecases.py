@@ -154,6 +154,24 @@ class TicketService:
         first = next((c for c in comments if c.kind is CommentKind.REQUESTER), None)
         return _shorten(first.text if first else ticket.summary, 1500)
 
+    async def _changed(
+        self,
+        uow: UnitOfWork,
+        ticket: Ticket,
+        actor: Actor | None,
+        action: str,
+        detail: str = "",
+        *,
+        tiers: tuple[str, ...] = (),
+    ) -> Outbound:
+        """Save a changed ticket, append its history line and refresh its cards; returns
+        the outbound queue for whatever else the use case has to say."""
+        await uow.tickets.save(ticket)
+        await self._record(uow, ticket, actor, action, detail)
+        out = self._outbound(uow)
+        await self._refresh_cards(uow, out, ticket, *tiers)
+        return out
+
     def _outbound(self, uow: UnitOfWork) -> Outbound:
         return Outbound(self.settings, uow, self.clock.now())
 
@@ -285,11 +303,8 @@ class TicketService:
     async def _requester_change(
         self, uow: UnitOfWork, actor: Actor, ticket: Ticket, action: str, phrase: str
     ) -> Ticket:
-        await uow.tickets.save(ticket)
-        await self._record(uow, ticket, actor, action)
-        out = self._outbound(uow)
+        out = await self._changed(uow, ticket, actor, action)
         await out.to_thread(ticket, Message(text=f"The requester {phrase}: {ticket.ref}."))
-        await self._refresh_cards(uow, out, ticket)
         await out.to_chat(
             actor.chat, Message(text=f"Ticket {ticket.ref} is now {ticket.status.label.lower()}.")
         )
@@ -348,10 +363,7 @@ class TicketService:
         ticket = await self.ticket_for_agent(uow, actor, number)
         ticket.claim(actor.id, self.clock.now())
         sla.recompute(ticket, self.settings.sla)
-        await uow.tickets.save(ticket)
-        await self._record(uow, ticket, actor, "claimed")
-        out = self._outbound(uow)
-        await self._refresh_cards(uow, out, ticket)
+        out = await self._changed(uow, ticket, actor, "claimed")
         await out.to_thread(
             ticket, Message(text=f"{actor.person.display_name} claimed {ticket.ref}.")
         )
@@ -430,10 +442,17 @@ class TicketService:
         new_tier = ticket.escalate(self.clock.now())
         if self.settings.sla.policy(ticket.policy).restart_on_escalation:
             sla.restart_resolution(ticket, self.settings.sla, self.clock.now())
-        await uow.tickets.save(ticket)
-        await self._record(uow, ticket, actor, f"escalated {old_tier} → {new_tier}", reason)
-        out = self._outbound(uow)
-        await self._refresh_cards(uow, out, ticket, old_tier, new_tier)
+        out = await self._changed(
+            uow,
+            ticket,
+            actor,
+            f"escalated {old_tier} → {new_tier}",
+            reason,
+            tiers=(
+                old_tier,
+                new_tier,
+            ),
+        )
         by = actor.person.display_name if actor else "the desk"
         await out.to_thread(
             ticket, Message(title=f"Escalated from {old_tier} by {by}", quote=reason)
@@ -456,10 +475,7 @@ class TicketService:
         sla.pause(ticket, self.clock.now())  # a reopen resumes the clock where it stopped
         if ticket.assignee_id is None:
             ticket.assignee_id = actor.id
-        await uow.tickets.save(ticket)
-        await self._record(uow, ticket, actor, "resolved", note)
-        out = self._outbound(uow)
-        await self._refresh_cards(uow, out, ticket)
+        out = await self._changed(uow, ticket, actor, "resolved", note)
         await out.to_requester(ticket, resolved_for_requester(ticket, actor.person.display_name))
         return ticket
 
@@ -468,10 +484,7 @@ class TicketService:
         ticket.wait_on_requester(self.clock.now())
         if self.settings.sla.policy(ticket.policy).pause_when_waiting:
             sla.pause(ticket, self.clock.now())
-        await uow.tickets.save(ticket)
-        await self._record(uow, ticket, actor, "set waiting on requester")
-        out = self._outbound(uow)
-        await self._refresh_cards(uow, out, ticket)
+        out = await self._changed(uow, ticket, actor, "set waiting on requester")
         await out.to_requester(
             ticket,
             Message(
@@ -493,10 +506,7 @@ class TicketService:
         old = ticket.priority
         ticket.change_priority(wanted, self.clock.now())
         sla.recompute(ticket, self.settings.sla)
-        await uow.tickets.save(ticket)
-        await self._record(uow, ticket, actor, "changed priority", f"{old} → {wanted}")
-        out = self._outbound(uow)
-        await self._refresh_cards(uow, out, ticket)
+        out = await self._changed(uow, ticket, actor, "changed priority", f"{old} → {wanted}")
         await out.to_requester(
             ticket,
             Message(
@@ -510,10 +520,7 @@ class TicketService:
         ticket = await self.ticket_for_agent(uow, actor, number)
         target = await self._agent_named(uow, self.settings.tier(ticket.tier), who)
         ticket.assign(target.id or 0, self.clock.now())
-        await uow.tickets.save(ticket)
-        await self._record(uow, ticket, actor, "reassigned", f"to {target.display_name}")
-        out = self._outbound(uow)
-        await self._refresh_cards(uow, out, ticket)
+        out = await self._changed(uow, ticket, actor, "reassigned", f"to {target.display_name}")
         await out.to_thread(
             ticket,
             Message(
