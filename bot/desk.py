@@ -341,7 +341,9 @@ class Desk:
         await uow.conversations.save(conversation)
         out = Outbound(self.settings, uow, self.clock.now())
         await out.ephemeral(
-            actor.chat, actor.identity.external_id, Message(text=asks[action] + " Or /cancel.")
+            actor.chat,
+            actor.identity.external_id,
+            Message(text=asks[action] + " Or /cancel.", expects_reply=True),
         )
 
     async def _answer_prompt(

@@ -59,6 +59,7 @@ class Message:
     quote: str = ""
     quote_author: str = ""
     buttons: tuple[tuple[Button, ...], ...] = ()
+    expects_reply: bool = False  # the desk waits for typed text (a reason, a note)
 
     def plain(self) -> str:
         """A text-only rendering, for logs, tests and platforms without structure."""

@@ -36,6 +36,7 @@ def encode_message(message: Message) -> dict[str, Any]:
         "quote": message.quote,
         "quote_author": message.quote_author,
         "buttons": [[_encode_button(b) for b in row] for row in message.buttons],
+        "expects_reply": message.expects_reply,
     }
 
 
@@ -52,6 +53,7 @@ def decode_message(data: dict[str, Any]) -> Message:
             quote=_str(data.get("quote", "")),
             quote_author=_str(data.get("quote_author", "")),
             buttons=tuple(tuple(_decode_button(b) for b in row) for row in data.get("buttons", ())),
+            expects_reply=data.get("expects_reply", False) is True,
         )
     except (AttributeError, KeyError, TypeError) as exc:
         raise ValueError(f"not an encoded message: {exc}") from exc

@@ -1,0 +1,250 @@
+"""The Telegram adapter at run time: a python-telegram-bot ``Application`` feeding the desk.
+
+Long polling by default (the manual ``initialize/start/updater.start_polling`` life cycle,
+since ``run_polling()`` would install its own signal handlers); webhook mode when
+``webhook_url`` is set: ``setWebhook`` with a ``secret_token``, and a route on the
+process's one :class:`~adapters.http.HttpServer` that refuses any request without that
+secret (403, nothing touched) and hands the rest to ``Application.process_update``.
+
+Every update goes through one handler: translate → :meth:`Desk.handle` (which records the
+event id first, so redeliveries do nothing) → deliver the outbox. Every callback query is
+answered. A handler failure in webhook mode answers 500, so Telegram delivers the update
+again; in polling mode the handler retries a few times before giving up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScope,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    CallbackQuery,
+    Update,
+)
+from telegram.error import Conflict, TelegramError
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from adapters.http import HttpServer
+from adapters.telegram.callback_data import LongValues, StaleButton
+from adapters.telegram.gateway import TelegramGateway
+from adapters.telegram.options import TelegramOptions
+from adapters.telegram.translate import PLATFORM, translate
+from bot.clock import Clock
+from bot.desk import Desk
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+ALLOWED_UPDATES = ("message", "callback_query")
+HANDLE_ATTEMPTS = 3
+STALE_BUTTON = "This button is out of date. Please use the matching command instead."
+
+REQUESTER_COMMANDS = (
+    ("start", "Start, or open a ticket from a link"),
+    ("help", "What I can do"),
+    ("new", "Report a new problem"),
+    ("mytickets", "Your tickets"),
+    ("cancel", "Stop what we're doing"),
+    ("timezone", "Show or set your time zone, e.g. /timezone Europe/Berlin"),
+)
+AGENT_COMMANDS = (
+    ("queue", "Open tickets of your tier, most pressing first"),
+    ("claim", "/claim N: take ticket N"),
+    ("escalate", "/escalate N reason: pass ticket N to the next tier"),
+    ("resolve", "/resolve N note: resolve ticket N"),
+    ("reply", "/reply N text: answer the requester of ticket N"),
+    ("oncall", "Who is on call"),
+    ("ack", "/ack N: acknowledge a ping about ticket N"),
+)
+
+Deliver = Callable[[], Awaitable[int]]
+
+
+class TelegramAdapter:
+    """One bot: its PTB application, its gateway, and how updates reach the desk."""
+
+    def __init__(
+        self,
+        options: TelegramOptions,
+        desk: Desk,
+        settings: Settings,
+        clock: Clock,
+        *,
+        deliver: Deliver | None = None,
+    ) -> None:
+        self.options = options
+        self.desk = desk
+        self.settings = settings
+        self.deliver = deliver
+        self.long_values = LongValues()
+        builder = (
+            ApplicationBuilder()
+            .token(options.token)
+            .base_url(options.base_url)
+            .base_file_url(options.base_file_url)
+        )
+        if options.webhook:
+            builder = builder.updater(None)
+        self.application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
+        self.application.add_handler(TypeHandler(Update, self._on_update))
+        self.application.add_error_handler(self._on_error)
+        self.gateway = TelegramGateway(
+            self.application.bot, clock, settings.timezone, self.long_values
+        )
+        self.processed = 0  # updates handled so far (successfully or not)
+        self._failed: set[int] = set()
+
+    @property
+    def bot(self) -> Bot:
+        return self.application.bot
+
+    # -- life cycle ----------------------------------------------------------------------
+
+    async def start(self, http: HttpServer | None = None) -> None:
+        """getMe, register commands, then poll or set the webhook and add its route."""
+        await self.application.initialize()
+        await self.register_commands()
+        if self.options.webhook:
+            if http is None:
+                raise RuntimeError("webhook mode needs the HTTP server")
+            http.add_route("POST", self.options.webhook_path, self.webhook)
+            await self.bot.set_webhook(
+                self.options.webhook_url,
+                secret_token=self.options.webhook_secret,
+                allowed_updates=list(ALLOWED_UPDATES),
+            )
+        await self.application.start()
+        if not self.options.webhook:
+            updater = self.application.updater
+            assert updater is not None
+            await updater.start_polling(
+                timeout=int(self.options.poll_timeout),
+                allowed_updates=list(ALLOWED_UPDATES),
+                error_callback=_polling_error,
+            )
+        log.info(
+            "telegram: @%s started (%s)",
+            self.bot.username,
+            "webhook" if self.options.webhook else "long polling",
+        )
+
+    async def stop(self) -> None:
+        """Stop polling and processing; a webhook stays set for the next start."""
+        updater = self.application.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()
+
+    async def register_commands(self) -> None:
+        """``setMyCommands``: requester commands for everyone, agent ones in the tier groups
+        and in each agent's private chat. Only commands the desk knows are listed."""
+        known = set(self.desk.commands)
+        requester = [BotCommand(n, d) for n, d in REQUESTER_COMMANDS if n in known]
+        agent = [BotCommand(n, d) for n, d in AGENT_COMMANDS if n in known]
+        plans: list[tuple[list[BotCommand], BotCommandScope]] = [
+            (requester, BotCommandScopeDefault())
+        ]
+        help_cmd = [c for c in requester if c.command == "help"]
+        for tier in self.settings.tiers:
+            if PLATFORM in tier.channels:
+                plans.append((help_cmd + agent, BotCommandScopeChat(tier.channels[PLATFORM])))
+        agents = {
+            a.external_id for t in self.settings.tiers for a in t.agents if a.platform == PLATFORM
+        }
+        for user_id in sorted(agents):
+            plans.append((requester + agent, BotCommandScopeChat(user_id)))
+        for commands, scope in plans:
+            try:
+                await self.bot.set_my_commands(commands, scope=scope)
+            except TelegramError as exc:  # e.g. an agent who never opened a chat with the bot
+                log.warning("telegram: setMyCommands for %s failed: %s", scope.type, exc)
+
+    # -- updates -------------------------------------------------------------------------
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        """The webhook route: 403 without the right secret, else process the update."""
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self.options.webhook_secret.encode()):
+            return web.Response(status=403, text="forbidden")
+        try:
+            data = json.loads(await request.text())
+        except ValueError:
+            return web.Response(status=400, text="not JSON")
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            return web.Response(status=400, text="not an update")
+        update = Update.de_json(data, self.bot)
+        await self.application.process_update(update)
+        if update.update_id in self._failed:
+            self._failed.discard(update.update_id)
+            return web.Response(status=500, text="failed; please deliver again")
+        return web.Response(text="ok")
+
+    async def handle(self, update: Update) -> None:
+        """Translate one update, let the desk handle it, then deliver what it queued."""
+        query = update.callback_query
+        try:
+            event = translate(update, bot_username=self.bot.username, long_values=self.long_values)
+        except StaleButton as exc:
+            log.info("telegram: stale button pressed: %s", exc)
+            await self._answer(query, STALE_BUTTON)
+            return
+        await self._answer(query)
+        if event is None:
+            return
+        for attempt in range(1, HANDLE_ATTEMPTS + 1):
+            try:
+                await self.desk.handle(event)
+                break
+            except Exception:
+                if attempt == HANDLE_ATTEMPTS or self.options.webhook:
+                    raise  # the error handler logs it; a webhook answers 500 → redelivery
+                log.warning("telegram: handling %s failed, retrying", event.event_id)
+                await asyncio.sleep(0.5 * attempt)
+        if self.options.deliver_after_update and self.deliver is not None:
+            try:
+                await self.deliver()
+            except Exception:  # the event is stored; the scheduler delivers later
+                log.exception("telegram: delivering after update %s failed", update.update_id)
+
+    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            await self.handle(update)
+        finally:
+            self.processed += 1
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("telegram: update %r failed", update, exc_info=context.error)
+        if isinstance(update, Update):
+            self._failed.add(update.update_id)
+
+    async def _answer(self, query: CallbackQuery | None, text: str = "") -> None:
+        """Every callback query is answered, or the button keeps spinning."""
+        if query is None:
+            return
+        try:
+            await self.bot.answer_callback_query(query.id, text=text or None)
+        except TelegramError as exc:  # too old, or already answered
+            log.info("telegram: answerCallbackQuery failed: %s", exc)
+
+
+def _polling_error(exc: TelegramError) -> None:
+    if isinstance(exc, Conflict):
+        log.error(
+            "telegram: 409 Conflict: another process is polling this bot. Run one poller, "
+            "or use webhook mode for several replicas."
+        )
+    else:
+        log.warning("telegram: polling failed: %s", exc)

@@ -1,0 +1,122 @@
+"""What must never go wrong on Telegram: duplicates, flood limits, markup, outsiders."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.e2e.telegram.conftest import ALICE, KIM, L1, MALLORY, SAM, TelegramWorld, open_ticket
+
+
+async def test_redelivered_update_is_handled_once(world: TelegramWorld) -> None:
+    update = world.api.text(SAM, "my vpn keeps disconnecting")
+    first = await world.feed(update)
+    again = await world.feed(update)  # Telegram sends the very same update again
+    assert len(first) == 1 and "These articles might help" in first[0].plain
+    assert again == []
+    async with world.runtime.uow_factory() as uow:
+        assert await uow.conversations.get("telegram", str(SAM["id"]), str(SAM["id"])) is not None
+
+
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # PTB's own
+async def test_flood_limit_is_honoured_and_the_message_arrives_once(world: TelegramWorld) -> None:
+    world.api.fail_next("sendMessage", 429, "Too Many Requests: retry after 7", retry_after=7)
+    sent = await world.feed(world.api.text(SAM, "my vpn keeps disconnecting"))
+    assert sent == [world.api.of("sendMessage")[-1]]  # the refused attempt, nothing else
+    assert await world.deliver() == []  # not due yet: no hammering
+    world.clock.advance(timedelta(seconds=7))
+    sent = await world.deliver()
+    assert len(sent) == 1 and "These articles might help" in sent[0].plain
+    to_sam = [c for c in world.api.of("sendMessage") if c.chat_id == str(SAM["id"])]
+    assert len(to_sam) == 2 and to_sam[0].text == to_sam[1].text  # one retry, same message
+
+
+async def test_markup_in_user_text_arrives_escaped(world: TelegramWorld) -> None:
+    evil = 'printer <b>jams</b> & <a href="https://evil.example">click</a>'
+    card = await open_ticket(world, KIM, evil)
+    assert "&lt;b&gt;jams&lt;/b&gt; &amp; &lt;a href=&quot;https://evil.example&quot;&gt;" in (
+        card.text
+    )
+    assert "<a href" not in card.text and "<b>jams" not in card.text
+    assert 'printer <b>jams</b> & <a href="https://evil.example">click</a>' in card.plain
+
+    sent = await world.feed(world.api.text(ALICE, "/claim 1", chat=L1))
+    sent = await world.feed(
+        world.api.text(ALICE, "use <i>tray 2</i> & <code>restart</code>", chat=L1, reply_to=card)
+    )
+    relayed = next(c for c in sent if c.chat_id == str(KIM["id"]))
+    assert "use &lt;i&gt;tray 2&lt;/i&gt; &amp; &lt;code&gt;restart&lt;/code&gt;" in relayed.text
+
+
+async def test_non_agent_pressing_claim_is_refused_and_the_card_stays(world: TelegramWorld) -> None:
+    card = await open_ticket(world, SAM, "printer on floor 3 jams")
+    answered = len(world.api.of("answerCallbackQuery"))
+    sent = await world.feed(world.api.press(MALLORY, card, "Claim"))
+    assert len(world.api.of("answerCallbackQuery")) == answered + 1
+    assert [c.method for c in sent] == ["sendMessage"]  # no card edit
+    (refusal,) = sent
+    assert refusal.chat_id == str(L1["id"])
+    assert "Only L1 agents can act on #1" in refusal.plain
+    assert f'href="tg://user?id={MALLORY["id"]}"' in refusal.text  # addressed to Mallory
+
+
+async def test_escalate_button_asks_for_the_reason_with_a_selective_force_reply(
+    world: TelegramWorld,
+) -> None:
+    card = await open_ticket(world, SAM, "printer on floor 3 jams")
+    (prompt,) = await world.feed(world.api.press(ALICE, card, "Escalate"))
+    assert prompt.chat_id == str(L1["id"])
+    assert "Why escalate #1?" in prompt.plain
+    assert prompt.params["reply_markup"] == {"force_reply": True, "selective": True}
+    assert f'href="tg://user?id={ALICE["id"]}"' in prompt.text
+
+    sent = await world.feed(world.api.text(ALICE, "needs a driver", chat=L1, reply_to=prompt))
+    assert any(c.chat_id == "-1001002" and "#1 · S1 Critical" in c.plain for c in sent)
+    assert any(c.method == "editMessageText" and "Escalated to L2." in c.plain for c in sent)
+
+
+async def test_a_stale_button_is_answered_with_a_notice(world: TelegramWorld) -> None:
+    card = await open_ticket(world, SAM, "printer on floor 3 jams")
+    sent = await world.feed(world.api.callback(ALICE, card, "0|claim-ticket-1"))
+    assert sent == []
+    answer = world.api.of("answerCallbackQuery")[-1]
+    assert "out of date" in answer.params["text"]
+
+
+async def test_long_text_and_attachments_reach_the_group(world: TelegramWorld) -> None:
+    card = await open_ticket(world, SAM, "printer on floor 3 jams")
+    await world.feed(world.api.text(ALICE, "/claim 1", chat=L1))
+    await world.feed(world.api.text(ALICE, "send the log please", chat=L1, reply_to=card))
+    photo = world.api.text(SAM, "")
+    message = photo["message"]
+    del message["text"]
+    message["caption"] = "here it is " + "log line\n" * 600
+    message["document"] = {
+        "file_id": "BQAC",
+        "file_unique_id": "AgAD",
+        "file_name": "printer.log",
+    }
+    sent = await world.feed(photo)
+    in_group = [c for c in sent if c.chat_id == str(L1["id"]) and c.method == "sendMessage"]
+    assert len(in_group) == 2  # 5 400 characters: split in two, both under the card
+    assert all(
+        len(c.text) <= 4096 and c.reply_to == world.api.message_id_of(card) for c in in_group
+    )
+    assert "printer.log" in "".join(c.plain for c in in_group)
+
+
+async def test_an_unchanged_card_edit_counts_as_delivered(world: TelegramWorld) -> None:
+    card = await open_ticket(world, SAM, "printer on floor 3 jams")
+    world.api.fail_next(
+        "editMessageText",
+        400,
+        "Bad Request: message is not modified: specified new message content and reply "
+        "markup are exactly the same as a current content and reply markup of the message",
+    )
+    sent = await world.feed(world.api.press(ALICE, card, "Claim"))
+    assert any(
+        c.chat_id == str(SAM["id"]) and "Alice is now working on #1" in c.plain for c in sent
+    )
+    world.clock.advance(timedelta(minutes=10))
+    assert await world.deliver() == []  # not retried, nothing posted twice
