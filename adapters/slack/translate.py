@@ -37,6 +37,25 @@ INTAKE_COMMANDS = frozenset({"new", "ticket"})
 # Message subtypes that are someone writing; edits, deletions, joins, bot posts are not.
 _AUTHORED_SUBTYPES = frozenset({"", "file_share", "thread_broadcast"})
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+# Slack's control sequences in message text: <@U1|name>, <#C1|name>, <!here>, <url|label>
+_CONTROL = re.compile(r"<([@#!]?)([^<>|]*)(?:\|([^<>]*))?>")
+
+
+def plain_text(raw: str) -> str:
+    """Slack's wire text as the person typed it: control sequences become readable text
+    and ``&amp;``/``&lt;``/``&gt;`` are decoded (Slack encodes those three). Outbound text
+    is escaped again by ``render``, so nothing decoded here can ping anyone."""
+
+    def readable(match: re.Match[str]) -> str:
+        sigil, target, label = match.group(1), match.group(2), match.group(3)
+        if sigil in ("@", "#"):
+            return sigil + (label or target)
+        if sigil == "!":
+            return "@" + (label or target.split("^")[0])
+        return f"{label} ({target})" if label and label != target else target
+
+    text = _CONTROL.sub(readable, raw)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +152,7 @@ def message_received(body: Mapping[str, Any], profile: Profile | None = None) ->
         event_id=_event_id(body),
         user=user_ref(str(event.get("user") or ""), profile),
         chat=chat_ref(str(event.get("channel") or ""), str(event.get("channel_type") or "")),
-        text=str(event.get("text") or ""),
+        text=plain_text(str(event.get("text") or "")),
         reply_to=thread_ts if thread_ts and thread_ts != ts else "",
         files=files,
         raw=body,
@@ -151,7 +170,7 @@ def mention_invoked(
 ) -> CommandInvoked:
     """An ``app_mention`` as ``/new <text>`` in the user's DM with the bot."""
     event = body["event"]
-    text = _MENTION.sub("", str(event.get("text") or "")).strip()
+    text = plain_text(_MENTION.sub("", str(event.get("text") or ""))).strip()
     return CommandInvoked(
         event_id=_event_id(body),
         user=user_ref(str(event.get("user") or ""), profile),
@@ -257,7 +276,7 @@ def command_invoked(
     body: Mapping[str, Any], profile: Profile | None, commands: Collection[str]
 ) -> CommandInvoked:
     """``/ticket claim 42`` runs the desk's ``claim``; ``/ticket my printer…`` opens a new one."""
-    text = str(body.get("text") or "").strip()
+    text = plain_text(str(body.get("text") or "")).strip()
     head, _, rest = text.partition(" ")
     name = head.lstrip("/").lower()
     if name in commands:

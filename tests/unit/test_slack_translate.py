@@ -212,3 +212,21 @@ def test_profile_prefers_display_name_then_real_name() -> None:
     }
     assert translate.profile_of(user) == Profile("Sam S.", "America/New_York")
     assert translate.profile_of({"name": "x"}) == Profile("x", None)
+
+
+@pytest.mark.parametrize(
+    ("wire", "typed"),
+    [
+        ("Use &lt;Ctrl&gt; &amp; P", "Use <Ctrl> & P"),
+        ("&amp;lt;b&amp;gt;", "&lt;b&gt;"),  # typed entities stay as typed
+        ("<!here> and <!channel>", "@here and @channel"),
+        ("ask <@U024BE7LH|alice> or <@U0G9QF9C6>", "ask @alice or @U0G9QF9C6"),
+        ("in <#C0123|it-help>", "in #it-help"),
+        (
+            "see <https://status.example|status> or <https://x.example>",
+            "see status (https://status.example) or https://x.example",
+        ),
+    ],
+)
+def test_slack_wire_text_becomes_what_the_person_typed(wire: str, typed: str) -> None:
+    assert translate.plain_text(wire) == typed

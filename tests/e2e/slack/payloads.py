@@ -53,6 +53,11 @@ def event_body(event: dict[str, Any], *, event_id: str = "") -> str:
     )
 
 
+def wire(text: str) -> str:
+    """What Slack's Events API sends for text a person typed: ``&``, ``<``, ``>`` encoded."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def message_event(
     user: str,
     channel: str,
@@ -60,14 +65,17 @@ def message_event(
     *,
     thread_ts: str = "",
     files: tuple[str, ...] = (),
+    raw: bool = False,
     **extra: Any,
 ) -> dict[str, Any]:
+    """A message event for ``text`` as typed; ``raw=True`` sends it as is, for Slack's own
+    control sequences (a real ``<@U…>`` mention, ``<!channel>``, a ``<url|label>`` link)."""
     ts = f"{int(time.time())}.{next(_seq):06d}"
     event: dict[str, Any] = {
         "type": "message",
         "channel": channel,
         "user": user,
-        "text": text,
+        "text": text if raw else wire(text),
         "ts": ts,
         "event_ts": ts,
         "channel_type": "im" if channel.startswith("D") else "channel",

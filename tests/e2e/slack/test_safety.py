@@ -98,6 +98,24 @@ async def test_channel_injection_never_pings(slack: SlackWorld) -> None:
     assert comments[0].text.startswith("<!channel> <!here>")
 
 
+async def test_real_mentions_and_links_become_plain_text(slack: SlackWorld) -> None:
+    """@channel, @someone and a link used for real (Slack's control sequences) are kept as
+    readable text and never re-emitted as live mentions."""
+    text = f"<!channel> <@{ALICE}|alice> vpn &amp; wifi down, see <https://status.example|status>"
+    event = payloads.message_event(SAM, dm(SAM), text, raw=True)
+    status, _ = await slack.post(payloads.event_body(event))
+    assert status == 200
+    await slack.settle()
+    async with slack.runtime.uow_factory() as uow:
+        conversation = await uow.conversations.get("slack", dm(SAM), SAM)
+    assert conversation is not None
+    assert conversation.data["description"] == (
+        "@channel @alice vpn & wifi down, see status (https://status.example)"
+    )
+    everything = json.dumps([c.args for c in slack.api.calls])
+    assert "<!channel>" not in everything and f"<@{ALICE}" not in everything
+
+
 async def test_huge_reply_is_cut_in_slack_but_kept_in_the_ticket(slack: SlackWorld) -> None:
     card = await open_ticket(slack)
     huge = "Steps: " + "reseat the toner & retry; " * 600
@@ -139,7 +157,9 @@ async def test_edits_bots_and_our_own_messages_are_ignored(slack: SlackWorld) ->
 
 
 async def test_a_mention_in_a_channel_starts_an_intake_in_the_dm(slack: SlackWorld) -> None:
-    event = payloads.message_event(SAM, "C0RANDOM", f"<@{BOT_USER_ID}> my vpn keeps disconnecting")
+    event = payloads.message_event(
+        SAM, "C0RANDOM", f"<@{BOT_USER_ID}> my vpn keeps disconnecting", raw=True
+    )
     event["type"] = "app_mention"
     status, _ = await slack.post(payloads.event_body(event))
     assert status == 200
