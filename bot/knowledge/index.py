@@ -1,22 +1,37 @@
-"""The knowledge index: BM25 picks candidates, rapidfuzz ranks them, one calibrated score.
+"""The knowledge index: BM25 finds candidates, features rank them, a calibrated gate decides.
 
-Two stages keep it fast as the knowledge base grows: the inverted index of
-:mod:`bot.knowledge.postings` narrows thousands of articles to a few dozen that share words
-with the question, then rapidfuzz compares the question with each candidate's title and
-keywords. The score shown to users (0..100) mixes measures that do not depend on how many
-articles there are: BM25 relative to the best candidate (the ranking), the idf share of the
-question's topic words and of all its words that the article contains, and the fuzzy
-similarity of its best title/keyword phrase. So one threshold works for a 30-article starter
-kit and a 10 000-article base alike, and "what's the weather on mars" gets nothing.
+Three stages keep it fast and honest as the knowledge base grows:
+
+1. **Candidates.** The inverted index of :mod:`bot.knowledge.postings` narrows thousands of
+   articles to the dozen that share the most (idf-weighted) words with the question.
+2. **Ranking.** Each candidate gets a few features that do not depend on how many articles
+   there are (:data:`FEATURES`): BM25 relative to the best candidate, the idf share of the
+   question's topic words that the article / its best single phrasing (title or keyword) /
+   its title contains, how much of the title the question has, and rapidfuzz similarities of
+   its best phrasing. A linear combination (:data:`RANK_WEIGHTS`) orders them.
+3. **Gate.** Whether to show anything at all is a separate decision: a logistic model
+   (:data:`GATE_WEIGHTS`) over the best candidate's ranking score, the idf share of the
+   question's topic words its article contains, its best fuzzy similarity and the idf share
+   of the question's words the knowledge base has never seen. Its probability, 0..100, is the
+   score; the other candidates are shown with the best one when they trail it by less than
+   :data:`FOLLOW_MARGIN` in ranking score.
+
+Both weight sets were fitted by ``benchmarks/kb_tune.py`` on CLINC150 ``val``, ``oos_val`` and
+``oos_train`` (never ``test``); the features are shares and similarities in 0..1, so the same
+weights serve a 30-article starter kit and a 10 000-article base (see benchmarks/README.md).
+Idf counts the function words of article bodies even though they get no postings, so "how" or
+"my" weigh little in a knowledge base of long articles too. A pasted log or long description
+is read from its start (:data:`MAX_QUERY_CHARS`), keeping its rarest known words.
 """
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz, process, utils
 
 from bot.knowledge.model import Article, Suggestion
 from bot.knowledge.postings import Bm25Params, InvertedIndex, weighted_counts
@@ -24,45 +39,63 @@ from bot.knowledge.text import analyze, is_stopword
 
 __all__ = ["DEFAULT_THRESHOLD", "KnowledgeIndex", "Tuning"]
 
-DEFAULT_THRESHOLD = 53.0  # ~55% of CLINC150 oos_val get nothing; see benchmarks/README.md
-MAX_QUERY_CHARS = 2_000  # longer text is a pasted log or an essay, not a question
-MAX_QUERY_TERMS = 32
+DEFAULT_THRESHOLD = 50.0  # the gate's even odds; see GATE_BIAS and benchmarks/README.md
+MAX_QUERY_CHARS = 2_000  # only the start of a pasted log or essay is read ...
+MAX_QUERY_TERMS = 32  # ... and at most this many distinct words of it, the rarest known first
+MAX_FUZZY_CHARS = 300  # character similarity compares only this much (it is quadratic)
+
+# Candidate features, each 0..1, in this order (computed by KnowledgeIndex._candidate).
+FEATURES = (
+    "bm25",  # BM25 / best candidate's BM25
+    "cover",  # idf share of the question's topic words anywhere in the article
+    "phrase_cover",  # idf share of the question's topic words in its best single phrasing
+    "title_cover",  # ... in its title
+    "title_precision",  # idf share of the title's words that are in the question
+    "token_set",  # rapidfuzz token_set_ratio, best analysed phrasing
+    "ratio",  # rapidfuzz ratio, best raw phrasing
+    "partial",  # rapidfuzz partial_ratio, best raw phrasing
+)
+# Fitted by benchmarks/kb_tune.py (listwise softmax over the shortlist, CLINC150 val).
+RANK_WEIGHTS = (4.30, 1.32, 0.84, 0.48, 0.92, 1.69, 2.33, 1.47)
+_COVER = FEATURES.index("cover")
+_TOKEN_SET = FEATURES.index("token_set")
+# Gate: logistic over (ranking score, topic cover of the article, token_set, unknown share).
+# Fitted by benchmarks/kb_tune.py on CLINC150 val (label: right article among the first three)
+# against oos_val + oos_train (weighted to count as much); the bias is then moved so that 0.5
+# leaves 60 % of those 200 out-of-scope questions without a suggestion (50 % is the target, the
+# rest is a safety margin for estimating it from 200 questions).
+GATE_WEIGHTS = (1.406, 0.276, 0.795, -1.227)
+GATE_BIAS = -11.128
+FOLLOW_MARGIN = 3.0  # ranking-score gap within which the runners-up share the best's score
+FOLLOW_SLOPE = 2.0  # beyond the margin, each unit of gap costs this much gate log-odds
 
 
 @dataclass(frozen=True, slots=True)
 class Tuning:
-    """Weights of the ranking; the defaults are what benchmarks/kb_quality.py justifies."""
+    """Knobs of the engine; the defaults are what benchmarks/kb_tune.py was run with."""
 
     title_weight: int = 3
     keyword_weight: int = 1
     body_weight: int = 1
     bm25: Bm25Params = field(default_factory=lambda: Bm25Params(k1=2.0, b=0.75))
-    candidates: int = 30  # BM25 shortlist handed to rapidfuzz
-    relative_weight: float = 0.2  # share of the score from BM25 relative to the best candidate
-    topic_weight: float = 0.2  # ... from the idf share of the question's topic words it has
-    word_weight: float = 0.2  # ... from the idf share of all the question's words it has
-    fuzzy_weight: float = 0.4  # ... from rapidfuzz similarity of the best title/keyword phrase
+    candidates: int = 12  # BM25 shortlist that gets the full features
     prefix_len: int = 5  # a word that starts with another of at least this length ...
     prefix_weight: float = 0.5  # ... counts as related at this weight ("nutritional")
     prefix_limit: int = 3  # related words taken per question word
     typo_cutoff: float = 85.0  # rapidfuzz ratio for mapping an unknown word to a known one
     typo_terms: int = 3  # at most this many unknown words are corrected per question
+    rank_weights: tuple[float, ...] = RANK_WEIGHTS
+    gate_weights: tuple[float, ...] = GATE_WEIGHTS
+    gate_bias: float = GATE_BIAS
+    follow_margin: float = FOLLOW_MARGIN
+    follow_slope: float = FOLLOW_SLOPE
 
 
 @dataclass(frozen=True, slots=True)
 class _Entry:
     article: Article
     doc: int
-    phrases: str  # title and keywords, analysed, one per line
-
-
-@dataclass(frozen=True, slots=True)
-class _Candidate:
-    entry: _Entry
-    bm25: float
-    topics: float  # 0..1, idf share of the question's topic words found
-    words: float  # 0..1, idf share of all the question's words found
-    fuzzy: float  # 0..100
+    phrases: str  # title and keywords, analysed, one per line (title first)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,13 +103,24 @@ class _Word:
     forms: tuple[str, ...]  # index terms that count as this word being present
     idf: float
     topic: bool  # not a stopword
+    unknown: bool  # no article has it, not even as a function word of its body
 
 
 @dataclass(frozen=True, slots=True)
 class _Query:
     weights: dict[str, float]  # index term → weight (1 for the word itself, less if related)
     words: tuple[_Word, ...]
-    fuzzy: str  # the question's words (typos corrected) for rapidfuzz
+    fuzzy: str  # the question's words (typos corrected) for token_set_ratio
+    raw: str  # the question, rapidfuzz-processed, for ratio and partial_ratio
+    unknown: float  # 0..1, idf share of the question's topic words no article has
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    entry: _Entry
+    bm25: float
+    features: tuple[float, ...]  # FEATURES, each 0..1
+    rank: float  # RANK_WEIGHTS · features
 
 
 class KnowledgeIndex:
@@ -117,7 +161,7 @@ class KnowledgeIndex:
     def add(self, article: Article) -> None:
         """Index an article, replacing any article with the same id."""
         self.remove(article.id)
-        doc = self._postings.add(self._weighted_terms(article))
+        doc = self._postings.add(*self._terms(article))
         entry = _Entry(article, doc, _phrases(article))
         self._by_id[article.id] = entry
         self._by_doc[doc] = entry
@@ -128,53 +172,63 @@ class KnowledgeIndex:
         if entry is None:
             return
         del self._by_doc[entry.doc]
-        self._postings.remove(entry.doc, self._weighted_terms(entry.article))
+        self._postings.remove(entry.doc, *self._terms(entry.article))
 
     def search(
         self, query: str, *, limit: int | None = None, threshold: float | None = None
     ) -> list[Suggestion]:
         """Articles answering ``query``, best first; [] when nothing is good enough.
 
-        Never raises on odd input: empty, huge, binary or markup-only text gives [].
+        The best candidate's score is the gate's confidence that the knowledge base answers the
+        question; runners-up close to it in the ranking share that score, others get less. Only
+        suggestions scoring at least ``threshold`` are returned. Never raises on odd input:
+        empty, binary or markup-only text gives []; very long text is read from its start.
         """
         limit = self.limit if limit is None else limit
         threshold = self.threshold if threshold is None else threshold
         if limit <= 0:
             return []
-        candidates = self._candidates(query)
-        if not candidates:
+        ranked = self._ranked(query, limit)
+        if ranked is None:
             return []
-        best_bm25 = candidates[0].bm25
-        scored = sorted(
-            ((self._score(c, best_bm25), c.bm25, c) for c in candidates),
-            key=lambda item: (item[0], item[1]),
-            reverse=True,
-        )
-        shown = ((round(score, 1), c) for score, _, c in scored[:limit])
-        return [Suggestion(c.entry.article, score) for score, c in shown if score >= threshold]
+        parsed, candidates = ranked
+        t = self._tuning
+        best = candidates[0]
+        gate = self._gate_logit(parsed, best)
+        out: list[Suggestion] = []
+        for candidate in candidates[:limit]:
+            gap = max(0.0, best.rank - candidate.rank - t.follow_margin)
+            score = round(100.0 * _sigmoid(gate - t.follow_slope * gap), 1)
+            if score < threshold:
+                break
+            out.append(Suggestion(candidate.entry.article, score))
+        return out
 
-    # -- internals ---------------------------------------------------------------------------
+    # -- internals (benchmarks/kb_tune.py reads _ranked and _gate_features) ------------------
 
-    def _weighted_terms(self, article: Article) -> dict[str, int]:
+    def _terms(self, article: Article) -> tuple[dict[str, int], set[str]]:
+        """Field-weighted index terms, and the body's function words (for idf only)."""
         t = self._tuning
         keyword_terms = (term for kw in article.keywords for term in _short_text(kw))
-        return weighted_counts(
+        body = analyze(article.body, keep_stopwords=True)
+        function_words = {term for term in body if is_stopword(term)}
+        weighted = weighted_counts(
             (
                 (_short_text(article.title), t.title_weight),
                 (keyword_terms, t.keyword_weight),
-                (analyze(article.body), t.body_weight),
+                ((term for term in body if term not in function_words), t.body_weight),
             )
         )
+        return weighted, function_words
 
-    def _score(self, candidate: _Candidate, best_bm25: float) -> float:
+    def _gate_features(self, parsed: _Query, best: _Candidate) -> tuple[float, ...]:
+        f = best.features
+        return (best.rank, f[_COVER], f[_TOKEN_SET], parsed.unknown)
+
+    def _gate_logit(self, parsed: _Query, best: _Candidate) -> float:
         t = self._tuning
-        relative = candidate.bm25 / best_bm25 if best_bm25 > 0 else 0.0
-        return 100.0 * (
-            t.relative_weight * relative
-            + t.topic_weight * candidate.topics
-            + t.word_weight * candidate.words
-            + t.fuzzy_weight * candidate.fuzzy / 100.0
-        )
+        features = self._gate_features(parsed, best)
+        return t.gate_bias + sum(w * f for w, f in zip(t.gate_weights, features, strict=True))
 
     def _related(self, term: str) -> list[tuple[str, float]]:
         """Indexed words that probably mean ``term``: one a prefix of the other, or a typo."""
@@ -201,22 +255,30 @@ class KnowledgeIndex:
         return out
 
     def _parse(self, query: object) -> _Query | None:
-        if not isinstance(query, str) or len(query) > MAX_QUERY_CHARS or not query.strip():
+        if not isinstance(query, str):
+            return None
+        text = query[:MAX_QUERY_CHARS]
+        if not text.strip():
             return None
         try:
-            terms = list(dict.fromkeys(analyze(query, keep_stopwords=True)))[:MAX_QUERY_TERMS]
+            terms = list(dict.fromkeys(analyze(text, keep_stopwords=True)))
+            raw = utils.default_process(text[:MAX_FUZZY_CHARS])
         except (ValueError, UnicodeError):  # lone surrogates and the like
             return None
         postings = self._postings
+        if len(terms) > MAX_QUERY_TERMS:  # a description or a log: keep its rarest known words
+            rare = sorted((t for t in terms if t in postings), key=postings.idf, reverse=True)
+            keep = set(rare[:MAX_QUERY_TERMS])
+            terms = [t for t in terms if t in keep]
         weights: dict[str, float] = {}
         words: list[_Word] = []
         fuzzy: list[str] = []
-        unknown = 0
+        corrected = 0
         for term in terms:
             known = term in postings
             related: list[tuple[str, float]] = []
-            if known or unknown < self._tuning.typo_terms:
-                unknown += not known
+            if known or corrected < self._tuning.typo_terms:
+                corrected += not known
                 related = self._related(term)
             if known:
                 weights[term] = 1.0
@@ -224,42 +286,107 @@ class KnowledgeIndex:
                 weights[other] = max(weights.get(other, 0.0), weight)
             forms = ((term,) if known else ()) + tuple(other for other, _ in related)
             stands_for = term if known or not forms else forms[0]
-            words.append(_Word(forms, postings.idf(stands_for), not is_stopword(term)))
+            unseen = not forms and postings.document_frequency(term) == 0
+            words.append(_Word(forms, postings.idf(stands_for), not is_stopword(term), unseen))
             fuzzy.append(stands_for)
         if not weights:
             return None
-        return _Query(weights, tuple(words), " ".join(fuzzy))
+        topics = [w for w in words if w.topic] or words  # "where am i" is all function words
+        total = sum(w.idf for w in topics)
+        missing = sum(w.idf for w in topics if w.unknown)
+        unknown_share = missing / total if total > 0 else 0.0
+        return _Query(weights, tuple(words), " ".join(fuzzy), raw, unknown_share)
 
-    def _candidates(self, query: object) -> list[_Candidate]:
+    def _ranked(self, query: object, limit: int = 0) -> tuple[_Query, list[_Candidate]] | None:
+        """The parsed question and its shortlist, best first; None when there is nothing."""
         parsed = self._parse(query)
         if parsed is None or not self._by_id:
-            return []
+            return None
+        hits = self._postings.search(parsed.weights, max(self._tuning.candidates, limit))
+        if not hits:
+            return None
+        probe = _Probe(parsed, self._postings)
+        best_bm25 = hits[0][1]
+        candidates = [self._candidate(probe, doc, bm25, best_bm25) for doc, bm25 in hits]
+        candidates.sort(key=lambda c: (c.rank, c.bm25), reverse=True)
+        return parsed, candidates
+
+    def _candidate(self, probe: _Probe, doc: int, bm25: float, best_bm25: float) -> _Candidate:
         postings = self._postings
-        total_words = sum(w.idf for w in parsed.words)
-        total_topics = sum(w.idf for w in parsed.words if w.topic)
-        out: list[_Candidate] = []
-        for doc, bm25 in postings.search(parsed.weights, self._tuning.candidates):
-            entry = self._by_doc[doc]
-            words = topics = 0.0
-            for word in parsed.words:
-                if any(postings.contains(form, doc) for form in word.forms):
-                    words += word.idf
-                    if word.topic:
-                        topics += word.idf
-            fuzzy = max(
-                (fuzz.token_set_ratio(parsed.fuzzy, p) for p in entry.phrases.split("\n")),
-                default=0.0,
-            )
-            out.append(
-                _Candidate(
-                    entry,
-                    bm25,
-                    topics / total_topics if total_topics > 0 else 0.0,
-                    words / total_words if total_words > 0 else 0.0,
-                    fuzzy,
-                )
-            )
-        return out
+        entry = self._by_doc[doc]
+        total = probe.total
+        cover = 0.0
+        for forms, idf in probe.topics:
+            for form in forms:
+                if postings.contains(form, doc):
+                    cover += idf
+                    break
+        phrases = entry.phrases.split("\n")
+        best_cover = title_cover = 0.0
+        for i, phrase in enumerate(phrases):
+            terms = set(phrase.split())
+            covered = 0.0
+            for forms, idf in probe.topics:
+                if not terms.isdisjoint(forms):
+                    covered += idf
+            if covered > best_cover:
+                best_cover = covered
+            if i == 0:
+                title_cover = covered
+                title_precision = probe.precision(terms)
+        parsed = probe.parsed
+        token_set = process.extractOne(parsed.fuzzy, phrases, scorer=fuzz.token_set_ratio)
+        article = entry.article
+        raws = [utils.default_process(s) for s in (article.title, *article.keywords)]
+        ratio = process.extractOne(parsed.raw, raws, scorer=fuzz.ratio)
+        partial = process.extractOne(parsed.raw, raws, scorer=fuzz.partial_ratio)
+        features = (
+            bm25 / best_bm25 if best_bm25 > 0 else 0.0,
+            cover / total,
+            best_cover / total,
+            title_cover / total,
+            title_precision,
+            token_set[1] / 100.0 if token_set else 0.0,
+            ratio[1] / 100.0 if ratio else 0.0,
+            partial[1] / 100.0 if partial else 0.0,
+        )
+        rank = sum(w * f for w, f in zip(self._tuning.rank_weights, features, strict=True))
+        return _Candidate(entry, bm25, features, rank)
+
+
+class _Probe:
+    """What every candidate of one question is compared with, computed once per question."""
+
+    __slots__ = ("_idf", "_postings", "parsed", "present", "topics", "total")
+
+    def __init__(self, parsed: _Query, postings: InvertedIndex) -> None:
+        self.parsed = parsed
+        self._postings = postings
+        words = [w for w in parsed.words if w.topic] or list(parsed.words)
+        self.topics = [(frozenset(w.forms), w.idf) for w in words if w.forms]
+        self.total = sum(w.idf for w in words) or 1.0
+        self.present = frozenset(f for w in parsed.words for f in w.forms)
+        self._idf: dict[str, float] = {}
+
+    def precision(self, terms: set[str]) -> float:
+        """Idf share of ``terms`` (a title's) that the question has."""
+        mass = hit = 0.0
+        cache = self._idf
+        for term in terms:
+            idf = cache.get(term)
+            if idf is None:
+                idf = cache[term] = self._postings.idf(term)
+            mass += idf
+            if term in self.present:
+                hit += idf
+        return hit / mass if mass > 0 else 0.0
+
+
+def _sigmoid(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
 
 
 def _short_text(text: str) -> list[str]:
@@ -268,5 +395,6 @@ def _short_text(text: str) -> list[str]:
 
 
 def _phrases(article: Article) -> str:
-    lines = (" ".join(_short_text(text)) for text in (article.title, *article.keywords))
-    return "\n".join(line for line in lines if line)
+    """The title's line always comes first (even if empty); empty keywords are left out."""
+    keywords = (" ".join(_short_text(text)) for text in article.keywords)
+    return "\n".join((" ".join(_short_text(article.title)), *(k for k in keywords if k)))

@@ -35,7 +35,16 @@ class Bm25Params:
 class InvertedIndex:
     """Term → documents, with the statistics BM25 needs, updated in place."""
 
-    __slots__ = ("_docs", "_lengths", "_next", "_params", "_tfs", "_total_length", "_vocab_dirty")
+    __slots__ = (
+        "_docs",
+        "_lengths",
+        "_next",
+        "_params",
+        "_seen",
+        "_tfs",
+        "_total_length",
+        "_vocab_dirty",
+    )
 
     budget = 3_000  # postings read to find candidates (the rarest term is always read)
     pool = 150  # candidates kept for the commoner terms to score
@@ -45,6 +54,7 @@ class InvertedIndex:
         self._docs: dict[str, array[int]] = {}
         self._tfs: dict[str, array[int]] = {}
         self._lengths: dict[int, int] = {}
+        self._seen: Counter[str] = Counter()  # documents that have a term without a posting
         self._total_length = 0
         self._next = 0
         self._vocab_dirty = True
@@ -66,8 +76,9 @@ class InvertedIndex:
         return sorted(self._docs)
 
     def document_frequency(self, term: str) -> int:
+        """Documents that contain ``term``, whether or not it was indexed for them."""
         docs = self._docs.get(term)
-        return len(docs) if docs is not None else 0
+        return (len(docs) if docs is not None else 0) + self._seen.get(term, 0)
 
     def idf(self, term: str) -> float:
         """BM25's idf; a term no document has gets the highest value the index can give."""
@@ -75,8 +86,13 @@ class InvertedIndex:
         df = self.document_frequency(term)
         return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
-    def add(self, weighted_terms: Mapping[str, int]) -> int:
-        """Index a document given as term → weighted frequency; returns its document number."""
+    def add(self, weighted_terms: Mapping[str, int], seen: Iterable[str] = ()) -> int:
+        """Index a document given as term → weighted frequency; returns its document number.
+
+        ``seen`` are terms the document also contains but that are not worth a posting (the
+        function words of a body): they only count towards document frequency, so "my" or
+        "how" get the low idf they deserve in a knowledge base of long articles.
+        """
         doc = self._next
         self._next += 1
         length = 0
@@ -93,15 +109,23 @@ class InvertedIndex:
             self._tfs[term].append(min(tf, _TF_MAX))
         self._lengths[doc] = length
         self._total_length += length
+        self._seen.update(set(seen).difference(weighted_terms))
         return doc
 
-    def remove(self, doc: int, terms: Iterable[str]) -> None:
-        """Forget a document; ``terms`` are the ones it was added with."""
+    def remove(self, doc: int, terms: Iterable[str], seen: Iterable[str] = ()) -> None:
+        """Forget a document; ``terms`` and ``seen`` are the ones it was added with."""
         length = self._lengths.pop(doc, None)
         if length is None:
             return
         self._total_length -= length
-        for term in set(terms):
+        terms = set(terms)
+        for term in set(seen).difference(terms):
+            left = self._seen[term] - 1
+            if left > 0:
+                self._seen[term] = left
+            else:
+                self._seen.pop(term, None)
+        for term in terms:
             docs = self._docs.get(term)
             if docs is None:
                 continue

@@ -72,10 +72,28 @@ def test_everyday_questions_get_the_right_article_first(
         "I want a pizza",
         "hello",
         "thanks, bye",
+        "who won the game last night",
+        "tell me a joke",
     ],
 )
 def test_off_topic_questions_get_no_suggestion(index: KnowledgeIndex, question: str) -> None:
     assert index.search(question) == []
+
+
+def test_a_pasted_description_with_a_log_still_gets_the_right_article(
+    index: KnowledgeIndex,
+) -> None:
+    pasted = (
+        "Hi, since this morning my VPN keeps disconnecting every few minutes when I work from "
+        "home. I restarted twice and websites load fine. The client log:\n"
+        + "\n".join(
+            f"10:{i % 60:02d}:13 [ERROR] tunnel keepalive timeout peer=10.0.{i % 255}.1 code={i}"
+            for i in range(300)
+        )
+    )
+    result = index.search(pasted)
+    assert result, "a long question must still get suggestions"
+    assert result[0].article.id == "vpn-disconnects", [(s.article.id, s.score) for s in result]
 
 
 def test_default_limit_is_three(index: KnowledgeIndex) -> None:
