@@ -25,7 +25,6 @@ from bot.usecases import Actor, TicketService
 from bot.views import priority_label
 
 TICK_BATCH = 500
-CLOCK_NAMES = {"response": "response", "resolution": "resolution", "update": "update"}
 
 
 class SlaService:
@@ -162,7 +161,7 @@ class SlaService:
 
     def _ping_message(self, ticket: Ticket, ping: Ping, now: datetime) -> Message:
         label = priority_label(self.settings, ticket.priority)
-        clock = CLOCK_NAMES[ping.clock]
+        clock = ping.clock
         if ping.kind is Kind.WARNING:
             title = f"⚠ {ticket.ref} ({label}): {clock} due soon"
         elif ping.kind is Kind.BREACH:
