@@ -49,36 +49,37 @@ class SlaService:
             now = self.clock.now()
             async with self.uow_factory() as uow:
                 tickets = await uow.tickets.due_for_ping(now, TICK_BATCH)
-                overrides = await uow.oncall.overlapping(now, now + timedelta(seconds=1))
-                out = Outbound(self.settings, uow, now)
-                for ticket in tickets:
-                    sent += await self._tick_one(uow, out, ticket, overrides, now)
+                sent += await self._tick_batch(uow, tickets, now)
                 await uow.commit()
             if len(tickets) < TICK_BATCH:
                 return sent
 
-    async def _tick_one(
-        self,
-        uow: UnitOfWork,
-        out: Outbound,
-        ticket: Ticket,
-        overrides: list[OnCallOverride],
-        now: datetime,
-    ) -> int:
-        assert ticket.number is not None
-        done = await uow.pings.stages(ticket.number)
-        planned = sla.plan(ticket, self.settings.sla, now, done)
-        if planned.pings and ticket.escalation is None:
-            ticket.escalation = sla.Escalation.of(ticket, self.settings.sla).to_json()
+    async def _tick_batch(self, uow: UnitOfWork, tickets: list[Ticket], now: datetime) -> int:
+        """Plan a batch, record all its stage keys in one statement, send what was new.
+
+        Recording before queueing, in the same transaction, is what makes each stage go out
+        once: a key another tick (or replica) recorded first does not come back."""
+        by_number = {t.number: t for t in tickets if t.number is not None}
+        done = await uow.pings.stages_of(list(by_number))
+        plans = {n: sla.plan(t, self.settings.sla, now, done[n]) for n, t in by_number.items()}
+        recorded = await uow.pings.record_many(
+            [(n, p.key) for n, planned in plans.items() for p in planned.pings], now
+        )
+        overrides = await uow.oncall.overlapping(now, now + timedelta(seconds=1))
+        out = Outbound(self.settings, uow, now)
         sent = 0
-        for ping in planned.pings:
-            if await uow.pings.record(ticket.number, ping.key, now):
-                await self._send(uow, out, ticket, ping, overrides, now)
-                sent += 1
-        ticket.next_ping_at = planned.next_at
-        await uow.tickets.save(ticket)
-        if any(p.kind is Kind.BREACH and p.clock == "resolution" for p in planned.pings):
-            await self._auto_escalate(uow, ticket)
+        for number, ticket in by_number.items():
+            planned = plans[number]
+            if planned.pings and ticket.escalation is None:
+                ticket.escalation = sla.Escalation.of(ticket, self.settings.sla).to_json()
+            for ping in planned.pings:
+                if (number, ping.key) in recorded:
+                    await self._send(uow, out, ticket, ping, overrides, now)
+                    sent += 1
+            ticket.next_ping_at = planned.next_at
+            await uow.tickets.save(ticket)
+            if any(p.kind is Kind.BREACH and p.clock == "resolution" for p in planned.pings):
+                await self._auto_escalate(uow, ticket)
         return sent
 
     async def _auto_escalate(self, uow: UnitOfWork, ticket: Ticket) -> None:
@@ -117,7 +118,7 @@ class SlaService:
         if ping.kind is Kind.BREACH:
             await out.to_thread(ticket, message)
             await uow.tickets.add_history(sla_history(ticket, f"{ping.clock} SLA breached", now))
-        if duty is not None and not await self._is_assignee(uow, ticket, duty.person):
+        if duty is not None and not await self._is_assignee(out, ticket, duty.person):
             await out.to_identity(duty.person, message, ticket.number)
 
     async def _escalation_step(
@@ -153,10 +154,10 @@ class SlaService:
             return
         await out.to_tier(ticket.tier, message)  # the chain is exhausted: tell the tier
 
-    async def _is_assignee(self, uow: UnitOfWork, ticket: Ticket, person: Identity) -> bool:
+    async def _is_assignee(self, out: Outbound, ticket: Ticket, person: Identity) -> bool:
         if ticket.assignee_id is None:
             return False
-        found = await uow.people.by_identity(person)
+        found = await out.person_of(person)
         return found is not None and found.id == ticket.assignee_id
 
     def _ping_message(self, ticket: Ticket, ping: Ping, now: datetime) -> Message:

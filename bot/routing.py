@@ -24,6 +24,20 @@ class Outbound:
     uow: UnitOfWork
     now: datetime
     queued: list[OutboxItem] = field(default_factory=list)
+    # look-ups cached for this run: a tick pings the same on-call person for many tickets
+    _by_identity: dict[Identity, Person | None] = field(default_factory=dict)
+    _people: dict[int, Person | None] = field(default_factory=dict)
+    _identities: dict[int, list[Identity]] = field(default_factory=dict)
+
+    async def person_of(self, identity: Identity) -> Person | None:
+        if identity not in self._by_identity:
+            self._by_identity[identity] = await self.uow.people.by_identity(identity)
+        return self._by_identity[identity]
+
+    async def person(self, person_id: int) -> Person | None:
+        if person_id not in self._people:
+            self._people[person_id] = await self.uow.people.get(person_id)
+        return self._people[person_id]
 
     async def _put(self, route: Route, message: Message, ticket: int | None) -> None:
         item = OutboxItem(route=route, message=message, created_at=self.now, ticket_number=ticket)
@@ -44,7 +58,7 @@ class Outbound:
 
     async def to_requester(self, ticket: Ticket, message: Message) -> None:
         chat = ticket.requester_chat
-        requester = await self.uow.people.get(ticket.requester_id)
+        requester = await self.person(ticket.requester_id)
         route = Route(
             chat.platform,
             RouteKind.CHAT,
@@ -59,8 +73,10 @@ class Outbound:
 
     async def to_person(self, person_id: int, message: Message, ticket: int | None = None) -> None:
         """A direct message on the first platform the person is known on that is running."""
-        identities = await self.uow.people.identities(person_id)
-        person = await self.uow.people.get(person_id)
+        if person_id not in self._identities:
+            self._identities[person_id] = await self.uow.people.identities(person_id)
+        identities = self._identities[person_id]
+        person = await self.person(person_id)
         label = person.display_name if person else ""
         for identity in _prefer_enabled(identities, self.settings.enabled_platforms):
             route = Route(
@@ -79,7 +95,7 @@ class Outbound:
         """A direct message to a platform account (e.g. the person on call)."""
         if identity.platform not in self.settings.enabled_platforms:
             return
-        person = await self.uow.people.by_identity(identity)
+        person = await self.person_of(identity)
         route = Route(
             identity.platform,
             RouteKind.USER,

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, func, or_, select
+from sqlalchemy import Table, delete, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -98,7 +98,26 @@ class _SqlRepository:
 
 
 class SqlTicketRepository(_SqlRepository):
-    """Tickets, their history and their comments."""
+    """Tickets, their history and their comments.
+
+    Rows read in this unit of work are kept referenced, so ``save`` updates them without
+    reading them again (the session itself holds them only weakly).
+    """
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self._rows: dict[int, TicketRow] = {}
+        self._history: list[dict[str, Any]] = []
+
+    async def write_queued(self) -> None:
+        """Write the history lines queued by ``add_history`` in one statement."""
+        if self._history:
+            rows, self._history = self._history, []
+            await self._session.execute(insert(HistoryRow), rows)
+
+    def _keep(self, row: TicketRow) -> Ticket:
+        self._rows[row.number] = row
+        return _ticket_from_row(row)
 
     async def add(self, ticket: Ticket) -> Ticket:
         if ticket.number is not None:
@@ -108,6 +127,7 @@ class SqlTicketRepository(_SqlRepository):
         self._session.add(row)
         await self._session.flush()
         ticket.number = row.number
+        self._rows[row.number] = row
         return ticket
 
     async def get(self, number: int) -> Ticket | None:
@@ -119,31 +139,30 @@ class SqlTicketRepository(_SqlRepository):
             .execution_options(populate_existing=True)
         )
         row = await self._session.scalar(stmt)
-        return None if row is None else _ticket_from_row(row)
+        return None if row is None else self._keep(row)
 
     async def save(self, ticket: Ticket) -> None:
         if ticket.number is None:
             raise ValueError("ticket has no number; add it first")
-        row = await self._session.get(TicketRow, ticket.number)
+        row = self._rows.get(ticket.number) or await self._session.get(TicketRow, ticket.number)
         if row is None:
             raise LookupError(f"ticket {ticket.ref} does not exist")
-        _ticket_to_row(ticket, row)
-        await self._session.flush()
+        _ticket_to_row(ticket, row)  # written at the next flush (a query or the commit)
 
     async def add_history(self, entry: HistoryEntry) -> None:
-        self._session.add(
-            HistoryRow(
-                ticket_number=entry.ticket_number,
-                at=entry.at,
-                action=entry.action,
-                actor_id=entry.actor_id,
-                source=entry.source,
-                detail=entry.detail,
-            )
+        self._history.append(  # written with the others before a read or at commit
+            {
+                "ticket_number": entry.ticket_number,
+                "at": entry.at,
+                "action": entry.action,
+                "actor_id": entry.actor_id,
+                "source": entry.source,
+                "detail": entry.detail,
+            }
         )
-        await self._session.flush()
 
     async def history(self, number: int) -> list[HistoryEntry]:
+        await self.write_queued()
         stmt = (
             select(HistoryRow)
             .where(HistoryRow.ticket_number == number)
@@ -173,7 +192,7 @@ class SqlTicketRepository(_SqlRepository):
                 source=comment.source,
             )
         )
-        await self._session.flush()
+        # inserted with the others at the next flush
 
     async def comments(self, number: int) -> list[Comment]:
         stmt = (
@@ -225,7 +244,7 @@ class SqlTicketRepository(_SqlRepository):
             .with_for_update(skip_locked=True)
             .execution_options(populate_existing=True)
         )
-        return [_ticket_from_row(r) for r in await self._session.scalars(stmt)]
+        return [self._keep(r) for r in await self._session.scalars(stmt)]
 
 
 def _ticket_to_row(ticket: Ticket, row: TicketRow) -> None:
@@ -525,6 +544,29 @@ class SqlInboundRepository(_SqlRepository):
 # -- outbox --------------------------------------------------------------------------------
 
 
+def _outbox_values(item: OutboxItem) -> dict[str, Any]:
+    route = item.route
+    return {
+        "platform": route.platform,
+        "kind": RouteKind(route.kind).value,
+        "chat_id": route.chat_id,
+        "user_id": route.user_id,
+        "card_key": route.card_key,
+        "thread_key": route.thread_key,
+        "label": route.label,
+        "zone": route.zone,
+        "message": encode_message(item.message),
+        "ticket_number": item.ticket_number,
+        "created_at": item.created_at,
+        "attempts": item.attempts,
+        "next_attempt_at": item.next_attempt_at,
+        "delivered_at": item.delivered_at,
+        "failed_at": None,
+        "last_error": item.last_error,
+        "extra": dict(item.extra),
+    }
+
+
 class SqlOutboxRepository(_SqlRepository):
     """Messages waiting for delivery, and the platform ids of the cards already sent.
 
@@ -533,33 +575,31 @@ class SqlOutboxRepository(_SqlRepository):
     which keeps the row (and its ``last_error``) for inspection but out of :meth:`due`.
     """
 
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self._queued: list[OutboxItem] = []
+
     async def add(self, item: OutboxItem) -> None:
-        """Queue ``item``; sets ``item.id``."""
-        route = item.route
-        row = OutboxRow(
-            platform=route.platform,
-            kind=RouteKind(route.kind).value,
-            chat_id=route.chat_id,
-            user_id=route.user_id,
-            card_key=route.card_key,
-            thread_key=route.thread_key,
-            label=route.label,
-            zone=route.zone,
-            message=encode_message(item.message),
-            ticket_number=item.ticket_number,
-            created_at=item.created_at,
-            attempts=item.attempts,
-            next_attempt_at=item.next_attempt_at,
-            delivered_at=item.delivered_at,
-            failed_at=None,
-            last_error=item.last_error,
-            extra=dict(item.extra),
+        """Queue ``item``; rows are written together (one statement) before the next read of
+        the outbox or at commit, which also sets ``item.id``."""
+        self._queued.append(item)
+
+    async def write_queued(self) -> None:
+        if not self._queued:
+            return
+        queued, self._queued = self._queued, []
+        table: Table = OutboxRow.__table__  # type: ignore[assignment]
+        # One executemany: SQLAlchemy batches it into multi-row INSERTs ("insertmanyvalues")
+        # from a cached statement. Both databases number the rows in the order given, so the
+        # sorted ids match the items (RETURNING itself promises no order).
+        result = await self._session.execute(
+            insert(table).returning(table.c.id), [_outbox_values(i) for i in queued]
         )
-        self._session.add(row)
-        await self._session.flush()
-        item.id = row.id
+        for item, item_id in zip(queued, sorted(result.scalars().all()), strict=True):
+            item.id = item_id
 
     async def due(self, now: datetime, platforms: Sequence[str], limit: int) -> list[OutboxItem]:
+        await self.write_queued()
         if not platforms or limit <= 0:
             return []
         stmt = (
@@ -577,6 +617,7 @@ class SqlOutboxRepository(_SqlRepository):
         return [_outbox_from_row(r) for r in await self._session.scalars(stmt)]
 
     async def mark_delivered(self, item_id: int, at: datetime) -> None:
+        await self.write_queued()
         row = await self._row(item_id)
         row.attempts += 1
         row.delivered_at = at
@@ -585,6 +626,7 @@ class SqlOutboxRepository(_SqlRepository):
     async def mark_failed(
         self, item_id: int, error: str, retry_at: datetime | None, at: datetime
     ) -> None:
+        await self.write_queued()
         row = await self._row(item_id)
         row.attempts += 1
         row.last_error = error
@@ -595,6 +637,7 @@ class SqlOutboxRepository(_SqlRepository):
         await self._session.flush()
 
     async def lease(self, item_id: int, until: datetime) -> None:
+        await self.write_queued()
         row = await self._row(item_id)
         row.next_attempt_at = until
         await self._session.flush()
@@ -602,6 +645,7 @@ class SqlOutboxRepository(_SqlRepository):
     async def superseded(self, item: OutboxItem) -> bool:
         """True if a later item for the same card was queued, whatever became of it: a late
         retry of an old version must not overwrite a newer one already shown."""
+        await self.write_queued()
         route = item.route
         if not route.card_key or item.id is None:
             return False
@@ -618,6 +662,7 @@ class SqlOutboxRepository(_SqlRepository):
         return bool(await self._session.scalar(stmt))
 
     async def put_ref(self, platform: str, chat_id: str, key: str, message_id: str) -> None:
+        await self.write_queued()
         stmt = (
             self._insert(MessageRefRow)
             .values(platform=platform, chat_id=chat_id, key=key, message_id=message_id)
@@ -628,6 +673,7 @@ class SqlOutboxRepository(_SqlRepository):
         await self._session.execute(stmt)
 
     async def get_ref(self, platform: str, chat_id: str, key: str) -> str | None:
+        await self.write_queued()
         stmt = select(MessageRefRow.message_id).where(
             MessageRefRow.platform == platform,
             MessageRefRow.chat_id == chat_id,
@@ -637,6 +683,7 @@ class SqlOutboxRepository(_SqlRepository):
         return found
 
     async def key_of(self, platform: str, chat_id: str, message_id: str) -> str | None:
+        await self.write_queued()
         stmt = (
             select(MessageRefRow.key)
             .where(
@@ -690,6 +737,30 @@ class SqlPingRepository(_SqlRepository):
     async def stages(self, number: int) -> dict[str, datetime]:
         stmt = select(PingStageRow.key, PingStageRow.at).where(PingStageRow.ticket_number == number)
         return {key: at for key, at in (await self._session.execute(stmt)).all()}
+
+    async def stages_of(self, numbers: Sequence[int]) -> dict[int, dict[str, datetime]]:
+        found: dict[int, dict[str, datetime]] = {n: {} for n in numbers}
+        if not numbers:
+            return found
+        stmt = select(PingStageRow.ticket_number, PingStageRow.key, PingStageRow.at).where(
+            PingStageRow.ticket_number.in_(list(numbers))
+        )
+        for number, key, at in (await self._session.execute(stmt)).all():
+            found[number][key] = at
+        return found
+
+    async def record_many(
+        self, stages: Sequence[tuple[int, str]], at: datetime
+    ) -> set[tuple[int, str]]:
+        if not stages:
+            return set()
+        stmt = (
+            self._insert(PingStageRow)
+            .values([{"ticket_number": n, "key": k, "at": at} for n, k in stages])
+            .on_conflict_do_nothing()
+            .returning(PingStageRow.ticket_number, PingStageRow.key)
+        )
+        return {(n, k) for n, k in (await self._session.execute(stmt)).all()}
 
     async def record(
         self, number: int, key: str, at: datetime, actor_id: int | None = None

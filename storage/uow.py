@@ -48,6 +48,8 @@ class SqlUnitOfWork:
     inbound: InboundRepository
     outbox: OutboxRepository
     pings: PingRepository
+    _outbox: SqlOutboxRepository
+    _tickets: SqlTicketRepository
     oncall: OnCallRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], clock: Clock) -> None:
@@ -60,12 +62,12 @@ class SqlUnitOfWork:
             raise RuntimeError("this unit of work is already open")
         session = self._session_factory()
         self._session = session
-        self.tickets = SqlTicketRepository(session)
+        self.tickets = self._tickets = SqlTicketRepository(session)
         self.people = SqlPersonRepository(session)
         self.conversations = SqlConversationRepository(session, self._clock)
         self.knowledge = SqlKnowledgeRepository(session, self._clock)
         self.inbound = SqlInboundRepository(session)
-        self.outbox = SqlOutboxRepository(session)
+        self.outbox = self._outbox = SqlOutboxRepository(session)
         self.pings = SqlPingRepository(session)
         self.oncall = SqlOnCallRepository(session)
         return self
@@ -85,7 +87,10 @@ class SqlUnitOfWork:
             await session.close()
 
     async def commit(self) -> None:
-        await self._open().commit()
+        session = self._open()
+        await self._tickets.write_queued()  # rows queued without a statement of their own
+        await self._outbox.write_queued()
+        await session.commit()
 
     async def rollback(self) -> None:
         await self._open().rollback()
