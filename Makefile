@@ -31,6 +31,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/kb_quality.py
 	$(BIN)/python benchmarks/kb_latency.py
+	$(BIN)/python benchmarks/sla_tick.py
 
 clean:
 	rm -rf $(VENV) tierdesk.db .pytest_cache

@@ -13,7 +13,8 @@ in pure Python (Newton's method, a handful of weights each):
    without a suggestion, which makes ``DEFAULT_THRESHOLD = 50`` the chosen operating point.
 
 Prints the constants to paste into ``bot/knowledge/index.py`` and the val figures they give,
-for a few follower margins. Run from the repository root: ``.venv/bin/python
+for a few follower margins and, with the same gate weights, at a few out-of-scope shares (the
+trade-off the bias chooses from). Run from the repository root: ``.venv/bin/python
 benchmarks/kb_tune.py`` (about ten seconds).
 """
 
@@ -270,6 +271,15 @@ def main() -> None:
         quiet = sum(1 for a in oos if not shown(a, weights, gate, margin, slope)) / len(oos)
         mean = sum(len(s) for s in lists if s) / max(1, sum(1 for s in lists if s))
         print(f"{margin:6.1f} {slope:5.1f} | {top1:6.3f} {top3:6.3f} {quiet:6.3f} {mean:6.2f}")
+
+    # The trade-off the bias chooses from: the same gate weights at other out-of-scope shares.
+    print(f"\n{'oos quiet (200)':>15} | {'top-3':>6}  (margin {tuning.follow_margin:g})")
+    logits = gate_logits(oos, weights, gate)
+    for share in sorted({0.4, 0.5, 0.55, args.quiet, 0.7}):
+        moved = [*gate[:-1], gate[-1] + bias_for_quiet(logits, share)]
+        lists = [shown(a, weights, moved, tuning.follow_margin, tuning.follow_slope) for a in val]
+        top3 = sum(1 for a, s in zip(val, lists, strict=True) if a and a.gold in s) / n
+        print(f"{share:15.2f} | {top3:6.3f}")
 
     print("\n# paste into bot/knowledge/index.py")
     print(f"RANK_WEIGHTS = ({', '.join(f'{w:.2f}' for w in weights)})")

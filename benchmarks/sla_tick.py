@@ -1,0 +1,785 @@
+"""How long does one SLA tick take on a big SQLite desk, and what does its cost grow with?
+
+Builds the embedded default (a SQLite file in a temporary folder, migrated with
+``storage.migrate.upgrade``) holding ``--total`` tickets (default 1 000 000), of which
+``--open`` (default 100 000) are active with ``next_ping_at`` in the future and the rest are
+closed, resolved or cancelled with ``next_ping_at`` NULL. A forked child fills it with
+SQLAlchemy Core ``executemany`` batches in one transaction (people first; values pre-rendered
+exactly as the column types store them, which is checked; the ticket indexes dropped during the
+inserts and recreated from their own SQL afterwards), so the memory figures belong to the desk,
+not to the fill.
+
+The desk is the real one: ``adapters.runtime.build`` with the example config
+(``tests.factories.make_settings``; console enabled, so pings are queued in the outbox) and a
+frozen clock on a Monday morning, when every calendar is open. Before a configuration is measured
+``due`` of the open tickets are "armed": their clocks are recomputed with ``bot.sla.recompute``
+from a creation time picked so that a response or resolution clock is past its warning or due
+time, which puts ``next_ping_at`` at or before now. Each ``desk.sla.tick()`` therefore sends real
+warnings and breach pings and writes ping stages, history and outbox rows; before every tick
+those rows are deleted and the armed tickets re-armed through the desk's own engine, so every run
+sees the same due tickets. Reported per configuration: the first tick, the median (min, max) of
+the timed ticks, pings sent and rows written, the SQL statements of one tick and their time in
+the driver, the tracemalloc peak of one tick and the process's max RSS so far; then the
+statements per due ticket by kind, the cost of one driver round trip, and ``EXPLAIN QUERY PLAN``
+of the due-ticket query exactly as the tick sent it.
+
+Configurations, all at ``--total`` tickets: ``--due`` / 10, ``--due`` and ``--due`` × 10 due
+with ``--open`` open; ``--due`` due with ``--open`` / 10 open (the other open tickets closed for
+the while); ``--due`` due with ``--open`` open again, to show the machine's drift. ``--runs``
+timed ticks each (a third of them at ``--due`` × 10). ``--quick`` is a sanity run at a tenth of
+the size; ``--profile`` adds a cProfile of one tick at ``--due``.
+
+Run from the repository root: ``.venv/bin/python benchmarks/sla_tick.py [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import gc
+import io
+import json
+import math
+import multiprocessing
+import os
+import pstats
+import random
+import re
+import resource
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    bindparam,
+    column,
+    create_engine,
+    delete,
+    event,
+    func,
+    select,
+    table,
+    update,
+)
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from adapters.runtime import Runtime, build
+from bot import sla
+from bot.clock import FrozenClock
+from bot.domain import ChatAddress, Status, Ticket
+from bot.settings import Settings
+from storage.migrate import upgrade
+from storage.tables import HistoryRow, IdentityRow, OutboxRow, PersonRow, PingStageRow, TicketRow
+from tests.factories import make_settings
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday 10:00 in Berlin: every calendar open
+SEED = 3
+BATCH = 20_000  # rows per executemany
+HISTORY_SPAN = timedelta(days=3 * 365)  # the tickets were opened over the last three years
+AGENTS = ("alice", "bob", "carol", "dave")  # people 1-4, as in config.example.toml
+L1_AGENTS = (1, 4)  # alice and dave work L1, where every ticket starts
+SUBJECTS = (
+    "VPN drops every few minutes",
+    "Cannot log in to the ERP",
+    "Printer on floor 3 is offline",
+    "Invoice shows the wrong VAT",
+    "Laptop does not boot",
+    "Need access to the sales share",
+)
+# impact, can_work → priority, as in the example config's matrix
+PRIORITIES = (
+    ("group", "no", "S1"),
+    ("group", "limited", "S2"),
+    ("one", "no", "S3"),
+    ("one", "limited", "S4"),
+)
+URGENCIES = ("now", "today", "week", "wait")
+CLOSED = (Status.CLOSED.value, Status.RESOLVED.value, Status.CANCELLED.value)
+
+TICKETS = TicketRow.__table__
+# What arming changes on a ticket: saved before, written back after, so the other
+# configurations see the database as it was filled.
+SLA_COLUMNS = (
+    "impact",
+    "can_work",
+    "priority",
+    "category",
+    "tier",
+    "chain",
+    "policy",
+    "status",
+    "assignee_id",
+    "created_at",
+    "updated_at",
+    "first_response_at",
+    "response_due_at",
+    "response_warn_at",
+    "resolution_due_at",
+    "resolution_warn_at",
+    "resolution_started_at",
+    "paused_at",
+    "paused_seconds",
+    "update_due_at",
+    "next_ping_at",
+    "escalation",
+)
+RESTORE = (
+    update(TICKETS)
+    .where(TICKETS.c.number == bindparam("n"))
+    .values({name: bindparam(name, type_=TICKETS.c[name].type) for name in SLA_COLUMNS})
+)
+
+
+# -- the fill (runs in a child process) -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filled:
+    migrate_s: float
+    insert_s: float
+    index_s: float
+    size_mib: float
+    people: int
+    indexes: list[str]
+
+    @property
+    def total_s(self) -> float:
+        return self.migrate_s + self.insert_s + self.index_s
+
+
+def categories(settings: Settings) -> list[tuple[str | None, list[str], str]]:
+    """(category, chain, policy) of an uncategorised ticket and of each category."""
+    out: list[tuple[str | None, list[str], str]] = [
+        (None, list(settings.default_chain), settings.sla.policy_for(None).name)
+    ]
+    for category in settings.categories:
+        out.append((category.key, list(category.chain), settings.sla.policy_for(category.key).name))
+    return out
+
+
+def open_numbers(total: int, open_count: int, seed: int) -> list[int]:
+    """Which ticket numbers are open: a sample of the newest (open × 4) tickets, shuffled."""
+    rng = random.Random(seed)
+    newest = range(max(1, total - 4 * open_count) + 1, total + 1)
+    return rng.sample(newest, open_count)
+
+
+def stored(instant: datetime) -> str:
+    """``instant`` as the desk's UTC column type stores it on SQLite (naive UTC text)."""
+    return instant.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def naive(instant: datetime) -> str:
+    """A naive UTC datetime rendered like :func:`stored` (the fill's fast path)."""
+    return instant.isoformat(" ", "microseconds")
+
+
+def check_stored_format(dialect: Dialect) -> None:
+    """The fill writes pre-rendered values; make sure they are what the real types write."""
+    instant = NOW + timedelta(seconds=1.5)
+    as_written = TICKETS.c.next_ping_at.type.dialect_impl(dialect).bind_processor(dialect)
+    assert as_written is not None and as_written(instant) == stored(instant), "datetime format"
+    as_json = TICKETS.c.chain.type.dialect_impl(dialect).bind_processor(dialect)
+    assert as_json is not None and as_json(["L1", "L2"]) == json.dumps(["L1", "L2"]), "JSON"
+
+
+def ticket_rows(
+    total: int, open_set: set[int], requesters: int, settings: Settings, seed: int
+) -> Iterator[list[dict[str, Any]]]:
+    """Ticket rows in batches, values already as stored: only the columns the tick reads
+    plus the NOT NULL ones."""
+    rng = random.Random(seed)
+    now = NOW.replace(tzinfo=None)  # naive UTC, as stored; ``naive`` renders it
+    cats = [(c, json.dumps(chain), chain[0], p) for c, chain, p in categories(settings)]
+    batch: list[dict[str, Any]] = []
+    for n in range(1, total + 1):
+        impact, can_work, priority = rng.choice(PRIORITIES)
+        category, chain, tier, policy = rng.choice(cats)
+        created = now - HISTORY_SPAN * ((total - n + 1) / total)
+        requester = len(AGENTS) + 1 + n % requesters
+        row: dict[str, Any] = {
+            "number": n,
+            "requester_id": requester,
+            "requester_chat_platform": "console",
+            "requester_chat_id": f"user{requester}",
+            "summary": SUBJECTS[n % len(SUBJECTS)],
+            "details": "",
+            "impact": impact,
+            "can_work": can_work,
+            "urgency": rng.choice(URGENCIES),
+            "priority": priority,
+            "tier": tier,
+            "chain": chain,
+            "category": category,
+            "policy": policy,
+            "created_at": naive(created),
+            "resolution_note": "",
+        }
+        if n in open_set:
+            # due later: the next warning is between a minute and two weeks away
+            next_ping = now + timedelta(seconds=rng.randint(60, 14 * 86_400))
+            claimed = rng.random() < 0.5
+            row.update(
+                status=Status.IN_PROGRESS.value if claimed else Status.OPEN.value,
+                assignee_id=rng.choice(L1_AGENTS) if claimed else None,
+                first_response_at=naive(created + timedelta(minutes=10)) if claimed else None,
+                response_due_at=naive(next_ping + timedelta(minutes=15)),
+                response_warn_at=None if claimed else naive(next_ping),
+                resolution_due_at=naive(next_ping + timedelta(hours=1)),
+                resolution_warn_at=naive(next_ping),
+                closed_at=None,
+                next_ping_at=naive(next_ping),
+            )
+        else:
+            status = rng.choices(CLOSED, (8, 1, 1))[0]
+            done = min(created + timedelta(hours=rng.randint(1, 72)), now)
+            row.update(
+                status=status,
+                assignee_id=rng.choice(L1_AGENTS),
+                first_response_at=naive(created + timedelta(minutes=10)),
+                response_due_at=naive(created + timedelta(minutes=30)),
+                response_warn_at=None,
+                resolution_due_at=naive(created + timedelta(hours=8)),
+                resolution_warn_at=None,
+                closed_at=naive(done) if status == Status.CLOSED.value else None,
+                next_ping_at=None,
+            )
+        batch.append(row)
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def fill(path: Path, total: int, open_count: int, seed: int) -> Filled:
+    """Create, migrate and fill the database file; returns timings."""
+    settings = make_settings(f"sqlite+aiosqlite:///{path}")
+    start = time.perf_counter()
+    asyncio.run(upgrade(settings.storage_url))
+    migrated = time.perf_counter()
+    engine = create_engine(f"sqlite:///{path}")
+    check_stored_format(engine.dialect)
+
+    @event.listens_for(engine, "connect")
+    def _fast(dbapi_connection: Any, _record: Any) -> None:
+        # A throwaway file: no fsync, no rollback journal, a big page cache for the indexes.
+        for pragma in ("synchronous=OFF", "journal_mode=OFF", "cache_size=-262144"):
+            dbapi_connection.execute(f"PRAGMA {pragma}")
+
+    requesters = max(100, min(50_000, total // 20))
+    people = [{"id": i + 1, "display_name": name.title()} for i, name in enumerate(AGENTS)]
+    people += [
+        {"id": i, "display_name": f"User {i}"}
+        for i in range(len(AGENTS) + 1, len(AGENTS) + 1 + requesters)
+    ]
+    identities = [
+        {"platform": "console", "external_id": name, "person_id": i + 1}
+        for i, name in enumerate(AGENTS)
+    ]
+    identities += [
+        {"platform": "console", "external_id": f"user{p['id']}", "person_id": p["id"]}
+        for p in people[len(AGENTS) :]
+    ]
+    open_set = set(open_numbers(total, open_count, seed))
+    with engine.begin() as conn:
+        # The migrated indexes, dropped for the fill and then created again from their own SQL
+        # (one sort per index instead of a million random inserts into each).
+        indexes = conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master "
+            "WHERE type = 'index' AND tbl_name = 'tickets' AND sql IS NOT NULL"
+        ).all()
+        for name, _sql in indexes:
+            conn.exec_driver_sql(f'DROP INDEX "{name}"')
+        conn.execute(PersonRow.__table__.insert(), people)
+        conn.execute(IdentityRow.__table__.insert(), identities)
+        batches = ticket_rows(total, open_set, requesters, settings, seed)
+        first = next(batches)
+        # Values are rendered already (see check_stored_format): a bare table clause binds
+        # them as they are, without a million passes through the column types.
+        insert = table("tickets", *(column(name) for name in first[0])).insert()
+        conn.execute(insert, first)
+        for batch in batches:
+            conn.execute(insert, batch)
+        inserted = time.perf_counter()
+        for _name, sql in indexes:
+            conn.exec_driver_sql(sql)
+    indexed = time.perf_counter()
+    engine.dispose()
+    return Filled(
+        migrated - start,
+        inserted - migrated,
+        indexed - inserted,
+        path.stat().st_size / 2**20,
+        len(people),
+        [name for name, _sql in indexes],
+    )
+
+
+def fill_in_child(path: Path, total: int, open_count: int, seed: int) -> Filled:
+    """Run :func:`fill` in a forked child, so its memory never counts as the desk's."""
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:
+        return pool.apply(fill, (path, total, open_count, seed))
+
+
+# -- arming and resetting ---------------------------------------------------------------------
+
+
+def armed_values(number: int, settings: Settings) -> dict[str, Any]:
+    """A ticket opened a while ago whose clocks are now warning or breached (real recompute)."""
+    rng = random.Random(number)
+    cats = categories(settings)
+    for _ in range(1000):
+        impact, can_work, priority = rng.choice(PRIORITIES)
+        category, chain, policy = rng.choice(cats)
+        age = timedelta(minutes=math.exp(rng.uniform(math.log(10), math.log(4 * 24 * 60))))
+        claimed = rng.random() < 0.5
+        ticket = Ticket(
+            requester_id=len(AGENTS) + 1,
+            requester_chat=ChatAddress("console", "user5"),
+            summary="",
+            impact=impact,
+            can_work=can_work,
+            urgency="now",
+            priority=priority,
+            tier=chain[0],
+            chain=tuple(chain),
+            created_at=NOW - age,
+            category=category,
+            policy=policy,
+        )
+        if claimed:
+            ticket.status = Status.IN_PROGRESS
+            ticket.assignee_id = rng.choice(L1_AGENTS)
+            ticket.first_response_at = ticket.created_at + age / 4
+        sla.recompute(ticket, settings.sla)
+        if ticket.next_ping_at is not None and ticket.next_ping_at <= NOW:
+            values = {name: getattr(ticket, name) for name in SLA_COLUMNS}
+            values.update(status=ticket.status.value, chain=chain, updated_at=ticket.created_at)
+            return {"n": number, **values}
+    raise RuntimeError(f"no due state found for ticket {number}")
+
+
+@dataclass
+class Armed:
+    numbers: list[int]
+    values: list[dict[str, Any]]  # the due state
+    saved: list[dict[str, Any]]  # the state before arming
+    outbox_from: int
+    history_from: int
+
+
+async def arm(engine: AsyncEngine, numbers: list[int], settings: Settings) -> Armed:
+    async with engine.begin() as conn:
+        rows = await conn.execute(
+            select(TICKETS.c.number, *(TICKETS.c[name] for name in SLA_COLUMNS)).where(
+                TICKETS.c.number.in_(numbers)
+            )
+        )
+        saved = [{"n": r.number, **{name: r._mapping[name] for name in SLA_COLUMNS}} for r in rows]
+        outbox_from = await conn.scalar(select(func.coalesce(func.max(OutboxRow.id), 0)))
+        history_from = await conn.scalar(select(func.coalesce(func.max(HistoryRow.id), 0)))
+    armed = Armed(
+        numbers,
+        [armed_values(n, settings) for n in numbers],
+        saved,
+        int(outbox_from or 0),
+        int(history_from or 0),
+    )
+    await reset(engine, armed)
+    return armed
+
+
+async def reset(
+    engine: AsyncEngine, armed: Armed, values: list[dict[str, Any]] | None = None
+) -> None:
+    """Forget what a tick wrote and put the armed tickets back in their due state."""
+    async with engine.begin() as conn:
+        await _forget(conn, armed)
+        await conn.execute(RESTORE, values if values is not None else armed.values)
+
+
+async def _forget(conn: Any, armed: Armed) -> None:
+    await conn.execute(delete(PingStageRow).where(PingStageRow.ticket_number.in_(armed.numbers)))
+    await conn.execute(delete(OutboxRow).where(OutboxRow.id > armed.outbox_from))
+    await conn.execute(delete(HistoryRow).where(HistoryRow.id > armed.history_from))
+
+
+async def disarm(engine: AsyncEngine, armed: Armed) -> None:
+    await reset(engine, armed, armed.saved)
+
+
+async def park(engine: AsyncEngine, numbers: Sequence[int]) -> None:
+    """Close the given open tickets, keeping what :func:`unpark` needs in a side table."""
+    async with engine.begin() as conn:
+        await conn.exec_driver_sql(
+            "CREATE TABLE bench_parked (number INTEGER PRIMARY KEY, status TEXT, next_ping_at TEXT)"
+        )
+        for i in range(0, len(numbers), 10_000):
+            chunk = list(numbers[i : i + 10_000])
+            await conn.exec_driver_sql(
+                "INSERT INTO bench_parked SELECT number, status, next_ping_at FROM tickets "
+                f"WHERE number IN ({', '.join('?' * len(chunk))})",
+                tuple(chunk),
+            )
+        closed = stored(NOW - timedelta(days=1))
+        await conn.exec_driver_sql(
+            "UPDATE tickets SET status = ?, resolved_at = ?, closed_at = ?, next_ping_at = NULL "
+            "WHERE number IN (SELECT number FROM bench_parked)",
+            (Status.CLOSED.value, closed, closed),
+        )
+
+
+async def unpark(engine: AsyncEngine) -> None:
+    """Open the parked tickets again, as they were."""
+    async with engine.begin() as conn:
+        await conn.exec_driver_sql(
+            "UPDATE tickets SET status = p.status, next_ping_at = p.next_ping_at, "
+            "resolved_at = NULL, closed_at = NULL FROM bench_parked AS p "
+            "WHERE tickets.number = p.number"
+        )
+        await conn.exec_driver_sql("DROP TABLE bench_parked")
+
+
+# -- measuring --------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    open: int
+    due: int
+    first_ms: float
+    runs_ms: list[float]
+    pings: int
+    stages: int
+    outbox: int
+    history: int
+    statements: Counter[str]
+    sql_ms: float
+    due_query_ms: float
+    traced_peak_mib: float
+    rss_mib: float
+    max_rss_mib: float
+    plan: list[str]
+    note: str = ""
+
+    @property
+    def median_ms(self) -> float:
+        return statistics.median(self.runs_ms)
+
+
+def rss_mib() -> float:
+    """Resident memory of this process now (Linux), in MiB."""
+    with open("/proc/self/statm", encoding="ascii") as statm:
+        return int(statm.read().split()[1]) * 4096 / 2**20
+
+
+def max_rss_mib() -> float:
+    """The peak resident memory of this process so far, in MiB."""
+    return max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, rss_mib())
+
+
+_SELECT = re.compile(r"\bFROM (\w+)(?: JOIN (\w+))?")
+
+
+def statement_kind(statement: str) -> str:
+    """``SELECT people+identities``, ``INSERT outbox``, ``UPDATE tickets``, …"""
+    verb = statement.split(None, 1)[0].upper()
+    if verb == "SELECT":
+        found = _SELECT.search(statement)
+        tables = "+".join(t for t in found.groups() if t) if found else "?"
+        return f"SELECT {tables}"
+    words = statement.split()
+    target = (words[2] if verb in ("INSERT", "DELETE") else words[1]).strip('"')
+    return f"{verb} {target}"
+
+
+class SqlTrace:
+    """Counts the statements a tick sends by kind, their time in the driver, and keeps the
+    due-ticket query for EXPLAIN."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine.sync_engine
+        self.kinds: Counter[str] = Counter()
+        self.seconds = 0.0
+        self.due_seconds = 0.0  # the due-ticket queries alone
+        self.due_query: tuple[str, Any] | None = None
+
+    def __enter__(self) -> SqlTrace:
+        event.listen(self.engine, "before_cursor_execute", self._before)
+        event.listen(self.engine, "after_cursor_execute", self._after)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._before)
+        event.remove(self.engine, "after_cursor_execute", self._after)
+
+    def _before(
+        self, _conn: Connection, _cursor: Any, sql: str, params: Any, context: Any, _many: bool
+    ) -> None:
+        context._bench_start = time.perf_counter()
+        context._bench_due = "FROM tickets" in sql and "next_ping_at <=" in sql
+        self.kinds[statement_kind(sql)] += 1
+        if context._bench_due:
+            self.due_query = (sql, params)
+
+    def _after(
+        self, _conn: Connection, _cursor: Any, _sql: str, _params: Any, context: Any, _many: bool
+    ) -> None:
+        elapsed = time.perf_counter() - context._bench_start
+        self.seconds += elapsed
+        if context._bench_due:
+            self.due_seconds += elapsed
+
+
+async def count(engine: AsyncEngine, armed: Armed) -> tuple[int, int, int]:
+    """Ping stages, outbox rows and history rows the last tick wrote."""
+    async with engine.connect() as conn:
+        stages = await conn.scalar(
+            select(func.count()).where(PingStageRow.ticket_number.in_(armed.numbers))
+        )
+        outbox = await conn.scalar(select(func.count()).where(OutboxRow.id > armed.outbox_from))
+        history = await conn.scalar(select(func.count()).where(HistoryRow.id > armed.history_from))
+    return int(stages or 0), int(outbox or 0), int(history or 0)
+
+
+async def explain(engine: AsyncEngine, query: tuple[str, Any]) -> list[str]:
+    statement, params = query
+    async with engine.connect() as conn:
+        result = await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
+        return [str(row[-1]) for row in result]
+
+
+async def round_trip_ms(engine: AsyncEngine, times: int = 300) -> tuple[float, float]:
+    """One primary-key SELECT through the desk's engine (aiosqlite, a thread hop per
+    statement) and through plain sqlite3 on the same file, in ms."""
+    statement = "SELECT number, status FROM tickets WHERE number = ?"
+    async with engine.connect() as conn:
+        await conn.exec_driver_sql(statement, (1,))
+        start = time.perf_counter()
+        for n in range(1, times + 1):
+            (await conn.exec_driver_sql(statement, (n,))).all()
+        desk = (time.perf_counter() - start) * 1000 / times
+    path = engine.url.database
+    assert path is not None
+    with sqlite3.connect(path) as plain:
+        start = time.perf_counter()
+        for n in range(1, times + 1):
+            plain.execute(statement, (n,)).fetchall()
+        bare = (time.perf_counter() - start) * 1000 / times
+    plain.close()
+    return desk, bare
+
+
+async def timed_tick(runtime: Runtime) -> tuple[float, int]:
+    gc.collect()
+    start = time.perf_counter()
+    sent = await runtime.desk.sla.tick()
+    return (time.perf_counter() - start) * 1000, sent
+
+
+async def measure(
+    runtime: Runtime, numbers: list[int], open_count: int, runs: int, note: str = ""
+) -> Result:
+    """First tick, ``runs`` timed ticks, one traced for SQL and one for memory."""
+    engine = runtime.engine
+    armed = await arm(engine, numbers, runtime.settings)
+    first_ms, pings = await timed_tick(runtime)
+    stages, outbox, history = await count(engine, armed)
+    assert stages == pings, f"{pings} pings sent but {stages} stages recorded"
+    runs_ms = []
+    for _ in range(runs):
+        await reset(engine, armed)
+        ms, sent = await timed_tick(runtime)
+        assert sent == pings, f"a run sent {sent} pings, the first {pings}"
+        runs_ms.append(ms)
+
+    await reset(engine, armed)
+    with SqlTrace(engine) as trace:
+        await runtime.desk.sla.tick()
+    assert trace.due_query is not None, "the tick sent no due-ticket query"
+    plan = await explain(engine, trace.due_query)
+
+    await reset(engine, armed)
+    gc.collect()
+    tracemalloc.start()
+    await runtime.desk.sla.tick()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+
+    await disarm(engine, armed)
+    return Result(
+        open_count,
+        len(numbers),
+        first_ms,
+        runs_ms,
+        pings,
+        stages,
+        outbox,
+        history,
+        trace.kinds,
+        trace.seconds * 1000,
+        trace.due_seconds * 1000,
+        peak / 2**20,
+        rss_mib(),
+        max_rss_mib(),
+        plan,
+        note,
+    )
+
+
+async def profile(runtime: Runtime, numbers: list[int], top: int = 25) -> str:
+    """cProfile of one tick: the top functions by own time and by cumulative time."""
+    armed = await arm(runtime.engine, numbers, runtime.settings)
+    profiler = cProfile.Profile()
+    gc.collect()
+    profiler.enable()
+    await runtime.desk.sla.tick()
+    profiler.disable()
+    await disarm(runtime.engine, armed)
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out).strip_dirs()
+    stats.sort_stats("tottime").print_stats(top)
+    stats.sort_stats("cumulative").print_stats(top)
+    return out.getvalue()
+
+
+# -- the run ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Bench:
+    results: list[Result]
+    round_trip_ms: tuple[float, float]
+    profile: str
+
+
+async def bench(path: Path, args: argparse.Namespace) -> Bench:
+    settings = make_settings(f"sqlite+aiosqlite:///{path}")
+    print(f"desk process before build: RSS {rss_mib():.0f} MiB", file=sys.stderr)
+    runtime = await build(settings, clock=FrozenClock(NOW), migrate=False)
+    profiled = ""
+    try:
+        order = open_numbers(args.total, args.open, args.seed)  # shuffled: the first get due
+        results = []
+        for due in sorted({max(1, args.due // 10), args.due, args.due * 10}):
+            runs = args.runs if due <= args.due else max(1, args.runs // 3)
+            results.append(await measure(runtime, order[:due], args.open, runs))
+            print(f"  {args.open:>9,} open, {due:>5,} due done", file=sys.stderr)
+        trip = await round_trip_ms(runtime.engine)
+        if args.profile:
+            profiled = await profile(runtime, order[: args.due])
+        # Fewer open tickets, the same due ones; then all open again, to see the drift of
+        # this machine between the two.
+        fewer = max(args.due, args.open // 10)
+        await park(runtime.engine, order[fewer:])
+        results.append(await measure(runtime, order[: args.due], fewer, args.runs))
+        print(f"  {fewer:>9,} open, {args.due:>5,} due done", file=sys.stderr)
+        await unpark(runtime.engine)
+        results.append(await measure(runtime, order[: args.due], args.open, args.runs, "again"))
+        print(f"  {args.open:>9,} open, {args.due:>5,} due done (again)", file=sys.stderr)
+    finally:
+        await runtime.close()
+    return Bench(results, trip, profiled)
+
+
+def report(run: Bench, filled: Filled, args: argparse.Namespace, load: str) -> None:
+    print(
+        f"\nSLA tick on SQLite, {args.total:,} tickets ({filled.people:,} people), file "
+        f"{filled.size_mib:.0f} MiB. Setup {filled.total_s:.1f} s: migrate "
+        f"{filled.migrate_s:.1f} s, insert {filled.insert_s:.1f} s, "
+        f"{len(filled.indexes)} ticket indexes {filled.index_s:.1f} s. Load average {load}."
+    )
+    print("ms per tick; median/min/max of the timed runs that follow the first tick\n")
+    print(
+        f"{'open':>14} {'due':>6} | {'first':>7} {'median':>7} {'min':>7} {'max':>7} {'runs':>4} "
+        f"{'ms/due':>6} | {'pings':>5} {'stages':>6} {'outbox':>6} {'hist':>5} | "
+        f"{'SQL':>5} {'SQL ms':>6} {'due q':>5} | {'peak MiB':>8} {'RSS':>4} {'maxRSS':>6}"
+    )
+    print("-" * 137)
+    for r in run.results:
+        label = f"{r.open:,}" + (f" ({r.note})" if r.note else "")
+        print(
+            f"{label:>14} {r.due:>6,} | {r.first_ms:7.1f} {r.median_ms:7.1f} "
+            f"{min(r.runs_ms):7.1f} {max(r.runs_ms):7.1f} {len(r.runs_ms):>4} "
+            f"{r.median_ms / r.due:6.2f} | {r.pings:>5} {r.stages:>6} {r.outbox:>6} "
+            f"{r.history:>5} | {r.statements.total():>5} {r.sql_ms:6.1f} {r.due_query_ms:5.1f} | "
+            f"{r.traced_peak_mib:8.1f} {r.rss_mib:4.0f} {r.max_rss_mib:6.0f}"
+        )
+    main = run.results[[r.due for r in run.results].index(args.due)]
+    fewer = next(r for r in run.results if r.open < args.open)
+    verdict = "met" if main.median_ms < 100 else "NOT met"
+    print(
+        f"\nTarget (well under 100 ms per tick at {args.due} due, {args.open:,} open): "
+        f"{main.median_ms:.1f} ms, {verdict}."
+    )
+    print(
+        "first = the configuration's first tick (the very first one also compiles the "
+        "statements); SQL / SQL ms = statements one\ntick sent and their time in the driver "
+        "(aiosqlite thread hops included); due q = the due-ticket query's share of it;\npeak "
+        "MiB = tracemalloc peak of one tick; RSS / maxRSS = this process now / its peak so far, "
+        "in MiB (the fill ran in a\nchild process); (again) = the first configuration measured "
+        "once more at the end, to show this machine's drift."
+    )
+    desk, bare = run.round_trip_ms
+    per_due = ", ".join(
+        f"{kind} {n / main.due:.2f}" for kind, n in main.statements.most_common() if n > 1
+    )
+    print(
+        f"\nStatements per due ticket at the main configuration: {per_due}."
+        f"\nOne primary-key SELECT: {desk:.3f} ms through the desk's engine (aiosqlite), "
+        f"{bare:.3f} ms through plain sqlite3."
+    )
+    print("\nEXPLAIN QUERY PLAN of the tick's due-ticket query, as the tick sent it:")
+    for r in (main, fewer):
+        print(f"  {r.open:,} open, {r.due} due: " + "; ".join(r.plan))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--total", type=int, default=1_000_000, help="tickets in all")
+    parser.add_argument("--open", type=int, default=100_000, help="active tickets")
+    parser.add_argument("--due", type=int, default=100, help="tickets due at the tick")
+    parser.add_argument("--runs", type=int, default=7, help="timed ticks per configuration")
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--quick", action="store_true", help="100 000 tickets, 10 000 open")
+    parser.add_argument("--profile", action="store_true", help="cProfile one tick at --due")
+    args = parser.parse_args()
+    if args.quick:
+        args.total, args.open, args.runs = 100_000, 10_000, 3
+    if not 0 < args.due * 10 <= args.open <= args.total:
+        parser.error("need 0 < due × 10 <= open <= total")
+
+    load_before = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="tierdesk-sla-") as folder:
+        path = Path(folder) / "sla.db"
+        print(f"filling {path} with {args.total:,} tickets …", file=sys.stderr)
+        filled = fill_in_child(path, args.total, args.open, args.seed)
+        print(
+            f"setup {filled.total_s:.1f} s: migrate {filled.migrate_s:.1f} s, insert "
+            f"{filled.insert_s:.1f} s, indexes {filled.index_s:.1f} s",
+            file=sys.stderr,
+        )
+        run = asyncio.run(bench(path, args))
+    load = f"{load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
+    report(run, filled, args, load)
+    if run.profile:
+        print(f"\ncProfile of one tick at {args.due} due\n{run.profile}")
+
+
+if __name__ == "__main__":
+    main()
