@@ -167,10 +167,11 @@ async def run(
         else:
             await _wait_for_signal()
     finally:
-        scheduler.shutdown()
+        await scheduler.stop()
         for adapter in adapters:
             await adapter.stop()
         await http.stop()
+        await runtime.dispatcher.drain()
         await runtime.close()
 
 

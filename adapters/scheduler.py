@@ -6,6 +6,7 @@ never one job per ticket, so restarts and replicas need no scheduler state.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 log = logging.getLogger(__name__)
+
+STOP_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,16 +37,17 @@ class DeskScheduler:
 
     def __init__(self, jobs: list[PeriodicJob]) -> None:
         self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._running: set[asyncio.Task[object]] = set()
         for job in jobs:
             if job.daily_at:
                 hour, minute = (int(x) for x in job.daily_at.split(":")[:2])
                 trigger = CronTrigger(hour=hour, minute=minute, timezone=ZoneInfo(job.zone))
                 self._scheduler.add_job(
-                    _logged(job), trigger, id=job.name, max_instances=1, coalesce=True
+                    self._tracked(job), trigger, id=job.name, max_instances=1, coalesce=True
                 )
                 continue
             self._scheduler.add_job(
-                _logged(job),
+                self._tracked(job),
                 "interval",
                 seconds=job.every_seconds,
                 id=job.name,
@@ -55,17 +59,26 @@ class DeskScheduler:
     def start(self) -> None:
         self._scheduler.start()
 
-    def shutdown(self) -> None:
+    async def stop(self) -> None:
+        """Stop scheduling and let runs in progress finish: a run cut off mid-transaction
+        would leave its database connection (and its thread) open at exit."""
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
+        if self._running:
+            await asyncio.wait(set(self._running), timeout=STOP_TIMEOUT)
 
+    def _tracked(self, job: PeriodicJob) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            task = asyncio.current_task()
+            if task is not None:
+                self._running.add(task)
+            try:
+                await job.run()
+            except Exception:  # a failing run must not stop the next one
+                log.exception("periodic job %s failed", job.name)
+            finally:
+                if task is not None:
+                    self._running.discard(task)
 
-def _logged(job: PeriodicJob) -> Callable[[], Awaitable[None]]:
-    async def run() -> None:
-        try:
-            await job.run()
-        except Exception:  # a failing run must not stop the next one
-            log.exception("periodic job %s failed", job.name)
-
-    run.__name__ = job.name
-    return run
+        run.__name__ = job.name
+        return run

@@ -54,6 +54,11 @@ class Dispatcher:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
+    async def drain(self) -> None:
+        """Wait for background deliveries started by :meth:`kick` (at shutdown)."""
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+
     async def _deliver_logged(self) -> int:
         try:
             return await self.deliver_due()
