@@ -1,9 +1,10 @@
-"""Human durations in configuration and commands: ``90s``, ``15m``, ``1h30m``, ``3d``."""
+"""Human durations (``90s``, ``15m``, ``1h30m``, ``3d``) and instants shown to readers."""
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*(w|d|h|m|s)", re.IGNORECASE)
 _UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
@@ -37,3 +38,26 @@ def format_duration(delta: timedelta) -> str:
         if count:
             parts.append(f"{count}{unit}")
     return sign + (" ".join(parts[:2]) if parts else "0s")
+
+
+def format_instant(instant: datetime, zone: str, now: datetime | None = None) -> str:
+    """``2026-11-23 10:15 CET (in 15m)``: wall time in the reader's zone, for text chats."""
+    local = instant.astimezone(ZoneInfo(zone))
+    text = f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+    if now is not None:
+        seconds = int((instant - now).total_seconds())
+        span = _rough(abs(seconds))
+        text += f" (in {span})" if seconds >= 0 else f" ({span} ago)"
+    return text
+
+
+def _rough(seconds: int) -> str:
+    """Days and hours, hours and minutes, or minutes: precise enough for a due time."""
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m"

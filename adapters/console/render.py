@@ -3,31 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
+from bot.durations import format_instant
 from bot.messages import Button, Message
-
-
-def format_instant(instant: datetime, zone: str, now: datetime | None = None) -> str:
-    """``2026-11-23 17:45 CET (in 1h 2m)``: local wall time in the reader's zone."""
-    local = instant.astimezone(ZoneInfo(zone))
-    text = f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
-    if now is not None:
-        seconds = int((instant - now).total_seconds())
-        span = _span(abs(seconds))
-        text += f" (in {span})" if seconds >= 0 else f" ({span} ago)"
-    return text
-
-
-def _span(seconds: int) -> str:
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes}m"
-    return f"{minutes}m"
 
 
 def render(

@@ -16,11 +16,11 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup
 
 from adapters.telegram.callback_data import LongValues, encode
+from bot.durations import format_instant
 from bot.messages import Message
 
 MAX_TEXT = 4096
@@ -97,28 +97,6 @@ def split_text(raw: str, budget: int, first: int | None = None) -> list[str]:
         pieces.append(raw[start:end])
         start = end
     return pieces
-
-
-def format_instant(instant: datetime, zone: str, now: datetime | None = None) -> str:
-    """``2026-11-23 10:15 CET (in 15m)``: wall time in the reader's zone."""
-    local = instant.astimezone(ZoneInfo(zone))
-    text = f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
-    if now is not None:
-        seconds = int((instant - now).total_seconds())
-        span = _span(abs(seconds))
-        text += f" (in {span})" if seconds >= 0 else f" ({span} ago)"
-    return text
-
-
-def _span(seconds: int) -> str:
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes}m"
-    return f"{minutes}m"
 
 
 def asks_for_text(message: Message) -> bool:
