@@ -209,3 +209,23 @@ async def test_update_clock_after_a_requester_message(uow_factory) -> None:
     await world.run(command("alice", f"/reply {number} working on it"))
     async with world.uow_factory() as uow:
         assert (await uow.tickets.get(number)).update_due_at is None
+
+
+async def test_daily_digest_once_per_day_to_every_tier(world: World) -> None:
+    await open_ticket(world)  # S1 in L1
+    await open_ticket(world, "kim", "printer jams", impact="one", can_work="limited")  # S4
+    world.clock.advance(timedelta(minutes=20))
+    await tick(world)  # the S1 response clock breaches
+    assert await world.desk.sla.digest()
+    assert not await world.desk.sla.digest()  # another replica, the same day: nothing
+    await world.dispatcher.deliver_due()
+    digests = {d.where: d for d in world.gateway.take() if d.message.title.startswith("Daily")}
+    assert sorted(digests) == ["#L1", "#L2", "#L3"]
+    fields = {f.label: f.value for f in digests["#L1"].message.fields}
+    assert fields == {
+        "Open tickets": "2 (S1: 1, S2: 0, S3: 0, S4: 1)",
+        "Breaches in the last day": "1",
+        "On call now": "console:alice",
+    }
+    world.clock.advance(timedelta(days=1))
+    assert await world.desk.sla.digest()
