@@ -221,13 +221,7 @@ class SlaService:
         return ticket
 
     def _may_acknowledge(self, identity: Identity, ticket: Ticket) -> bool:
-        for name in ticket.chain:
-            tier = self.settings.tier(name)
-            if identity in tier.agents:
-                return True
-            if any(identity in layer.members for layer in tier.rotations):
-                return True
-        return False
+        return any(self.settings.tier(name).staffed_by(identity) for name in ticket.chain)
 
     # -- on call -------------------------------------------------------------------------
 
@@ -255,9 +249,7 @@ class SlaService:
         self, uow: UnitOfWork, actor: Actor, tier: str, duration: timedelta
     ) -> OnCallOverride:
         (target,) = self._tiers(tier)
-        if actor.identity not in target.agents and not any(
-            actor.identity in layer.members for layer in target.rotations
-        ):
+        if not target.staffed_by(actor.identity):
             raise PermissionDenied(f"Only {target.name} agents can take its on-call duty.")
         if duration > timedelta(days=14):
             raise InvalidInput("Take on-call for at most 14 days at a time.")
@@ -302,7 +294,7 @@ class SlaService:
                 counts = ", ".join(
                     f"{lv.name}: {by_priority[lv.name]}" for lv in self.settings.priority.levels
                 )
-                breached = sum(c for n, c in breaches.items() if any(t.number == n for t in mine))
+                breached = sum(breaches.get(t.number, 0) for t in mine if t.number is not None)
                 duty = self.on_call(tier.name, overrides, now)
                 await out.to_tier(
                     tier.name,

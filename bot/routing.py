@@ -23,7 +23,6 @@ class Outbound:
     settings: Settings
     uow: UnitOfWork
     now: datetime
-    queued: list[OutboxItem] = field(default_factory=list)
     # look-ups cached for this run: a tick pings the same on-call person for many tickets
     _by_identity: dict[Identity, Person | None] = field(default_factory=dict)
     _people: dict[int, Person | None] = field(default_factory=dict)
@@ -42,7 +41,6 @@ class Outbound:
     async def _put(self, route: Route, message: Message, ticket: int | None) -> None:
         item = OutboxItem(route=route, message=message, created_at=self.now, ticket_number=ticket)
         await self.uow.outbox.add(item)
-        self.queued.append(item)
 
     async def to_chat(self, chat: ChatRef, message: Message, ticket: int | None = None) -> None:
         """Answer in the chat an event came from."""

@@ -77,6 +77,10 @@ class Tier:
     agents: tuple[Identity, ...]
     rotations: tuple[Layer, ...] = ()  # on-call layers, first active one wins
 
+    def staffed_by(self, identity: Identity) -> bool:
+        """An agent of the tier or a member of its on-call rotation."""
+        return identity in self.agents or any(identity in r.members for r in self.rotations)
+
 
 @dataclass(frozen=True, slots=True)
 class Category:
@@ -164,6 +168,10 @@ class Settings:
             if product.key == key:
                 return product
         raise KeyError(key)
+
+    def agent_tiers(self, identity: Identity) -> tuple[Tier, ...]:
+        """The tiers whose tickets ``identity`` may act on, in chain order."""
+        return tuple(t for t in self.tiers if identity in t.agents)
 
     @property
     def enabled_platforms(self) -> tuple[str, ...]:

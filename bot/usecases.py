@@ -88,11 +88,8 @@ class TicketService:
 
     # -- helpers -------------------------------------------------------------------------
 
-    def agent_tiers(self, identity: Identity) -> tuple[Tier, ...]:
-        return tuple(t for t in self.settings.tiers if identity in t.agents)
-
     def is_agent(self, identity: Identity) -> bool:
-        return bool(self.agent_tiers(identity))
+        return bool(self.settings.agent_tiers(identity))
 
     async def _ticket(self, uow: UnitOfWork, number: int) -> Ticket:
         ticket = await uow.tickets.get(number)
@@ -343,7 +340,7 @@ class TicketService:
     # -- agent side ----------------------------------------------------------------------
 
     async def queue(self, uow: UnitOfWork, actor: Actor, tier: str | None) -> Message:
-        tiers = self.agent_tiers(actor.identity)
+        tiers = self.settings.agent_tiers(actor.identity)
         if tier is not None:
             tiers = tuple(t for t in tiers if t.name.lower() == tier.lower())
             if not tiers:

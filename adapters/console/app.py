@@ -57,8 +57,8 @@ class ConsoleApp:
         identity = Identity(PLATFORM, name)
         channels = {
             tier.channels[PLATFORM]
-            for tier in self.settings.tiers
-            if identity in tier.agents and PLATFORM in tier.channels
+            for tier in self.settings.agent_tiers(identity)
+            if PLATFORM in tier.channels
         }
         self.screen.viewer = name
         self.screen.visible = frozenset(channels)
@@ -68,7 +68,7 @@ class ConsoleApp:
 
     def agent_tiers(self) -> list[str]:
         identity = Identity(PLATFORM, self.name)
-        return [t.name for t in self.settings.tiers if identity in t.agents]
+        return [t.name for t in self.settings.agent_tiers(identity)]
 
     # -- input ---------------------------------------------------------------------------
 

@@ -215,4 +215,4 @@ class SlackAdapter:
 
     def _is_agent(self, user_id: str) -> bool:
         identity = Identity(translate.PLATFORM, user_id)
-        return any(identity in tier.agents for tier in self.settings.tiers)
+        return bool(self.settings.agent_tiers(identity))
