@@ -109,7 +109,7 @@ def test_add_replace_remove(index: KnowledgeIndex) -> None:
     index.add(Article("mfa", "Order a new laptop", "Ask your manager."))  # same id: replaces
     assert len(index) == 5
     assert index.get("mfa") is not None and index.get("mfa").title == "Order a new laptop"
-    assert "mfa" not in ids(index.search("authenticator app", threshold=0))
+    assert "mfa" not in ids(index.search("authenticator app"))  # the old text is forgotten
     assert ids(index.search("new laptop"))[:1] == ["mfa"]
 
     index.remove("mfa")
@@ -124,7 +124,8 @@ def test_add_replace_remove(index: KnowledgeIndex) -> None:
 
 def test_weights_match_the_features() -> None:
     assert len(RANK_WEIGHTS) == len(FEATURES)
-    assert len(GATE_WEIGHTS) == 4  # ranking score, cover, token_set, unknown share
+    # ranking score, cover, token_set, unknown share, semantic, best semantic, peak, centroid
+    assert len(GATE_WEIGHTS) == 8
 
 
 def test_function_words_of_bodies_count_for_idf_only() -> None:

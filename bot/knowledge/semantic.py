@@ -1,0 +1,115 @@
+"""Article vectors for the knowledge index: a centroid scan finds what shares no word.
+
+Each article gets one centroid, the normalised mean of the vectors of its title, its keywords
+and its body (see :mod:`bot.knowledge.vectors`). Looking for candidates scans the centroids
+only, one matrix-vector product (about a millisecond at 10 000 articles). The title and
+keywords are kept as token ids, a few hundred bytes, and turned into vectors only for the
+dozen candidates the index ranks, so 100 000 articles cost ~100 MiB of centroids, not
+gigabytes of per-phrasing vectors.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.knowledge.vectors import StaticEncoder, Vector
+
+__all__ = ["SemanticTable"]
+
+
+class SemanticTable:
+    """Vectors per document number; slots of removed documents are reused."""
+
+    def __init__(self, encoder: StaticEncoder) -> None:
+        self._encoder = encoder
+        dims = encoder.dims
+        self._centroids: npt.NDArray[np.float32] = np.zeros((16, dims), dtype=np.float32)
+        self._slot_doc = np.full(16, -1, dtype=np.int64)  # -1: free slot
+        self._used = 0  # slots [0, used) have been handed out
+        self._free: list[int] = []
+        self._slot_of: dict[int, int] = {}
+        self._phrases: dict[int, tuple[npt.NDArray[np.int32], tuple[int, ...]]] = {}
+
+    def __len__(self) -> int:
+        return len(self._slot_of)
+
+    def add(self, doc: int, phrases: list[str], body: str = "") -> None:
+        """Index ``doc``: its short phrasings (title, keywords) and its body, which only shapes
+        the centroid. Texts with no known word are left out."""
+        self.remove(doc)
+        encoder = self._encoder
+        id_lists = [ids for ids in (encoder.token_ids(text) for text in phrases) if ids]
+        body_ids = encoder.token_ids(body)
+        vectors = encoder.vectors_of([*id_lists, body_ids] if body_ids else id_lists)
+        centroid = vectors.mean(axis=0) if len(vectors) else np.zeros(encoder.dims, np.float32)
+        norm = float(np.linalg.norm(centroid))
+        slot = self._free.pop() if self._free else self._grow()
+        self._centroids[slot] = centroid / norm if norm > 0 else centroid
+        self._slot_doc[slot] = doc
+        self._slot_of[doc] = slot
+        flat = np.array([i for ids in id_lists for i in ids], dtype=np.int32)
+        self._phrases[doc] = (flat, tuple(len(ids) for ids in id_lists))
+
+    def remove(self, doc: int) -> None:
+        slot = self._slot_of.pop(doc, None)
+        if slot is None:
+            return
+        self._centroids[slot] = 0.0
+        self._slot_doc[slot] = -1
+        self._free.append(slot)
+        del self._phrases[doc]
+
+    def nearest(self, query: Vector, count: int) -> list[tuple[int, float]]:
+        """The ``count`` documents whose centroids are closest to ``query``, closest first."""
+        if not self._slot_of or count <= 0:
+            return []
+        sims = self._centroids[: self._used] @ query
+        sims[self._slot_doc[: self._used] < 0] = -2.0
+        count = min(count, len(self._slot_of))
+        if count < len(sims):
+            top = np.argpartition(-sims, count - 1)[:count]
+        else:
+            top = np.arange(len(sims))
+        top = top[np.argsort(-sims[top], kind="stable")]
+        slot_doc = self._slot_doc
+        return [(int(slot_doc[slot]), float(sims[slot])) for slot in top if slot_doc[slot] >= 0]
+
+    def centroid_similarity(self, doc: int, query: Vector) -> float:
+        slot = self._slot_of.get(doc)
+        return float(self._centroids[slot] @ query) if slot is not None else 0.0
+
+    def phrase_similarities(self, docs: list[int], query: Vector) -> dict[int, float]:
+        """For each document, the cosine of ``query`` with its closest title or keyword
+        (0 for a document without one), computed for all of them in one pass."""
+        flats: list[npt.NDArray[np.int32]] = []
+        lengths: list[int] = []
+        owners: list[int] = []
+        for doc in docs:
+            stored = self._phrases.get(doc)
+            if stored is not None and stored[1]:
+                flats.append(stored[0])
+                lengths.extend(stored[1])
+                owners.extend([doc] * len(stored[1]))
+        best: dict[int, float] = {}
+        if owners:
+            ids = np.concatenate(flats)
+            starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+            sums = np.add.reduceat(self._encoder.table[ids], starts, axis=0)
+            norms = np.linalg.norm(sums, axis=1)
+            sims = (sums @ query) / np.where(norms > 0, norms, 1.0)
+            for doc, sim in zip(owners, sims.tolist(), strict=True):
+                if sim > best.get(doc, -2.0):
+                    best[doc] = sim
+        return {doc: best.get(doc, 0.0) for doc in docs}
+
+    def _grow(self) -> int:
+        if self._used == len(self._slot_doc):
+            size = 2 * len(self._slot_doc)
+            centroids = np.zeros((size, self._encoder.dims), dtype=np.float32)
+            centroids[: self._used] = self._centroids[: self._used]
+            slot_doc = np.full(size, -1, dtype=np.int64)
+            slot_doc[: self._used] = self._slot_doc[: self._used]
+            self._centroids, self._slot_doc = centroids, slot_doc
+        self._used += 1
+        return self._used - 1

@@ -1,0 +1,157 @@
+"""Sentence vectors from static token vectors: meaning at a cost of microseconds per question.
+
+Shared words miss questions like "speak french" for an article titled "change language". The
+table in ``data/static_vectors.npz`` gives each WordPiece token of all-MiniLM-L6-v2 one vector
+(distilled by ``benchmarks/kb_vectors.py``); a text's vector is the normalised mean of its
+tokens' vectors, so similar questions and articles point the same way. The tokenizer is BERT's
+uncased WordPiece, written out here so the index needs numpy and nothing else.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["DEFAULT_TABLE", "StaticEncoder", "default_encoder"]
+
+DEFAULT_TABLE = Path(__file__).resolve().parent / "data" / "static_vectors.npz"
+MAX_WORD_CHARS = 100  # BERT's limit: a longer "word" is one unknown token
+MAX_TOKENS = 256  # a pasted log is read from its start
+
+Vector = npt.NDArray[np.float32]
+
+
+def _is_punctuation(ch: str) -> bool:
+    code = ord(ch)
+    if 33 <= code <= 47 or 58 <= code <= 64 or 91 <= code <= 96 or 123 <= code <= 126:
+        return True
+    return unicodedata.category(ch).startswith("P")
+
+
+def _is_cjk(code: int) -> bool:
+    return (
+        0x4E00 <= code <= 0x9FFF
+        or 0x3400 <= code <= 0x4DBF
+        or 0x20000 <= code <= 0x2A6DF
+        or 0x2A700 <= code <= 0x2CEAF
+        or 0xF900 <= code <= 0xFAFF
+        or 0x2F800 <= code <= 0x2FA1F
+    )
+
+
+_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_ASCII_WORD = re.compile(r"[a-z0-9]+|[!-/:-@\[-`{-~]")  # every printable non-alnum is punctuation
+
+
+def basic_words(text: str) -> list[str]:
+    """BERT's uncased pre-tokenisation: fold case and accents, split off punctuation."""
+    if text.isascii():  # the common case, ten times faster than the general loop below
+        return _ASCII_WORD.findall(_ASCII_CONTROL.sub("", text.lower()))
+    text = unicodedata.normalize("NFD", text.lower())
+    out: list[str] = []
+    word: list[str] = []
+    for ch in text:
+        code = ord(ch)
+        category = unicodedata.category(ch)
+        if ch in " \t\n\r" or category == "Zs":  # BERT's whitespace
+            if word:
+                out.append("".join(word))
+                word = []
+        elif category == "Mn" or category[0] == "C" or code == 0xFFFD:
+            continue  # accents and control characters
+        elif _is_punctuation(ch) or _is_cjk(code):
+            if word:
+                out.append("".join(word))
+                word = []
+            out.append(ch)
+        else:
+            word.append(ch)
+    if word:
+        out.append("".join(word))
+    return out
+
+
+class StaticEncoder:
+    """Texts to unit vectors; texts with no known token get the zero vector."""
+
+    def __init__(self, tokens: list[str], vectors: npt.NDArray[np.float32]) -> None:
+        self._ids = {token: i for i, token in enumerate(tokens)}
+        self._vectors = vectors
+        self.dims = int(vectors.shape[1])
+        self._unknown = self._ids.get("[UNK]", -1)
+        self._pieces: dict[str, tuple[int, ...]] = {}
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_TABLE) -> StaticEncoder:
+        with np.load(path) as data:
+            tokens = str(data["tokens"]).split("\n")
+            vectors = data["vectors"].astype(np.float32) * data["scales"][:, None]
+        if len(tokens) != len(vectors):
+            raise ValueError(f"{path}: {len(tokens)} tokens but {len(vectors)} vectors")
+        return cls(tokens, vectors.astype(np.float32))
+
+    def token_ids(self, text: str) -> list[int]:
+        """WordPiece ids of ``text``; a word that cannot be split is dropped, like [UNK]."""
+        ids: list[int] = []
+        for word in basic_words(text):
+            pieces = self._pieces.get(word)
+            if pieces is None:
+                pieces = self._wordpiece(word)
+                if len(self._pieces) < 100_000:
+                    self._pieces[word] = pieces
+            ids.extend(pieces)
+            if len(ids) >= MAX_TOKENS:
+                return ids[:MAX_TOKENS]
+        return ids
+
+    @property
+    def table(self) -> npt.NDArray[np.float32]:
+        """One row per token id."""
+        return self._vectors
+
+    def encode(self, text: str) -> Vector:
+        """The unit vector of ``text``; the zero vector when it has no known token."""
+        return self.vectors_of([self.token_ids(text)])[0]
+
+    def vectors_of(self, id_lists: list[list[int]]) -> npt.NDArray[np.float32]:
+        """One unit row per list of token ids (the zero row for an empty list)."""
+        out = np.zeros((len(id_lists), self.dims), dtype=np.float32)
+        for row, ids in enumerate(id_lists):
+            if ids:
+                vector = self._vectors[ids].sum(axis=0)
+                norm = float(np.linalg.norm(vector))
+                if norm > 0:
+                    out[row] = vector / norm
+        return out
+
+    def _wordpiece(self, word: str) -> tuple[int, ...]:
+        if len(word) > MAX_WORD_CHARS:
+            return ()
+        ids = self._ids
+        pieces: list[int] = []
+        start = 0
+        while start < len(word):
+            end = len(word)
+            found = -1
+            while start < end:
+                piece = word[start:end] if start == 0 else "##" + word[start:end]
+                found = ids.get(piece, -1)
+                if found >= 0:
+                    break
+                end -= 1
+            if found < 0:
+                return ()  # BERT makes the whole word [UNK]; its vector carries no meaning
+            pieces.append(found)
+            start = end
+        return tuple(p for p in pieces if p != self._unknown)
+
+
+@cache
+def default_encoder() -> StaticEncoder:
+    """The shipped table, loaded once per process (about 30 MB as float32)."""
+    return StaticEncoder.load()
