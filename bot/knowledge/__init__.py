@@ -1,7 +1,7 @@
 """The knowledge base: articles, Markdown loading and question → article suggestions.
 
-Pure Python over rapidfuzz; nothing here touches storage or a chat platform, so the desk, the
-agents' "save as article" action and the benchmarks all rank with exactly the same code.
+Python over rapidfuzz and numpy; nothing here touches storage or a chat platform, so the desk,
+the agents' "save as article" action and the benchmarks all rank with exactly the same code.
 """
 
 from bot.knowledge.index import DEFAULT_THRESHOLD, KnowledgeIndex

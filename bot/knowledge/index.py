@@ -23,8 +23,9 @@ Three stages keep it fast and honest as the knowledge base grows:
    :data:`FOLLOW_MARGIN` in ranking score.
 
 Both weight sets were fitted by ``benchmarks/kb_tune.py`` on CLINC150 ``val``, ``oos_val`` and
-``oos_train`` (never ``test``); the features are shares and similarities in 0..1, so the same
-weights serve a 30-article starter kit and a 10 000-article base (see benchmarks/README.md).
+``oos_train`` (never ``test``); the features are shares and similarities that do not grow
+with the knowledge base, so the same weights serve a 30-article starter kit and a 10 000-article
+base (see benchmarks/README.md).
 Idf counts the function words of article bodies even though they get no postings, so "how" or
 "my" weigh little in a knowledge base of long articles too. A pasted log or long description
 is read from its start (:data:`MAX_QUERY_CHARS`), keeping its rarest known words.
