@@ -21,7 +21,7 @@ from bot.escalation import SlaService
 from bot.events import ActionPressed, ChatRef, CommandInvoked, InboundEvent, MessageReceived
 from bot.intake import Intake, Press, Step, Turn
 from bot.knowledge import KnowledgeIndex
-from bot.messages import Action, Button, Message
+from bot.messages import Action, Button, Field, Message
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 from bot.routing import Outbound, ticket_of_key
 from bot.settings import Settings
@@ -303,7 +303,7 @@ class Desk:
     ) -> None:
         out = Outbound(self.settings, uow, self.clock.now())
         for message in turn.messages:
-            await out.to_chat(actor.chat, message)
+            await out.to_chat(actor.chat, message, reader=actor.person)
         if turn.step is None:
             if conversation.state:
                 await uow.conversations.delete(conversation)
@@ -344,6 +344,7 @@ class Desk:
             actor.chat,
             actor.identity.external_id,
             Message(text=asks[action] + " Or /cancel.", expects_reply=True),
+            actor.person,
         )
 
     async def _answer_prompt(
@@ -374,13 +375,14 @@ class Desk:
             actor.chat,
             actor.identity.external_id,
             Message(text=f"New priority for {ticket.ref}?", buttons=(buttons,)),
+            actor.person,
         )
 
     # -- commands ------------------------------------------------------------------------
 
     async def _say(self, uow: UnitOfWork, actor: Actor, message: Message) -> None:
         await Outbound(self.settings, uow, self.clock.now()).ephemeral(
-            actor.chat, actor.identity.external_id, message
+            actor.chat, actor.identity.external_id, message, actor.person
         )
 
     async def _confirm(self, uow: UnitOfWork, actor: Actor, text: str) -> None:
@@ -514,11 +516,12 @@ class Desk:
         except ValueError as exc:
             raise InvalidInput(str(exc)) from exc
         override = await self.sla.take_on_call(uow, actor, tier, span)
-        await self._confirm(
-            uow,
-            actor,
-            f"You are on call for {override.tier} until {override.ends_at:%Y-%m-%d %H:%M} UTC.",
-        )
+        if actor.chat.direct:
+            message = Message(
+                text=f"You are on call for {override.tier}.",
+                fields=(Field("Until", override.ends_at),),
+            )
+            await self._say(uow, actor, message)
 
     async def _cmd_kbsave(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
         number, title = _number_and_rest(args, "kbsave", "[title]", rest_required=False)

@@ -235,15 +235,15 @@ class SlaService:
     async def who_is_on_call(self, uow: UnitOfWork, tier: str | None, at: datetime) -> Message:
         tiers = self._tiers(tier)
         overrides = await uow.oncall.overlapping(at, at + timedelta(seconds=1))
-        lines = []
+        fields = []
         for t in tiers:
             duty = self.on_call(t.name, overrides, at)
             if duty is None:
-                lines.append(f"{t.name}: nobody on call")
+                fields.append(Field(t.name, "nobody on call"))
             else:
                 via = "" if duty.layer == "override" else f" ({duty.layer})"
-                lines.append(f"{t.name}: {duty.person}{via} until {duty.until:%Y-%m-%d %H:%M} UTC")
-        return Message(title="On call now", text="\n".join(lines))
+                fields.append(Field(f"{t.name}: {duty.person}{via}, until", duty.until))
+        return Message(title="On call now", fields=tuple(fields))
 
     async def take_on_call(
         self, uow: UnitOfWork, actor: Actor, tier: str, duration: timedelta
@@ -261,8 +261,8 @@ class SlaService:
         await out.to_tier(
             target.name,
             Message(
-                text=f"{actor.person.display_name} is on call for {target.name} until "
-                f"{override.ends_at:%Y-%m-%d %H:%M} UTC."
+                text=f"{actor.person.display_name} is on call for {target.name}.",
+                fields=(Field("Until", override.ends_at),),
             ),
         )
         return override

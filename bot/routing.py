@@ -42,16 +42,31 @@ class Outbound:
         item = OutboxItem(route=route, message=message, created_at=self.now, ticket_number=ticket)
         await self.uow.outbox.add(item)
 
-    async def to_chat(self, chat: ChatRef, message: Message, ticket: int | None = None) -> None:
-        """Answer in the chat an event came from."""
-        await self._put(Route(chat.platform, RouteKind.CHAT, chat_id=chat.chat_id), message, ticket)
+    async def to_chat(
+        self,
+        chat: ChatRef,
+        message: Message,
+        ticket: int | None = None,
+        reader: Person | None = None,
+    ) -> None:
+        """Answer in the chat an event came from; times in ``reader``'s zone when known."""
+        route = Route(chat.platform, RouteKind.CHAT, chat_id=chat.chat_id, zone=self._zone(reader))
+        await self._put(route, message, ticket)
 
-    async def ephemeral(self, chat: ChatRef, user_id: str, message: Message) -> None:
+    async def ephemeral(
+        self, chat: ChatRef, user_id: str, message: Message, reader: Person | None = None
+    ) -> None:
         """Tell only ``user``; in a direct chat that is just the chat."""
         if chat.direct:
-            await self.to_chat(chat, message)
+            await self.to_chat(chat, message, reader=reader)
             return
-        route = Route(chat.platform, RouteKind.EPHEMERAL, chat_id=chat.chat_id, user_id=user_id)
+        route = Route(
+            chat.platform,
+            RouteKind.EPHEMERAL,
+            chat_id=chat.chat_id,
+            user_id=user_id,
+            zone=self._zone(reader),
+        )
         await self._put(route, message, None)
 
     async def to_requester(self, ticket: Ticket, message: Message) -> None:

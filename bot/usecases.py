@@ -264,6 +264,7 @@ class TicketService:
             actor.chat,
             Message(text=f"Added to {ticket.ref}. (For a new problem, send /new.)"),
             ticket.number,
+            actor.person,
         )
         return ticket
 
@@ -294,7 +295,9 @@ class TicketService:
         await self._record(uow, ticket, actor, "rated", f"{score}/5")
         out = self._outbound(uow)
         await out.to_thread(ticket, Message(text=f"The requester rated {ticket.ref} {score}/5."))
-        await out.to_chat(actor.chat, Message(text=f"Thanks for rating {ticket.ref}."))
+        await out.to_chat(
+            actor.chat, Message(text=f"Thanks for rating {ticket.ref}."), reader=actor.person
+        )
         return ticket
 
     async def _requester_change(
@@ -303,7 +306,9 @@ class TicketService:
         out = await self._changed(uow, ticket, actor, action)
         await out.to_thread(ticket, Message(text=f"The requester {phrase}: {ticket.ref}."))
         await out.to_chat(
-            actor.chat, Message(text=f"Ticket {ticket.ref} is now {ticket.status.label.lower()}.")
+            actor.chat,
+            Message(text=f"Ticket {ticket.ref} is now {ticket.status.label.lower()}."),
+            reader=actor.person,
         )
         return ticket
 

@@ -12,6 +12,7 @@ from bot.messages import Action
 from tests.desk.conftest import World, build_world
 from tests.desk.test_story import open_ticket
 from tests.factories import command, example_raw, make_settings, press
+from tests.fakes.gateway import Delivery
 
 ROTATIONS = {
     "L1": [
@@ -159,9 +160,14 @@ async def test_escalation_rules_are_copied_at_the_first_ping(uow_factory) -> Non
     assert not any("not acknowledged" in d.message.title for d in sent)
 
 
+def on_call_fields(delivery: Delivery) -> list[tuple[str, object]]:
+    return [(f.label, f.value) for f in delivery.message.fields]
+
+
 async def test_oncall_commands(world: World) -> None:
     sent = await world.run(command("sam", "/oncall L2"))
-    assert sent[0].message.text == "L2: console:bob (day) until 2026-11-30 08:00 UTC"
+    until = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # shown in each reader's zone
+    assert on_call_fields(sent[0]) == [("L2: console:bob (day), until", until)]
     sent = await world.run(command("sam", "/takeoncall L2 4h"))
     assert sent[0].text == "Only L2 agents can take its on-call duty."
     sent = await world.run(command("carol", "/takeoncall L2 4h"))
@@ -169,9 +175,11 @@ async def test_oncall_commands(world: World) -> None:
     sent = await world.run(command("bob", "/takeoncall L1 2h"))
     assert sent[0].text == "Only L1 agents can take its on-call duty."
     sent = await world.run(command("dave", "/takeoncall L1 2h"))
-    assert any(d.where == "#L1" and "is on call for L1 until" in d.text for d in sent)
+    two_hours = world.clock.now() + timedelta(hours=2)
+    announced = [d for d in sent if d.where == "#L1" and "is on call for L1" in d.text]
+    assert announced and on_call_fields(announced[0]) == [("Until", two_hours)]
     sent = await world.run(command("sam", "/oncall L1"))
-    assert sent[0].message.text == "L1: console:dave until 2026-11-23 11:00 UTC"
+    assert on_call_fields(sent[0]) == [("L1: console:dave, until", two_hours)]
 
 
 async def test_requester_sees_time_left_on_each_clock(world: World) -> None:

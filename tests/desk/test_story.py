@@ -229,3 +229,7 @@ async def test_timezone_command_sets_the_zone_due_times_are_shown_in(world: Worl
     sent = await world.run(command("alice", f"/waiting {number}"))
     to_sam = next(d for d in sent if d.where == "sam")
     assert to_sam.route.zone == "America/New_York"
+    sent = await world.run(command("sam", f"/show {number}"))  # an answer in the same chat
+    assert [d.route.zone for d in sent] == ["America/New_York"]
+    sent = await world.run(command("alice", "/oncall"))  # alice never chose: the desk's zone
+    assert [d.route.zone for d in sent] == [world.settings.timezone]
