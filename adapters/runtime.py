@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 DELIVERY_INTERVAL = 2.0
 EXPIRY_INTERVAL = 30.0
+PRUNE_AT = "03:30"  # daily, in the desk's zone: old sent messages and event ids go
 
 
 @dataclass
@@ -116,6 +117,7 @@ def periodic_jobs(runtime: Runtime) -> list[PeriodicJob]:
             daily_at=runtime.settings.sla.digest_at,
             zone=runtime.settings.timezone,
         ),
+        PeriodicJob("prune", runtime.desk.prune, daily_at=PRUNE_AT, zone=runtime.settings.timezone),
     ]
 
 

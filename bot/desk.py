@@ -129,6 +129,19 @@ class Desk:
             await uow.commit()
         return len(stale)
 
+    async def prune(self) -> tuple[int, int]:
+        """Forget sent messages and handled event ids older than ``storage.keep``, so the
+        outbox and the dedupe table stay small on a desk that runs for years. Returns how
+        many outbox rows and event ids went."""
+        before = self.clock.now() - self.settings.storage_keep
+        async with self.uow_factory() as uow:
+            sent = await uow.outbox.prune(before)
+            events = await uow.inbound.prune(before)
+            await uow.commit()
+        if sent or events:
+            log.info("pruned %d sent messages and %d event ids older than %s", sent, events, before)
+        return sent, events
+
     async def load_knowledge(self) -> int:
         """Add the database's articles (saved from tickets, imported) to the index."""
         async with self.uow_factory() as uow:

@@ -108,6 +108,10 @@ class InboundRepository(Protocol):
         """Record an inbound event id; False if it was already recorded (a retry)."""
         ...
 
+    async def prune(self, before: datetime) -> int:
+        """Forget event ids received before ``before`` (no platform retries that late)."""
+        ...
+
 
 class OutboxRepository(Protocol):
     async def add(self, item: OutboxItem) -> None: ...
@@ -140,6 +144,11 @@ class OutboxRepository(Protocol):
 
     async def key_of(self, platform: str, chat_id: str, message_id: str) -> str | None:
         """Which card a platform message is (to map a thread reply to its ticket)."""
+        ...
+
+    async def prune(self, before: datetime) -> int:
+        """Delete items delivered or given up before ``before``; pending ones always stay.
+        Card references stay too: a card is edited in place however old it is."""
         ...
 
 

@@ -23,6 +23,7 @@ from bot.oncall import Layer, parse_layers
 from bot.sla.policy import SlaSettings, parse_sla
 
 DEFAULT_CONFIG_NAME = "config.toml"
+MIN_KEEP = timedelta(days=1)
 EXAMPLE_CONFIG_NAME = "config.example.toml"
 
 
@@ -150,6 +151,7 @@ class Settings:
     http: HttpSettings
     sla: SlaSettings
     source: Path | None = None
+    storage_keep: timedelta = timedelta(days=30)  # delivered outbox rows and event ids
 
     def tier(self, name: str) -> Tier:
         for tier in self.tiers:
@@ -252,8 +254,13 @@ def parse_settings(
     desk.only("timezone")
     timezone = desk.timezone("timezone", "UTC")
     storage = root.table("storage")
-    storage.only("url")
+    storage.only("url", "keep")
     storage_url = _storage_url(storage, base_dir)
+    storage_keep = storage.duration("keep", "30d")
+    if storage_keep < MIN_KEEP:
+        raise ConfigError(
+            storage.key("keep"), "keep at least 1d: chat platforms redeliver events for hours"
+        )
     priority = _priority(root.table("priority"))
     tiers = _tiers(root, timezone)
     tier_names = tuple(t.name for t in tiers)
@@ -281,6 +288,7 @@ def parse_settings(
     http.only("host", "port")
     return Settings(
         storage_url=storage_url,
+        storage_keep=storage_keep,
         timezone=timezone,
         priority=priority,
         tiers=tiers,
@@ -537,7 +545,10 @@ def _adapters(node: ConfigNode) -> Mapping[str, AdapterSettings]:
 
 def summarize(settings: Settings) -> Iterator[str]:
     """Lines describing a configuration, for ``tierdesk check-config``."""
-    yield f"storage: {settings.storage_url}"
+    yield (
+        f"storage: {settings.storage_url} (sent messages and handled event ids kept "
+        f"{format_duration(settings.storage_keep)})"
+    )
     yield f"time zone: {settings.timezone}"
     levels = ", ".join(
         f"{lv.name} {lv.label} (respond {format_duration(lv.response)}, "

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, or_, select
+from sqlalchemy import Result, Table, delete, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -522,6 +522,11 @@ def _article_from_row(row: ArticleRow) -> Article:
     )
 
 
+def _rowcount(result: Result[Any]) -> int:
+    """Rows a DELETE removed; both drivers report it for DELETE (not for every INSERT)."""
+    return max(0, int(getattr(result, "rowcount", 0) or 0))
+
+
 # -- inbound -------------------------------------------------------------------------------
 
 
@@ -539,6 +544,10 @@ class SqlInboundRepository(_SqlRepository):
         )
         result = await self._session.execute(stmt)
         return result.first() is not None
+
+    async def prune(self, before: datetime) -> int:
+        stmt = delete(InboundEventRow).where(InboundEventRow.received_at < before)
+        return _rowcount(await self._session.execute(stmt))
 
 
 # -- outbox --------------------------------------------------------------------------------
@@ -660,6 +669,13 @@ class SqlOutboxRepository(_SqlRepository):
             .exists()
         )
         return bool(await self._session.scalar(stmt))
+
+    async def prune(self, before: datetime) -> int:
+        await self.write_queued()
+        stmt = delete(OutboxRow).where(
+            or_(OutboxRow.delivered_at < before, OutboxRow.failed_at < before)
+        )
+        return _rowcount(await self._session.execute(stmt))
 
     async def put_ref(self, platform: str, chat_id: str, key: str, message_id: str) -> None:
         await self.write_queued()

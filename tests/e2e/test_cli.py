@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
+import threading
 from pathlib import Path
 
 from tests.e2e.console_process import tierdesk_executable, write_config
@@ -159,3 +161,31 @@ def test_oncall_now_and_gaps(tmp_path: Path) -> None:
     check = tierdesk("oncall", "check", "--days", "14", "--config", config)
     assert check.returncode == 0
     assert "L1: covered for the next 14 days" in check.stdout
+
+
+def test_a_reader_that_stops_early_gets_no_traceback() -> None:
+    # `tierdesk kb search - < month.txt | head -1`: head leaves after its first line.
+    questions = "vpn keeps dropping\n" * 5_000
+    with subprocess.Popen(
+        [tierdesk_executable(), "kb", "search", "-", "--config", str(EXAMPLE)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        assert process.stdin is not None and process.stdout is not None
+        stdin = process.stdin
+
+        def feed() -> None:
+            with contextlib.suppress(BrokenPipeError):
+                stdin.write(questions)
+                stdin.close()
+
+        feeder = threading.Thread(target=feed, daemon=True)
+        feeder.start()
+        first = process.stdout.readline()
+        process.stdout.close()  # the reader is gone; the writer gets EPIPE on its next flush
+        assert process.wait(timeout=60) == 141
+        assert process.stderr is not None and process.stderr.read() == ""
+        feeder.join(timeout=10)
+    assert json.loads(first)["results"][0]["id"] == "vpn-disconnects"

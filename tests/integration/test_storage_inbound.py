@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from storage.uow import SqlUnitOfWorkFactory
 
@@ -60,3 +60,16 @@ async def test_many_concurrent_deliveries_get_one_true(uow_factory: SqlUnitOfWor
 
     results = await asyncio.gather(*(record() for _ in range(6)))
     assert sorted(results) == [False] * 5 + [True]
+
+
+async def test_prune_forgets_old_event_ids(uow_factory: SqlUnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        assert await uow.inbound.first_time("slack", "Ev-old", T0 - timedelta(days=31))
+        assert await uow.inbound.first_time("slack", "Ev-new", T0)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.inbound.prune(T0 - timedelta(days=30)) == 1
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.inbound.first_time("slack", "Ev-new", T0) is False  # still a retry
+        assert await uow.inbound.first_time("slack", "Ev-old", T0) is True  # forgotten

@@ -228,3 +228,41 @@ async def test_replicas_split_due_items(
         theirs = await asyncio.wait_for(second.outbox.due(T0, ["slack"], 10), timeout=5)
         assert mine == ids[:2]
         assert [i.id for i in theirs] == ids[2:]
+
+
+async def test_prune_drops_old_sent_and_abandoned_items_only(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    old_sent, old_failed, recent_sent, old_pending, retrying = await _queue(
+        uow_factory, _item(), _item(), _item(), _item(), _item(key="ticket:1:L1")
+    )
+    async with uow_factory() as uow:
+        await uow.outbox.mark_delivered(old_sent, T0)
+        await uow.outbox.mark_failed(old_failed, "chat_not_found", None, T0)
+        await uow.outbox.mark_delivered(recent_sent, T0 + timedelta(days=40))
+        await uow.outbox.mark_failed(retrying, "ratelimited", T0 + timedelta(days=1), T0)
+        await uow.outbox.put_ref("slack", "C-L1", "ticket:1:L1", "1700000000.000100")
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.outbox.prune(T0 + timedelta(days=30)) == 2
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.outbox.prune(T0 + timedelta(days=30)) == 0  # nothing left to prune
+        due = [item.id for item in await uow.outbox.due(T0 + timedelta(days=99), ["slack"], 9)]
+        # the card stays editable in place, however old its message is
+        assert await uow.outbox.get_ref("slack", "C-L1", "ticket:1:L1") == "1700000000.000100"
+    assert due == [old_pending, retrying]  # pending ones always stay
+    async with uow_factory() as uow:
+        assert await uow.outbox.prune(T0 + timedelta(days=41)) == 1  # recent_sent, later
+        await uow.commit()
+
+
+async def test_prune_writes_items_queued_in_the_same_unit_of_work_first(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    async with uow_factory() as uow:
+        item = _item()
+        await uow.outbox.add(item)
+        assert await uow.outbox.prune(T0 + timedelta(days=1)) == 0
+        await uow.commit()
+    assert await _due_ids(uow_factory) == [item.id]

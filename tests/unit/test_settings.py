@@ -34,6 +34,7 @@ def test_example_config_loads_with_every_section() -> None:
     assert settings.knowledge.sources == (ROOT / "kb",)
     assert settings.enabled_platforms == ("console",)
     assert settings.storage_url == f"sqlite+aiosqlite:///{ROOT / 'tierdesk.db'}"
+    assert settings.storage_keep == timedelta(days=30)
 
 
 def test_duplicate_tier_names_the_index() -> None:
@@ -58,6 +59,14 @@ def test_unknown_key_is_refused_with_the_allowed_ones() -> None:
         (
             lambda r: r["desk"].update(timezone="Mars/Olympus"),
             'desk.timezone: unknown time zone "Mars/Olympus"',
+        ),
+        (
+            lambda r: r["storage"].update(keep="2h"),
+            "storage.keep: keep at least 1d: chat platforms redeliver events for hours",
+        ),
+        (
+            lambda r: r["storage"].update(keep="forever"),
+            'storage.keep: "forever" is not a duration like 30m, 2h or 3d',
         ),
         (
             lambda r: r["priority"]["matrix"]["group"].update(no="S9"),
