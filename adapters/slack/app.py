@@ -4,10 +4,15 @@ HTTP mode serves Events API, interactivity and the slash command on one path of 
 process's :class:`~adapters.http.HttpServer` (bolt verifies signatures and timestamps and
 answers ``url_verification``); Socket Mode is used instead when an app-level token is set.
 
-Every listener acknowledges at once and hands the work to a task of its own, so Slack gets
-its answer in milliseconds; :meth:`SlackAdapter.drain` waits for those tasks (tests use it,
-and ``stop`` uses it so nothing acknowledged is dropped on shutdown). Retries
-(``X-Slack-Retry-Num``) carry the same event id and are recognised by the desk.
+Events (messages, mentions) are handled *before* they are acknowledged: the desk needs
+milliseconds, well inside Slack's 3 seconds, and if it fails (the database is down) bolt
+answers 500, so Slack sends the event again and nothing a user wrote is lost. Retries
+(``X-Slack-Retry-Num``, or a redelivered Socket Mode envelope) carry the same event id and
+are recognised by the desk. Interactive requests (buttons, modals, the slash command) are
+acknowledged at once, because Slack shows an error after 3 seconds and a modal must be
+opened while its trigger is fresh, and then handled in a task of their own; should that
+fail, the user is told to try again. :meth:`SlackAdapter.drain` waits for those tasks (tests
+use it, and ``stop`` uses it so nothing acknowledged is dropped on shutdown).
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ log = logging.getLogger(__name__)
 DEFAULT_API_BASE_URL = "https://slack.com/api/"
 DEFAULT_PATH = "/slack/events"
 DEFAULT_COMMAND = "/ticket"
+TRY_AGAIN = "Sorry, that did not go through: the desk could not save it. Please try again."
 
 
 class SlackAdapter:
@@ -71,7 +77,7 @@ class SlackAdapter:
         self.app = AsyncApp(
             signing_secret=str(options.get("signing_secret") or ""),
             client=self.client,  # without it bolt's client would point at slack.com
-            process_before_response=True,  # listeners only ack and spawn; see module doc
+            process_before_response=True,  # a failed event gets a 500; see module doc
             request_verification_enabled=True,
             ignoring_self_events_enabled=True,
         )
@@ -119,33 +125,52 @@ class SlackAdapter:
         self.app.view(translate.PROMPT_CALLBACK_ID)(self._on_view)
         self.app.command(self.command)(self._on_command)
 
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
+    def _spawn(self, work: Coroutine[Any, Any, None], user_id: str, channel_id: str) -> None:
+        """Handle an acknowledged request in the background; on failure tell its user."""
+        task = asyncio.get_running_loop().create_task(self._guarded(work, user_id, channel_id))
         self._tasks.add(task)
-        task.add_done_callback(self._done)
+        task.add_done_callback(self._tasks.discard)
 
-    def _done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("slack: handling a request failed", exc_info=task.exception())
+    async def _guarded(
+        self, work: Coroutine[Any, Any, None], user_id: str, channel_id: str
+    ) -> None:
+        try:
+            await work
+        except Exception:
+            log.exception("slack: handling a request from %s failed", user_id)
+            await self._apologise(user_id, channel_id)
+
+    async def _apologise(self, user_id: str, channel_id: str) -> None:
+        """Straight through the Web API: the desk (and its outbox) may be what failed."""
+        if not user_id:
+            return
+        try:
+            if channel_id:
+                await self.client.chat_postEphemeral(
+                    channel=channel_id, user=user_id, text=TRY_AGAIN
+                )
+            else:
+                await self.client.chat_postMessage(channel=user_id, text=TRY_AGAIN)
+        except Exception as exc:
+            log.warning("slack: could not tell %s that their request failed: %s", user_id, exc)
 
     async def _on_message(
         self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
     ) -> None:
-        await ack()
         author = translate.message_author(body.get("event") or {}, context.bot_user_id or "")
         if author is not None:
-            self._spawn(self._message(body, author))
+            await self._message(body, author)  # raising answers 500: Slack sends it again
+        await ack()
 
     async def _message(self, body: Mapping[str, Any], author: str) -> None:
         profile = await self.directory.profile(author)
         await self._handle(translate.message_received(body, profile))
 
     async def _on_mention(self, ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
         event = body.get("event") or {}
         if translate.mention_wants_intake(event):
-            self._spawn(self._mention(body, str(event["user"])))
+            await self._mention(body, str(event["user"]))  # raising answers 500, as above
+        await ack()
 
     async def _mention(self, body: Mapping[str, Any], author: str) -> None:
         dm = await self.gateway.open_dm(author)
@@ -154,7 +179,8 @@ class SlackAdapter:
 
     async def _on_action(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        self._spawn(self._action(body))
+        user_id = str((body.get("user") or {}).get("id") or "")
+        self._spawn(self._action(body), user_id, str((body.get("channel") or {}).get("id") or ""))
 
     async def _action(self, body: Mapping[str, Any]) -> None:
         event = translate.action_pressed(body)
@@ -180,7 +206,7 @@ class SlackAdapter:
 
     async def _on_view(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()  # closes the modal
-        self._spawn(self._view(body))
+        self._spawn(self._view(body), str((body.get("user") or {}).get("id") or ""), "")
 
     async def _view(self, body: Mapping[str, Any]) -> None:
         user_id = str((body.get("user") or {}).get("id") or "")
@@ -190,7 +216,8 @@ class SlackAdapter:
 
     async def _on_command(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        self._spawn(self._command(body))
+        user_id, channel_id = str(body.get("user_id") or ""), str(body.get("channel_id") or "")
+        self._spawn(self._command(body), user_id, channel_id)
 
     async def _command(self, body: Mapping[str, Any]) -> None:
         user_id = str(body.get("user_id") or "")

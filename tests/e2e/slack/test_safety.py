@@ -7,6 +7,9 @@ import asyncio
 import json
 import time
 from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.exc import OperationalError
 
 from tests.e2e.slack import payloads
 from tests.e2e.slack.conftest import ALICE, FORM, L1, MALLORY, SAM, SlackWorld, dm
@@ -180,3 +183,46 @@ async def test_slash_command_works_from_a_channel(slack: SlackWorld) -> None:
     # `/ticket <problem>` typed in a channel opens the intake in the DM.
     calls = await slack.command(MALLORY, L1, "my laptop won't boot")
     assert slack.posts(calls, dm(MALLORY)) and not slack.posts(calls, L1)
+
+
+class DatabaseOutage:
+    """The desk's unit-of-work factory while the database is unreachable for ``failures``
+    transactions: opening one raises what SQLAlchemy raises for a refused connection."""
+
+    def __init__(self, slack: SlackWorld, failures: int = 1) -> None:
+        self.inner = slack.runtime.desk.uow_factory
+        self.failures = failures
+        slack.runtime.desk.uow_factory = self  # type: ignore[assignment]
+
+    def __call__(self) -> Any:
+        if self.failures:
+            self.failures -= 1
+            raise OperationalError("BEGIN", {}, ConnectionRefusedError("connection refused"))
+        return self.inner()
+
+
+async def test_a_message_that_fails_to_save_gets_a_500_and_slack_retry_saves_it(
+    slack: SlackWorld,
+) -> None:
+    body = payloads.event_body(payloads.message_event(SAM, dm(SAM), "printer on floor 3 jams"))
+    DatabaseOutage(slack)
+    status, _ = await slack.post(body)
+    assert status == 500  # not acknowledged: Slack will send the event again
+    assert slack.posts(await slack.settle(), dm(SAM)) == []
+
+    status, _ = await slack.post(body, retry=1)  # the database is back
+    assert status == 200
+    assert "printer" in slack.post_to(await slack.settle(), dm(SAM)).shown.lower()
+    status, _ = await slack.post(body, retry=2)
+    assert status == 200 and slack.posts(await slack.settle(), dm(SAM)) == []  # handled once
+
+
+async def test_a_press_that_fails_to_save_tells_the_user_to_try_again(slack: SlackWorld) -> None:
+    card = await open_ticket(slack)
+    DatabaseOutage(slack)
+    calls = await slack.press(ALICE, card, "Claim")  # acknowledged at once, then failed
+    sorry = slack.post_to(calls, L1, "chat.postEphemeral")
+    assert sorry.args["user"] == ALICE and "Please try again" in sorry.args["text"]
+    assert slack.posts(calls, L1, "chat.update") == []
+    calls = await slack.press(ALICE, card, "Claim")
+    assert "Alice" in slack.post_to(calls, L1, "chat.update").shown
