@@ -9,7 +9,8 @@ secret (403, nothing touched) and hands the rest to ``Application.process_update
 Every update goes through one handler: translate → :meth:`Desk.handle` (which records the
 event id first, so redeliveries do nothing) → deliver the outbox. Every callback query is
 answered. A handler failure in webhook mode answers 500, so Telegram delivers the update
-again; in polling mode the handler retries a few times before giving up.
+again; in polling mode the handler retries a few times, and if the desk still cannot save
+it (the database is down) the user is told to try again rather than left waiting.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ("message", "callback_query")
 HANDLE_ATTEMPTS = 3
+RETRY_PAUSE = 0.5  # seconds, times the attempt number, between polling-mode attempts
+TRY_AGAIN = "Sorry, that did not go through: the desk could not save it. Please try again."
 STALE_BUTTON = "This button is out of date. Please use the matching command instead."
 
 REQUESTER_COMMANDS = (
@@ -103,6 +106,7 @@ class TelegramAdapter:
             self.application.bot, clock, settings.timezone, self.long_values
         )
         self.processed = 0  # updates handled so far (successfully or not)
+        self.retry_pause = RETRY_PAUSE
         self._failed: set[int] = set()
 
     @property
@@ -209,10 +213,13 @@ class TelegramAdapter:
                 await self.desk.handle(event)
                 break
             except Exception:
-                if attempt == HANDLE_ATTEMPTS or self.options.webhook:
-                    raise  # the error handler logs it; a webhook answers 500 → redelivery
+                if self.options.webhook:
+                    raise  # the error handler logs it; the webhook answers 500 → redelivery
+                if attempt == HANDLE_ATTEMPTS:
+                    await self._apologise(update)
+                    raise  # the error handler logs it
                 log.warning("telegram: handling %s failed, retrying", event.event_id)
-                await asyncio.sleep(0.5 * attempt)
+                await asyncio.sleep(self.retry_pause * attempt)
         if self.options.deliver_after_update and self.deliver is not None:
             try:
                 await self.deliver()
@@ -229,6 +236,16 @@ class TelegramAdapter:
         log.error("telegram: update %r failed", update, exc_info=context.error)
         if isinstance(update, Update):
             self._failed.add(update.update_id)
+
+    async def _apologise(self, update: Update) -> None:
+        """Straight through the Bot API: the desk (and its outbox) may be what failed."""
+        chat = update.effective_chat
+        if chat is None:
+            return
+        try:
+            await self.bot.send_message(chat.id, TRY_AGAIN)
+        except TelegramError as exc:
+            log.warning("telegram: could not tell chat %s that its update failed: %s", chat.id, exc)
 
     async def _answer(self, query: CallbackQuery | None, text: str = "") -> None:
         """Every callback query is answered, or the button keeps spinning."""

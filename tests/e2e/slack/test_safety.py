@@ -7,13 +7,11 @@ import asyncio
 import json
 import time
 from datetime import timedelta
-from typing import Any
-
-from sqlalchemy.exc import OperationalError
 
 from tests.e2e.slack import payloads
 from tests.e2e.slack.conftest import ALICE, FORM, L1, MALLORY, SAM, SlackWorld, dm
 from tests.e2e.slack.test_story import open_ticket
+from tests.fakes.database import DatabaseOutage
 from tests.fakes.slack_api import BOT_USER_ID
 
 
@@ -185,27 +183,11 @@ async def test_slash_command_works_from_a_channel(slack: SlackWorld) -> None:
     assert slack.posts(calls, dm(MALLORY)) and not slack.posts(calls, L1)
 
 
-class DatabaseOutage:
-    """The desk's unit-of-work factory while the database is unreachable for ``failures``
-    transactions: opening one raises what SQLAlchemy raises for a refused connection."""
-
-    def __init__(self, slack: SlackWorld, failures: int = 1) -> None:
-        self.inner = slack.runtime.desk.uow_factory
-        self.failures = failures
-        slack.runtime.desk.uow_factory = self  # type: ignore[assignment]
-
-    def __call__(self) -> Any:
-        if self.failures:
-            self.failures -= 1
-            raise OperationalError("BEGIN", {}, ConnectionRefusedError("connection refused"))
-        return self.inner()
-
-
 async def test_a_message_that_fails_to_save_gets_a_500_and_slack_retry_saves_it(
     slack: SlackWorld,
 ) -> None:
     body = payloads.event_body(payloads.message_event(SAM, dm(SAM), "printer on floor 3 jams"))
-    DatabaseOutage(slack)
+    DatabaseOutage(slack.runtime.desk)
     status, _ = await slack.post(body)
     assert status == 500  # not acknowledged: Slack will send the event again
     assert slack.posts(await slack.settle(), dm(SAM)) == []
@@ -219,7 +201,7 @@ async def test_a_message_that_fails_to_save_gets_a_500_and_slack_retry_saves_it(
 
 async def test_a_press_that_fails_to_save_tells_the_user_to_try_again(slack: SlackWorld) -> None:
     card = await open_ticket(slack)
-    DatabaseOutage(slack)
+    DatabaseOutage(slack.runtime.desk)
     calls = await slack.press(ALICE, card, "Claim")  # acknowledged at once, then failed
     sorry = slack.post_to(calls, L1, "chat.postEphemeral")
     assert sorry.args["user"] == ALICE and "Please try again" in sorry.args["text"]

@@ -6,7 +6,9 @@ from datetime import timedelta
 
 import pytest
 
+from adapters.telegram.app import TRY_AGAIN
 from tests.e2e.telegram.conftest import ALICE, KIM, L1, MALLORY, SAM, TelegramWorld, open_ticket
+from tests.fakes.database import DatabaseOutage
 
 
 async def test_redelivered_update_is_handled_once(world: TelegramWorld) -> None:
@@ -120,3 +122,22 @@ async def test_an_unchanged_card_edit_counts_as_delivered(world: TelegramWorld) 
     )
     world.clock.advance(timedelta(minutes=10))
     assert await world.deliver() == []  # not retried, nothing posted twice
+
+
+async def test_a_brief_database_outage_is_retried_unnoticed(world: TelegramWorld) -> None:
+    world.adapter.retry_pause = 0.001  # the real pause is half a second per attempt
+    DatabaseOutage(world.runtime.desk, failures=2)
+    sent = await world.feed(world.api.text(SAM, "my vpn keeps disconnecting"))
+    assert [c.chat_id for c in sent] == [str(SAM["id"])]
+    assert "These articles might help" in sent[0].plain
+
+
+async def test_an_update_that_cannot_be_saved_tells_the_user_to_try_again(
+    world: TelegramWorld,
+) -> None:
+    world.adapter.retry_pause = 0.001
+    DatabaseOutage(world.runtime.desk, failures=3)  # every attempt fails
+    sent = await world.feed(world.api.text(SAM, "my vpn keeps disconnecting"))
+    assert [(c.chat_id, c.text) for c in sent] == [(str(SAM["id"]), TRY_AGAIN)]
+    sent = await world.feed(world.api.text(SAM, "my vpn keeps disconnecting"))  # back up
+    assert "These articles might help" in sent[0].plain

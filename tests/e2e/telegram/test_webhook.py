@@ -6,6 +6,7 @@ import aiohttp
 import pytest
 
 from tests.e2e.telegram.conftest import SAM, StartWorld, TelegramWorld
+from tests.fakes.database import DatabaseOutage
 from tests.fakes.telegram_api import TOKEN
 
 SECRET = "s3cret-Token_for-tests"
@@ -70,3 +71,15 @@ async def test_webhook_refuses_what_is_not_an_update(hooked: TelegramWorld) -> N
     ):
         assert response.status == 400
     assert hooked.api.messages() == []
+
+
+async def test_an_update_that_cannot_be_saved_is_refused_and_saved_when_redelivered(
+    hooked: TelegramWorld,
+) -> None:
+    update = hooked.api.text(SAM, "my vpn keeps disconnecting")
+    DatabaseOutage(hooked.runtime.desk)
+    assert await post(hooked, update, SECRET) == 500  # Telegram will deliver it again
+    assert hooked.api.messages() == []
+    assert await post(hooked, update, SECRET) == 200
+    (answer,) = hooked.api.messages()
+    assert "These articles might help" in answer.plain
