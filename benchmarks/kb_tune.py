@@ -252,7 +252,8 @@ def main() -> None:
     index = KnowledgeIndex(build_articles(data["train"]))
     tuning = Tuning()
     val = collect(index, data["val"])
-    oos = collect(index, data["oos_val"]) + collect(index, data["oos_train"])
+    oos_val, oos_train = collect(index, data["oos_val"]), collect(index, data["oos_train"])
+    oos = oos_val + oos_train
 
     weights = fit_ranking(val, args.l2)
     gate = fit_gate(val, oos, weights, args.l2)
@@ -280,6 +281,17 @@ def main() -> None:
         lists = [shown(a, weights, moved, tuning.follow_margin, tuning.follow_slope) for a in val]
         top3 = sum(1 for a, s in zip(val, lists, strict=True) if a and a.gold in s) / n
         print(f"{share:15.2f} | {top3:6.3f}")
+
+    # How far a quiet rate set on one out-of-scope split carries to the other (the margin).
+    print(f"\n{'gate tuned on':>13} | {'quiet there':>11} | {'held-out quiet':>14}")
+    for name, tune, held in (("oos_train", oos_train, oos_val), ("oos_val", oos_val, oos_train)):
+        fitted = fit_gate(val, tune, weights, args.l2)
+        logits = gate_logits(tune, weights, fitted)
+        for share in (0.6, args.quiet):
+            moved = [*fitted[:-1], fitted[-1] + bias_for_quiet(logits, share)]
+            margin, slope = tuning.follow_margin, tuning.follow_slope
+            quiet = sum(1 for a in held if not shown(a, weights, moved, margin, slope))
+            print(f"{name:>13} | {share:11.2f} | {quiet / len(held):14.2f}")
 
     print("\n# paste into bot/knowledge/index.py")
     print(f"RANK_WEIGHTS = ({', '.join(f'{w:.2f}' for w in weights)})")
