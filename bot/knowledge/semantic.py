@@ -2,10 +2,10 @@
 
 Each article gets one centroid, the normalised mean of the vectors of its title, its keywords
 and its body (see :mod:`bot.knowledge.vectors`). Looking for candidates scans the centroids
-only, one matrix-vector product (about a millisecond at 10 000 articles). The title and
-keywords are kept as token ids, a few hundred bytes, and turned into vectors only for the
-dozen candidates the index ranks, so 100 000 articles cost ~100 MiB of centroids, not
-gigabytes of per-phrasing vectors.
+only, one matrix-vector product (0.07 ms at 10 000 articles, 2.2 ms at 100 000). The title
+and keywords are kept as token ids, a few hundred bytes, and turned into vectors only for the
+dozen candidates the index ranks, so 100 000 articles cost ~100 MiB of centroids, not the
+~800 MiB that per-phrasing vectors took.
 """
 
 from __future__ import annotations
