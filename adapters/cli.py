@@ -72,6 +72,12 @@ def _parser() -> argparse.ArgumentParser:
     p = kb.add_parser("search", parents=[common], help='rank articles for a query ("-": stdin)')
     p.add_argument("query", help='the question, or "-" to read one query per line from stdin')
     p.add_argument("--limit", type=int, default=None, help="at most this many results")
+    p.add_argument(
+        "--threshold",
+        type=_score,
+        default=None,
+        help="minimum score 0-100 (default: the configured one; 0 shows the closest anyway)",
+    )
     p.add_argument("--json", action="store_true", help="JSON output")
     p.set_defaults(handler=_kb_search)
     p = kb.add_parser("import", parents=[common], help="import a folder of Markdown articles")
@@ -157,7 +163,7 @@ async def _kb_search(
         if args.query == "-":
             for line in stdin or sys.stdin:
                 query = line.rstrip("\n")
-                found = index.search(query, limit=args.limit)
+                found = index.search(query, limit=args.limit, threshold=args.threshold)
                 print(
                     json.dumps(
                         {"query": query, "results": [_hit(s) for s in found]}, ensure_ascii=False
@@ -165,11 +171,11 @@ async def _kb_search(
                     flush=True,
                 )
             return 0
-        found = index.search(args.query, limit=args.limit)
+        found = index.search(args.query, limit=args.limit, threshold=args.threshold)
         if args.json:
             print(json.dumps([_hit(s) for s in found], ensure_ascii=False, indent=2))
         elif not found:
-            print("No article matches well enough.")
+            print("No article matches well enough (--threshold 0 shows the closest ones).")
         else:
             for rank, suggestion in enumerate(found, 1):
                 print(
@@ -179,6 +185,16 @@ async def _kb_search(
         return 0
     finally:
         await runtime.close()
+
+
+def _score(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a score from 0 to 100")
+    return value
 
 
 def _hit(suggestion: Any) -> dict[str, Any]:

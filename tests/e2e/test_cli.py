@@ -63,6 +63,19 @@ def test_kb_search_json_and_stdin_batch(tmp_path: Path) -> None:
     assert lines[1]["results"] == []
 
 
+def test_kb_search_threshold_shows_what_the_desk_would_not(tmp_path: Path) -> None:
+    config = str(write_config(tmp_path))
+    quiet = tierdesk("kb", "search", "my machine is sluggish", "--config", config)
+    assert quiet.stdout.startswith("No article matches well enough (--threshold 0")
+    closest = tierdesk(
+        "kb", "search", "my machine is sluggish", "--threshold", "0", "--json", "--config", config
+    )
+    assert json.loads(closest.stdout)[0]["id"] == "slow-laptop"  # found by meaning alone
+    wrong = tierdesk("kb", "search", "vpn", "--threshold", "lots", "--config", config)
+    assert wrong.returncode == 2
+    assert "argument --threshold: 'lots' is not a score from 0 to 100" in wrong.stderr
+
+
 def test_kb_import_adds_searchable_articles(tmp_path: Path) -> None:
     config = str(write_config(tmp_path))
     folder = tmp_path / "extra"
