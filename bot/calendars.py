@@ -72,8 +72,11 @@ __all__ = [
     "Calendar",
     "Window",
     "parse_week",
+    "parse_window",
     "parse_windows",
     "preset",
+    "wall_to_utc",
+    "window_interval",
 ]
 
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -298,7 +301,7 @@ class Calendar:
         while True:
             found = False
             for window in self.windows_on(day):
-                opens, closes = _window_interval(zone, day, window)
+                opens, closes = window_interval(zone, day, window)
                 opens = max(opens, frontier)
                 if closes <= opens:
                     continue
@@ -364,21 +367,26 @@ def parse_windows(text: str) -> tuple[Window, ...]:
         return ()
     windows: list[Window] = []
     for part in cleaned.split(","):
-        piece = part.strip()
-        if not piece:
+        if not part.strip():
             raise ValueError(f"empty window in {text!r}")
-        bounds = [b.strip() for b in piece.split("-")]
-        if len(bounds) != 2 or not all(bounds):
-            raise ValueError(f"window {piece!r} must look like HH:MM-HH:MM")
-        start = _parse_time(bounds[0], piece, as_end=False)
-        end = _parse_time(bounds[1], piece, as_end=True)  # "24:00" → 00:00 of the next day
-        windows.append(Window(start, end))
+        windows.append(parse_window(part))
     windows.sort(key=lambda w: w.start)
     spans = [(_seconds(w.start), _seconds(w.start) + w.nominal.total_seconds(), w) for w in windows]
     for (_, first_end, first), (second_start, _, second) in pairwise(spans):
         if second_start < first_end:
             raise ValueError(f"windows {first} and {second} overlap in {text!r}")
     return tuple(windows)
+
+
+def parse_window(text: str) -> Window:
+    """One window, ``"08:00-20:00"``, ``"22:00-06:00"`` (crosses midnight), ``"00:00-24:00"``."""
+    piece = text.strip()
+    bounds = [b.strip() for b in piece.split("-")]
+    if len(bounds) != 2 or not all(bounds):
+        raise ValueError(f"window {piece!r} must look like HH:MM-HH:MM")
+    start = _parse_time(bounds[0], piece, as_end=False)
+    end = _parse_time(bounds[1], piece, as_end=True)  # "24:00" → 00:00 of the next day
+    return Window(start, end)
 
 
 def parse_week(days: Mapping[str, str]) -> dict[int, tuple[Window, ...]]:
@@ -469,7 +477,8 @@ def _local_midnight(zone: ZoneInfo, day: date) -> datetime:
     return wall_to_utc(zone, datetime.combine(day, _MIDNIGHT), closing=False)
 
 
-def _window_interval(zone: ZoneInfo, day: date, window: Window) -> tuple[datetime, datetime]:
+def window_interval(zone: ZoneInfo, day: date, window: Window) -> tuple[datetime, datetime]:
+    """The UTC instants a window opening on ``day`` (wall date in ``zone``) opens and closes."""
     end_day = day + _DAY if window.crosses_midnight else day
     return (
         wall_to_utc(zone, datetime.combine(day, window.start), closing=False),

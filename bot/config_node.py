@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.domain import Identity
 from bot.durations import parse_duration
 from bot.errors import ConfigError
 
@@ -44,10 +45,7 @@ class ConfigNode:
         return ConfigNode(self.key(name), self.value.get(name, {}))
 
     def tables(self, name: str) -> list[ConfigNode]:
-        value = self.value.get(name, [])
-        if not isinstance(value, list):
-            raise ConfigError(self.key(name), f"expected an array of tables, got {kind_of(value)}")
-        return [ConfigNode(f"{self.key(name)}[{i}]", v) for i, v in enumerate(value)]
+        return tables_at(self.key(name), self.value.get(name, []))
 
     def _get(self, name: str, default: Any) -> Any:
         if name in self.value:
@@ -112,13 +110,35 @@ class ConfigNode:
                 pass
         raise ConfigError(self.key(name), f"expected a date like 2027-06-30, got {value!r}")
 
-    def timezone(self, name: str, default: str) -> str:
+    def timezone(self, name: str, default: str | None) -> str:
+        """An IANA zone name; ``default`` None makes the key required."""
         value = self.string(name, default)
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ConfigError(self.key(name), f'unknown time zone "{value}"') from exc
         return value
+
+    def identities(self, name: str, *, required: bool = False) -> tuple[Identity, ...]:
+        """``["slack:U123", "console:bob"]``; ``required``: the key must list at least one."""
+        value = self._get(name, REQUIRED if required else [])
+        if not isinstance(value, list):
+            raise ConfigError(
+                self.key(name), f"expected a list of platform:id strings, got {kind_of(value)}"
+            )
+        if required and not value:
+            raise ConfigError(self.key(name), "list at least one platform:id")
+        out = []
+        for i, text in enumerate(value):
+            if not isinstance(text, str):
+                raise ConfigError(
+                    self.key(f"{name}[{i}]"), f"expected a platform:id string, got {kind_of(text)}"
+                )
+            try:
+                out.append(Identity.parse(text))
+            except ValueError as exc:
+                raise ConfigError(self.key(f"{name}[{i}]"), str(exc)) from exc
+        return tuple(out)
 
     def str_list(
         self, name: str, default: tuple[str, ...], *, allow_empty: bool = False
@@ -132,6 +152,13 @@ class ConfigNode:
 
 
 REQUIRED: Any = object()
+
+
+def tables_at(key: str, value: Any) -> list[ConfigNode]:
+    """An array of tables (``[[key]]``), each a node named ``key[i]``."""
+    if not isinstance(value, list):
+        raise ConfigError(key, f"expected an array of tables, got {kind_of(value)}")
+    return [ConfigNode(f"{key}[{i}]", v) for i, v in enumerate(value)]
 
 
 def kind_of(value: Any) -> str:

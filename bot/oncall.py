@@ -56,16 +56,15 @@ All functions take aware datetimes and return aware UTC datetimes; naive ones ra
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.calendars import wall_to_utc
+from bot.calendars import WEEKDAYS, Window, parse_window, wall_to_utc, window_interval
+from bot.config_node import ConfigNode, kind_of, tables_at
 from bot.domain import Identity
-from bot.durations import parse_duration
 from bot.errors import ConfigError
 
 __all__ = [
@@ -79,7 +78,6 @@ __all__ = [
     "parse_layers",
 ]
 
-WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALL_DAYS: frozenset[int] = frozenset(range(7))
 OVERRIDE_LAYER = "override"
 _DAY = timedelta(days=1)
@@ -93,7 +91,7 @@ class Layer:
     name: str
     members: tuple[Identity, ...]  # in rotation order
     zone: str  # IANA zone the active hours and the hand-off wall time are read in
-    active: tuple[tuple[time, time], ...]  # daily windows; () = the whole day
+    active: tuple[Window, ...]  # daily windows; () = the whole day
     days: frozenset[int]  # weekdays (0 = Monday) on which a window starts
     length: timedelta  # rotation length: a hand-off every `length` of wall-clock time
     handoff: datetime  # an aware instant at which members[0] starts a shift
@@ -250,8 +248,6 @@ def gaps(
 # -- configuration -------------------------------------------------------------------------
 
 _KEYS = ("name", "members", "timezone", "active", "days", "length", "handoff")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
-_WINDOW = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
 _DEFAULT_LENGTH = "1w"
 _DEFAULT_HANDOFF = datetime(2026, 1, 5)  # a Monday, midnight, read in the layer's zone
 
@@ -268,103 +264,50 @@ def parse_layers(raw: Any, key: str, *, default_timezone: str | None = None) -> 
     offset datetime or ISO-8601 string; a naive one is read in ``timezone``; required when
     there is more than one member, else it defaults to a Monday midnight).
     """
-    if not isinstance(raw, list):
-        raise ConfigError(key, f"expected an array of tables, got {_kind(raw)}")
     layers: list[Layer] = []
-    for i, table in enumerate(raw):
-        layers.append(_parse_layer(table, f"{key}[{i}]", default_timezone, layers))
+    for node in tables_at(key, raw):
+        layers.append(_parse_layer(node, default_timezone, layers))
     return tuple(layers)
 
 
-def _parse_layer(table: Any, key: str, default_timezone: str | None, earlier: list[Layer]) -> Layer:
-    if not isinstance(table, dict):
-        raise ConfigError(key, f"expected a table, got {_kind(table)}")
-    for name in table:
-        if name not in _KEYS:
-            raise ConfigError(f"{key}.{name}", f"unknown key (expected one of: {', '.join(_KEYS)})")
-
-    name = table.get("name")
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise ConfigError(
-            f"{key}.name",
-            "required: 1-32 letters, digits, '_', '.' or '-'"
-            if name is None
-            else f"{name!r} is not a name of 1-32 letters, digits, '_', '.' or '-'",
-        )
+def _parse_layer(node: ConfigNode, default_timezone: str | None, earlier: list[Layer]) -> Layer:
+    node.only(*_KEYS)
+    name = node.name("name")
     if name == OVERRIDE_LAYER:
-        raise ConfigError(f"{key}.name", f'"{OVERRIDE_LAYER}" is reserved for overrides')
+        raise ConfigError(node.key("name"), f'"{OVERRIDE_LAYER}" is reserved for overrides')
     if any(layer.name == name for layer in earlier):
-        raise ConfigError(f"{key}.name", f'duplicate layer "{name}"')
-
-    members = _members(table.get("members"), f"{key}.members")
-    zone = table.get("timezone", default_timezone)
-    if zone is None:
-        raise ConfigError(f"{key}.timezone", "required (an IANA zone like Europe/Berlin)")
-    if not isinstance(zone, str):
-        raise ConfigError(f"{key}.timezone", f"expected a string, got {_kind(zone)}")
-    try:
-        zoneinfo = _zone(zone)
-    except ValueError as exc:
-        raise ConfigError(f"{key}.timezone", f'unknown time zone "{zone}"') from exc
-
+        raise ConfigError(node.key("name"), f'duplicate layer "{name}"')
+    members = node.identities("members", required=True)
+    zone = node.timezone("timezone", default_timezone)  # None: required
+    table = node.value
     try:
         active = parse_active(table.get("active", "always"))
     except ValueError as exc:
-        raise ConfigError(f"{key}.active", str(exc)) from exc
+        raise ConfigError(node.key("active"), str(exc)) from exc
     try:
         days = parse_days(table.get("days", "mon-sun"))
     except ValueError as exc:
-        raise ConfigError(f"{key}.days", str(exc)) from exc
-    try:
-        length = parse_duration(_duration_text(table.get("length", _DEFAULT_LENGTH)))
-    except ValueError as exc:
-        raise ConfigError(f"{key}.length", str(exc)) from exc
-
+        raise ConfigError(node.key("days"), str(exc)) from exc
+    length = node.duration("length", _DEFAULT_LENGTH)
     if "handoff" not in table and len(members) > 1:
-        raise ConfigError(f"{key}.handoff", "required when a layer has more than one member")
+        raise ConfigError(node.key("handoff"), "required when a layer has more than one member")
     try:
-        handoff = _instant_of(table.get("handoff", _DEFAULT_HANDOFF), zoneinfo)
+        handoff = _instant_of(table.get("handoff", _DEFAULT_HANDOFF), _zone(zone))
     except ValueError as exc:
-        raise ConfigError(f"{key}.handoff", str(exc)) from exc
+        raise ConfigError(node.key("handoff"), str(exc)) from exc
     return Layer(name, members, zone, active, days, length, handoff)
 
 
-def _members(value: Any, key: str) -> tuple[Identity, ...]:
-    if value is None:
-        raise ConfigError(key, "required: a list of platform:id strings")
-    if not isinstance(value, list):
-        raise ConfigError(key, f"expected a list of platform:id strings, got {_kind(value)}")
-    if not value:
-        raise ConfigError(key, "list at least one member")
-    members = []
-    for j, text in enumerate(value):
-        if not isinstance(text, str):
-            raise ConfigError(f"{key}[{j}]", f"expected a platform:id string, got {_kind(text)}")
-        try:
-            members.append(Identity.parse(text))
-        except ValueError as exc:
-            raise ConfigError(f"{key}[{j}]", str(exc)) from exc
-    return tuple(members)
-
-
-def parse_active(value: Any) -> tuple[tuple[time, time], ...]:
-    """``"always"`` → ``()``; ``"08:00-12:00, 13:00-17:00"`` (or a list) → windows."""
+def parse_active(value: Any) -> tuple[Window, ...]:
+    """``"always"`` → ``()``; ``"08:00-12:00, 13:00-17:00"`` (or a list) → windows, written
+    as calendars write them (:func:`bot.calendars.parse_window`); they may overlap."""
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         value = ", ".join(value)
     if not isinstance(value, str):
-        raise ValueError(f'expected "always" or windows like "08:00-20:00", got {_kind(value)}')
+        raise ValueError(f'expected "always" or windows like "08:00-20:00", got {kind_of(value)}')
     if value.strip().lower() in ("always", "24x7"):
         return ()
-    windows = []
-    for part in value.split(","):
-        match = _WINDOW.match(part.strip())
-        if not match:
-            raise ValueError(f'"{part.strip()}" is not a window like 08:00-20:00')
-        sh, sm, eh, em = (int(g) for g in match.groups())
-        if sh > 23 or sm > 59 or em > 59 or eh > 24 or (eh == 24 and em != 0):
-            raise ValueError(f'"{part.strip()}" has an impossible time of day')
-        windows.append((time(sh, sm), time(0) if eh == 24 else time(eh, em)))
-    return tuple(windows)
+    return tuple(parse_window(part) for part in value.split(","))
 
 
 def parse_days(value: Any) -> frozenset[int]:
@@ -372,7 +315,7 @@ def parse_days(value: Any) -> frozenset[int]:
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         value = ",".join(value)
     if not isinstance(value, str):
-        raise ValueError(f'expected weekdays like "mon-fri", got {_kind(value)}')
+        raise ValueError(f'expected weekdays like "mon-fri", got {kind_of(value)}')
     days: set[int] = set()
     for part in value.split(","):
         first, sep, last = part.strip().lower().partition("-")
@@ -384,12 +327,6 @@ def parse_days(value: Any) -> frozenset[int]:
     return frozenset(days)
 
 
-def _duration_text(value: Any) -> str | int | float:
-    if isinstance(value, str | int | float):
-        return value
-    raise ValueError(f"expected a duration like 12h, 1d or 1w, got {_kind(value)}")
-
-
 def _instant_of(value: Any, zone: ZoneInfo) -> datetime:
     if isinstance(value, str):
         try:
@@ -397,21 +334,12 @@ def _instant_of(value: Any, zone: ZoneInfo) -> datetime:
         except ValueError as exc:
             raise ValueError(f'"{value}" is not an ISO-8601 date-time') from exc
     if not isinstance(value, datetime):
-        raise ValueError(f"expected a date-time like 2026-11-02T09:00:00+01:00, got {_kind(value)}")
+        raise ValueError(
+            f"expected a date-time like 2026-11-02T09:00:00+01:00, got {kind_of(value)}"
+        )
     if value.tzinfo is None or value.utcoffset() is None:
         return wall_to_utc(zone, value, closing=False)
     return value.astimezone(UTC)
-
-
-def _kind(value: Any) -> str:
-    return {
-        bool: "a boolean",
-        int: "an integer",
-        float: "a number",
-        str: "a string",
-        list: "an array",
-        dict: "a table",
-    }.get(type(value), type(value).__name__)
 
 
 # -- the machinery -------------------------------------------------------------------------
@@ -426,6 +354,10 @@ def _ranked_overrides(tier: str, overrides: Sequence[Override]) -> list[Override
     """The tier's non-empty overrides, oldest created first (ties: sequence order)."""
     mine = [o for o in overrides if o.tier == tier and o.ends_at > o.starts_at]
     return sorted(mine, key=lambda o: o.created_at)  # stable: ties keep sequence order
+
+
+def _opening(window: Window) -> tuple[time, time]:
+    return window.start, window.end
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -489,14 +421,14 @@ def _occurrences(layer: Layer, since: datetime) -> Iterator[tuple[datetime, date
     """The layer's window occurrences, in order of opening, from the one that may contain
     ``since`` onwards (an endless stream; empty ones, inside a DST gap, are left out)."""
     zone = _zone(layer.zone)
-    windows = sorted(layer.active or ((_MIDNIGHT, _MIDNIGHT),))
+    windows = sorted(layer.active or (Window(_MIDNIGHT, _MIDNIGHT),), key=_opening)
     day = since.astimezone(zone).date() - _DAY  # yesterday's window may reach into today
     quiet = 0
     while True:
         produced = False
         if day.weekday() in layer.days:
             for window in windows:
-                opens, closes = _window_interval(zone, day, window)
+                opens, closes = window_interval(zone, day, window)
                 if opens < closes:
                     produced = True
                     yield opens, closes
@@ -504,14 +436,3 @@ def _occurrences(layer: Layer, since: datetime) -> Iterator[tuple[datetime, date
         if quiet > 21:  # three weeks without a window: the config cannot cause this
             raise ValueError(f"layer {layer.name!r} never becomes active")
         day += _DAY
-
-
-def _window_interval(
-    zone: ZoneInfo, day: date, window: tuple[time, time]
-) -> tuple[datetime, datetime]:
-    opening, closing = window
-    end_day = day + _DAY if closing <= opening else day
-    return (
-        wall_to_utc(zone, datetime.combine(day, opening), closing=False),
-        wall_to_utc(zone, datetime.combine(end_day, closing), closing=True),
-    )

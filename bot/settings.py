@@ -459,18 +459,12 @@ def _tiers(root: ConfigNode, timezone: str) -> tuple[Tier, ...]:
             raise ConfigError(item.key("name"), f'duplicate tier "{name}"')
         channels = item.table("channels")
         channels.only(*PLATFORMS)
-        agents = []
-        for i, text in enumerate(item.str_list("agents", (), allow_empty=True)):
-            try:
-                agents.append(Identity.parse(text))
-            except ValueError as exc:
-                raise ConfigError(item.key(f"agents[{i}]"), str(exc)) from exc
         tiers.append(
             Tier(
                 name=name,
                 label=item.string("label", name),
                 channels={k: channels.string(k) for k in channels.value},
-                agents=tuple(agents),
+                agents=item.identities("agents"),
                 rotations=parse_layers(
                     item.value.get("rotations", []),
                     item.key("rotations"),

@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from bot.calendars import Calendar, parse_windows, preset
+from bot.calendars import WEEKDAYS, Calendar, parse_windows, preset
 from bot.config_node import ConfigNode
 from bot.errors import ConfigError
 
 DEFAULT_POLICY = "default"
 _PRESETS = ("24x7", "12x5")
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class Quiet(StrEnum):

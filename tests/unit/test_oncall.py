@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.calendars import Window
 from bot.domain import Identity
 from bot.errors import ConfigError
 from bot.oncall import (
@@ -55,12 +56,13 @@ def layer(
     members: tuple[Identity, ...],
     zone: ZoneInfo,
     *,
-    active: tuple[tuple[time, time], ...] = (),
+    active: tuple[tuple[time, time], ...] = (),  # (start, end) pairs
     days: frozenset[int] = ALL_DAYS,
     length: timedelta = timedelta(weeks=1),
     handoff: str = "2026-06-15 09:00",  # a Monday
 ) -> Layer:
-    return Layer(name, members, str(zone), active, days, length, local(zone, handoff))
+    windows = tuple(Window(start, end) for start, end in active)
+    return Layer(name, members, str(zone), windows, days, length, local(zone, handoff))
 
 
 DAYTIME = ((time(8), time(20)),)
@@ -392,15 +394,17 @@ def test_parse_layers_from_toml() -> None:
         "emea",
         (Identity("slack", "U111"), Identity("telegram", "222"), Identity("console", "bob")),
         "Europe/Berlin",
-        ((time(8), time(20)),),
+        (Window(time(8), time(20)),),
         frozenset({0, 1, 2, 3, 4}),
         timedelta(weeks=1),
         utc("2026-11-02 08:00"),
     )
-    assert amer.active == ((time(8), time(12)), (time(13), time(17)))
+    assert amer.active == (Window(time(8), time(12)), Window(time(13), time(17)))
     assert amer.days == frozenset({0, 2, 4}) and amer.length == timedelta(hours=12)
     assert amer.handoff == utc("2026-11-02 13:00")  # naive: read in New York (EST)
-    assert weekend.active == ((time(20), time(8)),) and weekend.days == frozenset({4, 5, 6, 0})
+    assert weekend.active == (Window(time(20), time(8)),) and weekend.days == frozenset(
+        {4, 5, 6, 0}
+    )
     assert weekend.length == timedelta(weeks=1) and weekend.handoff.tzinfo is not None
     everyday = parse_layers(
         [{"name": "x", "members": ["console:a"], "active": "always", "days": "sat-sun"}],
@@ -413,7 +417,7 @@ def test_parse_layers_from_toml() -> None:
         KEY,
         default_timezone="UTC",
     )
-    assert full[0].active == ((time(0), time(0)),)
+    assert full[0].active == (Window(time(0), time(0)),)
 
 
 def _good() -> dict[str, Any]:
@@ -435,9 +439,9 @@ def _good() -> dict[str, Any]:
         ({"name": "emea"}, f"{KEY}[1].name", "duplicate"),
         ({"name": "override"}, f"{KEY}[1].name", "reserved"),
         ({"timezone": "Mars/Olympus"}, f"{KEY}[1].timezone", "unknown time zone"),
-        ({"active": "25:00-08:00"}, f"{KEY}[1].active", "impossible"),
-        ({"active": "8-20"}, f"{KEY}[1].active", "not a window"),
-        ({"active": "08:00-12:00, lunch"}, f"{KEY}[1].active", "not a window"),
+        ({"active": "25:00-08:00"}, f"{KEY}[1].active", "'25:00' in window '25:00-08:00': out of"),
+        ({"active": "8-20"}, f"{KEY}[1].active", "bad time '8' in window '8-20': use HH:MM"),
+        ({"active": "08:00-12:00, lunch"}, f"{KEY}[1].active", "'lunch' must look like HH:MM-HH"),
         ({"active": 8}, f"{KEY}[1].active", "expected"),
         ({"days": "mon-funday"}, f"{KEY}[1].days", "weekday"),
         ({"length": "0s"}, f"{KEY}[1].length", "positive"),
