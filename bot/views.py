@@ -10,6 +10,8 @@ from bot.messages import Action, Button, Field, Message
 from bot.settings import Settings
 
 SUMMARY_LENGTH = 120
+# Said by an adapter, straight through its platform, when the desk could not save a request.
+NOT_SAVED = "Sorry, that did not go through: the desk could not save it. Please try again."
 
 
 def summary_of(description: str) -> str:

@@ -41,13 +41,13 @@ from bot.domain import Identity
 from bot.errors import GatewayError
 from bot.events import ActionPressed, ChatRef, InboundEvent
 from bot.settings import AdapterSettings, Settings
+from bot.views import NOT_SAVED
 
 log = logging.getLogger(__name__)
 
 DEFAULT_API_BASE_URL = "https://slack.com/api/"
 DEFAULT_PATH = "/slack/events"
 DEFAULT_COMMAND = "/ticket"
-TRY_AGAIN = "Sorry, that did not go through: the desk could not save it. Please try again."
 
 
 class SlackAdapter:
@@ -147,10 +147,10 @@ class SlackAdapter:
         try:
             if channel_id:
                 await self.client.chat_postEphemeral(
-                    channel=channel_id, user=user_id, text=TRY_AGAIN
+                    channel=channel_id, user=user_id, text=NOT_SAVED
                 )
             else:
-                await self.client.chat_postMessage(channel=user_id, text=TRY_AGAIN)
+                await self.client.chat_postMessage(channel=user_id, text=NOT_SAVED)
         except Exception as exc:
             log.warning("slack: could not tell %s that their request failed: %s", user_id, exc)
 

@@ -43,6 +43,7 @@ from adapters.telegram.translate import PLATFORM, translate
 from bot.clock import Clock
 from bot.desk import Desk
 from bot.settings import Settings
+from bot.views import NOT_SAVED
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,6 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ("message", "callback_query")
 HANDLE_ATTEMPTS = 3
 RETRY_PAUSE = 0.5  # seconds, times the attempt number, between polling-mode attempts
-TRY_AGAIN = "Sorry, that did not go through: the desk could not save it. Please try again."
 STALE_BUTTON = "This button is out of date. Please use the matching command instead."
 
 REQUESTER_COMMANDS = (
@@ -243,7 +243,7 @@ class TelegramAdapter:
         if chat is None:
             return
         try:
-            await self.bot.send_message(chat.id, TRY_AGAIN)
+            await self.bot.send_message(chat.id, NOT_SAVED)
         except TelegramError as exc:
             log.warning("telegram: could not tell chat %s that its update failed: %s", chat.id, exc)
 

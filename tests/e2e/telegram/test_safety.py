@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from adapters.telegram.app import TRY_AGAIN
+from bot.views import NOT_SAVED
 from tests.e2e.telegram.conftest import ALICE, KIM, L1, MALLORY, SAM, TelegramWorld, open_ticket
 from tests.fakes.database import DatabaseOutage
 
@@ -138,6 +138,6 @@ async def test_an_update_that_cannot_be_saved_tells_the_user_to_try_again(
     world.adapter.retry_pause = 0.001
     DatabaseOutage(world.runtime.desk, failures=3)  # every attempt fails
     sent = await world.feed(world.api.text(SAM, "my vpn keeps disconnecting"))
-    assert [(c.chat_id, c.text) for c in sent] == [(str(SAM["id"]), TRY_AGAIN)]
+    assert [(c.chat_id, c.text) for c in sent] == [(str(SAM["id"]), NOT_SAVED)]
     sent = await world.feed(world.api.text(SAM, "my vpn keeps disconnecting"))  # back up
     assert "These articles might help" in sent[0].plain
