@@ -117,10 +117,6 @@ class Intake:
     def cancel(self) -> Turn:
         return Turn(None, {}, (Message(text="Cancelled. Nothing was filed."),), cancelled=True)
 
-    def reprompt(self, step: Step, data: dict[str, object]) -> Message:
-        """The question for ``step`` again, e.g. after a restart or a mistyped answer."""
-        return self._question(step, data)
-
     # -- turns ---------------------------------------------------------------------------
 
     def advance(self, step: Step, data: dict[str, object], said: str | Press, today: date) -> Turn:
