@@ -147,6 +147,7 @@ class Outbound:
                 card_key=card_key,
                 thread_key=thread_key,
                 label=tier.name,
+                zone=self.settings.timezone,  # a channel has many readers: the desk's zone
             )
             for platform, chat_id in tier.channels.items()
             if platform in enabled

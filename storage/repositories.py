@@ -45,6 +45,7 @@ from bot.knowledge import Article
 from bot.messages import OutboxItem, Route, RouteKind
 from storage.codec import decode_message, encode_message
 from storage.tables import (
+    CARD,
     PENDING,
     ArticleRow,
     CommentRow,
@@ -114,6 +115,11 @@ class SqlTicketRepository(_SqlRepository):
         if self._history:
             rows, self._history = self._history, []
             await self._session.execute(insert(HistoryRow), rows)
+
+    def discard_queued(self) -> None:
+        """Forget queued history and the rows kept for ``save`` (the transaction rolled back)."""
+        self._history.clear()
+        self._rows.clear()
 
     def _keep(self, row: TicketRow) -> Ticket:
         self._rows[row.number] = row
@@ -593,18 +599,22 @@ class SqlOutboxRepository(_SqlRepository):
         the outbox or at commit, which also sets ``item.id``."""
         self._queued.append(item)
 
+    def discard_queued(self) -> None:
+        """Forget items not yet written (the transaction rolled back)."""
+        self._queued.clear()
+
     async def write_queued(self) -> None:
         if not self._queued:
             return
         queued, self._queued = self._queued, []
         table: Table = OutboxRow.__table__  # type: ignore[assignment]
         # One executemany: SQLAlchemy batches it into multi-row INSERTs ("insertmanyvalues")
-        # from a cached statement. Both databases number the rows in the order given, so the
-        # sorted ids match the items (RETURNING itself promises no order).
+        # from a cached statement, and returns the ids in the order of the items.
         result = await self._session.execute(
-            insert(table).returning(table.c.id), [_outbox_values(i) for i in queued]
+            insert(table).returning(table.c.id, sort_by_parameter_order=True),
+            [_outbox_values(i) for i in queued],
         )
-        for item, item_id in zip(queued, sorted(result.scalars().all()), strict=True):
+        for item, item_id in zip(queued, result.scalars().all(), strict=True):
             item.id = item_id
 
     async def due(self, now: datetime, platforms: Sequence[str], limit: int) -> list[OutboxItem]:
@@ -664,6 +674,7 @@ class SqlOutboxRepository(_SqlRepository):
                 OutboxRow.platform == route.platform,
                 OutboxRow.chat_id == route.chat_id,
                 OutboxRow.card_key == route.card_key,
+                CARD,  # the partial index's own condition, so the planner can use it
                 OutboxRow.id > item.id,
             )
             .exists()

@@ -93,7 +93,10 @@ class SqlUnitOfWork:
         await session.commit()
 
     async def rollback(self) -> None:
-        await self._open().rollback()
+        session = self._open()
+        self._tickets.discard_queued()  # the batched rows go with the rest
+        self._outbox.discard_queued()
+        await session.rollback()
 
     def _open(self) -> AsyncSession:
         if self._session is None:

@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from bot import ports
-from bot.domain import Identity, Person, Ticket
+from bot.domain import HistoryEntry, Identity, Person, Ticket
+from bot.messages import Message, OutboxItem, Route, RouteKind
 from storage import repositories
 from storage.db import make_engine, make_session_factory
 from storage.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
@@ -73,6 +74,28 @@ async def test_rollback_then_carry_on(
         await uow.tickets.add(make_ticket(summary="after commit, never committed"))
     async with uow_factory() as uow:
         assert [t.summary for t in await uow.tickets.list()] == ["kept"]
+
+
+async def test_rollback_forgets_queued_messages_and_history(
+    uow_factory: SqlUnitOfWorkFactory, make_ticket: Callable[..., Ticket]
+) -> None:
+    """History lines and outbox items are batched until a read or the commit; a rollback
+    (a refused command) must drop them with the rest, or its half-built replies go out."""
+    async with uow_factory() as uow:
+        number = (await uow.tickets.add(make_ticket())).number
+        await uow.commit()
+    assert number is not None
+    refused = OutboxItem(Route("console", RouteKind.CHAT, chat_id="c"), Message("no"), T0)
+    async with uow_factory() as uow:
+        await uow.tickets.add_history(HistoryEntry(number, T0, "refused", None))
+        await uow.outbox.add(refused)
+        await uow.rollback()
+        kept = OutboxItem(Route("console", RouteKind.CHAT, chat_id="c"), Message("ok"), T0)
+        await uow.outbox.add(kept)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert [item.message.text for item in await uow.outbox.due(T0, ["console"], 9)] == ["ok"]
+        assert [h.action for h in await uow.tickets.history(number)] == []
 
 
 async def test_used_outside_its_block(uow_factory: SqlUnitOfWorkFactory) -> None:
