@@ -213,16 +213,33 @@ class Desk:
         await self._start_intake(uow, actor, text, open_tickets)
 
     async def _relay(
-        self, uow: UnitOfWork, actor: Actor, number: int, text: str, files: tuple[str, ...]
-    ) -> None:
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        number: int,
+        text: str,
+        files: tuple[str, ...] = (),
+        *,
+        requester_anywhere: bool = False,
+    ) -> str:
+        """A reply on ticket ``number``, however it arrived (thread, prompt, form, /reply):
+        its requester's goes to the agents; anyone else's to the requester, or stays with the
+        agents when it starts with ``//``. A requester writing in a channel counts as one
+        only with ``requester_anywhere``. Returns what an agent is told it became."""
         ticket = await uow.tickets.get(number)
-        if ticket is not None and ticket.requester_id == actor.id and actor.chat.direct:
-            await self.tickets.requester_reply(uow, actor, number, text, files)
-            return
+        if ticket is not None and ticket.requester_id == actor.id:
+            if actor.chat.direct or requester_anywhere:
+                await self.tickets.requester_reply(uow, actor, number, text, files)
+                return ""
         internal = text.lstrip().startswith(INTERNAL_PREFIX)
         if internal:
             text = text.lstrip()[len(INTERNAL_PREFIX) :]
         await self.tickets.agent_reply(uow, actor, number, text, internal=internal, files=files)
+        return (
+            f"Internal note added to #{number}."
+            if internal
+            else f"Sent to the requester of #{number}."
+        )
 
     async def _on_action(self, uow: UnitOfWork, actor: Actor, event: ActionPressed) -> None:
         action, number, value = event.action, event.ticket, event.value
@@ -451,12 +468,9 @@ class Desk:
 
     async def _cmd_reply(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
         number, text = _number_and_rest(args, "reply", "text")
-        ticket = await uow.tickets.get(number)
-        if ticket is not None and ticket.requester_id == actor.id:
-            await self.tickets.requester_reply(uow, actor, number, text)
-        else:
-            await self.tickets.agent_reply(uow, actor, number, text)
-            await self._confirm(uow, actor, f"Sent to the requester of #{number}.")
+        became = await self._relay(uow, actor, number, text, requester_anywhere=True)
+        if became:
+            await self._confirm(uow, actor, became)
 
     async def _cmd_queue(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
         await self._say(uow, actor, await self.tickets.queue(uow, actor, args or None))

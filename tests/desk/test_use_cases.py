@@ -35,6 +35,22 @@ async def test_double_slash_in_a_prompted_reply_is_internal(world: World) -> Non
     assert any(d.where == "#L1" and "checked the logs" in d.text for d in sent)
 
 
+async def test_double_slash_is_internal_however_the_reply_arrives(world: World) -> None:
+    # A Slack "Reply" form submits the button with its text; /reply types the same.
+    number = await open_ticket(world)
+    for event in (
+        press("alice", Action.REPLY, number, value="// form: printer firmware is old"),
+        command("alice", f"/reply {number} // typed: ordered a new fuser"),
+    ):
+        sent = await world.run(event)
+        assert not any(d.where == "sam" for d in sent)
+        assert any(d.where == "#L1" and ("form:" in d.text or "typed:" in d.text) for d in sent)
+        assert any(d.text == f"Internal note added to #{number}." for d in sent)
+    sent = await world.run(command("alice", f"/reply {number} a technician comes at 3"))
+    assert any(d.where == "sam" and "a technician comes at 3" in d.text for d in sent)
+    assert any(d.text == f"Sent to the requester of #{number}." for d in sent)
+
+
 async def test_reassign_to_an_agent_of_the_tier_only(world: World) -> None:
     number = await open_ticket(world)
     sent = await world.run(command("alice", f"/reassign {number} bob"))
