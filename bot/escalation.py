@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from bot import oncall, sla
 from bot.clock import Clock
 from bot.domain import ACTIVE_STATUSES, HistoryEntry, Identity, OnCallOverride, Ticket
-from bot.errors import InvalidInput, NotFound, PermissionDenied
+from bot.errors import InvalidInput, PermissionDenied
 from bot.messages import Action, Button, Field, Message
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 from bot.routing import Outbound
@@ -193,10 +193,8 @@ class SlaService:
     # -- acknowledgement -----------------------------------------------------------------
 
     async def acknowledge(self, uow: UnitOfWork, actor: Actor, number: int) -> Ticket:
-        ticket = await uow.tickets.get(number)
-        if ticket is None:
-            raise NotFound(f"There is no ticket #{number}.")
-        if not self._may_acknowledge(actor.identity, ticket):
+        ticket = await self.tickets.get(uow, number)
+        if not self.tickets.on_chain(actor.identity, ticket):
             raise PermissionDenied(f"Only agents on {ticket.ref}'s tiers can acknowledge it.")
         now = self.clock.now()
         breached = sla.breached_clocks(ticket, now)
@@ -219,9 +217,6 @@ class SlaService:
             ),
         )
         return ticket
-
-    def _may_acknowledge(self, identity: Identity, ticket: Ticket) -> bool:
-        return any(self.settings.tier(name).staffed_by(identity) for name in ticket.chain)
 
     # -- on call -------------------------------------------------------------------------
 

@@ -91,7 +91,13 @@ class TicketService:
     def is_agent(self, identity: Identity) -> bool:
         return bool(self.settings.agent_tiers(identity))
 
-    async def _ticket(self, uow: UnitOfWork, number: int) -> Ticket:
+    def on_chain(self, identity: Identity, ticket: Ticket) -> bool:
+        """Staff of any tier on the ticket's chain (its agents or its on-call rotation): they
+        may see it, acknowledge its breaches and save it as an article."""
+        return any(self.settings.tier(name).staffed_by(identity) for name in ticket.chain)
+
+    async def get(self, uow: UnitOfWork, number: int) -> Ticket:
+        """The ticket, or a refusal naming it."""
         ticket = await uow.tickets.get(number)
         if ticket is None:
             raise NotFound(f"There is no ticket #{number}.")
@@ -99,7 +105,7 @@ class TicketService:
 
     async def ticket_for_agent(self, uow: UnitOfWork, actor: Actor, number: int) -> Ticket:
         """The ticket, if the actor is an agent of the tier holding it."""
-        ticket = await self._ticket(uow, number)
+        ticket = await self.get(uow, number)
         if actor.identity not in self.settings.tier(ticket.tier).agents:
             raise PermissionDenied(
                 f"Only {ticket.tier} agents can act on {ticket.ref} (it is with {ticket.tier})."
@@ -317,9 +323,9 @@ class TicketService:
         return ticket_list("Your tickets", tickets, self.settings, "You have no tickets.")
 
     async def show(self, uow: UnitOfWork, actor: Actor, number: int) -> Message:
-        ticket = await self._ticket(uow, number)
-        chain_agent = any(actor.identity in self.settings.tier(t).agents for t in ticket.chain)
-        if not chain_agent and ticket.requester_id != actor.id:
+        ticket = await self.get(uow, number)
+        staff = self.on_chain(actor.identity, ticket)
+        if not staff and ticket.requester_id != actor.id:
             raise NotFound(f"You have no ticket #{number}.")
         names = await self.names(uow, ticket)
         history = await uow.tickets.history(number)
@@ -338,7 +344,7 @@ class TicketService:
             names,
             history,
             comments,
-            for_agents=chain_agent,
+            for_agents=staff,
             extra=clocks,
         )
 
@@ -556,8 +562,8 @@ class TicketService:
         raise NotFound(f'"{who}" is not an agent of {tier.name}.')
 
     async def save_article(self, uow: UnitOfWork, actor: Actor, number: int, title: str) -> Article:
-        ticket = await self._ticket(uow, number)
-        if not any(actor.identity in self.settings.tier(t).agents for t in ticket.chain):
+        ticket = await self.get(uow, number)
+        if not self.on_chain(actor.identity, ticket):
             raise PermissionDenied(f"Only agents of {ticket.ref}'s tiers can save it.")
         if not ticket.resolution_note:
             raise InvalidInput(f"{ticket.ref} has no resolution note yet; resolve it first.")

@@ -83,6 +83,20 @@ async def test_warning_breach_repeat_and_ack_each_once(world: World) -> None:
     assert all("response" not in d.message.title for d in sent)
 
 
+async def test_an_on_call_member_who_is_no_agent_can_see_and_acknowledge(uow_factory) -> None:
+    tiers = example_raw()["tiers"]
+    tiers[0]["rotations"] = [{**ROTATIONS["L1"][0], "members": ["console:erin"]}]
+    world = build_world(uow_factory, make_settings(tiers=tiers))
+    await open_ticket(world)
+    world.clock.advance(timedelta(minutes=16))  # response breached: erin is paged
+    ping = next(d for d in await tick(world) if d.where == "@erin")
+    assert [b.label for b in ping.message.buttons[0]] == ["Acknowledge", "Show"]
+    shown = await world.run(press("erin", Action.SHOW, 1))
+    assert shown[0].message.title.startswith("#1")  # the ticket, not "You have no ticket #1"
+    sent = await world.run(press("erin", Action.ACK, 1))
+    assert any("acknowledged the breach of #1" in d.text for d in sent)
+
+
 async def test_unacknowledged_breach_walks_the_chain(world: World) -> None:
     await open_ticket(world)
     world.clock.advance(timedelta(minutes=16))
