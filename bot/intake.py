@@ -96,20 +96,9 @@ class Intake:
     def begin(self, text: str, open_tickets: list[Ticket]) -> Turn:
         """A requester with no dialog running wrote ``text`` (may be empty: /new)."""
         if text.strip() and open_tickets:
-            buttons = tuple(
-                (Button(f"Add to {t.ref}: {t.summary[:40]}", Action.REPLY, t.number),)
-                for t in open_tickets[:3]
-            ) + ((Button("It's a new problem", Action.CHOOSE, value=NEW),),)
-            return Turn(
-                Step.ROUTE,
-                {"pending": text},
-                (
-                    Message(
-                        text="Is this about one of your open tickets, or something new?",
-                        buttons=buttons,
-                    ),
-                ),
-            )
+            offer = [[t.number, f"Add to {t.ref}: {t.summary[:40]}"] for t in open_tickets[:3]]
+            data: dict[str, object] = {"pending": text, "offer": offer}
+            return Turn(Step.ROUTE, data, (self._question(Step.ROUTE, data),))
         if not text.strip():
             return Turn(Step.DESCRIBE, {}, (self._ask_describe(),))
         return self._describe(text, {})
@@ -340,9 +329,14 @@ class Intake:
 
     def _question(self, step: Step, data: dict[str, object]) -> Message:
         if step is Step.ROUTE:
+            offer = data.get("offer")  # [[ticket number, label], …], stored at begin
+            buttons = tuple(
+                (Button(str(label), Action.REPLY, int(number)),)
+                for number, label in (offer if isinstance(offer, list) else [])
+            )
             return Message(
                 text="Is this about one of your open tickets, or something new?",
-                buttons=((Button("It's a new problem", Action.CHOOSE, value=NEW),),),
+                buttons=(*buttons, (Button("It's a new problem", Action.CHOOSE, value=NEW),)),
             )
         if step is Step.DESCRIBE:
             return self._ask_describe()
