@@ -41,6 +41,42 @@ class Button:
     value: str = ""
 
 
+BUTTON_FORMAT = "1"  # version of the packed form; bumping it makes old buttons stale
+
+
+@dataclass(frozen=True, slots=True)
+class Pressed:
+    """What a packed button asks for when it comes back (its label stayed on the screen)."""
+
+    action: Action
+    ticket: int | None
+    value: str
+
+
+def pack_button(button: Button, value: str | None = None) -> str:
+    """``1|cl|42|value``: how a button travels in a platform's payload (Slack's ``value``,
+    Telegram's ``callback_data``): format, action, ticket (or empty), value. ``value``
+    stands in for the button's own (Telegram puts a digest of a long one there)."""
+    ticket = "" if button.ticket is None else str(button.ticket)
+    shown = button.value if value is None else value
+    return f"{BUTTON_FORMAT}|{button.action.value}|{ticket}|{shown}"
+
+
+def unpack_button(text: str) -> Pressed | None:
+    """The press a packed button carries; None for anything the desk did not pack."""
+    parts = text.split("|", 3)
+    if len(parts) != 4 or parts[0] != BUTTON_FORMAT:
+        return None
+    _, code, ticket_text, value = parts
+    try:
+        action = Action(code)
+    except ValueError:
+        return None
+    if ticket_text and not (ticket_text.isdigit() and ticket_text.isascii()):
+        return None
+    return Pressed(action, int(ticket_text) if ticket_text else None, value)
+
+
 @dataclass(frozen=True, slots=True)
 class Field:
     """A labelled value on a card; datetimes are shown in each reader's own time zone."""

@@ -25,9 +25,8 @@ from adapters.slack.translate import (
     PROMPT_BLOCK_ID,
     PROMPT_CALLBACK_ID,
     PROMPT_INPUT_ID,
-    encode_button,
 )
-from bot.messages import Action, Message
+from bot.messages import Action, Message, pack_button
 
 # Slack's limits (https://docs.slack.dev/reference/block-kit/blocks)
 SECTION_TEXT_LIMIT = 3000
@@ -122,7 +121,7 @@ def _action_blocks(message: Message) -> Iterator[Block]:
                 "type": "button",
                 "action_id": f"{ACTION_ID_PREFIX}{r}:{c}",
                 "text": plain(button.label, BUTTON_LABEL_LIMIT),
-                "value": encode_button(button)[:BUTTON_VALUE_LIMIT],
+                "value": pack_button(button)[:BUTTON_VALUE_LIMIT],
             }
             for c, button in enumerate(row[:ELEMENTS_PER_ACTIONS])
         ]

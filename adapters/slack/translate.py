@@ -21,14 +21,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.events import ActionPressed, ChatRef, CommandInvoked, MessageReceived, UserRef
-from bot.messages import Action, Button
+from bot.messages import Action, unpack_button
 
 PLATFORM = "slack"
 ACTION_ID_PREFIX = "tierdesk:"  # every button the desk renders has an action_id starting so
 PROMPT_CALLBACK_ID = "tierdesk_prompt"  # the modal that asks for a reason, note or reply
 PROMPT_BLOCK_ID = "text"
 PROMPT_INPUT_ID = "text"
-VALUE_VERSION = "1"
 
 # Buttons that, pressed in a channel without a value, ask for text in a modal first.
 TEXT_ACTIONS = frozenset({Action.REPLY, Action.ESCALATE, Action.RESOLVE})
@@ -98,30 +97,6 @@ def is_direct(channel_id: str, channel_type: str = "") -> bool:
 
 def chat_ref(channel_id: str, channel_type: str = "") -> ChatRef:
     return ChatRef(PLATFORM, channel_id, direct=is_direct(channel_id, channel_type))
-
-
-# -- button values -------------------------------------------------------------------------
-
-
-def encode_button(button: Button) -> str:
-    """``1|cl|42|value``: version, desk action, ticket (or empty), value."""
-    ticket = "" if button.ticket is None else str(button.ticket)
-    return f"{VALUE_VERSION}|{button.action.value}|{ticket}|{button.value}"
-
-
-def decode_button(value: str) -> tuple[Action, int | None, str] | None:
-    """The action, ticket and value of a button; None for anything we did not render."""
-    parts = value.split("|", 3)
-    if len(parts) != 4 or parts[0] != VALUE_VERSION:
-        return None
-    _, action_code, ticket_text, rest = parts
-    try:
-        action = Action(action_code)
-    except ValueError:
-        return None
-    if ticket_text and not ticket_text.isdigit():
-        return None
-    return action, int(ticket_text) if ticket_text else None, rest
 
 
 # -- Events API ----------------------------------------------------------------------------
@@ -200,10 +175,10 @@ def action_pressed(body: Mapping[str, Any], profile: Profile | None = None) -> A
     pressed = actions[0]
     if not str(pressed.get("action_id") or "").startswith(ACTION_ID_PREFIX):
         return None
-    decoded = decode_button(str(pressed.get("value") or ""))
+    decoded = unpack_button(str(pressed.get("value") or ""))
     if decoded is None:
         return None
-    action, ticket, value = decoded
+    action, ticket, value = decoded.action, decoded.ticket, decoded.value
     channel = body.get("channel") or {}
     container = body.get("container") or {}
     channel_id = str(channel.get("id") or container.get("channel_id") or "")
@@ -311,8 +286,6 @@ __all__ = [
     "asks_for_text",
     "command_invoked",
     "command_wants_dm",
-    "decode_button",
-    "encode_button",
     "mention_invoked",
     "mention_wants_intake",
     "message_author",

@@ -1,8 +1,7 @@
 """Button ↔ ``callback_data``: the one place that encodes and decodes Telegram button payloads.
 
-Telegram gives a button at most 64 bytes of ``callback_data``. The format is versioned and
-compact, built from the desk's :class:`~bot.messages.Action` values alone (no action is
-special-cased, so new desk actions work without touching this module)::
+Telegram gives a button at most 64 bytes of ``callback_data``. The data is the desk's packed
+button (:func:`bot.messages.pack_button`, the same as Slack's button value)::
 
     1|cl|42|          version 1, Action.CLAIM, ticket 42, no value
     1|ch||group       version 1, Action.CHOOSE, no ticket, value "group"
@@ -19,28 +18,16 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import replace
 
-from bot.messages import Action, Button
+from bot.messages import Button, Pressed, pack_button, unpack_button
 
-VERSION = "1"
-SEPARATOR = "|"
 DIGEST_MARK = "~"
 MAX_BYTES = 64
-_ACTIONS = {action.value: action for action in Action}
 
 
 class StaleButton(ValueError):
     """The data is not ours, from another format version, or its long value is forgotten."""
-
-
-@dataclass(frozen=True, slots=True)
-class Decoded:
-    """What a pressed button asks for."""
-
-    action: Action
-    ticket: int | None
-    value: str
 
 
 class LongValues:
@@ -72,37 +59,30 @@ def digest(value: str) -> str:
 
 
 def encode(button: Button, long_values: LongValues | None = None) -> str:
-    """The ``callback_data`` for a button; always at most 64 bytes.
+    """The ``callback_data`` for a button (:func:`bot.messages.pack_button`); always at most
+    64 bytes.
 
     Raises ValueError for a value that does not fit and no registry to keep it in.
     """
-    ticket = "" if button.ticket is None else str(button.ticket)
-    head = SEPARATOR.join((VERSION, button.action.value, ticket)) + SEPARATOR
-    data = head + button.value
+    data = pack_button(button)
     if len(data.encode("utf-8")) <= MAX_BYTES and not button.value.startswith(DIGEST_MARK):
         return data
     if long_values is None:
         raise ValueError(f"button value too long for callback_data: {button.value[:40]!r}…")
-    data = head + DIGEST_MARK + long_values.remember(button.value)
+    data = pack_button(button, DIGEST_MARK + long_values.remember(button.value))
     if len(data.encode("utf-8")) > MAX_BYTES:  # only a ticket number of absurd length
         raise ValueError(f"callback_data would exceed {MAX_BYTES} bytes: {data!r}")
     return data
 
 
-def decode(data: str, long_values: LongValues | None = None) -> Decoded:
-    """The action a button carries; raises :class:`StaleButton` if it cannot be understood."""
-    parts = data.split(SEPARATOR, 3)
-    if len(parts) != 4 or parts[0] != VERSION:
-        raise StaleButton(f"unknown callback data format: {data[:64]!r}")
-    _, code, ticket_text, value = parts
-    action = _ACTIONS.get(code)
-    if action is None:
-        raise StaleButton(f"unknown action {code!r}")
-    if ticket_text and not (ticket_text.isdigit() and ticket_text.isascii()):
-        raise StaleButton(f"bad ticket number {ticket_text!r}")
-    if value.startswith(DIGEST_MARK):
-        recalled = long_values.recall(value[1:]) if long_values is not None else None
+def decode(data: str, long_values: LongValues | None = None) -> Pressed:
+    """The press a button carries; raises :class:`StaleButton` if it cannot be understood."""
+    pressed = unpack_button(data)
+    if pressed is None:
+        raise StaleButton(f"not a button of this desk (or of an older format): {data[:64]!r}")
+    if pressed.value.startswith(DIGEST_MARK):
+        recalled = long_values.recall(pressed.value[1:]) if long_values is not None else None
         if recalled is None:
             raise StaleButton("this button's value is no longer known")
-        value = recalled
-    return Decoded(action, int(ticket_text) if ticket_text else None, value)
+        return replace(pressed, value=recalled)
+    return pressed

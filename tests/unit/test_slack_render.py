@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 
 from adapters.slack import render, translate
-from bot.messages import Action, Button, Field, Message
+from bot.messages import Action, Button, Field, Message, Pressed, unpack_button
 
 DUE = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -56,7 +56,7 @@ def test_buttons_are_rendered_generically_for_any_action() -> None:
     for action, block in zip(Action, actions, strict=True):
         element = block["elements"][0]
         assert element["action_id"].startswith(translate.ACTION_ID_PREFIX)
-        assert translate.decode_button(element["value"]) == (action, 7, "v")
+        assert unpack_button(element["value"]) == Pressed(action, 7, "v")
     ids = [e["action_id"] for b in actions for e in b["elements"]]
     assert len(ids) == len(set(ids))
 

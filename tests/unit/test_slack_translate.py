@@ -9,7 +9,7 @@ import pytest
 from adapters.slack import translate
 from adapters.slack.translate import Profile
 from bot.events import ChatRef
-from bot.messages import Action, Button
+from bot.messages import Action, Button, Pressed, pack_button, unpack_button
 
 COMMANDS = ("help", "new", "ticket", "claim", "queue", "escalate")
 
@@ -28,16 +28,12 @@ def envelope(event: dict, event_id: str = "Ev1") -> dict:
     ],
 )
 def test_button_values_round_trip(button: Button) -> None:
-    assert translate.decode_button(translate.encode_button(button)) == (
-        button.action,
-        button.ticket,
-        button.value,
-    )
+    assert unpack_button(pack_button(button)) == Pressed(button.action, button.ticket, button.value)
 
 
-@pytest.mark.parametrize("value", ["", "hello", "2|cl|1|", "1|zz|1|", "1|cl|x|", "1|cl"])
+@pytest.mark.parametrize("value", ["", "hello", "2|cl|1|", "1|zz|1|", "1|cl|x|", "1|cl", "1|cl|²|"])
 def test_foreign_button_values_are_ignored(value: str) -> None:
-    assert translate.decode_button(value) is None
+    assert unpack_button(value) is None
 
 
 def test_dm_message_carries_envelope_id_profile_and_files() -> None:
@@ -129,7 +125,7 @@ def block_actions(value: str, channel: str = "C1", trigger: str = "T-1") -> dict
 
 
 def test_press_decodes_action_ticket_and_value_with_a_stable_id() -> None:
-    value = translate.encode_button(Button("S2", Action.PRIORITY, 5, "S2"))
+    value = pack_button(Button("S2", Action.PRIORITY, 5, "S2"))
     event = translate.action_pressed(block_actions(value))
     assert event is not None
     assert (event.action, event.ticket, event.value) == (Action.PRIORITY, 5, "S2")
@@ -145,12 +141,10 @@ def test_presses_on_foreign_buttons_are_ignored() -> None:
 
 
 def test_text_actions_in_a_channel_ask_for_text_but_not_in_a_dm() -> None:
-    escalate = translate.encode_button(Button("Escalate", Action.ESCALATE, 3))
+    escalate = pack_button(Button("Escalate", Action.ESCALATE, 3))
     in_channel = translate.action_pressed(block_actions(escalate))
     in_dm = translate.action_pressed(block_actions(escalate, channel="D1"))
-    claim = translate.action_pressed(
-        block_actions(translate.encode_button(Button("Claim", Action.CLAIM, 3)))
-    )
+    claim = translate.action_pressed(block_actions(pack_button(Button("Claim", Action.CLAIM, 3))))
     assert in_channel and translate.asks_for_text(in_channel)
     assert in_dm and not translate.asks_for_text(in_dm)
     assert claim and not translate.asks_for_text(claim)
@@ -158,7 +152,7 @@ def test_text_actions_in_a_channel_ask_for_text_but_not_in_a_dm() -> None:
 
 def test_modal_submission_becomes_the_press_with_its_text() -> None:
     pressed = translate.action_pressed(
-        block_actions(translate.encode_button(Button("Resolve", Action.RESOLVE, 9)))
+        block_actions(pack_button(Button("Resolve", Action.RESOLVE, 9)))
     )
     assert pressed is not None
     body = {
