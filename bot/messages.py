@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from bot.durations import format_instant
+
 
 class Action(StrEnum):
     """What a button asks the desk to do. Values are short: Telegram packs them in 64 bytes."""
@@ -84,6 +86,11 @@ class Field:
     label: str
     value: str | datetime
 
+    def shown(self, zone: str, now: datetime | None = None) -> str:
+        """The value as text: a datetime in ``zone``, with "in 15m" when ``now`` is given."""
+        value = self.value
+        return format_instant(value, zone, now) if isinstance(value, datetime) else value
+
 
 @dataclass(frozen=True, slots=True)
 class Message:
@@ -97,10 +104,10 @@ class Message:
     buttons: tuple[tuple[Button, ...], ...] = ()
     expects_reply: bool = False  # the desk waits for typed text (a reason, a note)
 
-    def plain(self) -> str:
-        """A text-only rendering, for logs, tests and platforms without structure."""
+    def plain(self, zone: str = "UTC") -> str:
+        """A text-only rendering (notification previews, logs, tests); times in ``zone``."""
         parts = [p for p in (self.title, self.text) if p]
-        parts += [f"{f.label}: {f.value}" for f in self.fields]
+        parts += [f"{f.label}: {f.shown(zone)}" for f in self.fields]
         if self.quote:
             parts.append(f"{self.quote_author}: {self.quote}" if self.quote_author else self.quote)
         return "\n".join(parts)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.durations import format_instant
 from bot.messages import Button, Message
 
 
@@ -18,9 +17,7 @@ def render(
     if message.text:
         lines.extend(message.text.splitlines())
     for field in message.fields:
-        value = field.value
-        shown = format_instant(value, zone, now) if isinstance(value, datetime) else value
-        lines.append(f"  {field.label}: {shown}")
+        lines.append(f"  {field.label}: {field.shown(zone, now)}")
     if message.quote:
         if message.quote_author:
             lines.append(f"  {message.quote_author} wrote:")

@@ -18,7 +18,6 @@ import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from adapters.slack.translate import (
     ACTION_ID_PREFIX,
@@ -26,6 +25,7 @@ from adapters.slack.translate import (
     PROMPT_CALLBACK_ID,
     PROMPT_INPUT_ID,
 )
+from bot.durations import format_instant
 from bot.messages import Action, Message, pack_button
 
 # Slack's limits (https://docs.slack.dev/reference/block-kit/blocks)
@@ -59,8 +59,7 @@ def truncate(escaped: str, limit: int) -> str:
 
 def date_token(instant: datetime, zone: str = "UTC") -> str:
     """``<!date^…>``: Slack shows it in each reader's zone; the fallback uses ``zone``."""
-    local = instant.astimezone(ZoneInfo(zone or "UTC"))
-    fallback = f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+    fallback = format_instant(instant, zone or "UTC")
     return f"<!date^{int(instant.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
@@ -80,7 +79,7 @@ def render_message(message: Message, *, zone: str = "UTC") -> dict[str, Any]:
     room = BLOCKS_LIMIT - len(actions)
     if len(content) > room:
         content = content[: room - 1] + [_section(escape("…") + CUT_MARKER)]
-    fallback = truncate(escape(message.plain()), FALLBACK_TEXT_LIMIT) or " "
+    fallback = truncate(escape(message.plain(zone)), FALLBACK_TEXT_LIMIT) or " "
     return {"text": fallback, "blocks": content + actions}
 
 

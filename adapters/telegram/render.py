@@ -20,7 +20,6 @@ from datetime import datetime
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup
 
 from adapters.telegram.callback_data import LongValues, encode
-from bot.durations import format_instant
 from bot.messages import Message
 
 MAX_TEXT = 4096
@@ -120,9 +119,7 @@ def segments(
     if message.text:
         out.append(_Segment(message.text))
     for item in message.fields:
-        value = item.value
-        shown = format_instant(value, zone, now) if isinstance(value, datetime) else value
-        out.append(_Segment(shown, f"<b>{esc(item.label)}:</b> "))
+        out.append(_Segment(item.shown(zone, now), f"<b>{esc(item.label)}:</b> "))
     if message.quote:
         if message.quote_author:
             out.append(_Segment(f"{message.quote_author} wrote:", "<i>", "</i>"))

@@ -95,3 +95,10 @@ def test_prompt_modal_asks_for_the_text_and_remembers_the_press() -> None:
     assert view["title"]["text"] == "Escalate #12"
     assert view["private_metadata"] == '{"a":"es","t":12,"c":"C1"}'
     assert view["blocks"][0]["element"]["type"] == "plain_text_input"
+
+
+def test_the_notification_text_shows_times_in_the_readers_zone() -> None:
+    due = datetime(2026, 11, 23, 9, 15, tzinfo=UTC)
+    message = Message(title="#1 printer", fields=(Field("Response due", due),))
+    text = render.render_message(message, zone="Europe/Berlin")["text"]
+    assert "Response due: 2026-11-23 10:15 CET" in text  # not "2026-11-23 09:15:00+00:00"
