@@ -26,7 +26,7 @@ from bot.ports import UnitOfWork, UnitOfWorkFactory
 from bot.routing import Outbound, ticket_of_key
 from bot.settings import Settings
 from bot.usecases import Actor, TicketService
-from bot.views import AGENT_HELP, REQUESTER_HELP
+from bot.views import AGENT_HELP, PROMPTS, REQUESTER_HELP
 
 log = logging.getLogger(__name__)
 
@@ -354,11 +354,7 @@ class Desk:
 
     async def _prompt(self, uow: UnitOfWork, actor: Actor, action: Action, number: int) -> None:
         ticket = await self.tickets.ticket_for_agent(uow, actor, number)
-        asks = {
-            Action.REPLY: f"Write your reply to {ticket.ref} (start with // for an internal note).",
-            Action.ESCALATE: f"Why escalate {ticket.ref}? Write the reason.",
-            Action.RESOLVE: f"What fixed {ticket.ref}? Write the resolution note.",
-        }
+        question = PROMPTS[action].question.format(ref=ticket.ref)
         conversation = Conversation(
             actor.chat.platform,
             actor.chat.chat_id,
@@ -373,7 +369,7 @@ class Desk:
         await out.ephemeral(
             actor.chat,
             actor.identity.external_id,
-            Message(text=asks[action] + " Or /cancel.", expects_reply=True),
+            Message(text=question + " Or /cancel.", expects_reply=True),
             actor.person,
         )
 
@@ -572,7 +568,7 @@ def _valid_zone(name: str) -> bool:
 
 
 _IN_CONVERSATION = frozenset({Status.IN_PROGRESS, Status.WAITING})
-_PROMPTED = {Action.REPLY: "reply", Action.ESCALATE: "escalate", Action.RESOLVE: "resolve"}
+_PROMPTED = {action: action.name.lower() for action in PROMPTS}  # the command that acts
 
 
 def _number(args: str, command: str) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain import Comment, CommentKind, HistoryEntry, Status, Ticket
@@ -10,6 +11,34 @@ from bot.messages import Action, Button, Field, Message
 from bot.settings import Settings
 
 SUMMARY_LENGTH = 120
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """What the desk asks when a button needs text: in a chat message, or a platform's form."""
+
+    title: str  # a form's title, e.g. "Reply to #7"
+    question: str  # "{ref}" stands for the ticket
+    submit: str  # a form's submit button
+
+
+# The buttons that need text before the desk can act, and how each asks for it.
+PROMPTS: dict[Action, Prompt] = {
+    Action.REPLY: Prompt(
+        "Reply to {ref}", "Write your reply to {ref} (start with // for an internal note).", "Send"
+    ),
+    Action.ESCALATE: Prompt(
+        "Escalate {ref}",
+        "Why escalate {ref}? Write the reason; the next tier reads it first.",
+        "Escalate",
+    ),
+    Action.RESOLVE: Prompt(
+        "Resolve {ref}",
+        "What fixed {ref}? Write the resolution note; the requester is told.",
+        "Resolve",
+    ),
+}
+
 # Said by an adapter, straight through its platform, when the desk could not save a request.
 NOT_SAVED = "Sorry, that did not go through: the desk could not save it. Please try again."
 

@@ -186,7 +186,8 @@ class SlackAdapter:
         event = translate.action_pressed(body)
         if event is None:
             return
-        if translate.asks_for_text(event) and self._is_agent(event.user.user_id):
+        agent = self.desk.tickets.is_agent(Identity(translate.PLATFORM, event.user.user_id))
+        if translate.asks_for_text(event) and agent:
             if await self._open_prompt(body, event):
                 return
         profile = await self.directory.profile(event.user.user_id)
@@ -239,7 +240,3 @@ class SlackAdapter:
             log.info("slack: %s was already handled (a retry)", event.event_id)
             return
         self.deliver_soon()
-
-    def _is_agent(self, user_id: str) -> bool:
-        identity = Identity(translate.PLATFORM, user_id)
-        return bool(self.settings.agent_tiers(identity))

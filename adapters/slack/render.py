@@ -27,6 +27,7 @@ from adapters.slack.translate import (
 )
 from bot.durations import format_instant
 from bot.messages import Action, Message, pack_button
+from bot.views import PROMPTS
 
 # Slack's limits (https://docs.slack.dev/reference/block-kit/blocks)
 SECTION_TEXT_LIMIT = 3000
@@ -130,33 +131,23 @@ def _action_blocks(message: Message) -> Iterator[Block]:
 
 # -- the prompt modal ----------------------------------------------------------------------
 
-_PROMPTS: dict[Action, tuple[str, str, str]] = {
-    # action: (title, label, submit)
-    Action.REPLY: (
-        "Reply to #{n}",
-        "Your reply to the requester (start with // for an internal note)",
-        "Send",
-    ),
-    Action.ESCALATE: ("Escalate #{n}", "Why escalate? The next tier reads this first.", "Escalate"),
-    Action.RESOLVE: ("Resolve #{n}", "What fixed it? The requester is told.", "Resolve"),
-}
-
 
 def prompt_modal(action: Action, ticket: int, metadata: str) -> dict[str, Any]:
     """The modal asking for the reply, reason or note a button needs (``views.open``)."""
-    title, label, submit = _PROMPTS.get(action, ("#{n}", "Your text", "Send"))
+    prompt = PROMPTS[action]
+    ref = f"#{ticket}"
     return {
         "type": "modal",
         "callback_id": PROMPT_CALLBACK_ID,
         "private_metadata": metadata,
-        "title": plain(title.format(n=ticket), MODAL_TITLE_LIMIT),
-        "submit": plain(submit, MODAL_TITLE_LIMIT),
+        "title": plain(prompt.title.format(ref=ref), MODAL_TITLE_LIMIT),
+        "submit": plain(prompt.submit, MODAL_TITLE_LIMIT),
         "close": plain("Cancel", MODAL_TITLE_LIMIT),
         "blocks": [
             {
                 "type": "input",
                 "block_id": PROMPT_BLOCK_ID,
-                "label": plain(label, 2000),
+                "label": plain(prompt.question.format(ref=ref), 2000),
                 "element": {
                     "type": "plain_text_input",
                     "action_id": PROMPT_INPUT_ID,

@@ -22,6 +22,7 @@ from typing import Any
 
 from bot.events import ActionPressed, ChatRef, CommandInvoked, MessageReceived, UserRef
 from bot.messages import Action, unpack_button
+from bot.views import PROMPTS
 
 PLATFORM = "slack"
 ACTION_ID_PREFIX = "tierdesk:"  # every button the desk renders has an action_id starting so
@@ -30,7 +31,6 @@ PROMPT_BLOCK_ID = "text"
 PROMPT_INPUT_ID = "text"
 
 # Buttons that, pressed in a channel without a value, ask for text in a modal first.
-TEXT_ACTIONS = frozenset({Action.REPLY, Action.ESCALATE, Action.RESOLVE})
 # Commands that start an intake: run in the user's DM with the bot, wherever typed.
 INTAKE_COMMANDS = frozenset({"new", "ticket"})
 # Message subtypes that are someone writing; edits, deletions, joins, bot posts are not.
@@ -205,7 +205,7 @@ def asks_for_text(event: ActionPressed) -> bool:
 
     In a DM (the requester's "add to #N" during intake) the press goes straight to the desk.
     """
-    return event.action in TEXT_ACTIONS and not event.value and not event.chat.direct
+    return event.action in PROMPTS and not event.value and not event.chat.direct
 
 
 def prompt_metadata(event: ActionPressed) -> str:
