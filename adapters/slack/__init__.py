@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 async def start(runtime: Runtime, http: HttpServer) -> SlackAdapter:
     """Wire Slack into a runtime; the HTTP route is added before ``http.start()``."""
     adapter = SlackAdapter(
-        runtime.settings,
         runtime.desk,
         runtime.settings.adapters["slack"],
         deliver_soon=runtime.dispatcher.kick,

@@ -40,7 +40,7 @@ from bot.desk import Desk
 from bot.domain import Identity
 from bot.errors import GatewayError
 from bot.events import ActionPressed, ChatRef, InboundEvent
-from bot.settings import AdapterSettings, Settings
+from bot.settings import AdapterSettings
 from bot.views import NOT_SAVED
 
 log = logging.getLogger(__name__)
@@ -55,12 +55,10 @@ class SlackAdapter:
 
     def __init__(
         self,
-        settings: Settings,
         desk: Desk,
         options: AdapterSettings,
         deliver_soon: Callable[[], None] = lambda: None,
     ) -> None:
-        self.settings = settings
         self.desk = desk
         self.options = options
         self.deliver_soon = deliver_soon  # replies go out right after the event
