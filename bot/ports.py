@@ -16,6 +16,7 @@ from typing import Protocol, Self
 
 from bot.domain import (
     Comment,
+    CommentKind,
     Conversation,
     HistoryEntry,
     Identity,
@@ -60,7 +61,11 @@ class TicketRepository(Protocol):
 
     async def add_comment(self, comment: Comment) -> None: ...
 
-    async def comments(self, number: int) -> builtins.list[Comment]: ...
+    async def comments(
+        self, number: int, *, kind: CommentKind | None = None, limit: int | None = None
+    ) -> builtins.list[Comment]:
+        """Oldest first; only those of ``kind``, at most ``limit``, when given."""
+        ...
 
 
 class PersonRepository(Protocol):

@@ -153,9 +153,8 @@ class TicketService:
 
     async def _opening_text(self, uow: UnitOfWork, ticket: Ticket) -> str:
         assert ticket.number is not None
-        comments = await uow.tickets.comments(ticket.number)
-        first = next((c for c in comments if c.kind is CommentKind.REQUESTER), None)
-        return _shorten(first.text if first else ticket.summary, 1500)
+        first = await uow.tickets.comments(ticket.number, kind=CommentKind.REQUESTER, limit=1)
+        return _shorten(first[0].text if first else ticket.summary, 1500)
 
     async def _changed(
         self,

@@ -200,12 +200,17 @@ class SqlTicketRepository(_SqlRepository):
         )
         # inserted with the others at the next flush
 
-    async def comments(self, number: int) -> list[Comment]:
+    async def comments(
+        self, number: int, *, kind: CommentKind | None = None, limit: int | None = None
+    ) -> list[Comment]:
         stmt = (
             select(CommentRow)
             .where(CommentRow.ticket_number == number)
             .order_by(CommentRow.at, CommentRow.id)
+            .limit(limit)
         )
+        if kind is not None:
+            stmt = stmt.where(CommentRow.kind == kind.value)
         return [
             Comment(
                 ticket_number=r.ticket_number,

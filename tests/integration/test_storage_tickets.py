@@ -237,6 +237,8 @@ async def test_comments_are_chronological_per_ticket(
         ]
         assert all(isinstance(c.kind, CommentKind) for c in comments)
         assert await uow.tickets.comments(number + 1) == []
+        public_only = await uow.tickets.comments(number, kind=CommentKind.PUBLIC, limit=1)
+        assert [c.text for c in public_only] == ["fixed"]
 
 
 async def test_get_serialises_concurrent_claims(
