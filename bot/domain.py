@@ -167,15 +167,23 @@ class Ticket:
             self.status = Status.IN_PROGRESS if self.assignee_id is not None else Status.OPEN
         self.updated_at = now
 
+    @property
+    def next_tier(self) -> str | None:
+        """The tier after this one in the ticket's chain; None at its end."""
+        if self.tier not in self.chain:
+            return None
+        position = self.chain.index(self.tier)
+        return self.chain[position + 1] if position + 1 < len(self.chain) else None
+
     def escalate(self, now: datetime) -> str:
         """Move to the next tier of the ticket's chain; returns the new tier."""
         self._require_active("escalated")
-        position = self.chain.index(self.tier) if self.tier in self.chain else len(self.chain)
-        if position + 1 >= len(self.chain):
+        next_tier = self.next_tier
+        if next_tier is None:
             raise InvalidTransition(
                 f"Ticket {self.ref} is already at {self.tier}, the last tier of its chain."
             )
-        self.tier = self.chain[position + 1]
+        self.tier = next_tier
         self.assignee_id = None
         self.status = Status.OPEN
         self.updated_at = now

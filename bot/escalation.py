@@ -10,6 +10,7 @@ records every stage key before queueing its messages (exactly once), and moves
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot import oncall, sla
@@ -25,6 +26,7 @@ from bot.usecases import Actor, TicketService
 from bot.views import priority_label
 
 TICK_BATCH = 500
+DutyOf = Callable[[str], "oncall.OnCall | None"]  # tier → who is on call (per batch)
 
 
 class SlaService:
@@ -66,6 +68,14 @@ class SlaService:
             [(n, p.key) for n, planned in plans.items() for p in planned.pings], now
         )
         overrides = await uow.oncall.overlapping(now, now + timedelta(seconds=1))
+        duties: dict[str, oncall.OnCall | None] = {}
+
+        def duty_of(tier: str) -> oncall.OnCall | None:
+            """Who is on call for ``tier`` now, worked out once per batch."""
+            if tier not in duties:
+                duties[tier] = self.on_call(tier, overrides, now)
+            return duties[tier]
+
         out = Outbound(self.settings, uow, now)
         sent = 0
         for number, ticket in by_number.items():
@@ -74,7 +84,7 @@ class SlaService:
                 ticket.escalation = sla.Escalation.of(ticket, self.settings.sla).to_json()
             for ping in planned.pings:
                 if (number, ping.key) in recorded:
-                    await self._send(uow, out, ticket, ping, overrides, now)
+                    await self._send(uow, out, ticket, ping, duty_of, now)
                     sent += 1
             ticket.next_ping_at = planned.next_at
             await uow.tickets.save(ticket)
@@ -85,8 +95,7 @@ class SlaService:
     async def _auto_escalate(self, uow: UnitOfWork, ticket: Ticket) -> None:
         """At a resolution breach, a policy may pass the ticket up the chain by itself."""
         policy = self.settings.sla.policy(ticket.policy)
-        position = ticket.chain.index(ticket.tier) if ticket.tier in ticket.chain else -1
-        if policy.auto_escalate and position + 1 < len(ticket.chain):
+        if policy.auto_escalate and ticket.next_tier is not None:
             await self.tickets.move_up(uow, ticket, None, "resolution SLA breached")
 
     async def _send(
@@ -95,23 +104,23 @@ class SlaService:
         out: Outbound,
         ticket: Ticket,
         ping: Ping,
-        overrides: list[OnCallOverride],
+        duty_of: DutyOf,
         now: datetime,
     ) -> None:
         message = self._ping_message(ticket, ping, now)
-        duty = self.on_call(ticket.tier, overrides, now)
         if ping.kind is Kind.WARNING:
             if ticket.assignee_id is not None:
                 await out.to_person(ticket.assignee_id, message, ticket.number)
             else:
                 await out.to_tier(ticket.tier, message)
             return
+        duty = duty_of(ticket.tier)
         if ping.quiet:  # the calendar is closed: only the person on call is woken
             if duty is not None:
                 await out.to_identity(duty.person, message, ticket.number)
             return
         if ping.kind is Kind.ESCALATION:
-            await self._escalation_step(uow, out, ticket, ping, message, duty, overrides, now)
+            await self._escalation_step(out, ticket, ping, message, duty, duty_of, now)
             return
         if ticket.assignee_id is not None:
             await out.to_person(ticket.assignee_id, message, ticket.number)
@@ -123,13 +132,12 @@ class SlaService:
 
     async def _escalation_step(
         self,
-        uow: UnitOfWork,
         out: Outbound,
         ticket: Ticket,
         ping: Ping,
         message: Message,
         duty: oncall.OnCall | None,
-        overrides: list[OnCallOverride],
+        duty_of: DutyOf,
         now: datetime,
     ) -> None:
         rules = sla.Escalation.of(ticket, self.settings.sla)
@@ -145,14 +153,14 @@ class SlaService:
             if person is not None:
                 await out.to_identity(person, message, ticket.number)
                 return
-        position = ticket.chain.index(ticket.tier) if ticket.tier in ticket.chain else -1
-        for next_tier in ticket.chain[position + 1 :]:
-            next_duty = self.on_call(next_tier, overrides, now)
-            await out.to_tier(next_tier, message)
-            if next_duty is not None:
-                await out.to_identity(next_duty.person, message, ticket.number)
+        next_tier = ticket.next_tier
+        if next_tier is None:  # the chain is exhausted: tell the tier
+            await out.to_tier(ticket.tier, message)
             return
-        await out.to_tier(ticket.tier, message)  # the chain is exhausted: tell the tier
+        await out.to_tier(next_tier, message)
+        next_duty = duty_of(next_tier)
+        if next_duty is not None:
+            await out.to_identity(next_duty.person, message, ticket.number)
 
     async def _is_assignee(self, out: Outbound, ticket: Ticket, person: Identity) -> bool:
         if ticket.assignee_id is None:

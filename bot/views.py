@@ -124,7 +124,7 @@ def ticket_card(
         if ticket.assignee_id is None:
             row.append(Button("Claim", Action.CLAIM, ticket.number))
         row.append(Button("Reply", Action.REPLY, ticket.number))
-        if ticket.chain.index(ticket.tier) + 1 < len(ticket.chain):
+        if ticket.next_tier is not None:
             row.append(Button("Escalate", Action.ESCALATE, ticket.number))
         row.append(Button("Resolve", Action.RESOLVE, ticket.number))
         second = [Button("Change priority", Action.PRIORITY, ticket.number)]
