@@ -389,12 +389,7 @@ async def _oncall_check(settings: Settings, args: argparse.Namespace) -> int:
     tiers = [t for t in settings.tiers if args.tier in (None, t.name)]
     found = {}
     for tier in tiers:
-        overrides = [
-            oncall.Override(o.tier, o.person, o.starts_at, o.ends_at, o.created_at)
-            for o in stored
-            if o.tier == tier.name
-        ]
-        found[tier.name] = oncall.gaps(tier.name, tier.rotations, overrides, start, end)
+        found[tier.name] = oncall.gaps(tier.name, tier.rotations, stored, start, end)
     if args.json:
         print(
             json.dumps(

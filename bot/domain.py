@@ -300,6 +300,12 @@ class OnCallOverride:
     created_at: datetime
     id: int | None = None
 
+    def __post_init__(self) -> None:
+        for name in ("starts_at", "ends_at", "created_at"):
+            value = getattr(self, name)
+            if value.tzinfo is None or value.utcoffset() is None:
+                raise ValueError(f"on-call override {name} must be an aware datetime")
+
 
 @dataclass(slots=True)
 class Conversation:

@@ -232,8 +232,7 @@ class SlaService:
         self, tier_name: str, overrides: list[OnCallOverride], at: datetime
     ) -> oncall.OnCall | None:
         tier = self.settings.tier(tier_name)
-        mine = [_as_override(o) for o in overrides if o.tier == tier.name]
-        return oncall.on_call(tier.name, tier.rotations, mine, at)
+        return oncall.on_call(tier.name, tier.rotations, overrides, at)
 
     async def who_is_on_call(self, uow: UnitOfWork, tier: str | None, at: datetime) -> Message:
         tiers = self._tiers(tier)
@@ -312,10 +311,6 @@ class SlaService:
                 )
             await uow.commit()
         return True
-
-
-def _as_override(o: OnCallOverride) -> oncall.Override:
-    return oncall.Override(o.tier, o.person, o.starts_at, o.ends_at, o.created_at)
 
 
 def sla_history(

@@ -2,8 +2,8 @@
 
 The model
 ---------
-A tier's on-call duty is a list of :class:`Layer` s in config order plus :class:`Override` s
-taken from chat. At an instant ``at``:
+A tier's on-call duty is a list of :class:`Layer` s in config order plus overrides
+(:class:`~bot.domain.OnCallOverride`) taken from chat. At an instant ``at``:
 
 1. **Overrides win.** Among the tier's overrides with ``starts_at <= at < ends_at`` the most
    recently created one answers (equal ``created_at``: the later one in the sequence).
@@ -64,14 +64,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.calendars import WEEKDAYS, Window, parse_window, wall_to_utc, window_interval
 from bot.config_node import ConfigNode, kind_of, tables_at
-from bot.domain import Identity
+from bot.domain import Identity, OnCallOverride
 from bot.errors import ConfigError
 
 __all__ = [
     "WEEKDAYS",
     "Layer",
     "OnCall",
-    "Override",
     "gaps",
     "next_in_rotation",
     "on_call",
@@ -113,22 +112,6 @@ class Layer:
 
 
 @dataclass(frozen=True, slots=True)
-class Override:
-    """Someone takes a tier's on-call duty for a while ("I take L2 on-call for 4 h")."""
-
-    tier: str
-    person: Identity
-    starts_at: datetime
-    ends_at: datetime
-    created_at: datetime
-
-    def __post_init__(self) -> None:
-        _require_aware(self.starts_at, "starts_at")
-        _require_aware(self.ends_at, "ends_at")
-        _require_aware(self.created_at, "created_at")
-
-
-@dataclass(frozen=True, slots=True)
 class OnCall:
     """Who answers for ``tier``, from which layer, and until when this answer holds."""
 
@@ -142,7 +125,7 @@ class OnCall:
 
 
 def on_call(
-    tier: str, layers: Sequence[Layer], overrides: Sequence[Override], at: datetime
+    tier: str, layers: Sequence[Layer], overrides: Sequence[OnCallOverride], at: datetime
 ) -> OnCall | None:
     """Who is on call for ``tier`` at ``at``, and until when; ``None`` when nobody is."""
     _require_aware(at, "at")
@@ -207,7 +190,7 @@ def next_in_rotation(
 def gaps(
     tier: str,
     layers: Sequence[Layer],
-    overrides: Sequence[Override],
+    overrides: Sequence[OnCallOverride],
     start: datetime,
     end: datetime,
 ) -> list[tuple[datetime, datetime]]:
@@ -350,7 +333,7 @@ def _require_aware(value: datetime, name: str) -> None:
         raise ValueError(f"{name} must be an aware datetime, got naive {value.isoformat()}")
 
 
-def _ranked_overrides(tier: str, overrides: Sequence[Override]) -> list[Override]:
+def _ranked_overrides(tier: str, overrides: Sequence[OnCallOverride]) -> list[OnCallOverride]:
     """The tier's non-empty overrides, oldest created first (ties: sequence order)."""
     mine = [o for o in overrides if o.tier == tier and o.ends_at > o.starts_at]
     return sorted(mine, key=lambda o: o.created_at)  # stable: ties keep sequence order

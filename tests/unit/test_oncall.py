@@ -13,13 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.calendars import Window
-from bot.domain import Identity
+from bot.domain import Identity, OnCallOverride
 from bot.errors import ConfigError
 from bot.oncall import (
     ALL_DAYS,
     Layer,
     OnCall,
-    Override,
     gaps,
     next_in_rotation,
     on_call,
@@ -72,11 +71,13 @@ AMER = layer("amer", (DAN, EVE), NEW_YORK, active=DAYTIME)
 APAC = layer("apac", (FIN, GUS), SYDNEY, active=DAYTIME)
 
 
-def override(person: Identity, starts: str, ends: str, created: str, tier: str = TIER) -> Override:
-    return Override(tier, person, utc(starts), utc(ends), utc(created))
+def override(
+    person: Identity, starts: str, ends: str, created: str, tier: str = TIER
+) -> OnCallOverride:
+    return OnCallOverride(tier, person, utc(starts), utc(ends), utc(created))
 
 
-def ask(layers: tuple[Layer, ...], at: datetime, overrides: tuple[Override, ...] = ()) -> Any:
+def ask(layers: tuple[Layer, ...], at: datetime, overrides: tuple[OnCallOverride, ...] = ()) -> Any:
     """(person, layer, until) or None, for compact assertions."""
     answer = on_call(TIER, layers, overrides, at)
     return None if answer is None else (answer.person, answer.layer, answer.until)
@@ -473,7 +474,7 @@ def test_naive_instants_are_refused() -> None:
     with pytest.raises(ValueError, match="aware"):
         on_call(TIER, SUN, (), datetime(2026, 6, 15, 12))
     with pytest.raises(ValueError, match="aware"):
-        Override(
+        OnCallOverride(
             TIER, XAVI, datetime(2026, 6, 15), utc("2026-06-16 00:00"), utc("2026-06-15 00:00")
         )
 
