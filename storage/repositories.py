@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Result, Table, delete, func, insert, or_, select
+from sqlalchemy import Result, Table, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -643,30 +643,16 @@ class SqlOutboxRepository(_SqlRepository):
         return [_outbox_from_row(r) for r in await self._session.scalars(stmt)]
 
     async def mark_delivered(self, item_id: int, at: datetime) -> None:
-        await self.write_queued()
-        row = await self._row(item_id)
-        row.attempts += 1
-        row.delivered_at = at
-        await self._session.flush()
+        await self._update(item_id, attempts=OutboxRow.attempts + 1, delivered_at=at)
 
     async def mark_failed(
         self, item_id: int, error: str, retry_at: datetime | None, at: datetime
     ) -> None:
-        await self.write_queued()
-        row = await self._row(item_id)
-        row.attempts += 1
-        row.last_error = error
-        if retry_at is None:
-            row.failed_at = at
-        else:
-            row.next_attempt_at = retry_at
-        await self._session.flush()
+        when = {"failed_at": at} if retry_at is None else {"next_attempt_at": retry_at}
+        await self._update(item_id, attempts=OutboxRow.attempts + 1, last_error=error, **when)
 
     async def lease(self, item_id: int, until: datetime) -> None:
-        await self.write_queued()
-        row = await self._row(item_id)
-        row.next_attempt_at = until
-        await self._session.flush()
+        await self._update(item_id, next_attempt_at=until)
 
     async def superseded(self, item: OutboxItem) -> bool:
         """True if a later item for the same card was queued, whatever became of it: a late
@@ -731,11 +717,17 @@ class SqlOutboxRepository(_SqlRepository):
         found: str | None = await self._session.scalar(stmt)
         return found
 
-    async def _row(self, item_id: int) -> OutboxRow:
-        row = await self._session.get(OutboxRow, item_id)
-        if row is None:
+    async def _update(self, item_id: int, **values: Any) -> None:
+        """One UPDATE (no read of the row and its message first)."""
+        await self.write_queued()
+        stmt = (
+            update(OutboxRow)
+            .where(OutboxRow.id == item_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if _rowcount(await self._session.execute(stmt)) == 0:
             raise LookupError(f"outbox item {item_id} does not exist")
-        return row
 
 
 def _outbox_from_row(row: OutboxRow) -> OutboxItem:
