@@ -208,9 +208,9 @@ class SlaService:
         breached = sla.breached_clocks(ticket, now)
         if not breached:
             raise InvalidInput(f"{ticket.ref} has no breached clock to acknowledge.")
-        recorded = [
-            key for key in breached if await uow.pings.record(number, f"{key}:ack", now, actor.id)
-        ]
+        recorded = await uow.pings.record_many(
+            [(number, f"{key}:ack") for key in breached], now, actor.id
+        )
         if not recorded:
             raise InvalidInput(f"{ticket.ref} is already acknowledged.")
         await uow.tickets.add_history(

@@ -158,24 +158,15 @@ class OutboxRepository(Protocol):
 
 
 class PingRepository(Protocol):
-    async def stages(self, number: int) -> dict[str, datetime]:
-        """The ticket's recorded ping stages: key → when."""
-        ...
-
     async def stages_of(self, numbers: Sequence[int]) -> dict[int, dict[str, datetime]]:
         """The recorded stages of several tickets at once (one query for a tick's batch)."""
         ...
 
-    async def record(
-        self, number: int, key: str, at: datetime, actor_id: int | None = None
-    ) -> bool:
-        """Record a stage once; False if it was already recorded (by us or a replica)."""
-        ...
-
     async def record_many(
-        self, stages: Sequence[tuple[int, str]], at: datetime
+        self, stages: Sequence[tuple[int, str]], at: datetime, actor_id: int | None = None
     ) -> set[tuple[int, str]]:
-        """Record (ticket, key) stages in one statement; returns those recorded just now."""
+        """Record (ticket, key) stages once each, in one statement; returns those recorded
+        just now (a stage recorded before, by us or a replica, is not)."""
         ...
 
     async def count_since(self, kind: str, since: datetime) -> dict[int, int]:

@@ -760,10 +760,6 @@ def _outbox_from_row(row: OutboxRow) -> OutboxItem:
 class SqlPingRepository(_SqlRepository):
     """Recorded ping stages per ticket; the primary key makes each stage happen once."""
 
-    async def stages(self, number: int) -> dict[str, datetime]:
-        stmt = select(PingStageRow.key, PingStageRow.at).where(PingStageRow.ticket_number == number)
-        return {key: at for key, at in (await self._session.execute(stmt)).all()}
-
     async def stages_of(self, numbers: Sequence[int]) -> dict[int, dict[str, datetime]]:
         found: dict[int, dict[str, datetime]] = {n: {} for n in numbers}
         if not numbers:
@@ -776,28 +772,18 @@ class SqlPingRepository(_SqlRepository):
         return found
 
     async def record_many(
-        self, stages: Sequence[tuple[int, str]], at: datetime
+        self, stages: Sequence[tuple[int, str]], at: datetime, actor_id: int | None = None
     ) -> set[tuple[int, str]]:
         if not stages:
             return set()
+        rows = [{"ticket_number": n, "key": k, "at": at, "actor_id": actor_id} for n, k in stages]
         stmt = (
             self._insert(PingStageRow)
-            .values([{"ticket_number": n, "key": k, "at": at} for n, k in stages])
+            .values(rows)
             .on_conflict_do_nothing()
             .returning(PingStageRow.ticket_number, PingStageRow.key)
         )
         return {(n, k) for n, k in (await self._session.execute(stmt)).all()}
-
-    async def record(
-        self, number: int, key: str, at: datetime, actor_id: int | None = None
-    ) -> bool:
-        stmt = (
-            self._insert(PingStageRow)
-            .values(ticket_number=number, key=key, at=at, actor_id=actor_id)
-            .on_conflict_do_nothing()
-            .returning(PingStageRow.key)
-        )
-        return (await self._session.execute(stmt)).first() is not None
 
     async def count_since(self, kind: str, since: datetime) -> dict[int, int]:
         """Stages whose key contains ``:kind`` recorded since ``since``, per ticket."""
