@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from bot import oncall, sla
 from bot.clock import Clock
-from bot.domain import ACTIVE_STATUSES, HistoryEntry, Identity, OnCallOverride, Ticket
+from bot.domain import ACTIVE_STATUSES, Identity, OnCallOverride, Ticket
 from bot.errors import InvalidInput, PermissionDenied
 from bot.messages import Action, Button, Field, Message
 from bot.ports import UnitOfWork, UnitOfWorkFactory
@@ -126,7 +126,7 @@ class SlaService:
             await out.to_person(ticket.assignee_id, message, ticket.number)
         if ping.kind is Kind.BREACH:
             await out.to_thread(ticket, message)
-            await uow.tickets.add_history(sla_history(ticket, f"{ping.clock} SLA breached", now))
+            await self.tickets.record(uow, ticket, None, f"{ping.clock} SLA breached")
         if duty is not None and not await self._is_assignee(out, ticket, duty.person):
             await out.to_identity(duty.person, message, ticket.number)
 
@@ -213,9 +213,7 @@ class SlaService:
         )
         if not recorded:
             raise InvalidInput(f"{ticket.ref} is already acknowledged.")
-        await uow.tickets.add_history(
-            sla_history(ticket, "acknowledged the breach", now, actor.id, actor.source)
-        )
+        await self.tickets.record(uow, ticket, actor, "acknowledged the breach")
         out = Outbound(self.settings, uow, now)
         await out.to_thread(
             ticket,
@@ -311,10 +309,3 @@ class SlaService:
                 )
             await uow.commit()
         return True
-
-
-def sla_history(
-    ticket: Ticket, action: str, at: datetime, actor_id: int | None = None, source: str = "desk"
-) -> HistoryEntry:
-    assert ticket.number is not None
-    return HistoryEntry(ticket.number, at, action, actor_id, source)

@@ -126,7 +126,7 @@ class TicketService:
             names[person_id] = person.display_name if person else "?"
         return names
 
-    async def _record(
+    async def record(
         self, uow: UnitOfWork, ticket: Ticket, actor: Actor | None, action: str, detail: str = ""
     ) -> None:
         assert ticket.number is not None
@@ -169,7 +169,7 @@ class TicketService:
         """Save a changed ticket, append its history line and refresh its cards; returns
         the outbound queue for whatever else the use case has to say."""
         await uow.tickets.save(ticket)
-        await self._record(uow, ticket, actor, action, detail)
+        await self.record(uow, ticket, actor, action, detail)
         out = self._outbound(uow)
         await self._refresh_cards(uow, out, ticket, *tiers)
         return out
@@ -212,7 +212,7 @@ class TicketService:
         await uow.tickets.add_comment(
             Comment(ticket.number, now, actor.id, CommentKind.REQUESTER, text, actor.source)
         )
-        await self._record(
+        await self.record(
             uow,
             ticket,
             actor,
@@ -254,7 +254,7 @@ class TicketService:
         await uow.tickets.add_comment(
             Comment(number, self.clock.now(), actor.id, CommentKind.REQUESTER, text, actor.source)
         )
-        await self._record(uow, ticket, actor, "requester replied")
+        await self.record(uow, ticket, actor, "requester replied")
         out = self._outbound(uow)
         await out.to_thread(
             ticket,
@@ -297,7 +297,7 @@ class TicketService:
         ticket = await self.ticket_for_requester(uow, actor, number)
         ticket.rate(score, self.clock.now())
         await uow.tickets.save(ticket)
-        await self._record(uow, ticket, actor, "rated", f"{score}/5")
+        await self.record(uow, ticket, actor, "rated", f"{score}/5")
         out = self._outbound(uow)
         await out.to_thread(ticket, Message(text=f"The requester rated {ticket.ref} {score}/5."))
         await out.to_chat(
@@ -405,7 +405,7 @@ class TicketService:
             sla.recompute(ticket, self.settings.sla)
             await uow.tickets.save(ticket)
         await uow.tickets.add_comment(Comment(number, now, actor.id, kind, text, actor.source))
-        await self._record(uow, ticket, actor, "noted internally" if internal else "replied")
+        await self.record(uow, ticket, actor, "noted internally" if internal else "replied")
         out = self._outbound(uow)
         if internal:
             await out.to_thread(
@@ -576,7 +576,7 @@ class TicketService:
             source=f"ticket:{number}",
         )
         await uow.knowledge.put(article)
-        await self._record(uow, ticket, actor, "saved as article", article.title)
+        await self.record(uow, ticket, actor, "saved as article", article.title)
         self.knowledge.add(article)
         return article
 

@@ -6,7 +6,6 @@ from bot.sla.clocks import (
     restart_resolution,
     resume,
     start_update_clock,
-    stop_update_clock,
     target_of,
     time_left,
 )
@@ -32,7 +31,6 @@ __all__ = [
     "restart_resolution",
     "resume",
     "start_update_clock",
-    "stop_update_clock",
     "target_of",
     "time_left",
 ]

@@ -85,12 +85,6 @@ def start_update_clock(ticket: Ticket, sla: SlaSettings, now: datetime) -> None:
         recompute(ticket, sla)
 
 
-def stop_update_clock(ticket: Ticket, sla: SlaSettings) -> None:
-    if ticket.update_due_at is not None:
-        ticket.update_due_at = None
-        recompute(ticket, sla)
-
-
 def time_left(ticket: Ticket, sla: SlaSettings, now: datetime) -> list[tuple[str, str]]:
     """(label, text) per running clock: business time left, or how long it is overdue."""
     if not ticket.status.active:
