@@ -254,12 +254,9 @@ async def _tickets(settings: Settings, args: argparse.Namespace) -> int:
                 tiers=args.tier or (),
                 limit=args.limit,
             )
-            names: dict[int, str] = {}
-            for ticket in tickets:
-                for person_id in (ticket.requester_id, ticket.assignee_id):
-                    if person_id is not None and person_id not in names:
-                        person = await uow.people.get(person_id)
-                        names[person_id] = person.display_name if person else "?"
+            names = await uow.people.names(
+                person_id for t in tickets for person_id in (t.requester_id, t.assignee_id)
+            )
     finally:
         await runtime.close()
     if args.json:

@@ -8,7 +8,7 @@ history lines and the messages it queues are committed together or not at all.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -70,6 +70,11 @@ class TicketRepository(Protocol):
 
 class PersonRepository(Protocol):
     async def get(self, person_id: int) -> Person | None: ...
+
+    async def names(self, person_ids: Iterable[int | None]) -> dict[int, str]:
+        """Display names of these people in one query; "?" for an id nobody has (None
+        entries are skipped)."""
+        ...
 
     async def by_identity(self, identity: Identity) -> Person | None: ...
 

@@ -118,14 +118,6 @@ class TicketService:
             raise NotFound(f"You have no ticket #{number}.")
         return ticket
 
-    async def names(self, uow: UnitOfWork, ticket: Ticket) -> dict[int, str]:
-        ids = {ticket.requester_id} | ({ticket.assignee_id} if ticket.assignee_id else set())
-        names: dict[int, str] = {}
-        for person_id in ids:
-            person = await uow.people.get(person_id)
-            names[person_id] = person.display_name if person else "?"
-        return names
-
     async def record(
         self, uow: UnitOfWork, ticket: Ticket, actor: Actor | None, action: str, detail: str = ""
     ) -> None:
@@ -144,7 +136,7 @@ class TicketService:
     async def _refresh_cards(
         self, uow: UnitOfWork, out: Outbound, ticket: Ticket, *tiers: str
     ) -> None:
-        names = await self.names(uow, ticket)
+        names = await uow.people.names((ticket.requester_id, ticket.assignee_id))
         details = await self._opening_text(uow, ticket)
         for tier in tiers or (ticket.tier,):
             await out.card(
@@ -326,13 +318,16 @@ class TicketService:
         staff = self.on_chain(actor.identity, ticket)
         if not staff and ticket.requester_id != actor.id:
             raise NotFound(f"You have no ticket #{number}.")
-        names = await self.names(uow, ticket)
         history = await uow.tickets.history(number)
         comments = await uow.tickets.comments(number)
-        for person_id in {c.author_id for c in comments} | {h.actor_id for h in history}:
-            if person_id is not None and person_id not in names:
-                person = await uow.people.get(person_id)
-                names[person_id] = person.display_name if person else "?"
+        names = await uow.people.names(
+            (
+                ticket.requester_id,
+                ticket.assignee_id,
+                *(c.author_id for c in comments),
+                *(h.actor_id for h in history),
+            )
+        )
         clocks = tuple(
             Field(label, text)
             for label, text in sla.time_left(ticket, self.settings.sla, self.clock.now())

@@ -17,7 +17,7 @@ Concurrency, on both databases:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -345,6 +345,14 @@ class SqlPersonRepository(_SqlRepository):
     async def get(self, person_id: int) -> Person | None:
         row = await self._session.get(PersonRow, person_id)
         return None if row is None else _person_from_row(row)
+
+    async def names(self, person_ids: Iterable[int | None]) -> dict[int, str]:
+        wanted = {i for i in person_ids if i is not None}
+        if not wanted:
+            return {}
+        stmt = select(PersonRow.id, PersonRow.display_name).where(PersonRow.id.in_(wanted))
+        found = dict((await self._session.execute(stmt)).tuples().all())
+        return {i: found.get(i, "?") for i in wanted}
 
     async def by_identity(self, identity: Identity) -> Person | None:
         stmt = (

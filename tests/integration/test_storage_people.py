@@ -189,3 +189,15 @@ def _session(uow: SqlUnitOfWork) -> AsyncSession:
 async def _everyone(uow: SqlUnitOfWork, upto: int) -> list[Person]:
     found = [await uow.people.get(i) for i in range(1, upto)]
     return [p for p in found if p is not None]
+
+
+async def test_names_of_several_people_in_one_call(uow_factory: SqlUnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        alice = await uow.people.add(Person("Alice"), Identity("console", "alice"))
+        bob = await uow.people.add(Person("Bob"), Identity("slack", "UBOB"))
+        await uow.commit()
+    assert alice.id is not None and bob.id is not None
+    async with uow_factory() as uow:
+        names = await uow.people.names([alice.id, None, bob.id, alice.id, 999_999])
+        assert names == {alice.id: "Alice", bob.id: "Bob", 999_999: "?"}
+        assert await uow.people.names([None]) == {}
