@@ -13,7 +13,7 @@ import logging
 import signal
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol, TextIO
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -51,10 +51,8 @@ class Runtime:
     knowledge: KnowledgeIndex
     desk: Desk
     dispatcher: Dispatcher
-    gateways: dict[str, ChatGateway] = field(default_factory=dict)
 
     def add_gateway(self, gateway: ChatGateway) -> None:
-        self.gateways[gateway.platform] = gateway
         self.dispatcher.gateways[gateway.platform] = gateway
 
     async def close(self) -> None:
@@ -101,9 +99,7 @@ async def build(
     desk = Desk(settings, uow_factory, clock, knowledge)
     await desk.load_knowledge()
     dispatcher = Dispatcher(uow_factory, clock, dict(gateways or {}))
-    return Runtime(
-        settings, clock, engine, uow_factory, knowledge, desk, dispatcher, dict(gateways or {})
-    )
+    return Runtime(settings, clock, engine, uow_factory, knowledge, desk, dispatcher)
 
 
 def periodic_jobs(runtime: Runtime) -> list[PeriodicJob]:
@@ -160,7 +156,7 @@ async def run(
         await http.start()
         write(
             f"tierdesk: {len(runtime.knowledge)} knowledge-base articles, storage "
-            f"{safe_url(settings.storage_url)}, platforms {', '.join(runtime.gateways)}"
+            f"{safe_url(settings.storage_url)}, platforms {', '.join(runtime.dispatcher.gateways)}"
         )
         scheduler.start()
         if console_enabled:

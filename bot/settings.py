@@ -171,6 +171,12 @@ class Settings:
                 return product
         raise KeyError(key)
 
+    def agent_ids(self, platform: str) -> frozenset[str]:
+        """The ids of every tier agent on ``platform``."""
+        return frozenset(
+            a.external_id for t in self.tiers for a in t.agents if a.platform == platform
+        )
+
     def agent_tiers(self, identity: Identity) -> tuple[Tier, ...]:
         """The tiers whose tickets ``identity`` may act on, in chain order."""
         return tuple(t for t in self.tiers if identity in t.agents)

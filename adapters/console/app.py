@@ -111,14 +111,7 @@ class ConsoleApp:
         role, name = words
         self.become(name)
         if role == "agent" and not self.agent_tiers():
-            agents = sorted(
-                {
-                    a.external_id
-                    for t in self.settings.tiers
-                    for a in t.agents
-                    if a.platform == PLATFORM
-                }
-            )
+            agents = sorted(self.settings.agent_ids(PLATFORM))
             self.screen.write(
                 f"Note: {name} is no agent in any tier (console agents: "
                 f"{', '.join(agents) or 'none'}); you can look, not act."

@@ -8,7 +8,7 @@ from bot.messages import Button, Message
 
 
 def render(
-    message: Message, *, zone: str, now: datetime | None = None, first_number: int = 1
+    message: Message, *, zone: str, now: datetime | None = None
 ) -> tuple[list[str], list[Button]]:
     """Lines to print and the buttons in the order of their numbers."""
     lines: list[str] = []
@@ -27,6 +27,6 @@ def render(
         cells = []
         for button in row:
             buttons.append(button)
-            cells.append(f"[{first_number + len(buttons) - 1}] {button.label}")
+            cells.append(f"[{len(buttons)}] {button.label}")
         lines.append("  " + "   ".join(cells))
     return lines, buttons

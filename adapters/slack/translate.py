@@ -167,8 +167,9 @@ def _event_id(body: Mapping[str, Any]) -> str:
 # -- interactivity -------------------------------------------------------------------------
 
 
-def action_pressed(body: Mapping[str, Any], profile: Profile | None = None) -> ActionPressed | None:
-    """A ``block_actions`` press on one of our buttons; None for anything else."""
+def action_pressed(body: Mapping[str, Any]) -> ActionPressed | None:
+    """A ``block_actions`` press on one of our buttons; None for anything else. The user's
+    profile is looked up later, only when the press is not answered with a form."""
     actions = body.get("actions") or ()
     if not actions:
         return None
@@ -191,7 +192,7 @@ def action_pressed(body: Mapping[str, Any], profile: Profile | None = None) -> A
     )
     return ActionPressed(
         event_id=event_id,
-        user=user_ref(user_id, profile),
+        user=user_ref(user_id),
         chat=chat_ref(channel_id),
         action=action,
         ticket=ticket,
@@ -235,7 +236,7 @@ def prompt_submitted(
     user_id = str((body.get("user") or {}).get("id") or "")
     return ActionPressed(
         event_id=f"view:{view.get('id') or body.get('trigger_id', '')}",
-        user=user_ref(user_id, profile),
+        user=user_ref(user_id),
         chat=chat_ref(channel_id),
         action=action,
         ticket=ticket,

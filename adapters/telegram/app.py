@@ -165,10 +165,7 @@ class TelegramAdapter:
         for tier in self.settings.tiers:
             if PLATFORM in tier.channels:
                 plans.append((help_cmd + agent, BotCommandScopeChat(tier.channels[PLATFORM])))
-        agents = {
-            a.external_id for t in self.settings.tiers for a in t.agents if a.platform == PLATFORM
-        }
-        for user_id in sorted(agents):
+        for user_id in sorted(self.settings.agent_ids(PLATFORM)):
             plans.append((requester + agent, BotCommandScopeChat(user_id)))
         for commands, scope in plans:
             try:

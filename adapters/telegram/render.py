@@ -98,11 +98,6 @@ def split_text(raw: str, budget: int, first: int | None = None) -> list[str]:
     return pieces
 
 
-def asks_for_text(message: Message) -> bool:
-    """True for the desk's prompts that wait for typed text (a reason, a note, a reply)."""
-    return message.expects_reply
-
-
 def mention(user_id: str, label: str = "for you") -> str:
     """A link that mentions a user by id (works without a username)."""
     return f'<a href="tg://user?id={esc(user_id)}">{esc(label)}</a>'
@@ -189,6 +184,6 @@ def render(
     parts = segments(message, zone=zone, now=now, for_user=for_user)
     chunks = [c for c in pack(parts, limit=limit, single=single) if c] or ["…"]
     markup: ReplyMarkup | None = keyboard(message, long_values)
-    if markup is None and for_user and asks_for_text(message):
+    if markup is None and for_user and message.expects_reply:
         markup = ForceReply(selective=True)
     return Rendered(tuple(chunks), markup)
