@@ -229,36 +229,54 @@ def queue_order(settings: Settings) -> Callable[[Ticket], tuple[int, int, str]]:
     return key
 
 
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A desk command as people are told about it (help texts, a platform's command menu)."""
+
+    name: str
+    usage: str  # the arguments, e.g. "N text"; "" for none
+    what: str
+
+    @property
+    def line(self) -> str:
+        return f"/{self.name} {self.usage}".rstrip() + f" — {self.what}"
+
+
+REQUESTER_COMMANDS: tuple[Command, ...] = (
+    Command("new", "", "report a problem"),
+    Command("mytickets", "", "your tickets"),
+    Command("show", "N", "one ticket with its history"),
+    Command("reply", "N text", "add information to ticket N"),
+    Command("close", "N", "close ticket N"),
+    Command("reopen", "N", "reopen ticket N"),
+    Command("rate", "N 1-5", "rate how ticket N was handled"),
+    Command("timezone", "Area/City", "the zone your due times are shown in"),
+    Command("cancel", "", "stop what we're doing"),
+    Command("help", "", "what I can do"),
+)
+AGENT_COMMANDS: tuple[Command, ...] = (
+    Command("queue", "[TIER]", "open tickets, most pressing first"),
+    Command("show", "N", "a ticket with its history"),
+    Command("claim", "N", "take a ticket"),
+    Command("reply", "N text", "answer the requester (// first: an internal note)"),
+    Command("note", "N text", "internal note (agents only)"),
+    Command("escalate", "N reason", "pass to the next tier"),
+    Command("resolve", "N note", "mark resolved"),
+    Command("waiting", "N", "waiting on the requester"),
+    Command("priority", "N S2", "change priority"),
+    Command("reassign", "N who", "give the ticket to another agent of its tier"),
+    Command("kbsave", "N [title]", "turn the resolution into a knowledge-base article"),
+    Command("ack", "N", "acknowledge an SLA breach (stops the reminders)"),
+    Command("oncall", "[TIER]", "who is on call now"),
+    Command("takeoncall", "TIER 4h", "take a tier's on-call duty"),
+)
 REQUESTER_HELP = Message(
     title="How I can help",
-    text=(
-        "Describe your problem in your own words and I'll suggest answers or open a ticket.\n"
-        "/new — report a problem\n"
-        "/mytickets — your tickets\n"
-        "/show N — one ticket with its history\n"
-        "/reply N text — add information to ticket N\n"
-        "/close N, /reopen N, /rate N 1-5\n"
-        "/timezone Area/City — the zone your due times are shown in\n"
-        "/cancel — stop what we're doing"
+    text="\n".join(
+        (
+            "Describe your problem in your own words and I'll suggest answers or open a ticket.",
+            *(c.line for c in REQUESTER_COMMANDS if c.name != "help"),
+        )
     ),
 )
-
-AGENT_HELP = Message(
-    title="Agent commands",
-    text=(
-        "/queue [TIER] — open tickets, most pressing first\n"
-        "/show N — a ticket with its history\n"
-        "/claim N — take a ticket\n"
-        "/reply N text — answer the requester\n"
-        "/note N text — internal note (agents only)\n"
-        "/escalate N reason — pass to the next tier\n"
-        "/resolve N note — mark resolved\n"
-        "/waiting N — waiting on the requester\n"
-        "/priority N S2 — change priority\n"
-        "/reassign N who — give the ticket to another agent of its tier\n"
-        "/kbsave N [title] — turn the resolution into a knowledge-base article\n"
-        "/ack N — acknowledge an SLA breach (stops the reminders)\n"
-        "/oncall [TIER] — who is on call now\n"
-        "/takeoncall TIER 4h — take a tier's on-call duty"
-    ),
-)
+AGENT_HELP = Message(title="Agent commands", text="\n".join(c.line for c in AGENT_COMMANDS))

@@ -43,7 +43,7 @@ from adapters.telegram.translate import PLATFORM, translate
 from bot.clock import Clock
 from bot.desk import Desk
 from bot.settings import Settings
-from bot.views import NOT_SAVED
+from bot.views import AGENT_COMMANDS, NOT_SAVED, REQUESTER_COMMANDS, Command
 
 log = logging.getLogger(__name__)
 
@@ -53,23 +53,17 @@ HANDLE_ATTEMPTS = 3
 RETRY_PAUSE = 0.5  # seconds, times the attempt number, between polling-mode attempts
 STALE_BUTTON = "This button is out of date. Please use the matching command instead."
 
-REQUESTER_COMMANDS = (
-    ("start", "Start, or open a ticket from a link"),
-    ("help", "What I can do"),
-    ("new", "Report a new problem"),
-    ("mytickets", "Your tickets"),
-    ("cancel", "Stop what we're doing"),
-    ("timezone", "Show or set your time zone, e.g. /timezone Europe/Berlin"),
-)
-AGENT_COMMANDS = (
-    ("queue", "Open tickets of your tier, most pressing first"),
-    ("claim", "/claim N: take ticket N"),
-    ("escalate", "/escalate N reason: pass ticket N to the next tier"),
-    ("resolve", "/resolve N note: resolve ticket N"),
-    ("reply", "/reply N text: answer the requester of ticket N"),
-    ("oncall", "Who is on call"),
-    ("ack", "/ack N: acknowledge a ping about ticket N"),
-)
+START = BotCommand("start", "Start, or open a ticket from a link")  # Telegram's own entry
+
+
+def _menu(commands: tuple[Command, ...], known: set[str]) -> list[BotCommand]:
+    """A command menu (descriptions 3-256 characters) of the commands the desk knows."""
+    return [
+        BotCommand(c.name, (f"/{c.name} {c.usage}: {c.what}" if c.usage else c.what)[:256])
+        for c in commands
+        if c.name in known
+    ]
+
 
 Deliver = Callable[[], Awaitable[int]]
 
@@ -156,8 +150,8 @@ class TelegramAdapter:
         """``setMyCommands``: requester commands for everyone, agent ones in the tier groups
         and in each agent's private chat. Only commands the desk knows are listed."""
         known = set(self.desk.commands)
-        requester = [BotCommand(n, d) for n, d in REQUESTER_COMMANDS if n in known]
-        agent = [BotCommand(n, d) for n, d in AGENT_COMMANDS if n in known]
+        requester = [START, *_menu(REQUESTER_COMMANDS, known)]
+        agent = _menu(AGENT_COMMANDS, known)
         plans: list[tuple[list[BotCommand], BotCommandScope]] = [
             (requester, BotCommandScopeDefault())
         ]
@@ -165,8 +159,10 @@ class TelegramAdapter:
         for tier in self.settings.tiers:
             if PLATFORM in tier.channels:
                 plans.append((help_cmd + agent, BotCommandScopeChat(tier.channels[PLATFORM])))
+        mine = {c.command for c in requester}
+        both = requester + [c for c in agent if c.command not in mine]  # names must be unique
         for user_id in sorted(self.settings.agent_ids(PLATFORM)):
-            plans.append((requester + agent, BotCommandScopeChat(user_id)))
+            plans.append((both, BotCommandScopeChat(user_id)))
         for commands, scope in plans:
             try:
                 await self.bot.set_my_commands(commands, scope=scope)

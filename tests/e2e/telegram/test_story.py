@@ -17,15 +17,18 @@ async def test_whole_story_from_private_chat_to_resolution(world: TelegramWorld)
         c.params["scope"]["type"]: [x["command"] for x in c.params["commands"]]
         for c in api.of("setMyCommands")
     }
-    assert commands["default"] == ["start", "help", "new", "mytickets", "cancel", "timezone"]
+    assert commands["default"] == [
+        *("start", "new", "mytickets", "show", "reply", "close", "reopen", "rate"),
+        *("timezone", "cancel", "help"),
+    ]
     for_l1_group = next(
         c for c in api.of("setMyCommands") if c.params["scope"].get("chat_id") == L1["id"]
     )
     assert [x["command"] for x in for_l1_group.params["commands"]][:4] == [
         "help",
         "queue",
+        "show",
         "claim",
-        "escalate",
     ]
 
     # 1. the requester describes the problem privately and is offered articles first
@@ -99,3 +102,16 @@ async def test_whole_story_from_private_chat_to_resolution(world: TelegramWorld)
     assert "Ticket #1 is resolved" in told.plain
     assert "Resolution: firewall rule fixed" in told.plain
     assert [label for label, _ in told.buttons][:2] == ["Reopen", "Close"]
+
+
+async def test_command_menus_list_each_command_once(world: TelegramWorld) -> None:
+    for call in world.api.of("setMyCommands"):
+        names = [x["command"] for x in call.params["commands"]]
+        assert len(names) == len(set(names)), call.params["scope"]
+        assert all(3 <= len(x["description"]) <= 256 for x in call.params["commands"])
+    agent_chat = next(
+        c for c in world.api.of("setMyCommands") if c.params["scope"].get("chat_id") == ALICE["id"]
+    )
+    assert {"new", "queue", "takeoncall", "kbsave"} <= {
+        x["command"] for x in agent_chat.params["commands"]
+    }
