@@ -92,9 +92,9 @@ async def build(
     """Wire a runtime; migrates the database first so a fresh SQLite file just works."""
     clock = clock or SystemClock()
     knowledge = knowledge_index(settings)
-    if migrate:
-        await upgrade(settings.storage_url)
     engine = make_engine(settings.storage_url)
+    if migrate:
+        await upgrade(engine)  # the same engine: one pool, and ":memory:" is the same database
     uow_factory = SqlUnitOfWorkFactory(make_session_factory(engine), clock)
     desk = Desk(settings, uow_factory, clock, knowledge)
     await desk.load_knowledge()
