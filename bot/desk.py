@@ -348,7 +348,7 @@ class Desk:
             query = str(conversation.data.get("description", ""))
             await self.tickets.self_solved(uow, actor, turn.solved_by, query)
         elif turn.add_to is not None:
-            await self.tickets.requester_reply(uow, actor, turn.add_to, str(turn.extra["text"]))
+            await self.tickets.requester_reply(uow, actor, turn.add_to, turn.added)
 
     # -- agent prompts (reason / note / reply typed after pressing a button) --------------
 
@@ -433,11 +433,11 @@ class Desk:
     async def _cmd_cancel(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
         conversation = await self._conversation(uow, actor)
         if conversation is not None:
-            await uow.conversations.delete(conversation)
             if conversation.state.startswith(PROMPT):
+                await uow.conversations.delete(conversation)
                 await self._say(uow, actor, Message(text="Cancelled; nothing was sent."))
             else:
-                await self._apply(uow, actor, replace(conversation, state=""), self.intake.cancel())
+                await self._apply(uow, actor, conversation, self.intake.cancel())  # deletes it
             return
         if args:
             await self.tickets.cancel(uow, actor, _number(args, "cancel"))

@@ -10,7 +10,7 @@ desk stores the state between turns, so a restart resumes mid-conversation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
@@ -61,9 +61,9 @@ class Turn:
     messages: tuple[Message, ...] = ()
     draft: Draft | None = None
     solved_by: str = ""
-    add_to: int | None = None
+    add_to: int | None = None  # the requester's text (``added``) goes to this ticket
+    added: str = ""
     cancelled: bool = False
-    extra: dict[str, object] = field(default_factory=dict)
 
 
 CANCEL_BUTTON = Button("Cancel", Action.CHOOSE, value="cancel")
@@ -135,7 +135,7 @@ class Intake:
         pending = str(data.get("pending", ""))
         if isinstance(said, Press):
             if said.action is Action.REPLY and said.ticket is not None:
-                return Turn(None, {}, (), add_to=said.ticket, extra={"text": pending})
+                return Turn(None, {}, (), add_to=said.ticket, added=pending)
             if said.value == NEW:
                 return self._describe(pending, {})
         text = said if isinstance(said, str) else ""

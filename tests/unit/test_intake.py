@@ -167,7 +167,7 @@ def test_open_tickets_make_it_ask_whether_this_is_new(intake: Intake) -> None:
     assert turn.step is Step.ROUTE
     assert "Add to #7: VPN down" in labels(turn)
     relay = intake.advance(turn.step, turn.data, Press(Action.REPLY, ticket=7), TODAY)
-    assert relay.add_to == 7 and relay.extra["text"] == "still broken after restart"
+    assert relay.add_to == 7 and relay.added == "still broken after restart"
     unclear = intake.advance(turn.step, turn.data, "hmm?", TODAY)  # asked again, in full
     assert unclear.step is Step.ROUTE and labels(unclear) == labels(turn)
     new = intake.advance(turn.step, turn.data, Press(Action.CHOOSE, "new"), TODAY)
