@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.config_node import ConfigNode
 from bot.errors import ConfigError
 from bot.settings import AdapterSettings
 
@@ -33,7 +34,8 @@ class TelegramOptions:
 
 def parse_options(adapter: AdapterSettings) -> TelegramOptions:
     """Validate the adapter's options; webhook mode requires a secret token."""
-    known = {
+    node = ConfigNode(KEY, dict(adapter.options))
+    node.only(
         "token",
         "base_url",
         "base_file_url",
@@ -42,50 +44,31 @@ def parse_options(adapter: AdapterSettings) -> TelegramOptions:
         "webhook_secret",
         "poll_timeout",
         "deliver_after_update",
-    }
-    for name in adapter.options:
-        if name not in known:
-            raise ConfigError(
-                f"{KEY}.{name}", f"unknown key (expected one of: {', '.join(sorted(known))})"
-            )
-    token = _string(adapter, "token", "")
+    )
+    token = node.string("token", "")
     if not token:
-        raise ConfigError(f"{KEY}.token", "required (the token BotFather gave you)")
-    webhook_url = _string(adapter, "webhook_url", "")
-    secret = _string(adapter, "webhook_secret", "")
-    path = _string(adapter, "webhook_path", DEFAULT_WEBHOOK_PATH)
+        raise ConfigError(node.key("token"), "required (the token BotFather gave you)")
+    webhook_url = node.string("webhook_url", "")
+    secret = node.string("webhook_secret", "")
+    path = node.string("webhook_path", DEFAULT_WEBHOOK_PATH)
     if webhook_url:
         if not webhook_url.startswith(("https://", "http://")):
-            raise ConfigError(f"{KEY}.webhook_url", "must be an http(s) URL")
+            raise ConfigError(node.key("webhook_url"), "must be an http(s) URL")
         if not secret:
-            raise ConfigError(f"{KEY}.webhook_secret", "required in webhook mode")
+            raise ConfigError(node.key("webhook_secret"), "required in webhook mode")
     if secret and not _SECRET.match(secret):
         raise ConfigError(
-            f"{KEY}.webhook_secret", 'use 1-256 characters of A-Z, a-z, 0-9, "_" and "-"'
+            node.key("webhook_secret"), 'use 1-256 characters of A-Z, a-z, 0-9, "_" and "-"'
         )
     if not path.startswith("/"):
-        raise ConfigError(f"{KEY}.webhook_path", 'must start with "/"')
-    timeout = adapter.get("poll_timeout", 10)
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 <= timeout <= 50:
-        raise ConfigError(f"{KEY}.poll_timeout", "must be a number of seconds from 0 to 50")
-    deliver = adapter.get("deliver_after_update", True)
-    if not isinstance(deliver, bool):
-        raise ConfigError(f"{KEY}.deliver_after_update", "expected true or false")
+        raise ConfigError(node.key("webhook_path"), 'must start with "/"')
     return TelegramOptions(
         token=token,
-        base_url=_string(adapter, "base_url", DEFAULT_BASE_URL) or DEFAULT_BASE_URL,
-        base_file_url=_string(adapter, "base_file_url", DEFAULT_BASE_FILE_URL)
-        or DEFAULT_BASE_FILE_URL,
+        base_url=node.string("base_url", DEFAULT_BASE_URL) or DEFAULT_BASE_URL,
+        base_file_url=node.string("base_file_url", DEFAULT_BASE_FILE_URL) or DEFAULT_BASE_FILE_URL,
         webhook_url=webhook_url,
         webhook_path=path,
         webhook_secret=secret,
-        poll_timeout=float(timeout),
-        deliver_after_update=deliver,
+        poll_timeout=node.number("poll_timeout", 10.0, low=0, high=50) or 0.0,
+        deliver_after_update=node.boolean("deliver_after_update", True),
     )
-
-
-def _string(adapter: AdapterSettings, name: str, default: str) -> str:
-    value = adapter.get(name, default)
-    if not isinstance(value, str):
-        raise ConfigError(f"{KEY}.{name}", "expected a string")
-    return value.strip()
