@@ -135,6 +135,7 @@ def _check_config(args: argparse.Namespace) -> int:
     path = find_config(args.file or args.config, Path.cwd())
     settings = load_settings(path, os.environ)
     rt.load_sources(settings)  # Markdown errors are configuration errors too
+    rt.check_adapter_options(settings)  # and so are an enabled adapter's own options
     print(f"{path}: OK")
     for line in summarize(settings):
         print("  " + line)

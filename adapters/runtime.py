@@ -123,6 +123,14 @@ class RunningAdapter(Protocol):
     async def stop(self) -> None: ...
 
 
+def check_adapter_options(settings: Settings) -> None:
+    """Validate each enabled chat adapter's section (``adapters.<name>.parse_options``), so
+    ``check-config`` names a mistyped key before ``run`` would."""
+    for name in settings.enabled_platforms:
+        if name != "console":
+            importlib.import_module(f"adapters.{name}").parse_options(settings.adapters[name])
+
+
 async def start_chat_adapters(runtime: Runtime, http: HttpServer) -> list[RunningAdapter]:
     """Start every enabled platform adapter but the console (``adapters.<name>.start``)."""
     running: list[RunningAdapter] = []

@@ -2,8 +2,9 @@
 
 ``start(runtime, http)`` is what :func:`adapters.runtime.start_chat_adapters` calls: it
 registers the Slack gateway with the outbox dispatcher and starts the bolt app (HTTP
-route or Socket Mode). Modules: ``translate`` (payload → desk event) and ``render``
-(neutral message → Block Kit) are pure; ``gateway`` talks to the Web API; ``app`` is bolt.
+route or Socket Mode). Modules: ``options`` (the config section), ``translate`` (payload →
+desk event) and ``render`` (neutral message → Block Kit) are pure; ``gateway`` talks to
+the Web API; ``app`` is bolt.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from adapters.slack.app import SlackAdapter
 from adapters.slack.gateway import SlackGateway
+from adapters.slack.options import SlackOptions, parse_options
 
 if TYPE_CHECKING:
     from adapters.http import HttpServer
@@ -22,7 +24,7 @@ async def start(runtime: Runtime, http: HttpServer) -> SlackAdapter:
     """Wire Slack into a runtime; the HTTP route is added before ``http.start()``."""
     adapter = SlackAdapter(
         runtime.desk,
-        runtime.settings.adapters["slack"],
+        parse_options(runtime.settings.adapters["slack"]),
         deliver_soon=runtime.dispatcher.kick,
     )
     runtime.add_gateway(adapter.gateway)
@@ -30,4 +32,4 @@ async def start(runtime: Runtime, http: HttpServer) -> SlackAdapter:
     return adapter
 
 
-__all__ = ["SlackAdapter", "SlackGateway", "start"]
+__all__ = ["SlackAdapter", "SlackGateway", "SlackOptions", "parse_options", "start"]

@@ -35,19 +35,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.http import HttpServer
 from adapters.slack import translate
 from adapters.slack.gateway import Directory, SlackGateway
+from adapters.slack.options import SlackOptions
 from adapters.slack.render import prompt_modal
 from bot.desk import Desk
 from bot.domain import Identity
 from bot.errors import GatewayError
 from bot.events import ActionPressed, ChatRef, InboundEvent
-from bot.settings import AdapterSettings
 from bot.views import NOT_SAVED
 
 log = logging.getLogger(__name__)
-
-DEFAULT_API_BASE_URL = "https://slack.com/api/"
-DEFAULT_PATH = "/slack/events"
-DEFAULT_COMMAND = "/ticket"
 
 
 class SlackAdapter:
@@ -56,24 +52,20 @@ class SlackAdapter:
     def __init__(
         self,
         desk: Desk,
-        options: AdapterSettings,
+        options: SlackOptions,
         deliver_soon: Callable[[], None] = lambda: None,
     ) -> None:
         self.desk = desk
         self.options = options
         self.deliver_soon = deliver_soon  # replies go out right after the event
-        base_url = str(options.get("api_base_url") or DEFAULT_API_BASE_URL)
-        self.client = AsyncWebClient(
-            token=str(options.get("bot_token") or ""),
-            base_url=base_url if base_url.endswith("/") else base_url + "/",
-        )
+        self.client = AsyncWebClient(token=options.bot_token, base_url=options.api_base_url)
         self.gateway = SlackGateway(self.client)
         self.directory = Directory(self.client)
-        self.path = str(options.get("path") or DEFAULT_PATH)
-        self.command = str(options.get("command") or DEFAULT_COMMAND)
-        self.app_token = str(options.get("app_token") or "")
+        self.path = options.path
+        self.command = options.command
+        self.app_token = options.app_token
         self.app = AsyncApp(
-            signing_secret=str(options.get("signing_secret") or ""),
+            signing_secret=options.signing_secret,
             client=self.client,  # without it bolt's client would point at slack.com
             process_before_response=True,  # a failed event gets a 500; see module doc
             request_verification_enabled=True,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import subprocess
 import threading
 from pathlib import Path
@@ -39,6 +40,22 @@ def test_check_config_names_the_bad_key(tmp_path: Path) -> None:
     done = tierdesk("check-config", str(bad))
     assert done.returncode == 2
     assert done.stderr.strip() == 'config error: tiers[1].name: duplicate tier "L1"'
+
+
+def test_check_config_checks_an_enabled_adapters_own_options(tmp_path: Path) -> None:
+    bad = write_config(tmp_path)
+    text = bad.read_text(encoding="utf-8")
+    bad.write_text(text.replace('command = "/ticket"', 'comand = "/ticket"'), encoding="utf-8")
+    tokens = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}  # Slack is enabled
+    done = subprocess.run(
+        [tierdesk_executable(), "check-config", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **tokens},
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().startswith("config error: adapters.slack.comand: unknown key")
 
 
 def test_kb_search_json_and_stdin_batch(tmp_path: Path) -> None:
