@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/kb_quality.py
 	$(BIN)/python benchmarks/kb_latency.py
 	$(BIN)/python benchmarks/sla_tick.py
+	$(BIN)/python benchmarks/slack_first_dm.py --rounds 1
 
 clean:
 	rm -rf $(VENV) tierdesk.db .pytest_cache
