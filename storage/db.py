@@ -43,7 +43,13 @@ def make_engine(url: str | URL, *, echo: bool = False) -> AsyncEngine:
     if backend == "sqlite":
         if parsed.get_driver_name() != "aiosqlite":
             raise ValueError(f"{parsed.render_as_string()}: use the sqlite+aiosqlite driver")
-        engine = create_async_engine(parsed, echo=echo)
+        # One connection: SQLite has one writer anyway, and every unit of work writes
+        # (``BEGIN IMMEDIATE``), so more connections only spin in the busy handler and make
+        # the tail; queued in the pool they are served in order instead.
+        options: dict[str, Any] = {}
+        if parsed.database not in (None, "", ":memory:"):
+            options = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60}
+        engine = create_async_engine(parsed, echo=echo, **options)
         _configure_sqlite(engine)
         return engine
     if backend == "postgresql":
