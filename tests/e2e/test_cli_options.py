@@ -213,3 +213,42 @@ def test_kb_import_reports_every_bad_file_and_imports_the_rest(
     assert titles["network-reset"] == "Reset the VPN profile"
     assert titles["mail-reset"] == "Reset the mail profile"
     assert titles["badge"] == "Door badge does not open the garage"
+
+
+# -- 18: holidays ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        (
+            ('holidays = "DE"', 'holidays = "XX"'),
+            'sla.calendars[0].holidays: calendar "office": no public holidays are known for '
+            'country "XX" (an ISO 3166 code such as "DE" or "US")',
+        ),
+        (
+            ('holidays = "DE"', 'holidays = "de"'),
+            'sla.calendars[0].holidays: calendar "office": no public holidays are known for '
+            'country "de"; codes are upper case: "DE"',
+        ),
+        (
+            ('subdivision = "BE"', 'subdivision = "XX"'),
+            'sla.calendars[0].subdivision: calendar "office": "XX" is not a subdivision of DE '
+            "(known: BB, BE, BW, BY,",
+        ),
+        (
+            ('holidays = "DE"', ""),
+            'sla.calendars[0].subdivision: calendar "office": a subdivision needs holidays = ',
+        ),
+    ],
+)
+def test_check_config_names_the_wrong_holidays_key_and_the_calendar(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, change: tuple[str, str], error: str
+) -> None:
+    config = write_config(tmp_path)
+    text = config.read_text(encoding="utf-8")
+    assert change[0] in text
+    config.write_text(text.replace(change[0], change[1]), encoding="utf-8")
+    code, out, err = tierdesk(capsys, "check-config", str(config))
+    assert (code, out) == (2, "")
+    assert err.startswith(f"config error: {error}")
