@@ -72,6 +72,11 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("run", parents=[common], help="run the desk (console + enabled adapters)")
+    p.add_argument(
+        "--console",
+        action="store_true",
+        help="run the console even when stdin is not a terminal (scripted input)",
+    )
     p.set_defaults(handler=_run)
 
     p = sub.add_parser("check-config", parents=[common], help="validate a config and summarise it")
@@ -192,7 +197,7 @@ def _check_config(args: argparse.Namespace) -> int:
 
 
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
-    await rt.run(settings)
+    await rt.run(settings, console=args.console)
     return 0
 
 

@@ -143,51 +143,77 @@ async def start_chat_adapters(runtime: Runtime, http: HttpServer) -> list[Runnin
 
 
 async def run(
-    settings: Settings, *, stdin: TextIO | None = None, stdout: TextIO | None = None
+    settings: Settings,
+    *,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    console: bool = False,
 ) -> None:
-    """``tierdesk run``: the desk with its enabled adapters until /quit or a signal."""
+    """``tierdesk run``: the desk with its enabled adapters until /quit or a signal.
+
+    The enabled console runs only when stdin is a terminal (``console`` forces it, for
+    scripted input): under a service manager or in a container stdin is /dev/null, and the
+    process serves its other adapters until SIGTERM or SIGINT, then stops cleanly.
+    """
     out = stdout or sys.stdout
+    source = stdin or sys.stdin
 
     def write(line: str) -> None:
         print(line, file=out, flush=True)
 
+    console_on = console or (settings.adapters["console"].enabled and _is_terminal(source))
+    stop = None if console_on else _stop_on_signals()  # before start-up: none is missed
     runtime = await build(settings)
     scheduler = DeskScheduler(periodic_jobs(runtime))
     http = HttpServer(settings.http.host, settings.http.port)
     adapters: list[RunningAdapter] = []
     try:
-        console_enabled = settings.adapters["console"].enabled
         screen = Screen(write=write, zone=settings.timezone)
-        if console_enabled:
+        if console_on:
             runtime.add_gateway(ConsoleGateway(screen, runtime.clock))
         adapters = await start_chat_adapters(runtime, http)
         await http.start()
         write(
             f"tierdesk: {len(runtime.knowledge)} knowledge-base articles, storage "
-            f"{safe_url(settings.storage_url)}, platforms {', '.join(runtime.dispatcher.gateways)}"
+            f"{safe_url(settings.storage_url)}, "
+            f"platforms {', '.join(runtime.dispatcher.gateways) or 'none'}"
         )
+        if settings.adapters["console"].enabled and not console_on:
+            write(
+                "tierdesk: console off: stdin is not a terminal (`tierdesk run --console` "
+                "reads it anyway); running until SIGTERM or SIGINT"
+            )
         scheduler.start()
-        if console_enabled:
+        if console_on:
             app = ConsoleApp(settings, runtime.desk, screen, runtime.dispatcher.deliver_due)
-            await app.run(stdin)
-        else:
-            await _wait_for_signal()
+            await app.run(source)
+        elif stop is not None:
+            await stop.wait()
     finally:
-        await scheduler.stop()
+        await scheduler.stop()  # periodic runs in progress (deliveries too) finish
+        await runtime.dispatcher.drain()  # and deliveries kicked by events, while clients are open
         for adapter in adapters:
             await adapter.stop()
         await http.stop()
-        await runtime.dispatcher.drain()
+        await runtime.dispatcher.drain()  # kicked by events handled while the adapters stopped
         await runtime.close()
 
 
-async def _wait_for_signal() -> None:
+def _is_terminal(stream: TextIO | None) -> bool:
+    try:
+        return stream is not None and stream.isatty()
+    except ValueError:  # a closed stdin
+        return False
+
+
+def _stop_on_signals() -> asyncio.Event:
+    """An event SIGINT and SIGTERM set, instead of killing the process mid-delivery."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    return stop
 
 
 def safe_url(url: str) -> str:

@@ -125,7 +125,7 @@ def test_tickets_table_and_json(tmp_path: Path) -> None:
             "/quit",
         ]
     )
-    run = tierdesk("run", "--config", str(config), stdin=lines + "\n")
+    run = tierdesk("run", "--console", "--config", str(config), stdin=lines + "\n")
     assert run.returncode == 0, run.stdout + run.stderr
     table = tierdesk("tickets", "--config", str(config))
     assert "the big printer says error 79" in table.stdout
