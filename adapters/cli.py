@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import sys
@@ -24,6 +25,8 @@ from bot.durations import format_duration
 from bot.errors import ConfigError
 from bot.knowledge import scan_markdown_dir
 from bot.settings import DEFAULT_CONFIG_NAME, Settings, find_config, load_settings, summarize
+
+NO_OVERRIDES = "no on-call overrides are known; answering from the configured rotations"
 
 
 class OptionError(Exception):
@@ -51,6 +54,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OptionError as exc:
         print(f"tierdesk {args.command}: {exc}", file=sys.stderr)
         return 2
+    except rt.DatabaseNotReady as exc:
+        print(f"tierdesk {args.command}: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `tierdesk tickets | head`: the reader left; say nothing more
@@ -185,6 +191,20 @@ def _tier_names(settings: Settings, values: Sequence[str] | None) -> list[str]:
     return [_choose("--tier", v, (t.name for t in settings.tiers), "tier") for v in values or ()]
 
 
+async def _look_up(settings: Settings, *, without_database: str = "") -> rt.Runtime:
+    """A runtime for a read-only command: the database opened read-only, never created or
+    migrated. With no database file yet, a command the configuration alone can answer
+    (``without_database`` says how, on stderr, unless it is "quiet") runs on an empty one
+    in memory; the others fail with :class:`~adapters.runtime.DatabaseNotReady`."""
+    missing = rt.missing_database(settings.storage_url)
+    if missing is None or not without_database:
+        return await rt.build(settings, read_only=True)
+    if without_database != "quiet":
+        print(f"tierdesk: no database at {missing} yet: {without_database}", file=sys.stderr)
+    empty = dataclasses.replace(settings, storage_url="sqlite+aiosqlite:///:memory:")
+    return await rt.build(empty)
+
+
 def _check_config(args: argparse.Namespace) -> int:
     path = _config_file(args.file or args.config)
     settings = load_settings(path, os.environ)
@@ -212,7 +232,8 @@ async def _migrate(settings: Settings, args: argparse.Namespace) -> int:
 async def _kb_search(
     settings: Settings, args: argparse.Namespace, *, stdin: TextIO | None = None
 ) -> int:
-    runtime = await rt.build(settings)
+    # No database yet means no imported articles: the Markdown sources are the whole answer.
+    runtime = await _look_up(settings, without_database="quiet")
     try:
         index = runtime.knowledge
         if args.query == "-":
@@ -285,7 +306,7 @@ async def _kb_import(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _kb_list(settings: Settings, args: argparse.Namespace) -> int:
-    runtime = await rt.build(settings)
+    runtime = await _look_up(settings, without_database="listing the Markdown sources only")
     try:
         articles = sorted(runtime.knowledge.articles(), key=lambda a: a.id)
     finally:
@@ -312,7 +333,7 @@ async def _tickets(settings: Settings, args: argparse.Namespace) -> int:
         for s in args.status or ()
     ]
     tiers = _tier_names(settings, args.tier)
-    runtime = await rt.build(settings)
+    runtime = await _look_up(settings)
     try:
         async with runtime.uow_factory() as uow:
             tickets = await uow.tickets.list(statuses=statuses, tiers=tiers, limit=args.limit)
@@ -433,7 +454,7 @@ async def _oncall(settings: Settings, args: argparse.Namespace) -> int:
     at = _instant(args.at, settings.timezone)
     only = _tier_names(settings, [args.tier] if args.tier else None)
     tiers = [t for t in settings.tiers if not only or t.name in only]
-    runtime = await rt.build(settings)
+    runtime = await _look_up(settings, without_database=NO_OVERRIDES)
     try:
         async with runtime.uow_factory() as uow:
             overrides = await uow.oncall.overlapping(at, at + timedelta(seconds=1))
@@ -469,7 +490,7 @@ async def _oncall_check(settings: Settings, args: argparse.Namespace) -> int:
     tiers = [t for t in settings.tiers if not only or t.name in only]
     start = datetime.now(UTC)
     end = start + timedelta(days=args.days)
-    runtime = await rt.build(settings)
+    runtime = await _look_up(settings, without_database=NO_OVERRIDES)
     try:
         async with runtime.uow_factory() as uow:
             stored = await uow.oncall.overlapping(start, end)

@@ -252,3 +252,49 @@ def test_check_config_names_the_wrong_holidays_key_and_the_calendar(
     code, out, err = tierdesk(capsys, "check-config", str(config))
     assert (code, out) == (2, "")
     assert err.startswith(f"config error: {error}")
+
+
+# -- #10: look-ups open the database read-only and never create or migrate it --------------
+
+
+def test_look_ups_never_create_the_database(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = str(write_config(tmp_path))
+    database = tmp_path / "desk.db"
+    code, out, err = tierdesk(capsys, "tickets", "--config", config)
+    assert (code, out) == (1, "")
+    assert err.strip() == (
+        f"tierdesk tickets: no database at {database} (`tierdesk migrate` or `tierdesk run` "
+        "creates it)"
+    )
+    code, out, err = tierdesk(capsys, "oncall", "--at", "2026-11-23T10:00", "--config", config)
+    assert code == 0 and "console:dave (office)" in out  # the rotations answer alone
+    assert err.strip() == (
+        f"tierdesk: no database at {database} yet: no on-call overrides are known; "
+        "answering from the configured rotations"
+    )
+    code, out, err = tierdesk(capsys, "kb", "list", "--config", config)
+    assert code == 0 and "vpn-disconnects" in out
+    assert err.strip().endswith("yet: listing the Markdown sources only")
+    code, out, _ = tierdesk(capsys, "kb", "search", "vpn keeps dropping", "--config", config)
+    assert code == 0 and "(vpn-disconnects)" in out
+    code, _, _ = tierdesk(
+        capsys, "sla", "due", "--priority", "S1", "--at", "2026-12-24T17:30", "--config", config
+    )
+    assert code == 0 and not database.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.toml"]
+
+
+def test_look_ups_refuse_a_database_that_is_not_migrated(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = write_config(tmp_path)
+    (tmp_path / "desk.db").write_bytes(b"")  # an empty file: SQLite's empty database
+    code, out, err = tierdesk(capsys, "tickets", "--config", str(config))
+    assert (code, out) == (1, "")
+    assert err.strip().endswith("has no tierdesk tables: run `tierdesk migrate`")
+    assert (tmp_path / "desk.db").stat().st_size == 0  # not migrated behind the user's back
+    assert tierdesk(capsys, "migrate", "--config", str(config))[0] == 0
+    code, out, err = tierdesk(capsys, "tickets", "--config", str(config))
+    assert (code, out.strip(), err) == (0, "No tickets.", "")
