@@ -1,27 +1,40 @@
-"""The ``tierdesk`` command line as a lead would use it."""
+"""The ``tierdesk`` command line as a lead would use it.
+
+Most cases run ``adapters.cli.main`` in process (the same parser, handlers and output as the
+installed command, without a Python start-up each); what only a process shows (a reader
+leaving the pipe, the environment) runs the real executable.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import subprocess
+import sys
 import threading
 from pathlib import Path
 
+from adapters.cli import main
 from tests.e2e.console_process import tierdesk_executable, write_config
 from tests.factories import EXAMPLE
 
 
-def tierdesk(*args: str, stdin: str = "", cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [tierdesk_executable(), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=cwd,
-    )
+def tierdesk(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """``tierdesk ARGS < stdin``, in process; exit status and output as a process gives them."""
+    out, err = io.StringIO(), io.StringIO()
+    saved_stdin = sys.stdin
+    sys.stdin = io.StringIO(stdin)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as exc:  # argparse's usage errors
+                code = exc.code if isinstance(exc.code, int) else 2
+    finally:
+        sys.stdin = saved_stdin
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
 
 
 def test_check_config_summarises_the_example() -> None:
