@@ -52,16 +52,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"config error: {exc}", file=sys.stderr)
         return 2
     except OptionError as exc:
-        print(f"tierdesk {args.command}: {exc}", file=sys.stderr)
+        print(f"tierdesk {_command(args)}: {exc}", file=sys.stderr)
         return 2
     except rt.DatabaseNotReady as exc:
-        print(f"tierdesk {args.command}: {exc}", file=sys.stderr)
+        print(f"tierdesk {_command(args)}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `tierdesk tickets | head`: the reader left; say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+
+
+def _command(args: argparse.Namespace) -> str:
+    """``sla due``, ``oncall check``, ``tickets``: the command as typed, for messages."""
+    subcommands = (getattr(args, f"{args.command}_command", None),)
+    return " ".join([args.command, *(s for s in subcommands if s)])
 
 
 def _parser() -> argparse.ArgumentParser:

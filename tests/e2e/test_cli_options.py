@@ -128,7 +128,7 @@ def test_sla_due_bad_input_is_one_line_naming_the_option(
     assert code == 2
     assert out == ""  # nothing half-printed before the error
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
-    assert err.startswith(f"tierdesk sla: {option}: {message}")
+    assert err.startswith(f"tierdesk sla due: {option}: {message}")
 
 
 def test_sla_due_keeps_the_case_of_a_priority_name(
