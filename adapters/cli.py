@@ -197,15 +197,15 @@ def _tier_names(settings: Settings, values: Sequence[str] | None) -> list[str]:
     return [_choose("--tier", v, (t.name for t in settings.tiers), "tier") for v in values or ()]
 
 
-async def _look_up(settings: Settings, *, without_database: str = "") -> rt.Runtime:
+async def _look_up(settings: Settings, *, without_database: str | None = None) -> rt.Runtime:
     """A runtime for a read-only command: the database opened read-only, never created or
     migrated. With no database file yet, a command the configuration alone can answer
-    (``without_database`` says how, on stderr, unless it is "quiet") runs on an empty one
-    in memory; the others fail with :class:`~adapters.runtime.DatabaseNotReady`."""
+    passes ``without_database`` (a note for stderr; "" for none) and runs on an empty one in
+    memory; for the others that is :class:`~adapters.runtime.DatabaseNotReady`."""
     missing = rt.missing_database(settings.storage_url)
-    if missing is None or not without_database:
+    if missing is None or without_database is None:
         return await rt.build(settings, read_only=True)
-    if without_database != "quiet":
+    if without_database:
         print(f"tierdesk: no database at {missing} yet: {without_database}", file=sys.stderr)
     empty = dataclasses.replace(settings, storage_url="sqlite+aiosqlite:///:memory:")
     return await rt.build(empty)
@@ -239,7 +239,7 @@ async def _kb_search(
     settings: Settings, args: argparse.Namespace, *, stdin: TextIO | None = None
 ) -> int:
     # No database yet means no imported articles: the Markdown sources are the whole answer.
-    runtime = await _look_up(settings, without_database="quiet")
+    runtime = await _look_up(settings, without_database="")
     try:
         index = runtime.knowledge
         if args.query == "-":

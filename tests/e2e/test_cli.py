@@ -206,11 +206,12 @@ def test_oncall_now_and_gaps(tmp_path: Path) -> None:
     assert "L1: covered for the next 14 days" in check.stdout
 
 
-def test_a_reader_that_stops_early_gets_no_traceback() -> None:
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path) -> None:
     # `tierdesk kb search - < month.txt | head -1`: head leaves after its first line.
     questions = "vpn keeps dropping\n" * 5_000
+    config = str(write_config(tmp_path))  # not the example's ./tierdesk.db, which may be stale
     with subprocess.Popen(
-        [tierdesk_executable(), "kb", "search", "-", "--config", str(EXAMPLE)],
+        [tierdesk_executable(), "kb", "search", "-", "--config", config],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
