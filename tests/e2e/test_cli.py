@@ -10,11 +10,12 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import subprocess
 import sys
 import threading
 from pathlib import Path
+
+import pytest
 
 from adapters.cli import main
 from tests.e2e.console_process import tierdesk_executable, write_config
@@ -55,18 +56,16 @@ def test_check_config_names_the_bad_key(tmp_path: Path) -> None:
     assert done.stderr.strip() == 'config error: tiers[1].name: duplicate tier "L1"'
 
 
-def test_check_config_checks_an_enabled_adapters_own_options(tmp_path: Path) -> None:
+def test_check_config_checks_an_enabled_adapters_own_options(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     bad = write_config(tmp_path)
     text = bad.read_text(encoding="utf-8")
     bad.write_text(text.replace('command = "/ticket"', 'comand = "/ticket"'), encoding="utf-8")
     tokens = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}  # Slack is enabled
-    done = subprocess.run(
-        [tierdesk_executable(), "check-config", str(bad)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **tokens},
-    )
+    for name, value in tokens.items():
+        monkeypatch.setenv(name, value)
+    done = tierdesk("check-config", str(bad))
     assert done.returncode == 2
     assert done.stderr.strip().startswith("config error: adapters.slack.comand: unknown key")
 
