@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
+import logging
 import os
 import pty
 import signal
@@ -151,3 +153,20 @@ def test_a_terminal_still_gets_the_console(
     assert "platforms console" in out
     assert "Console: you are a requester" in out and "You are sam (requester)." in out
     assert CONSOLE_OFF not in out
+
+
+def test_a_console_that_ends_at_once_leaves_no_traceback(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Scripted input that is already over: the periodic jobs have just been handed to the
+    # loop when the shutdown starts, and must neither be cut off nor start afterwards.
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert main(["run", "--console", "--config", str(write_config(tmp_path))]) == 0
+    captured = capsys.readouterr()
+    assert "You are sam (requester)." in captured.out
+    assert captured.err == ""
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == []  # APScheduler logged 'Job ... raised an exception' (CancelledError)
