@@ -1,32 +1,45 @@
 """The ``tierdesk`` command line.
 
-Every command takes ``--config FILE`` (default ``config.toml``, then the example config);
-listing commands take ``--json`` for scripts.
+Every command takes ``--config FILE`` before or after its name (default ``config.toml``, then
+the example config, which stderr then names); listing commands take ``--json`` for scripts.
+Bad input is one line on stderr naming the option, exit status 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from adapters import runtime as rt
 from bot.domain import Status, Ticket
+from bot.durations import format_duration
 from bot.errors import ConfigError
-from bot.knowledge import load_markdown_dir
-from bot.settings import Settings, find_config, load_settings, summarize
+from bot.knowledge import scan_markdown_dir
+from bot.settings import DEFAULT_CONFIG_NAME, Settings, find_config, load_settings, summarize
+
+NO_OVERRIDES = "no on-call overrides are known; answering from the configured rotations"
+
+
+class OptionError(Exception):
+    """A command-line value that cannot be used; the message names the option."""
+
+    def __init__(self, option: str, reason: str) -> None:
+        super().__init__(f"{option}: {reason}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    args.config = getattr(args, "config", None)  # absent unless given, before or after COMMAND
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
@@ -38,6 +51,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 2
+    except OptionError as exc:
+        print(f"tierdesk {_command(args)}: {exc}", file=sys.stderr)
+        return 2
+    except rt.DatabaseNotReady as exc:
+        print(f"tierdesk {_command(args)}: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `tierdesk tickets | head`: the reader left; say nothing more
@@ -45,11 +64,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 141
 
 
+def _command(args: argparse.Namespace) -> str:
+    """``sla due``, ``oncall check``, ``tickets``: the command as typed, for messages."""
+    subcommands = (getattr(args, f"{args.command}_command", None),)
+    return " ".join([args.command, *(s for s in subcommands if s)])
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--config",
         metavar="FILE",
+        default=argparse.SUPPRESS,  # a subcommand must not reset what came before its name
         help="configuration file (default: config.toml, then config.example.toml)",
     )
     parser = argparse.ArgumentParser(
@@ -58,6 +84,11 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("run", parents=[common], help="run the desk (console + enabled adapters)")
+    p.add_argument(
+        "--console",
+        action="store_true",
+        help="run the console even when stdin is not a terminal (scripted input)",
+    )
     p.set_defaults(handler=_run)
 
     p = sub.add_parser("check-config", parents=[common], help="validate a config and summarise it")
@@ -90,11 +121,12 @@ def _parser() -> argparse.ArgumentParser:
     sla_cmd = sub.add_parser("sla", parents=[common], help="SLA look-ups for leads")
     sla_sub = sla_cmd.add_subparsers(dest="sla_command", metavar="SLA_COMMAND", required=True)
     p = sla_sub.add_parser("due", parents=[common], help="due times of a ticket opened at --at")
-    p.add_argument("--priority", required=True, help="S1, S2, …")
+    p.add_argument("--priority", required=True, help="a priority level: S1, S2, …")
     p.add_argument(
         "--at",
         required=True,
-        help="ISO-8601 with an offset, or a wall time read in the calendar's zone",
+        help="ISO-8601 with an offset, a wall time and a zone name "
+        '("2026-12-24T17:30 America/New_York"), or a wall time in the calendar\'s zone',
     )
     p.add_argument("--category", help="pick the category's SLA policy")
     p.add_argument("--zone", help="the requester's time zone (default: the desk's)")
@@ -116,9 +148,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("tickets", parents=[common], help="a table of tickets")
     p.add_argument(
         "--status",
-        choices=[s.value for s in Status],
         action="append",
-        help="only this status (repeatable)",
+        help=f"only this status (repeatable): {', '.join(s.value for s in Status)}",
     )
     p.add_argument("--tier", action="append", help="only this tier (repeatable)")
     p.add_argument("--limit", type=int, default=100)
@@ -128,11 +159,60 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _settings(path: str | None) -> Settings:
-    return load_settings(find_config(path, Path.cwd()), os.environ)
+    return load_settings(_config_file(path), os.environ)
+
+
+def _config_file(given: str | None) -> Path:
+    """The file named, or the default one; a default other than ./config.toml is named on
+    stderr, so nobody reads another database than they think."""
+    cwd = Path.cwd()
+    path = find_config(given, cwd)
+    if given is None and path != cwd / DEFAULT_CONFIG_NAME:
+        print(f"tierdesk: no {DEFAULT_CONFIG_NAME} in {cwd}; using {path}", file=sys.stderr)
+    return path
+
+
+def _choose(option: str, value: str, known: Iterable[str], what: str) -> str:
+    """``value`` as one of ``known``: exactly, else ignoring case; otherwise an error."""
+    names = list(known)
+    if value in names:
+        return value
+    folded = [name for name in names if name.casefold() == value.casefold()]
+    if len(folded) == 1:
+        return folded[0]
+    raise OptionError(option, f'unknown {what} "{value}" (known: {", ".join(names)})')
+
+
+def _zone(option: str, name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise OptionError(
+            option, f'unknown time zone "{name}" (an IANA name like Europe/Berlin)'
+        ) from None
+    return name
+
+
+def _tier_names(settings: Settings, values: Sequence[str] | None) -> list[str]:
+    return [_choose("--tier", v, (t.name for t in settings.tiers), "tier") for v in values or ()]
+
+
+async def _look_up(settings: Settings, *, without_database: str | None = None) -> rt.Runtime:
+    """A runtime for a read-only command: the database opened read-only, never created or
+    migrated. With no database file yet, a command the configuration alone can answer
+    passes ``without_database`` (a note for stderr; "" for none) and runs on an empty one in
+    memory; for the others that is :class:`~adapters.runtime.DatabaseNotReady`."""
+    missing = rt.missing_database(settings.storage_url)
+    if missing is None or without_database is None:
+        return await rt.build(settings, read_only=True)
+    if without_database:
+        print(f"tierdesk: no database at {missing} yet: {without_database}", file=sys.stderr)
+    empty = dataclasses.replace(settings, storage_url="sqlite+aiosqlite:///:memory:")
+    return await rt.build(empty)
 
 
 def _check_config(args: argparse.Namespace) -> int:
-    path = find_config(args.file or args.config, Path.cwd())
+    path = _config_file(args.file or args.config)
     settings = load_settings(path, os.environ)
     rt.load_sources(settings)  # Markdown errors are configuration errors too
     rt.check_adapter_options(settings)  # and so are an enabled adapter's own options
@@ -143,7 +223,7 @@ def _check_config(args: argparse.Namespace) -> int:
 
 
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
-    await rt.run(settings)
+    await rt.run(settings, console=args.console)
     return 0
 
 
@@ -158,7 +238,8 @@ async def _migrate(settings: Settings, args: argparse.Namespace) -> int:
 async def _kb_search(
     settings: Settings, args: argparse.Namespace, *, stdin: TextIO | None = None
 ) -> int:
-    runtime = await rt.build(settings)
+    # No database yet means no imported articles: the Markdown sources are the whole answer.
+    runtime = await _look_up(settings, without_database="")
     try:
         index = runtime.knowledge
         if args.query == "-":
@@ -207,11 +288,14 @@ def _hit(suggestion: Any) -> dict[str, Any]:
 
 
 async def _kb_import(settings: Settings, args: argparse.Namespace) -> int:
+    """Import every good file and name every bad one: one typo must not hold back the rest."""
     try:
-        articles = load_markdown_dir(args.dir)
+        articles, problems = scan_markdown_dir(args.dir)
     except (ValueError, OSError) as exc:
         print(f"kb import: {exc}", file=sys.stderr)
         return 1
+    for problem in problems:
+        print(f"kb import: {problem}", file=sys.stderr)
     runtime = await rt.build(settings)
     try:
         async with runtime.uow_factory() as uow:
@@ -221,11 +305,14 @@ async def _kb_import(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         await runtime.close()
     print(f"imported {len(articles)} articles from {args.dir}")
+    if problems:
+        print(f"kb import: {len(problems)} files not imported", file=sys.stderr)
+        return 1
     return 0
 
 
 async def _kb_list(settings: Settings, args: argparse.Namespace) -> int:
-    runtime = await rt.build(settings)
+    runtime = await _look_up(settings, without_database="listing the Markdown sources only")
     try:
         articles = sorted(runtime.knowledge.articles(), key=lambda a: a.id)
     finally:
@@ -247,14 +334,15 @@ async def _kb_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _tickets(settings: Settings, args: argparse.Namespace) -> int:
-    runtime = await rt.build(settings)
+    statuses = [
+        Status(_choose("--status", s, (s.value for s in Status), "status"))
+        for s in args.status or ()
+    ]
+    tiers = _tier_names(settings, args.tier)
+    runtime = await _look_up(settings)
     try:
         async with runtime.uow_factory() as uow:
-            tickets = await uow.tickets.list(
-                statuses=[Status(s) for s in args.status or ()],
-                tiers=args.tier or (),
-                limit=args.limit,
-            )
+            tickets = await uow.tickets.list(statuses=statuses, tiers=tiers, limit=args.limit)
             names = await uow.people.names(
                 person_id for t in tickets for person_id in (t.requester_id, t.assignee_id)
             )
@@ -281,41 +369,65 @@ async def _tickets(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _instant(text: str | None, zone: str) -> datetime:
-    """ISO-8601 with an offset, or a wall time read in ``zone``; now when empty."""
+    """ISO-8601 with an offset, a wall time followed by a zone name (``2026-12-24T17:30
+    America/New_York`` or ``…[America/New_York]``), or a wall time read in ``zone``; now
+    when empty."""
     if not text:
         return datetime.now(UTC)
+    wall, named = _split_zone(text.strip())
     try:
-        value = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise ConfigError(
-            "--at", f'"{text}" is not an ISO-8601 time like 2026-12-24T17:30'
-        ) from exc
+        value = datetime.fromisoformat(wall)
+    except ValueError:
+        raise OptionError(
+            "--at",
+            f'"{text}" is not a time like 2026-12-24T17:30, 2026-12-24T17:30+01:00 '
+            "or 2026-12-24T17:30 America/New_York",
+        ) from None
+    if named is not None:
+        if value.tzinfo is not None:
+            raise OptionError("--at", f'"{text}" gives both an offset and a zone: give one')
+        zone = _zone("--at", named)
     if value.tzinfo is None:
         value = value.replace(tzinfo=ZoneInfo(zone))
     return value.astimezone(UTC)
 
 
+def _split_zone(text: str) -> tuple[str, str | None]:
+    """``("2026-12-24T17:30", "America/New_York")`` from either spelling of a zone name."""
+    if text.endswith("]") and "[" in text:
+        wall, _, named = text[:-1].partition("[")
+        return wall.strip(), named.strip()
+    wall, _, last = text.rpartition(" ")
+    if wall and last and last[0].isalpha():  # "17:30" or "+01:00" is part of the time
+        return wall.strip(), last
+    return text, None
+
+
 async def _sla_due(settings: Settings, args: argparse.Namespace) -> int:
-    policy = settings.sla.policy_for(args.category)
-    if args.category is not None and args.category not in {c.key for c in settings.categories}:
-        raise ConfigError("--category", f'unknown category "{args.category}"')
-    target = policy.targets.get(args.priority.upper())
-    if target is None:
-        known = ", ".join(policy.targets)
-        raise ConfigError("--priority", f'unknown priority "{args.priority}" (known: {known})')
+    # Every option is checked before the first line is printed: no half answers.
+    category = args.category
+    if category is not None:
+        category = _choose("--category", category, (c.key for c in settings.categories), "category")
+    policy = settings.sla.policy_for(category)
+    priority = _choose("--priority", args.priority, policy.targets, "priority")
+    target = policy.targets[priority]
+    reader_zone = _zone("--zone", args.zone) if args.zone else settings.timezone
     calendar = settings.sla.calendar(target.calendar)
     start = _instant(args.at, calendar.zone)
-    due = {
-        "response": calendar.add(start, target.response),
-        "resolution": calendar.add(start, target.resolution),
-    }
+    targets = {"response": target.response, "resolution": target.resolution}
+    due = {clock: calendar.add(start, length) for clock, length in targets.items()}
     if args.json:
         print(
             json.dumps(
                 {
-                    "priority": args.priority.upper(),
+                    "priority": priority,
                     "policy": policy.name,
                     "calendar": calendar.name,
+                    "zone": calendar.zone,
+                    "targets": {
+                        f"{clock}_seconds": int(length.total_seconds())
+                        for clock, length in targets.items()
+                    },
                     "opened_at": start.isoformat(),
                     **{f"{k}_due_at": v.isoformat() for k, v in due.items()},
                 },
@@ -323,10 +435,15 @@ async def _sla_due(settings: Settings, args: argparse.Namespace) -> int:
             )
         )
         return 0
-    zones = [calendar.zone, args.zone or settings.timezone]
+    zones = [calendar.zone, reader_zone]
     print(
-        f"{args.priority.upper()} under policy {policy.name}, calendar {calendar.name} "
+        f"{priority} under policy {policy.name}, calendar {calendar.name} "
         f"({calendar.zone}); opened {_local(start, calendar.zone)}"
+    )
+    print(
+        "  targets    "
+        + ", ".join(f"{clock} {format_duration(length)}" for clock, length in targets.items())
+        + f" of {calendar.name} time"
     )
     for clock, instant in due.items():
         shown = "  =  ".join(dict.fromkeys(_local(instant, z) for z in zones))
@@ -341,13 +458,12 @@ def _local(instant: datetime, zone: str) -> str:
 
 async def _oncall(settings: Settings, args: argparse.Namespace) -> int:
     at = _instant(args.at, settings.timezone)
-    runtime = await rt.build(settings)
+    only = _tier_names(settings, [args.tier] if args.tier else None)
+    tiers = [t for t in settings.tiers if not only or t.name in only]
+    runtime = await _look_up(settings, without_database=NO_OVERRIDES)
     try:
         async with runtime.uow_factory() as uow:
             overrides = await uow.oncall.overlapping(at, at + timedelta(seconds=1))
-        tiers = [t for t in settings.tiers if args.tier in (None, t.name)]
-        if not tiers:
-            raise ConfigError("--tier", f'unknown tier "{args.tier}"')
         rows = []
         for tier in tiers:
             duty = runtime.desk.sla.on_call(tier.name, overrides, at)
@@ -376,15 +492,16 @@ async def _oncall(settings: Settings, args: argparse.Namespace) -> int:
 async def _oncall_check(settings: Settings, args: argparse.Namespace) -> int:
     from bot import oncall
 
+    only = _tier_names(settings, [args.tier] if args.tier else None)
+    tiers = [t for t in settings.tiers if not only or t.name in only]
     start = datetime.now(UTC)
     end = start + timedelta(days=args.days)
-    runtime = await rt.build(settings)
+    runtime = await _look_up(settings, without_database=NO_OVERRIDES)
     try:
         async with runtime.uow_factory() as uow:
             stored = await uow.oncall.overlapping(start, end)
     finally:
         await runtime.close()
-    tiers = [t for t in settings.tiers if args.tier in (None, t.name)]
     found = {}
     for tier in tiers:
         found[tier.name] = oncall.gaps(tier.name, tier.rotations, stored, start, end)

@@ -14,8 +14,11 @@ import signal
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol, TextIO
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.console import ConsoleApp, ConsoleGateway
@@ -30,7 +33,7 @@ from bot.knowledge import Article, KnowledgeIndex, load_markdown_dir
 from bot.ports import ChatGateway
 from bot.settings import Settings
 from storage.db import make_engine, make_session_factory
-from storage.migrate import upgrade
+from storage.migrate import current, head, upgrade
 from storage.uow import SqlUnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -82,24 +85,65 @@ def load_sources(settings: Settings) -> list[Article]:
     return articles
 
 
+class DatabaseNotReady(Exception):
+    """A read-only runtime found no database it can read; the message says what to run."""
+
+
+def missing_database(url: str) -> Path | None:
+    """The SQLite file ``url`` names when it does not exist (yet)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(parsed.database)
+    return None if path.exists() else path
+
+
 async def build(
     settings: Settings,
     *,
     clock: Clock | None = None,
     gateways: Mapping[str, ChatGateway] | None = None,
     migrate: bool = True,
+    read_only: bool = False,
 ) -> Runtime:
-    """Wire a runtime; migrates the database first so a fresh SQLite file just works."""
+    """Wire a runtime; migrates the database first so a fresh SQLite file just works.
+
+    ``read_only`` (the CLI's look-ups) opens the existing database read-only and never
+    creates or migrates it: :class:`DatabaseNotReady` says so instead.
+    """
     clock = clock or SystemClock()
     knowledge = knowledge_index(settings)
-    engine = make_engine(settings.storage_url)
-    if migrate:
+    if read_only:
+        engine = await _open_read_only(settings.storage_url)
+    else:
+        engine = make_engine(settings.storage_url)
+    if migrate and not read_only:
         await upgrade(engine)  # the same engine: one pool, and ":memory:" is the same database
     uow_factory = SqlUnitOfWorkFactory(make_session_factory(engine), clock)
     desk = Desk(settings, uow_factory, clock, knowledge)
     await desk.load_knowledge()
     dispatcher = Dispatcher(uow_factory, clock, dict(gateways or {}))
     return Runtime(settings, clock, engine, uow_factory, knowledge, desk, dispatcher)
+
+
+async def _open_read_only(url: str) -> AsyncEngine:
+    where = safe_url(url)
+    missing = missing_database(url)
+    if missing is not None:
+        raise DatabaseNotReady(
+            f"no database at {missing} (`tierdesk migrate` or `tierdesk run` creates it)"
+        )
+    engine = make_engine(url, read_only=True)
+    try:
+        at = await current(engine)
+    except DBAPIError as exc:
+        await engine.dispose()
+        raise DatabaseNotReady(f"cannot read the database at {where}: {exc.orig}") from None
+    if at != head():
+        await engine.dispose()
+        state = "has no tierdesk tables" if at is None else f"is at schema {at}, not {head()}"
+        raise DatabaseNotReady(f"the database at {where} {state}: run `tierdesk migrate`")
+    return engine
 
 
 def periodic_jobs(runtime: Runtime) -> list[PeriodicJob]:
@@ -143,51 +187,77 @@ async def start_chat_adapters(runtime: Runtime, http: HttpServer) -> list[Runnin
 
 
 async def run(
-    settings: Settings, *, stdin: TextIO | None = None, stdout: TextIO | None = None
+    settings: Settings,
+    *,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    console: bool = False,
 ) -> None:
-    """``tierdesk run``: the desk with its enabled adapters until /quit or a signal."""
+    """``tierdesk run``: the desk with its enabled adapters until /quit or a signal.
+
+    The enabled console runs only when stdin is a terminal (``console`` forces it, for
+    scripted input): under a service manager or in a container stdin is /dev/null, and the
+    process serves its other adapters until SIGTERM or SIGINT, then stops cleanly.
+    """
     out = stdout or sys.stdout
+    source = stdin or sys.stdin
 
     def write(line: str) -> None:
         print(line, file=out, flush=True)
 
+    console_on = console or (settings.adapters["console"].enabled and _is_terminal(source))
+    stop = None if console_on else _stop_on_signals()  # before start-up: none is missed
     runtime = await build(settings)
     scheduler = DeskScheduler(periodic_jobs(runtime))
     http = HttpServer(settings.http.host, settings.http.port)
     adapters: list[RunningAdapter] = []
     try:
-        console_enabled = settings.adapters["console"].enabled
         screen = Screen(write=write, zone=settings.timezone)
-        if console_enabled:
+        if console_on:
             runtime.add_gateway(ConsoleGateway(screen, runtime.clock))
         adapters = await start_chat_adapters(runtime, http)
         await http.start()
         write(
             f"tierdesk: {len(runtime.knowledge)} knowledge-base articles, storage "
-            f"{safe_url(settings.storage_url)}, platforms {', '.join(runtime.dispatcher.gateways)}"
+            f"{safe_url(settings.storage_url)}, "
+            f"platforms {', '.join(runtime.dispatcher.gateways) or 'none'}"
         )
+        if settings.adapters["console"].enabled and not console_on:
+            write(
+                "tierdesk: console off: stdin is not a terminal (`tierdesk run --console` "
+                "reads it anyway); running until SIGTERM or SIGINT"
+            )
         scheduler.start()
-        if console_enabled:
+        if console_on:
             app = ConsoleApp(settings, runtime.desk, screen, runtime.dispatcher.deliver_due)
-            await app.run(stdin)
-        else:
-            await _wait_for_signal()
+            await app.run(source)
+        elif stop is not None:
+            await stop.wait()
     finally:
-        await scheduler.stop()
+        await scheduler.stop()  # periodic runs in progress (deliveries too) finish
+        await runtime.dispatcher.drain()  # and deliveries kicked by events, while clients are open
         for adapter in adapters:
             await adapter.stop()
         await http.stop()
-        await runtime.dispatcher.drain()
+        await runtime.dispatcher.drain()  # kicked by events handled while the adapters stopped
         await runtime.close()
 
 
-async def _wait_for_signal() -> None:
+def _is_terminal(stream: TextIO | None) -> bool:
+    try:
+        return stream is not None and stream.isatty()
+    except ValueError:  # a closed stdin
+        return False
+
+
+def _stop_on_signals() -> asyncio.Event:
+    """An event SIGINT and SIGTERM set, instead of killing the process mid-delivery."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    return stop
 
 
 def safe_url(url: str) -> str:

@@ -38,6 +38,7 @@ class DeskScheduler:
     def __init__(self, jobs: list[PeriodicJob]) -> None:
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._running: set[asyncio.Task[object]] = set()
+        self._stopping = False
         for job in jobs:
             if job.daily_at:
                 hour, minute = (int(x) for x in job.daily_at.split(":")[:2])
@@ -61,14 +62,22 @@ class DeskScheduler:
 
     async def stop(self) -> None:
         """Stop scheduling and let runs in progress finish: a run cut off mid-transaction
-        would leave its database connection (and its thread) open at exit."""
-        if self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
+        would leave its database connection (and its thread) open at exit, and APScheduler's
+        shutdown cancels the runs it still holds, so it comes last. A run handed to the loop
+        but not begun returns at once: it would start after the database is closed."""
+        self._stopping = True
+        if not self._scheduler.running:
+            return
+        self._scheduler.pause()  # no new runs
+        await asyncio.sleep(0)  # runs created but not begun take their first step now
         if self._running:
             await asyncio.wait(set(self._running), timeout=STOP_TIMEOUT)
+        self._scheduler.shutdown(wait=False)
 
     def _tracked(self, job: PeriodicJob) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
+            if self._stopping:
+                return
             task = asyncio.current_task()
             if task is not None:
                 self._running.add(task)

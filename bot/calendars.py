@@ -71,6 +71,7 @@ __all__ = [
     "WEEKDAYS",
     "Calendar",
     "Window",
+    "holidays_problem",
     "parse_week",
     "parse_window",
     "parse_windows",
@@ -457,6 +458,30 @@ def _duration(value: float | timedelta) -> timedelta:
 @lru_cache(maxsize=64)
 def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
+
+
+def holidays_problem(country: str, subdivision: str | None) -> tuple[str, str] | None:
+    """Which of ``holidays`` / ``subdivision`` the ``holidays`` package does not know, and
+    a reason a person can act on; None when both are known."""
+    known = holidays.list_supported_countries()
+    try:
+        holidays.country_holidays(country, years=())
+    except NotImplementedError:
+        hint = (
+            f'; codes are upper case: "{country.upper()}"'
+            if country.upper() in known
+            else ' (an ISO 3166 code such as "DE" or "US")'
+        )
+        return "holidays", f'no public holidays are known for country "{country}"{hint}'
+    if subdivision is None:
+        return None
+    try:
+        holidays.country_holidays(country, subdiv=subdivision, years=())
+    except NotImplementedError:
+        codes = [code for code in known.get(country, ()) if code.isupper()]
+        listed = ", ".join(codes[:20]) + (", …" if len(codes) > 20 else "")
+        return "subdivision", f'"{subdivision}" is not a subdivision of {country} (known: {listed})'
+    return None
 
 
 @lru_cache(maxsize=64)

@@ -10,11 +10,15 @@ database from its first statement to its end, so network calls inside one stall 
 
 PostgreSQL (``postgresql+psycopg://…``) is for replicas: a pool with pre-ping, so a restarted
 server costs a reconnect rather than an error.
+
+``read_only=True`` (the CLI's look-ups) opens an existing SQLite file with ``mode=ro`` and
+plain ``BEGIN``, and makes PostgreSQL transactions read-only: nothing is created or changed.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
@@ -31,7 +35,7 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 """How long a SQLite writer waits for another one before ``database is locked``."""
 
 
-def make_engine(url: str | URL, *, echo: bool = False) -> AsyncEngine:
+def make_engine(url: str | URL, *, echo: bool = False, read_only: bool = False) -> AsyncEngine:
     """An async engine for ``url``, configured for its database.
 
     A SQLite ``:memory:`` database lives on one shared connection (SQLAlchemy's default for
@@ -49,8 +53,11 @@ def make_engine(url: str | URL, *, echo: bool = False) -> AsyncEngine:
         options: dict[str, Any] = {}
         if parsed.database not in (None, "", ":memory:"):
             options = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60}
+        if read_only and parsed.database and parsed.database != ":memory:":
+            file = quote(parsed.database)  # a missing file is an error, never created
+            parsed = parsed.set(database=f"file:{file}?mode=ro", query={"uri": "true"})
         engine = create_async_engine(parsed, echo=echo, **options)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, read_only=read_only)
         return engine
     if backend == "postgresql":
         if parsed.get_driver_name() != "psycopg":
@@ -62,6 +69,11 @@ def make_engine(url: str | URL, *, echo: bool = False) -> AsyncEngine:
             max_overflow=10,
             pool_pre_ping=True,
             pool_recycle=1800,
+            **(
+                {"connect_args": {"options": "-c default_transaction_read_only=on"}}
+                if read_only
+                else {}
+            ),
         )
     raise ValueError(f"{parsed.render_as_string()}: only SQLite and PostgreSQL are supported")
 
@@ -71,12 +83,13 @@ def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, *, read_only: bool = False) -> None:
     pragmas = (
-        "PRAGMA journal_mode=WAL",
+        *(() if read_only else ("PRAGMA journal_mode=WAL",)),
         "PRAGMA foreign_keys=ON",
         f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
     )
+    begin = "BEGIN" if read_only else "BEGIN IMMEDIATE"  # a reader takes no write lock
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -91,4 +104,4 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql(begin)

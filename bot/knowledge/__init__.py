@@ -5,7 +5,7 @@ the agents' "save as article" action and the benchmarks all rank with exactly th
 """
 
 from bot.knowledge.index import DEFAULT_THRESHOLD, KnowledgeIndex
-from bot.knowledge.markdown import load_markdown_dir, parse_markdown_article
+from bot.knowledge.markdown import load_markdown_dir, parse_markdown_article, scan_markdown_dir
 from bot.knowledge.model import Article, Suggestion
 
 __all__ = [
@@ -15,4 +15,5 @@ __all__ = [
     "Suggestion",
     "load_markdown_dir",
     "parse_markdown_article",
+    "scan_markdown_dir",
 ]

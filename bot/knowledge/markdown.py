@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import csv
 import re
+from collections import Counter
 from pathlib import Path
 
 from bot.knowledge.model import Article
 
-__all__ = ["load_markdown_dir", "parse_markdown_article"]
+__all__ = ["load_markdown_dir", "parse_markdown_article", "scan_markdown_dir"]
 
 _KEYS = ("id", "title", "keywords", "tags")
 _LIST_KEYS = frozenset({"keywords", "tags"})
@@ -115,19 +116,41 @@ def load_markdown_dir(path: Path) -> list[Article]:
     A bad file raises ValueError naming the file and the reason, so a broken knowledge base
     stops the start-up instead of quietly losing articles.
     """
+    articles, problems = scan_markdown_dir(path)
+    if problems:
+        raise ValueError(problems[0])
+    return articles
+
+
+def scan_markdown_dir(path: Path) -> tuple[list[Article], list[str]]:
+    """The good articles under ``path`` and one ``"file: reason"`` per bad file, so an import
+    can take the rest and list every problem at once.
+
+    An article without ``id:`` takes its file name; files named alike in different folders
+    (``net/reset.md``, ``mail/reset.md``) take their folder path too (``net-reset``).
+    """
     path = Path(path)
     if not path.is_dir():
         raise ValueError(f"knowledge base folder {path} does not exist or is not a folder")
+    files = sorted(p for p in path.rglob("*.md") if p.is_file())
+    stems = Counter(file.stem for file in files)
     articles: list[Article] = []
+    problems: list[str] = []
     seen: dict[str, Path] = {}
-    for file in sorted(p for p in path.rglob("*.md") if p.is_file()):
+    for file in files:
+        default_id = file.stem
+        if stems[file.stem] > 1:
+            parts = file.relative_to(path).with_suffix("").parts
+            default_id = re.sub(r"[^\w.-]+", "-", "-".join(parts))
         try:
             text = file.read_text(encoding="utf-8")
-            article = parse_markdown_article(text, default_id=file.stem, source=f"file:{file}")
+            article = parse_markdown_article(text, default_id=default_id, source=f"file:{file}")
         except (UnicodeDecodeError, ValueError) as exc:
-            raise ValueError(f"{file}: {exc}") from exc
+            problems.append(f"{file}: {exc}")
+            continue
         if article.id in seen:
-            raise ValueError(f"{file}: id {article.id!r} is already used by {seen[article.id]}")
+            problems.append(f"{file}: id {article.id!r} is already used by {seen[article.id]}")
+            continue
         seen[article.id] = file
         articles.append(article)
-    return articles
+    return articles, problems

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from bot.calendars import WEEKDAYS, Calendar, parse_windows, preset
+from bot.calendars import WEEKDAYS, Calendar, holidays_problem, parse_windows, preset
 from bot.config_node import ConfigNode
 from bot.errors import ConfigError
 
@@ -156,6 +156,14 @@ def _calendar(item: ConfigNode, zone: str) -> Calendar:
     country = item.string("holidays", "") or None
     subdivision = item.string("subdivision", "") or None
     base_name = item.string("preset", "") or None
+    problem = None  # named here: the preset below would report it as its own
+    if country is not None:
+        problem = holidays_problem(country, subdivision)
+    elif subdivision is not None:
+        problem = ("subdivision", 'a subdivision needs holidays = "<country code>"')
+    if problem is not None:
+        key, reason = problem
+        raise ConfigError(item.key(key), f'calendar "{name}": {reason}')
     try:
         base = (
             preset(base_name, tz, holidays_country=country, holidays_subdivision=subdivision)

@@ -40,6 +40,7 @@ class ConsoleProcess:
         proc = await asyncio.create_subprocess_exec(
             tierdesk_executable(),
             "run",
+            "--console",  # stdin is a pipe, not a terminal: ask for the console
             "--config",
             str(config),
             *args,

@@ -1,27 +1,41 @@
-"""The ``tierdesk`` command line as a lead would use it."""
+"""The ``tierdesk`` command line as a lead would use it.
+
+Most cases run ``adapters.cli.main`` in process (the same parser, handlers and output as the
+installed command, without a Python start-up each); what only a process shows (a reader
+leaving the pipe, the environment) runs the real executable.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import io
 import json
-import os
 import subprocess
+import sys
 import threading
 from pathlib import Path
 
+import pytest
+
+from adapters.cli import main
 from tests.e2e.console_process import tierdesk_executable, write_config
 from tests.factories import EXAMPLE
 
 
-def tierdesk(*args: str, stdin: str = "", cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [tierdesk_executable(), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=cwd,
-    )
+def tierdesk(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """``tierdesk ARGS < stdin``, in process; exit status and output as a process gives them."""
+    out, err = io.StringIO(), io.StringIO()
+    saved_stdin = sys.stdin
+    sys.stdin = io.StringIO(stdin)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as exc:  # argparse's usage errors
+                code = exc.code if isinstance(exc.code, int) else 2
+    finally:
+        sys.stdin = saved_stdin
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
 
 
 def test_check_config_summarises_the_example() -> None:
@@ -42,18 +56,16 @@ def test_check_config_names_the_bad_key(tmp_path: Path) -> None:
     assert done.stderr.strip() == 'config error: tiers[1].name: duplicate tier "L1"'
 
 
-def test_check_config_checks_an_enabled_adapters_own_options(tmp_path: Path) -> None:
+def test_check_config_checks_an_enabled_adapters_own_options(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     bad = write_config(tmp_path)
     text = bad.read_text(encoding="utf-8")
     bad.write_text(text.replace('command = "/ticket"', 'comand = "/ticket"'), encoding="utf-8")
     tokens = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}  # Slack is enabled
-    done = subprocess.run(
-        [tierdesk_executable(), "check-config", str(bad)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **tokens},
-    )
+    for name, value in tokens.items():
+        monkeypatch.setenv(name, value)
+    done = tierdesk("check-config", str(bad))
     assert done.returncode == 2
     assert done.stderr.strip().startswith("config error: adapters.slack.comand: unknown key")
 
@@ -125,7 +137,7 @@ def test_tickets_table_and_json(tmp_path: Path) -> None:
             "/quit",
         ]
     )
-    run = tierdesk("run", "--config", str(config), stdin=lines + "\n")
+    run = tierdesk("run", "--console", "--config", str(config), stdin=lines + "\n")
     assert run.returncode == 0, run.stdout + run.stderr
     table = tierdesk("tickets", "--config", str(config))
     assert "the big printer says error 79" in table.stdout
@@ -193,11 +205,12 @@ def test_oncall_now_and_gaps(tmp_path: Path) -> None:
     assert "L1: covered for the next 14 days" in check.stdout
 
 
-def test_a_reader_that_stops_early_gets_no_traceback() -> None:
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path) -> None:
     # `tierdesk kb search - < month.txt | head -1`: head leaves after its first line.
     questions = "vpn keeps dropping\n" * 5_000
+    config = str(write_config(tmp_path))  # not the example's ./tierdesk.db, which may be stale
     with subprocess.Popen(
-        [tierdesk_executable(), "kb", "search", "-", "--config", str(EXAMPLE)],
+        [tierdesk_executable(), "kb", "search", "-", "--config", config],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -1,0 +1,172 @@
+"""``tierdesk run`` as a service manager or a container runs it: stdin is /dev/null.
+
+Real processes: the console must stay off without a terminal, the process must keep
+serving until SIGTERM, and SIGTERM must end it cleanly after the delivery in flight.
+A terminal (a pty) still gets the console, as ``make run`` does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import logging
+import os
+import pty
+import signal
+import sqlite3
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.cli import main
+from tests.e2e.console_process import tierdesk_executable, write_config
+from tests.fakes.telegram_api import TOKEN, FakeBotApi, person
+
+WAIT = 30.0  # seconds a step may take on a busy machine before the test fails
+CONSOLE_OFF = "tierdesk: console off: stdin is not a terminal"
+SAM = person(501, "Sam")
+
+
+class Service:
+    """A ``tierdesk run`` with stdin on /dev/null; its output read line by line."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        self.lines: list[str] = []
+
+    async def expect(self, text: str) -> None:
+        async with asyncio.timeout(WAIT):
+            while not any(text in line for line in self.lines):
+                assert self.proc.stdout is not None
+                raw = await self.proc.stdout.readline()
+                if not raw:
+                    raise AssertionError(f"ended before {text!r}:\n" + "\n".join(self.lines))
+                self.lines.append(raw.decode().rstrip("\n"))
+
+    async def finish(self) -> tuple[int, str]:
+        """Exit status and stderr once the process has ended."""
+        assert self.proc.stderr is not None
+        async with asyncio.timeout(WAIT):
+            err = (await self.proc.stderr.read()).decode()
+            return await self.proc.wait(), err
+
+
+@contextlib.asynccontextmanager
+async def service(config: Path, env: dict[str, str] | None = None) -> AsyncIterator[Service]:
+    proc = await asyncio.create_subprocess_exec(
+        tierdesk_executable(),
+        "run",
+        "--config",
+        str(config),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=config.parent,
+        env={**os.environ, **(env or {})},
+    )
+    try:
+        yield Service(proc)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
+@dataclass
+class HoldingBotApi(FakeBotApi):
+    """Answers ``sendMessage`` only when the test releases it: a delivery in flight."""
+
+    sending: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def _api_sendMessage(self, params: dict[str, Any]) -> Any:
+        result = await super()._api_sendMessage(params)
+        self.sending.set()
+        await self.release.wait()
+        return result
+
+
+async def test_without_a_terminal_the_console_stays_off_until_sigterm(tmp_path: Path) -> None:
+    async with service(write_config(tmp_path)) as desk:
+        await desk.expect(CONSOLE_OFF)  # said once, and stdin's end does not stop it
+        assert "platforms none" in desk.lines[0]
+        desk.proc.send_signal(signal.SIGTERM)
+        code, err = await desk.finish()
+    assert code == 0
+    assert err == ""  # no CancelledError tracebacks from the scheduler's jobs
+    assert sum(CONSOLE_OFF in line for line in desk.lines) == 1
+
+
+async def test_sigterm_finishes_the_delivery_in_flight(tmp_path: Path) -> None:
+    api = HoldingBotApi()
+    await api.start()
+    try:
+        config = write_config(tmp_path)
+        text = config.read_text(encoding="utf-8")
+        for old, new in (
+            ('"https://api.telegram.org/bot"', f'"{api.base_url}"'),
+            ('"https://api.telegram.org/file/bot"', f'"{api.base_file_url}"'),
+        ):
+            assert old in text
+            text = text.replace(old, new)
+        config.write_text(text, encoding="utf-8")
+        async with service(config, {"TELEGRAM_BOT_TOKEN": TOKEN}) as desk:
+            await desk.expect(CONSOLE_OFF)
+            assert "platforms telegram" in desk.lines[0]
+            api.push(api.text(SAM, "my laptop will not boot"))
+            async with asyncio.timeout(WAIT):
+                await api.sending.wait()  # the desk's answer is on its way to Telegram
+            desk.proc.send_signal(signal.SIGTERM)
+            with pytest.raises(TimeoutError):  # it waits for the answer to be confirmed
+                await asyncio.wait_for(asyncio.shield(desk.proc.wait()), 1.0)
+            api.release.set()
+            code, err = await desk.finish()
+    finally:
+        api.release.set()
+        await api.stop()
+    assert code == 0
+    assert "Traceback" not in err, err
+    assert api.sent_to(SAM["id"])
+    with contextlib.closing(sqlite3.connect(tmp_path / "desk.db")) as db:
+        pending = db.execute("SELECT count(*) FROM outbox WHERE delivered_at IS NULL").fetchone()
+        delivered = db.execute("SELECT count(*) FROM outbox WHERE delivered_at IS NOT NULL")
+        assert (pending[0], delivered.fetchone()[0] > 0) == (0, True)  # recorded as sent
+
+
+def test_a_terminal_still_gets_the_console(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    leader, follower = pty.openpty()
+    try:
+        os.write(leader, b"/whoami\n/quit\n")
+        with open(follower, encoding="utf-8", closefd=False) as terminal:
+            monkeypatch.setattr("sys.stdin", terminal)
+            assert main(["run", "--config", str(write_config(tmp_path))]) == 0
+    finally:
+        os.close(leader)
+        os.close(follower)
+    out = capsys.readouterr().out
+    assert "platforms console" in out
+    assert "Console: you are a requester" in out and "You are sam (requester)." in out
+    assert CONSOLE_OFF not in out
+
+
+def test_a_console_that_ends_at_once_leaves_no_traceback(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Scripted input that is already over: the periodic jobs have just been handed to the
+    # loop when the shutdown starts, and must neither be cut off nor start afterwards.
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert main(["run", "--console", "--config", str(write_config(tmp_path))]) == 0
+    captured = capsys.readouterr()
+    assert "You are sam (requester)." in captured.out
+    assert captured.err == ""
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == []  # APScheduler logged 'Job ... raised an exception' (CancelledError)
