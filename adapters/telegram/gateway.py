@@ -39,6 +39,7 @@ from bot.clock import Clock
 from bot.errors import GatewayError, RateLimited, RecipientUnavailable
 from bot.messages import Message, Route, RouteKind
 from bot.ports import Sent
+from bot.routing import ticket_of_key
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ class TelegramGateway:
             long_values=self.long_values,
             for_user=for_user,
             single=bool(edit_id or route.card_key),
+            rest_at=_show_command(route),
         )
         try:
             if edit_id:
@@ -124,6 +126,12 @@ class TelegramGateway:
                 return await self._post(chat_id, rendered, thread_id)
             raise
         return Sent(message_id=edit_id, chat_id=chat_id)
+
+
+def _show_command(route: Route) -> str:
+    """Where a card cut for Telegram is shown whole: ``/show N`` for its ticket."""
+    number = ticket_of_key(route.card_key)
+    return f"/show {number}" if number is not None else ""
 
 
 def gateway_error(exc: TelegramError) -> GatewayError:

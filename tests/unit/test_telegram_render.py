@@ -88,3 +88,10 @@ def test_a_card_stays_one_message_cut_with_a_marker() -> None:
     assert units(chunk) <= 4096
     assert chunk.endswith(esc(CUT_MARKER))
     assert isinstance(rendered.reply_markup, InlineKeyboardMarkup)
+
+
+def test_a_cut_card_says_where_its_whole_text_is() -> None:
+    card = Message(title="#7 · S1", quote="&" * 2000)  # 10 000 units once escaped
+    (chunk,) = render(card, zone="UTC", single=True, rest_at="/show 7").chunks
+    assert units(chunk) <= 4096
+    assert chunk.endswith("/show 7 has the full text)")
