@@ -42,6 +42,7 @@ from adapters.telegram.options import TelegramOptions
 from adapters.telegram.translate import PLATFORM, translate
 from bot.clock import Clock
 from bot.desk import Desk
+from bot.events import InboundEvent
 from bot.settings import Settings
 from bot.views import AGENT_COMMANDS, NOT_SAVED, REQUESTER_COMMANDS, Command
 
@@ -51,6 +52,8 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ("message", "callback_query")
 HANDLE_ATTEMPTS = 3
 RETRY_PAUSE = 0.5  # seconds, times the attempt number, between polling-mode attempts
+ANSWER_LIMIT = 200  # characters of an answerCallbackQuery text
+TOAST_LIMIT = 60  # longer answers are shown as an alert (a toast vanishes before it is read)
 STALE_BUTTON = "This button is out of date. Please use the matching command instead."
 
 START = BotCommand("start", "Start, or open a ticket from a link")  # Telegram's own entry
@@ -190,7 +193,8 @@ class TelegramAdapter:
         return web.Response(text="ok")
 
     async def handle(self, update: Update) -> None:
-        """Translate one update, let the desk handle it, then deliver what it queued."""
+        """Translate one update, let the desk handle it, then deliver what it queued. A
+        button press is answered once the desk is done, with its refusal if it refused."""
         query = update.callback_query
         try:
             event = translate(update, bot_username=self.bot.username, long_values=self.long_values)
@@ -198,13 +202,25 @@ class TelegramAdapter:
             log.info("telegram: stale button pressed: %s", exc)
             await self._answer(query, STALE_BUTTON)
             return
-        await self._answer(query)
         if event is None:
+            await self._answer(query)
             return
+        answer = ""
+        try:
+            answer = await self._to_desk(update, event)
+        finally:
+            await self._answer(query, answer)
+        if self.options.deliver_after_update and self.deliver is not None:
+            try:
+                await self.deliver()
+            except Exception:  # the event is stored; the scheduler delivers later
+                log.exception("telegram: delivering after update %s failed", update.update_id)
+
+    async def _to_desk(self, update: Update, event: InboundEvent) -> str:
+        """Desk.handle, retried in polling mode; returns its refusal of a button press."""
         for attempt in range(1, HANDLE_ATTEMPTS + 1):
             try:
-                await self.desk.handle(event)
-                break
+                return (await self.desk.handle(event)).refusal
             except Exception:
                 if self.options.webhook:
                     raise  # the error handler logs it; the webhook answers 500 → redelivery
@@ -213,11 +229,7 @@ class TelegramAdapter:
                     raise  # the error handler logs it
                 log.warning("telegram: handling %s failed, retrying", event.event_id)
                 await asyncio.sleep(self.retry_pause * attempt)
-        if self.options.deliver_after_update and self.deliver is not None:
-            try:
-                await self.deliver()
-            except Exception:  # the event is stored; the scheduler delivers later
-                log.exception("telegram: delivering after update %s failed", update.update_id)
+        raise AssertionError("unreachable")
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         try:
@@ -241,11 +253,16 @@ class TelegramAdapter:
             log.warning("telegram: could not tell chat %s that its update failed: %s", chat.id, exc)
 
     async def _answer(self, query: CallbackQuery | None, text: str = "") -> None:
-        """Every callback query is answered, or the button keeps spinning."""
+        """Every callback query is answered, or the button keeps spinning. Text for the
+        presser alone: a toast, or an alert they close when it is too long for one."""
         if query is None:
             return
+        if len(text) > ANSWER_LIMIT:
+            text = text[: ANSWER_LIMIT - 1] + "…"
         try:
-            await self.bot.answer_callback_query(query.id, text=text or None)
+            await self.bot.answer_callback_query(
+                query.id, text=text or None, show_alert=len(text) > TOAST_LIMIT or None
+            )
         except TelegramError as exc:  # too old, or already answered
             log.info("telegram: answerCallbackQuery failed: %s", exc)
 

@@ -4,8 +4,10 @@ Where a route goes::
 
     RouteKind.CHAT       the chat id (a tier group or a requester's private chat)
     RouteKind.USER       the user's private chat (its id is the user id)
-    RouteKind.EPHEMERAL  Telegram has none: the group, mentioning the user; a prompt for
-                         text gets a selective ForceReply so only they are asked
+    RouteKind.EPHEMERAL  Telegram has none: the group, naming the user (the route's label)
+                         in a mention; a prompt for text gets a selective ForceReply so
+                         only they are asked. (A refusal of a button press never gets
+                         here: the adapter shows it in the callback answer.)
 
 ``thread_id`` (the card a message belongs under) becomes a reply to that message;
 ``edit_id`` edits the card in place with ``editMessageText``. SDK errors become the desk's
@@ -72,6 +74,7 @@ class TelegramGateway:
             now=self.clock.now(),
             long_values=self.long_values,
             for_user=for_user,
+            for_name=route.label,
             single=bool(edit_id or route.card_key),
             rest_at=_show_command(route),
         )

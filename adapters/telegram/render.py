@@ -99,17 +99,17 @@ def split_text(raw: str, budget: int, first: int | None = None) -> list[str]:
     return pieces
 
 
-def mention(user_id: str, label: str = "for you") -> str:
+def mention(user_id: str, label: str) -> str:
     """A link that mentions a user by id (works without a username)."""
     return f'<a href="tg://user?id={esc(user_id)}">{esc(label)}</a>'
 
 
 def segments(
-    message: Message, *, zone: str, now: datetime | None, for_user: str = ""
+    message: Message, *, zone: str, now: datetime | None, for_user: str = "", for_name: str = ""
 ) -> list[_Segment]:
     out: list[_Segment] = []
     if for_user:
-        out.append(_Segment("", open="👤 " + mention(for_user)))
+        out.append(_Segment("", open="👤 " + mention(for_user, for_name or for_user) + ":"))
     if message.title:
         out.append(_Segment(message.title, "<b>", "</b>"))
     if message.text:
@@ -179,6 +179,7 @@ def render(
     now: datetime | None = None,
     long_values: LongValues | None = None,
     for_user: str = "",
+    for_name: str = "",
     single: bool = False,
     limit: int = MAX_TEXT,
     rest_at: str = "",
@@ -186,11 +187,12 @@ def render(
     """HTML chunks and markup for one neutral message.
 
     ``for_user``: the message is meant for one member of a group (Telegram has no
-    ephemeral messages): it mentions them, and a prompt for text gets a selective
-    ``ForceReply`` so only they are asked to answer. ``single``: never split (edits); a cut
-    says where the whole text is when ``rest_at`` names it (``/show 42``).
+    ephemeral messages): it names them (``for_name``) in a mention, and a prompt for text
+    gets a selective ``ForceReply`` so only they are asked to answer. ``single``: never
+    split (edits); a cut says where the whole text is when ``rest_at`` names it
+    (``/show 42``).
     """
-    parts = segments(message, zone=zone, now=now, for_user=for_user)
+    parts = segments(message, zone=zone, now=now, for_user=for_user, for_name=for_name)
     marker = CUT_POINTER.format(where=rest_at) if rest_at else CUT_MARKER
     chunks = [c for c in pack(parts, limit=limit, single=single, marker=marker) if c] or ["…"]
     markup: ReplyMarkup | None = keyboard(message, long_values)

@@ -53,9 +53,9 @@ def test_buttons_become_an_inline_keyboard_for_any_action() -> None:
 
 def test_a_prompt_for_one_group_member_gets_a_selective_force_reply() -> None:
     prompt = Message(text="Why escalate #1? Write the reason. Or /cancel.", expects_reply=True)
-    rendered = render(prompt, zone="UTC", for_user="1001")
+    rendered = render(prompt, zone="UTC", for_user="1001", for_name="Alice <Ops>")
     assert rendered.reply_markup == ForceReply(selective=True)
-    assert rendered.chunks[0].startswith('👤 <a href="tg://user?id=1001">for you</a>')
+    assert rendered.chunks[0].startswith('👤 <a href="tg://user?id=1001">Alice &lt;Ops&gt;</a>:')
     refusal = render(Message(text="Only L1 agents can act on #1."), zone="UTC", for_user="666")
     assert refusal.reply_markup is None  # told, not asked
 

@@ -7,7 +7,16 @@ from datetime import timedelta
 import pytest
 
 from bot.views import NOT_SAVED
-from tests.e2e.telegram.conftest import ALICE, KIM, L1, MALLORY, SAM, TelegramWorld, open_ticket
+from tests.e2e.telegram.conftest import (
+    ALICE,
+    BOB,
+    KIM,
+    L1,
+    MALLORY,
+    SAM,
+    TelegramWorld,
+    open_ticket,
+)
 from tests.fakes.database import DatabaseOutage
 
 
@@ -51,27 +60,40 @@ async def test_markup_in_user_text_arrives_escaped(world: TelegramWorld) -> None
     assert "use &lt;i&gt;tray 2&lt;/i&gt; &amp; &lt;code&gt;restart&lt;/code&gt;" in relayed.text
 
 
-async def test_non_agent_pressing_claim_is_refused_and_the_card_stays(world: TelegramWorld) -> None:
+async def test_a_refused_press_is_answered_to_the_presser_alone(world: TelegramWorld) -> None:
     card = await open_ticket(world, SAM, "printer on floor 3 jams")
-    answered = len(world.api.of("answerCallbackQuery"))
-    sent = await world.feed(world.api.press(MALLORY, card, "Claim"))
-    assert len(world.api.of("answerCallbackQuery")) == answered + 1
-    assert [c.method for c in sent] == ["sendMessage"]  # no card edit
-    (refusal,) = sent
+    for outsider in (MALLORY, BOB):  # not an agent; an agent of another tier
+        press = world.api.press(outsider, card, "Claim")
+        sent = await world.feed(press)
+        assert sent == []  # nothing posted to the group, and no card edit
+        (answer,) = [
+            c
+            for c in world.api.of("answerCallbackQuery")
+            if c.params["callback_query_id"] == press["callback_query"]["id"]
+        ]
+        assert answer.params["text"] == "Only L1 agents can act on #1 (it is with L1)."
+        assert "show_alert" not in answer.params  # short: a toast
+    assert await world.deliver() == []
+
+
+async def test_a_refused_command_in_the_group_names_who_it_is_for(world: TelegramWorld) -> None:
+    await open_ticket(world, SAM, "printer on floor 3 jams")
+    (refusal,) = await world.feed(world.api.text(MALLORY, "/claim 1", chat=L1))
     assert refusal.chat_id == str(L1["id"])
+    assert refusal.plain.startswith("👤 Mallory:\n")
+    assert f'<a href="tg://user?id={MALLORY["id"]}">Mallory</a>' in refusal.text
     assert "Only L1 agents can act on #1" in refusal.plain
-    assert f'href="tg://user?id={MALLORY["id"]}"' in refusal.text  # addressed to Mallory
 
 
-async def test_escalate_button_asks_for_the_reason_with_a_selective_force_reply(
+async def test_escalate_button_asks_the_presser_by_name_with_a_selective_force_reply(
     world: TelegramWorld,
 ) -> None:
     card = await open_ticket(world, SAM, "printer on floor 3 jams")
     (prompt,) = await world.feed(world.api.press(ALICE, card, "Escalate"))
     assert prompt.chat_id == str(L1["id"])
-    assert "Why escalate #1?" in prompt.plain
+    assert prompt.plain.startswith("👤 Alice:\nWhy escalate #1?")
+    assert f'<a href="tg://user?id={ALICE["id"]}">Alice</a>' in prompt.text
     assert prompt.params["reply_markup"] == {"force_reply": True, "selective": True}
-    assert f'href="tg://user?id={ALICE["id"]}"' in prompt.text
 
     sent = await world.feed(world.api.text(ALICE, "needs a driver", chat=L1, reply_to=prompt))
     assert any(c.chat_id == "-1001002" and "#1 · S1 Critical" in c.plain for c in sent)
