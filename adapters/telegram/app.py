@@ -1,7 +1,8 @@
 """The Telegram adapter at run time: a python-telegram-bot ``Application`` feeding the desk.
 
-Long polling by default (the manual ``initialize/start/updater.start_polling`` life cycle,
-since ``run_polling()`` would install its own signal handlers); webhook mode when
+Long polling by default, with :class:`~adapters.telegram.polling.Poller` rather than PTB's
+``Updater`` (which confirms an update to Telegram before it is handled, so a crash lost
+it): an update is confirmed only after the desk committed it; webhook mode when
 ``webhook_url`` is set: ``setWebhook`` with a ``secret_token``, and a route on the
 process's one :class:`~adapters.http.HttpServer` that refuses any request without that
 secret (403, nothing touched) and hands the rest to ``Application.process_update``.
@@ -39,6 +40,7 @@ from adapters.http import HttpServer
 from adapters.telegram.callback_data import LongValues, StaleButton
 from adapters.telegram.gateway import TelegramGateway
 from adapters.telegram.options import TelegramOptions
+from adapters.telegram.polling import Poller
 from adapters.telegram.translate import PLATFORM, translate
 from bot.clock import Clock
 from bot.desk import Desk
@@ -94,13 +96,19 @@ class TelegramAdapter:
             .base_url(options.base_url)
             .base_file_url(options.base_file_url)
         )
-        if options.webhook:
-            builder = builder.updater(None)
+        builder = builder.updater(None)  # polling is the Poller's, webhooks the HTTP server's
         self.application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
         self.gateway = TelegramGateway(
             self.application.bot, clock, settings.timezone, self.long_values
+        )
+        self.poller = Poller(
+            self.application.bot,
+            self.application.process_update,
+            timeout=int(options.poll_timeout),
+            allowed_updates=ALLOWED_UPDATES,
+            on_error=_polling_error,
         )
         self.processed = 0  # updates handled so far (successfully or not)
         self.retry_pause = RETRY_PAUSE
@@ -127,13 +135,7 @@ class TelegramAdapter:
             )
         await self.application.start()
         if not self.options.webhook:
-            updater = self.application.updater
-            assert updater is not None
-            await updater.start_polling(
-                timeout=int(self.options.poll_timeout),
-                allowed_updates=list(ALLOWED_UPDATES),
-                error_callback=_polling_error,
-            )
+            await self.poller.start()
         log.info(
             "telegram: @%s started (%s)",
             self.bot.username,
@@ -142,9 +144,8 @@ class TelegramAdapter:
 
     async def stop(self) -> None:
         """Stop polling and processing; a webhook stays set for the next start."""
-        updater = self.application.updater
-        if updater is not None and updater.running:
-            await updater.stop()
+        if self.poller.running:
+            await self.poller.stop()
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
@@ -239,8 +240,8 @@ class TelegramAdapter:
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("telegram: update %r failed", update, exc_info=context.error)
-        if isinstance(update, Update):
-            self._failed.add(update.update_id)
+        if isinstance(update, Update) and self.options.webhook:
+            self._failed.add(update.update_id)  # the webhook answers 500
 
     async def _apologise(self, update: Update) -> None:
         """Straight through the Bot API: the desk (and its outbox) may be what failed."""
