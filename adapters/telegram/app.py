@@ -55,7 +55,7 @@ ALLOWED_UPDATES = ("message", "callback_query")
 HANDLE_ATTEMPTS = 3
 RETRY_PAUSE = 0.5  # seconds, times the attempt number, between polling-mode attempts
 ANSWER_LIMIT = 200  # characters of an answerCallbackQuery text
-TOAST_LIMIT = 60  # longer answers are shown as an alert (a toast vanishes before it is read)
+TOAST_LIMIT = 50  # longer answers are shown as an alert (a toast vanishes before it is read)
 STALE_BUTTON = "This button is out of date. Please use the matching command instead."
 
 START = BotCommand("start", "Start, or open a ticket from a link")  # Telegram's own entry

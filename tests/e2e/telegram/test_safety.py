@@ -76,6 +76,17 @@ async def test_a_refused_press_is_answered_to_the_presser_alone(world: TelegramW
     assert await world.deliver() == []
 
 
+async def test_a_longer_refusal_of_a_press_is_an_alert(world: TelegramWorld) -> None:
+    (offer,) = await world.feed(world.api.text(SAM, "my vpn keeps disconnecting"))
+    (question,) = await world.feed(world.api.press(SAM, offer, "I still need help"))
+    await world.feed(world.api.text(SAM, "/cancel"))
+    sent = await world.feed(world.api.press(SAM, question, "Just me"))
+    assert sent == []
+    answer = world.api.of("answerCallbackQuery")[-1]
+    assert answer.params["text"] == "That question is no longer open. Write to me to start again."
+    assert answer.params["show_alert"] is True  # stays until read
+
+
 async def test_a_refused_command_in_the_group_names_who_it_is_for(world: TelegramWorld) -> None:
     await open_ticket(world, SAM, "printer on floor 3 jams")
     (refusal,) = await world.feed(world.api.text(MALLORY, "/claim 1", chat=L1))
