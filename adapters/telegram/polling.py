@@ -46,9 +46,10 @@ class Poller:
         self.allowed_updates = list(allowed_updates)
         self.on_error = on_error
         self.offset: int | None = None  # the next update id wanted; confirms those below
+        self.first_backoff = FIRST_BACKOFF
         self._task: asyncio.Task[None] | None = None
         self._fetch: asyncio.Future[tuple[Update, ...]] | None = None
-        self._stopping = False
+        self._stopping = asyncio.Event()
 
     @property
     def running(self) -> bool:
@@ -57,12 +58,12 @@ class Poller:
     async def start(self) -> None:
         """Remove a webhook (Telegram refuses getUpdates while one is set), then poll."""
         await self.bot.delete_webhook()
-        self._stopping = False
+        self._stopping.clear()
         self._task = asyncio.create_task(self._run(), name="telegram:polling")
 
     async def stop(self) -> None:
         """Let the update being handled finish, then confirm what was handled."""
-        self._stopping = True
+        self._stopping.set()  # ends a pause after a failure at once
         if self._fetch is not None:
             self._fetch.cancel()  # a long poll waiting for news
         if self._task is not None:
@@ -72,8 +73,8 @@ class Poller:
                 await self.bot.get_updates(offset=self.offset, timeout=0, limit=1)
 
     async def _run(self) -> None:
-        backoff = FIRST_BACKOFF
-        while not self._stopping:
+        backoff = self.first_backoff
+        while not self._stopping.is_set():
             self._fetch = asyncio.ensure_future(
                 self.bot.get_updates(
                     offset=self.offset, timeout=self.timeout, allowed_updates=self.allowed_updates
@@ -82,22 +83,26 @@ class Poller:
             try:
                 updates = await self._fetch
             except asyncio.CancelledError:
-                if self._stopping:
+                if self._stopping.is_set():
                     return
                 raise
-            except TelegramError as exc:
-                self.on_error(exc)
-                await asyncio.sleep(backoff)
+            except Exception as exc:  # keep polling, a little slower each time
+                if isinstance(exc, TelegramError):
+                    self.on_error(exc)
+                else:
+                    log.exception("telegram: getUpdates failed")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
                 continue
             finally:
                 self._fetch = None
-            backoff = FIRST_BACKOFF
+            backoff = self.first_backoff
             for update in updates:
                 try:
                     await self.process(update)  # the application's error handler logs failures
                 except Exception:  # never stop polling, nor fetch one bad update forever
                     log.exception("telegram: processing update %s failed", update.update_id)
                 self.offset = update.update_id + 1
-                if self._stopping:
+                if self._stopping.is_set():
                     return

@@ -174,3 +174,20 @@ async def test_an_update_that_cannot_be_saved_tells_the_user_to_try_again(
     assert [(c.chat_id, c.text) for c in sent] == [(str(SAM["id"]), NOT_SAVED)]
     sent = await world.feed(world.api.text(SAM, "my vpn keeps disconnecting"))  # back up
     assert "These articles might help" in sent[0].plain
+
+
+@pytest.mark.parametrize(
+    ("status", "description"),
+    [
+        (502, "Bad Gateway"),
+        (409, "Conflict: terminated by other getUpdates request"),
+    ],
+)
+async def test_polling_goes_on_after_a_failed_get_updates(
+    world: TelegramWorld, status: int, description: str
+) -> None:
+    world.adapter.poller.first_backoff = 0.01  # the real pause starts at a second
+    world.api.fail_next("getUpdates", status, description)
+    world.api.fail_next("getUpdates", status, description)
+    (answer,) = await world.feed(world.api.text(SAM, "my vpn keeps disconnecting"))
+    assert "These articles might help" in answer.plain
