@@ -73,7 +73,7 @@ class Poller:
                 await self.bot.get_updates(offset=self.offset, timeout=0, limit=1)
 
     async def _run(self) -> None:
-        backoff = self.first_backoff
+        failures = 0  # in a row
         while not self._stopping.is_set():
             self._fetch = asyncio.ensure_future(
                 self.bot.get_updates(
@@ -91,13 +91,14 @@ class Poller:
                     self.on_error(exc)
                 else:
                     log.exception("telegram: getUpdates failed")
+                pause = min(self.first_backoff * 2**failures, MAX_BACKOFF)
+                failures += 1
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF)
+                    await asyncio.wait_for(self._stopping.wait(), pause)
                 continue
             finally:
                 self._fetch = None
-            backoff = self.first_backoff
+            failures = 0
             for update in updates:
                 try:
                     await self.process(update)  # the application's error handler logs failures
