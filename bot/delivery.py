@@ -5,7 +5,8 @@ and replicas on PostgreSQL with ``SKIP LOCKED``, pass it by), the send happens w
 transaction open, and a second transaction records the outcome. A crash in between
 re-sends that one message after the lease runs out; nothing is lost. A card already
 superseded by a newer version of itself is skipped, so a late retry never overwrites
-fresher content.
+fresher content; a card whose new rendering is what it already shows is not edited (the
+gateway compares the digest stored with the card's reference).
 """
 
 from __future__ import annotations
@@ -100,11 +101,11 @@ class Dispatcher:
                 await uow.outbox.mark_delivered(item.id, now)
                 await uow.commit()
                 return route.platform, False, False
-            edit_id = thread_id = ""
+            edit_id = thread_id = last_digest = ""
             if route.card_key:
-                edit_id = (
-                    await uow.outbox.get_ref(route.platform, route.chat_id, route.card_key) or ""
-                )
+                ref = await uow.outbox.card_ref(route.platform, route.chat_id, route.card_key)
+                if ref is not None:
+                    edit_id, last_digest = ref.message_id, ref.digest
             if route.thread_key:
                 thread_id = (
                     await uow.outbox.get_ref(route.platform, route.chat_id, route.thread_key) or ""
@@ -115,7 +116,7 @@ class Dispatcher:
         error: GatewayError | None = None
         try:
             sent = await self.gateways[route.platform].send(
-                route, item.message, edit_id=edit_id, thread_id=thread_id
+                route, item.message, edit_id=edit_id, thread_id=thread_id, last_digest=last_digest
             )
         except GatewayError as exc:
             error = exc
@@ -136,10 +137,11 @@ class Dispatcher:
             else:
                 await uow.outbox.mark_delivered(item.id, now)
                 chat_id = sent.chat_id or route.chat_id
-                if route.card_key and not edit_id:
-                    await uow.outbox.put_ref(
-                        route.platform, chat_id, route.card_key, sent.message_id
-                    )
+                if route.card_key:
+                    if (sent.message_id, sent.digest) != (edit_id, last_digest):
+                        await uow.outbox.put_ref(
+                            route.platform, chat_id, route.card_key, sent.message_id, sent.digest
+                        )
                 elif item.ticket_number is not None and sent.message_id:
                     key = f"ticket:{item.ticket_number}:m{item.id}"
                     await uow.outbox.put_ref(route.platform, chat_id, key, sent.message_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.clock import Clock
@@ -44,6 +44,18 @@ def clean_text(text: str) -> str:
     if len(text) > MAX_INBOUND:
         text = text[:MAX_INBOUND] + "\n[… message cut at 100 000 characters]"
     return text
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    """What came of an event: false for a duplicate. ``refusal``: the desk's answer to a
+    press it refused, for the adapter to show the presser itself (``ActionPressed.toast``)."""
+
+    new: bool
+    refusal: str = ""
+
+    def __bool__(self) -> bool:
+        return self.new
 
 
 class Desk:
@@ -97,26 +109,31 @@ class Desk:
 
     # -- entry ---------------------------------------------------------------------------
 
-    async def handle(self, event: InboundEvent) -> bool:
-        """Handle one event; False when it was a duplicate and nothing happened."""
+    async def handle(self, event: InboundEvent) -> Handled:
+        """Handle one event; false when it was a duplicate and nothing happened."""
         event = _cleaned(event)
         now = self.clock.now()
         async with self.uow_factory() as uow:
             if not await uow.inbound.first_time(event.user.platform, event.event_id, now):
-                return False
+                return Handled(False)
             try:
                 actor = await self._actor(uow, event)
                 await self._dispatch(uow, actor, event)
                 await uow.commit()
-                return True
+                return Handled(True)
             except DeskError as exc:
                 await uow.rollback()
                 refusal = exc.message
             await uow.inbound.first_time(event.user.platform, event.event_id, now)
+            if isinstance(event, ActionPressed) and event.toast:
+                await uow.commit()
+                return Handled(True, refusal)
             out = Outbound(self.settings, uow, now)
-            await out.ephemeral(event.chat, event.user.user_id, Message(text=refusal))
+            await out.ephemeral(
+                event.chat, event.user.user_id, Message(text=refusal), name=event.user.display_name
+            )
             await uow.commit()
-            return True
+            return Handled(True)
 
     async def expire_intakes(self) -> int:
         """Close dialogs idle past the configured time, telling each requester."""

@@ -46,7 +46,9 @@ class MessageReceived:
 
 @dataclass(frozen=True, slots=True)
 class ActionPressed:
-    """A user pressed a button the desk offered."""
+    """A user pressed a button the desk offered. ``toast``: the platform shows a short answer
+    to the presser alone (Telegram's callback answer), so a refusal comes back from
+    :meth:`bot.desk.Desk.handle` for the adapter to show instead of being posted."""
 
     event_id: str
     user: UserRef
@@ -55,6 +57,7 @@ class ActionPressed:
     ticket: int | None = None
     value: str = ""
     raw: Mapping[str, object] = field(default_factory=dict, compare=False, repr=False)
+    toast: bool = False
 
 
 @dataclass(frozen=True, slots=True)

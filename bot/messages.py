@@ -7,6 +7,8 @@ requester who types ``<!channel>`` or ``<b>`` can never ping or break a channel.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -158,3 +160,9 @@ class OutboxItem:
 def card_key(ticket_number: int, tier: str) -> str:
     """The key of a ticket's card in one tier's channel."""
     return f"ticket:{ticket_number}:{tier}"
+
+
+def digest(rendered: object) -> str:
+    """A fingerprint of a rendered payload (JSON-able), to tell an unchanged card."""
+    text = json.dumps(rendered, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -146,8 +146,15 @@ class OutboxRepository(Protocol):
         """True if a newer item for the same card (platform, chat, card_key) is queued."""
         ...
 
-    async def put_ref(self, platform: str, chat_id: str, key: str, message_id: str) -> None:
-        """Remember which platform message carries a card, so it can be edited in place."""
+    async def put_ref(
+        self, platform: str, chat_id: str, key: str, message_id: str, digest: str = ""
+    ) -> None:
+        """Remember which platform message carries a card, so it can be edited in place,
+        and the digest of what it shows (:attr:`Sent.digest`)."""
+        ...
+
+    async def card_ref(self, platform: str, chat_id: str, key: str) -> CardRef | None:
+        """The card's platform message and the digest of what it shows, if it was sent."""
         ...
 
     async def get_ref(self, platform: str, chat_id: str, key: str) -> str | None: ...
@@ -221,10 +228,20 @@ class UnitOfWorkFactory(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Sent:
-    """What a platform gave back for a delivered message."""
+    """What a platform gave back for a delivered message. ``digest``: a fingerprint of the
+    rendered content ("" if the gateway keeps none), stored with a card's reference."""
 
     message_id: str
     chat_id: str
+    digest: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CardRef:
+    """Where a card is, and the :attr:`Sent.digest` of what it shows there."""
+
+    message_id: str
+    digest: str = ""
 
 
 class ChatGateway(Protocol):
@@ -233,13 +250,22 @@ class ChatGateway(Protocol):
     platform: str
 
     async def send(
-        self, route: Route, message: Message, *, edit_id: str = "", thread_id: str = ""
+        self,
+        route: Route,
+        message: Message,
+        *,
+        edit_id: str = "",
+        thread_id: str = "",
+        last_digest: str = "",
     ) -> Sent:
-        """Post (or, with ``edit_id``, edit) a message; raise GatewayError on failure."""
+        """Post (or, with ``edit_id``, edit) a message; raise GatewayError on failure. An
+        edit whose rendering has ``last_digest`` (what the card shows already) is not sent:
+        the platform's rate limits are not spent on a change that changes nothing."""
         ...
 
 
 __all__ = [
+    "CardRef",
     "ChatGateway",
     "ConversationRepository",
     "InboundRepository",

@@ -54,9 +54,17 @@ class Outbound:
         await self._put(route, message, ticket)
 
     async def ephemeral(
-        self, chat: ChatRef, user_id: str, message: Message, reader: Person | None = None
+        self,
+        chat: ChatRef,
+        user_id: str,
+        message: Message,
+        reader: Person | None = None,
+        *,
+        name: str = "",
     ) -> None:
-        """Tell only ``user``; in a direct chat that is just the chat."""
+        """Tell only ``user``; in a direct chat that is just the chat. The route's label is
+        their name (``reader``'s, else ``name``): a platform that cannot hide a message from
+        the rest of a group addresses it to them by it."""
         if chat.direct:
             await self.to_chat(chat, message, reader=reader)
             return
@@ -65,6 +73,7 @@ class Outbound:
             RouteKind.EPHEMERAL,
             chat_id=chat.chat_id,
             user_id=user_id,
+            label=reader.display_name if reader else name,
             zone=self._zone(reader),
         )
         await self._put(route, message, None)

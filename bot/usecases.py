@@ -41,6 +41,7 @@ from bot.views import (
 )
 
 MAX_TEXT = 20_000  # longer comments are kept whole in history but relayed shortened
+CARD_TEXT = 1500  # the problem as a card shows it; a longer one says where the rest is
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +147,11 @@ class TicketService:
     async def _opening_text(self, uow: UnitOfWork, ticket: Ticket) -> str:
         assert ticket.number is not None
         first = await uow.tickets.comments(ticket.number, kind=CommentKind.REQUESTER, limit=1)
-        return _shorten(first[0].text if first else ticket.summary, 1500)
+        text = first[0].text if first else ticket.summary
+        if len(text) <= CARD_TEXT:
+            return text
+        shown = text[: CARD_TEXT - 1].rstrip()
+        return f"{shown}… [{len(text) - len(shown):,} more characters: /show {ticket.number}]"
 
     async def _changed(
         self,

@@ -43,6 +43,7 @@ from bot.domain import (
 from bot.errors import Conflict
 from bot.knowledge import Article
 from bot.messages import OutboxItem, Route, RouteKind
+from bot.ports import CardRef
 from storage.codec import decode_message, encode_message
 from storage.tables import (
     CARD,
@@ -689,16 +690,31 @@ class SqlOutboxRepository(_SqlRepository):
         )
         return _rowcount(await self._session.execute(stmt))
 
-    async def put_ref(self, platform: str, chat_id: str, key: str, message_id: str) -> None:
+    async def put_ref(
+        self, platform: str, chat_id: str, key: str, message_id: str, digest: str = ""
+    ) -> None:
         await self.write_queued()
         stmt = (
             self._insert(MessageRefRow)
-            .values(platform=platform, chat_id=chat_id, key=key, message_id=message_id)
+            .values(
+                platform=platform, chat_id=chat_id, key=key, message_id=message_id, digest=digest
+            )
             .on_conflict_do_update(
-                index_elements=["platform", "chat_id", "key"], set_={"message_id": message_id}
+                index_elements=["platform", "chat_id", "key"],
+                set_={"message_id": message_id, "digest": digest},
             )
         )
         await self._session.execute(stmt)
+
+    async def card_ref(self, platform: str, chat_id: str, key: str) -> CardRef | None:
+        await self.write_queued()
+        stmt = select(MessageRefRow.message_id, MessageRefRow.digest).where(
+            MessageRefRow.platform == platform,
+            MessageRefRow.chat_id == chat_id,
+            MessageRefRow.key == key,
+        )
+        row = (await self._session.execute(stmt)).first()
+        return CardRef(row.message_id, row.digest) if row is not None else None
 
     async def get_ref(self, platform: str, chat_id: str, key: str) -> str | None:
         await self.write_queued()

@@ -290,3 +290,4 @@ class MessageRefRow(Base):
     chat_id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
     key: Mapped[str] = mapped_column(String(_ID), primary_key=True)
     message_id: Mapped[str] = mapped_column(String(_ID))
+    digest: Mapped[str] = mapped_column(String(64), server_default="")  # of what it shows

@@ -43,7 +43,13 @@ class ConsoleGateway:
         self._ids = itertools.count(1)
 
     async def send(
-        self, route: Route, message: Message, *, edit_id: str = "", thread_id: str = ""
+        self,
+        route: Route,
+        message: Message,
+        *,
+        edit_id: str = "",
+        thread_id: str = "",
+        last_digest: str = "",  # keeps no digests: every edit is shown
     ) -> Sent:
         chat_id = route.user_id if route.kind is RouteKind.USER else route.chat_id
         lines, buttons = render(message, zone=route.zone or self.screen.zone, now=self.clock.now())

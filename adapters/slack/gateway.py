@@ -25,7 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.render import render_message
 from adapters.slack.translate import PLATFORM, Profile, profile_of
 from bot.errors import GatewayError, RateLimited, RecipientUnavailable
-from bot.messages import Message, Route, RouteKind
+from bot.messages import Message, Route, RouteKind, digest
 from bot.ports import Sent
 
 log = logging.getLogger(__name__)
@@ -90,9 +90,18 @@ class SlackGateway:
         self._dms: dict[str, str] = {}  # user id → DM channel id
 
     async def send(
-        self, route: Route, message: Message, *, edit_id: str = "", thread_id: str = ""
+        self,
+        route: Route,
+        message: Message,
+        *,
+        edit_id: str = "",
+        thread_id: str = "",
+        last_digest: str = "",
     ) -> Sent:
         payload = render_message(message, zone=route.zone or "UTC")
+        shown = digest(payload)
+        if edit_id and shown == last_digest:
+            return Sent(edit_id, route.chat_id, shown)  # chat.update would change nothing
         try:
             if route.kind is RouteKind.EPHEMERAL:
                 response = await self.client.chat_postEphemeral(
@@ -104,7 +113,7 @@ class SlackGateway:
                 channel = await self.open_dm(route.user_id)
             if edit_id:
                 response = await self.client.chat_update(channel=channel, ts=edit_id, **payload)
-                return Sent(edit_id, str(response.get("channel") or channel))
+                return Sent(edit_id, str(response.get("channel") or channel), shown)
             response = await self.client.chat_postMessage(
                 channel=channel,
                 thread_ts=thread_id or None,
@@ -114,7 +123,7 @@ class SlackGateway:
             )
         except _TRANSPORT_ERRORS as exc:
             raise gateway_error(exc) from exc
-        return Sent(str(response.get("ts") or ""), str(response.get("channel") or channel))
+        return Sent(str(response.get("ts") or ""), str(response.get("channel") or channel), shown)
 
     async def open_dm(self, user_id: str) -> str:
         """The DM channel between the bot and ``user_id`` (``conversations.open``, cached)."""

@@ -1,7 +1,8 @@
 """The Telegram adapter at run time: a python-telegram-bot ``Application`` feeding the desk.
 
-Long polling by default (the manual ``initialize/start/updater.start_polling`` life cycle,
-since ``run_polling()`` would install its own signal handlers); webhook mode when
+Long polling by default, with :class:`~adapters.telegram.polling.Poller` rather than PTB's
+``Updater`` (which confirms an update to Telegram before it is handled, so a crash lost
+it): an update is confirmed only after the desk committed it; webhook mode when
 ``webhook_url`` is set: ``setWebhook`` with a ``secret_token``, and a route on the
 process's one :class:`~adapters.http.HttpServer` that refuses any request without that
 secret (403, nothing touched) and hands the rest to ``Application.process_update``.
@@ -39,9 +40,11 @@ from adapters.http import HttpServer
 from adapters.telegram.callback_data import LongValues, StaleButton
 from adapters.telegram.gateway import TelegramGateway
 from adapters.telegram.options import TelegramOptions
+from adapters.telegram.polling import Poller
 from adapters.telegram.translate import PLATFORM, translate
 from bot.clock import Clock
 from bot.desk import Desk
+from bot.events import InboundEvent
 from bot.settings import Settings
 from bot.views import AGENT_COMMANDS, NOT_SAVED, REQUESTER_COMMANDS, Command
 
@@ -51,6 +54,8 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ("message", "callback_query")
 HANDLE_ATTEMPTS = 3
 RETRY_PAUSE = 0.5  # seconds, times the attempt number, between polling-mode attempts
+ANSWER_LIMIT = 200  # characters of an answerCallbackQuery text
+TOAST_LIMIT = 50  # longer answers are shown as an alert (a toast vanishes before it is read)
 STALE_BUTTON = "This button is out of date. Please use the matching command instead."
 
 START = BotCommand("start", "Start, or open a ticket from a link")  # Telegram's own entry
@@ -91,13 +96,19 @@ class TelegramAdapter:
             .base_url(options.base_url)
             .base_file_url(options.base_file_url)
         )
-        if options.webhook:
-            builder = builder.updater(None)
+        builder = builder.updater(None)  # polling is the Poller's, webhooks the HTTP server's
         self.application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
         self.gateway = TelegramGateway(
             self.application.bot, clock, settings.timezone, self.long_values
+        )
+        self.poller = Poller(
+            self.application.bot,
+            self.application.process_update,
+            timeout=int(options.poll_timeout),
+            allowed_updates=ALLOWED_UPDATES,
+            on_error=_polling_error,
         )
         self.processed = 0  # updates handled so far (successfully or not)
         self.retry_pause = RETRY_PAUSE
@@ -124,13 +135,7 @@ class TelegramAdapter:
             )
         await self.application.start()
         if not self.options.webhook:
-            updater = self.application.updater
-            assert updater is not None
-            await updater.start_polling(
-                timeout=int(self.options.poll_timeout),
-                allowed_updates=list(ALLOWED_UPDATES),
-                error_callback=_polling_error,
-            )
+            await self.poller.start()
         log.info(
             "telegram: @%s started (%s)",
             self.bot.username,
@@ -139,9 +144,8 @@ class TelegramAdapter:
 
     async def stop(self) -> None:
         """Stop polling and processing; a webhook stays set for the next start."""
-        updater = self.application.updater
-        if updater is not None and updater.running:
-            await updater.stop()
+        if self.poller.running:
+            await self.poller.stop()
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
@@ -190,7 +194,8 @@ class TelegramAdapter:
         return web.Response(text="ok")
 
     async def handle(self, update: Update) -> None:
-        """Translate one update, let the desk handle it, then deliver what it queued."""
+        """Translate one update, let the desk handle it, then deliver what it queued. A
+        button press is answered once the desk is done, with its refusal if it refused."""
         query = update.callback_query
         try:
             event = translate(update, bot_username=self.bot.username, long_values=self.long_values)
@@ -198,13 +203,25 @@ class TelegramAdapter:
             log.info("telegram: stale button pressed: %s", exc)
             await self._answer(query, STALE_BUTTON)
             return
-        await self._answer(query)
         if event is None:
+            await self._answer(query)
             return
+        answer = ""
+        try:
+            answer = await self._to_desk(update, event)
+        finally:
+            await self._answer(query, answer)
+        if self.options.deliver_after_update and self.deliver is not None:
+            try:
+                await self.deliver()
+            except Exception:  # the event is stored; the scheduler delivers later
+                log.exception("telegram: delivering after update %s failed", update.update_id)
+
+    async def _to_desk(self, update: Update, event: InboundEvent) -> str:
+        """Desk.handle, retried in polling mode; returns its refusal of a button press."""
         for attempt in range(1, HANDLE_ATTEMPTS + 1):
             try:
-                await self.desk.handle(event)
-                break
+                return (await self.desk.handle(event)).refusal
             except Exception:
                 if self.options.webhook:
                     raise  # the error handler logs it; the webhook answers 500 → redelivery
@@ -213,11 +230,7 @@ class TelegramAdapter:
                     raise  # the error handler logs it
                 log.warning("telegram: handling %s failed, retrying", event.event_id)
                 await asyncio.sleep(self.retry_pause * attempt)
-        if self.options.deliver_after_update and self.deliver is not None:
-            try:
-                await self.deliver()
-            except Exception:  # the event is stored; the scheduler delivers later
-                log.exception("telegram: delivering after update %s failed", update.update_id)
+        raise AssertionError("unreachable")
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         try:
@@ -227,8 +240,8 @@ class TelegramAdapter:
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("telegram: update %r failed", update, exc_info=context.error)
-        if isinstance(update, Update):
-            self._failed.add(update.update_id)
+        if isinstance(update, Update) and self.options.webhook:
+            self._failed.add(update.update_id)  # the webhook answers 500
 
     async def _apologise(self, update: Update) -> None:
         """Straight through the Bot API: the desk (and its outbox) may be what failed."""
@@ -241,11 +254,16 @@ class TelegramAdapter:
             log.warning("telegram: could not tell chat %s that its update failed: %s", chat.id, exc)
 
     async def _answer(self, query: CallbackQuery | None, text: str = "") -> None:
-        """Every callback query is answered, or the button keeps spinning."""
+        """Every callback query is answered, or the button keeps spinning. Text for the
+        presser alone: a toast, or an alert they close when it is too long for one."""
         if query is None:
             return
+        if len(text) > ANSWER_LIMIT:
+            text = text[: ANSWER_LIMIT - 1] + "…"
         try:
-            await self.bot.answer_callback_query(query.id, text=text or None)
+            await self.bot.answer_callback_query(
+                query.id, text=text or None, show_alert=len(text) > TOAST_LIMIT or None
+            )
         except TelegramError as exc:  # too old, or already answered
             log.info("telegram: answerCallbackQuery failed: %s", exc)
 

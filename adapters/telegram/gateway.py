@@ -4,8 +4,10 @@ Where a route goes::
 
     RouteKind.CHAT       the chat id (a tier group or a requester's private chat)
     RouteKind.USER       the user's private chat (its id is the user id)
-    RouteKind.EPHEMERAL  Telegram has none: the group, mentioning the user; a prompt for
-                         text gets a selective ForceReply so only they are asked
+    RouteKind.EPHEMERAL  Telegram has none: the group, naming the user (the route's label)
+                         in a mention; a prompt for text gets a selective ForceReply so
+                         only they are asked. (A refusal of a button press never gets
+                         here: the adapter shows it in the callback answer.)
 
 ``thread_id`` (the card a message belongs under) becomes a reply to that message;
 ``edit_id`` edits the card in place with ``editMessageText``. SDK errors become the desk's
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from dataclasses import replace
 from datetime import timedelta
 
 from telegram import (
@@ -37,8 +40,9 @@ from adapters.telegram.render import Rendered, render
 from adapters.telegram.translate import PLATFORM
 from bot.clock import Clock
 from bot.errors import GatewayError, RateLimited, RecipientUnavailable
-from bot.messages import Message, Route, RouteKind
+from bot.messages import Message, Route, RouteKind, digest
 from bot.ports import Sent
+from bot.routing import ticket_of_key
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +64,13 @@ class TelegramGateway:
         self.long_values = long_values if long_values is not None else LongValues()
 
     async def send(
-        self, route: Route, message: Message, *, edit_id: str = "", thread_id: str = ""
+        self,
+        route: Route,
+        message: Message,
+        *,
+        edit_id: str = "",
+        thread_id: str = "",
+        last_digest: str = "",
     ) -> Sent:
         chat_id = route.user_id if route.kind is RouteKind.USER else route.chat_id
         private = route.kind is RouteKind.EPHEMERAL and route.user_id == chat_id
@@ -71,14 +81,21 @@ class TelegramGateway:
             now=self.clock.now(),
             long_values=self.long_values,
             for_user=for_user,
+            for_name=route.label,
             single=bool(edit_id or route.card_key),
+            rest_at=_show_command(route),
         )
+        shown = rendered_digest(rendered)
+        if edit_id and shown == last_digest:
+            return Sent(edit_id, chat_id, shown)  # editMessageText: "message is not modified"
         try:
             if edit_id:
-                return await self._edit(chat_id, edit_id, rendered, thread_id)
-            return await self._post(chat_id, rendered, thread_id)
+                sent = await self._edit(chat_id, edit_id, rendered, thread_id)
+            else:
+                sent = await self._post(chat_id, rendered, thread_id)
         except TelegramError as exc:
             raise gateway_error(exc) from exc
+        return replace(sent, digest=shown)
 
     async def _post(self, chat_id: str, rendered: Rendered, thread_id: str) -> Sent:
         reply = (
@@ -124,6 +141,18 @@ class TelegramGateway:
                 return await self._post(chat_id, rendered, thread_id)
             raise
         return Sent(message_id=edit_id, chat_id=chat_id)
+
+
+def rendered_digest(rendered: Rendered) -> str:
+    """What a message shows (its text and buttons), as :attr:`bot.ports.Sent.digest`."""
+    markup = rendered.reply_markup.to_dict() if rendered.reply_markup is not None else None
+    return digest({"chunks": rendered.chunks, "markup": markup})
+
+
+def _show_command(route: Route) -> str:
+    """Where a card cut for Telegram is shown whole: ``/show N`` for its ticket."""
+    number = ticket_of_key(route.card_key)
+    return f"/show {number}" if number is not None else ""
 
 
 def gateway_error(exc: TelegramError) -> GatewayError:

@@ -24,6 +24,7 @@ from bot.messages import Message
 
 MAX_TEXT = 4096
 CUT_MARKER = "\n… (shortened for Telegram; the full text is kept in the ticket)"
+CUT_POINTER = "\n… (shortened for Telegram; {where} has the full text)"
 MIN_PIECE = 200  # a split segment starts in the current chunk only if this much room is left
 
 ReplyMarkup = InlineKeyboardMarkup | ForceReply
@@ -98,17 +99,17 @@ def split_text(raw: str, budget: int, first: int | None = None) -> list[str]:
     return pieces
 
 
-def mention(user_id: str, label: str = "for you") -> str:
+def mention(user_id: str, label: str) -> str:
     """A link that mentions a user by id (works without a username)."""
     return f'<a href="tg://user?id={esc(user_id)}">{esc(label)}</a>'
 
 
 def segments(
-    message: Message, *, zone: str, now: datetime | None, for_user: str = ""
+    message: Message, *, zone: str, now: datetime | None, for_user: str = "", for_name: str = ""
 ) -> list[_Segment]:
     out: list[_Segment] = []
     if for_user:
-        out.append(_Segment("", open="👤 " + mention(for_user)))
+        out.append(_Segment("", open="👤 " + mention(for_user, for_name or for_user) + ":"))
     if message.title:
         out.append(_Segment(message.title, "<b>", "</b>"))
     if message.text:
@@ -122,12 +123,18 @@ def segments(
     return out
 
 
-def pack(parts: list[_Segment], *, limit: int = MAX_TEXT, single: bool = False) -> list[str]:
+def pack(
+    parts: list[_Segment],
+    *,
+    limit: int = MAX_TEXT,
+    single: bool = False,
+    marker: str = CUT_MARKER,
+) -> list[str]:
     """Join segments with newlines into chunks of at most ``limit`` units.
 
-    ``single``: one chunk, cut with :data:`CUT_MARKER` if the whole does not fit.
+    ``single``: one chunk, cut with ``marker`` if the whole does not fit.
     """
-    budget = limit - units(CUT_MARKER) if single else limit
+    budget = limit - units(esc(marker)) if single else limit
     chunks: list[str] = []
     current = ""
     for segment in parts:
@@ -142,7 +149,7 @@ def pack(parts: list[_Segment], *, limit: int = MAX_TEXT, single: bool = False) 
     if current or not chunks:
         chunks.append(current)
     if single and len(chunks) > 1:
-        return [chunks[0] + esc(CUT_MARKER)]
+        return [chunks[0] + esc(marker)]
     return chunks
 
 
@@ -172,17 +179,22 @@ def render(
     now: datetime | None = None,
     long_values: LongValues | None = None,
     for_user: str = "",
+    for_name: str = "",
     single: bool = False,
     limit: int = MAX_TEXT,
+    rest_at: str = "",
 ) -> Rendered:
     """HTML chunks and markup for one neutral message.
 
     ``for_user``: the message is meant for one member of a group (Telegram has no
-    ephemeral messages): it mentions them, and a prompt for text gets a selective
-    ``ForceReply`` so only they are asked to answer. ``single``: never split (edits).
+    ephemeral messages): it names them (``for_name``) in a mention, and a prompt for text
+    gets a selective ``ForceReply`` so only they are asked to answer. ``single``: never
+    split (edits); a cut says where the whole text is when ``rest_at`` names it
+    (``/show 42``).
     """
-    parts = segments(message, zone=zone, now=now, for_user=for_user)
-    chunks = [c for c in pack(parts, limit=limit, single=single) if c] or ["…"]
+    parts = segments(message, zone=zone, now=now, for_user=for_user, for_name=for_name)
+    marker = CUT_POINTER.format(where=rest_at) if rest_at else CUT_MARKER
+    chunks = [c for c in pack(parts, limit=limit, single=single, marker=marker) if c] or ["…"]
     markup: ReplyMarkup | None = keyboard(message, long_values)
     if markup is None and for_user and message.expects_reply:
         markup = ForceReply(selective=True)

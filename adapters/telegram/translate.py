@@ -75,7 +75,14 @@ def _pressed(update: Update, long_values: LongValues | None) -> ActionPressed | 
     if message is not None:
         raw["message_id"] = message.message_id
     return ActionPressed(
-        f"cb:{query.id}", user, chat, decoded.action, decoded.ticket, decoded.value, raw=raw
+        f"cb:{query.id}",
+        user,
+        chat,
+        decoded.action,
+        decoded.ticket,
+        decoded.value,
+        raw=raw,
+        toast=True,  # a refusal goes in the answerCallbackQuery, seen by the presser only
     )
 
 

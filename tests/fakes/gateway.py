@@ -40,7 +40,13 @@ class RecordingGateway:
     _ids: itertools.count = field(default_factory=lambda: itertools.count(100))
 
     async def send(
-        self, route: Route, message: Message, *, edit_id: str = "", thread_id: str = ""
+        self,
+        route: Route,
+        message: Message,
+        *,
+        edit_id: str = "",
+        thread_id: str = "",
+        last_digest: str = "",  # keeps no digests: every edit is shown
     ) -> Sent:
         if self.failures:
             raise self.failures.pop(0)

@@ -1,6 +1,8 @@
 """A fake Telegram Bot API server on 127.0.0.1, for running the real PTB ``Application``.
 
-It serves ``getMe``, ``getUpdates`` (long-polls a queue the test pushes updates into),
+It serves ``getMe``, ``getUpdates`` (long-polls a queue the test pushes updates into; as
+on Telegram, an update is served again until a ``getUpdates`` offset above its id
+confirms it),
 ``sendMessage``, ``editMessageText``, ``answerCallbackQuery``, ``setMyCommands``,
 ``deleteWebhook``, ``setWebhook`` and a few more, records every call, and can be scripted
 to fail the next call of a method (a 429 with ``parameters.retry_after``, a 400, …).
@@ -88,6 +90,12 @@ class Call:
 
 
 @dataclass
+class _Queued:
+    update: dict[str, Any]
+    served: bool = False  # a re-pushed old id is served once before an offset drops it
+
+
+@dataclass
 class _Failure:
     status: int
     description: str
@@ -101,7 +109,8 @@ class FakeBotApi:
     token: str = TOKEN
     calls: list[Call] = field(default_factory=list)
     port: int = 0
-    _pending: list[dict[str, Any]] = field(default_factory=list)
+    served: list[int] = field(default_factory=list)  # update ids, each time one is served
+    _pending: list[_Queued] = field(default_factory=list)
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
     _failures: dict[str, list[_Failure]] = field(default_factory=dict)
     _results: dict[tuple[str, int], Call] = field(default_factory=dict)  # (chat, id) → send
@@ -158,9 +167,14 @@ class FakeBotApi:
         self._failures.setdefault(method, []).append(_Failure(status, description, retry_after))
 
     def push(self, update: dict[str, Any]) -> None:
-        """Queue an update for the next ``getUpdates``."""
-        self._pending.append(update)
+        """Queue an update for the next ``getUpdates`` (and the ones after, until confirmed)."""
+        self._pending.append(_Queued(update))
         self._arrived.set()
+
+    @property
+    def unconfirmed(self) -> list[int]:
+        """Ids of the updates no ``getUpdates`` offset has confirmed yet."""
+        return [q.update["update_id"] for q in self._pending]
 
     def of(self, method: str, since: int = 0) -> list[Call]:
         return [c for c in self.calls[since:] if c.method == method]
@@ -187,13 +201,21 @@ class FakeBotApi:
         return BOT_USER
 
     async def _api_getUpdates(self, params: dict[str, Any]) -> Any:
+        offset = params.get("offset")
+        if isinstance(offset, int):  # confirms every update below it that was served
+            self._pending = [
+                q for q in self._pending if not (q.served and q.update["update_id"] < offset)
+            ]
         wait = min(float(params.get("timeout") or 0), MAX_POLL_WAIT)
         if not self._pending and wait > 0:
             self._arrived.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._arrived.wait(), wait)
-        served, self._pending = self._pending, []
-        return served
+        batch = self._pending[: int(params.get("limit") or 100)]
+        for queued in batch:
+            queued.served = True
+            self.served.append(queued.update["update_id"])
+        return [q.update for q in batch]
 
     async def _api_sendMessage(self, params: dict[str, Any]) -> Any:
         message_id = next(self._message_ids)

@@ -18,6 +18,7 @@ from bot.messages import (
     RouteKind,
     card_key,
 )
+from bot.ports import CardRef
 from storage.uow import SqlUnitOfWorkFactory
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -191,6 +192,26 @@ async def test_superseded_when_a_later_version_of_the_card_exists(
         assert new.id is not None
         await uow.outbox.mark_delivered(new.id, T0)  # a delivered newer version still counts
         assert await uow.outbox.superseded(old) is True
+
+
+async def test_a_card_ref_keeps_the_digest_of_what_it_shows(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    async with uow_factory() as uow:
+        assert await uow.outbox.card_ref("telegram", "-100", "ticket:1:L1") is None
+        await uow.outbox.put_ref("telegram", "-100", "ticket:1:L1", "77", "a" * 64)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.outbox.card_ref("telegram", "-100", "ticket:1:L1") == CardRef(
+            "77", "a" * 64
+        )
+        await uow.outbox.put_ref("telegram", "-100", "ticket:1:L1", "78", "b" * 64)  # re-posted
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.outbox.card_ref("telegram", "-100", "ticket:1:L1") == CardRef(
+            "78", "b" * 64
+        )
+        assert await uow.outbox.key_of("telegram", "-100", "78") == "ticket:1:L1"
 
 
 async def test_refs_upsert_and_resolve_both_ways(uow_factory: SqlUnitOfWorkFactory) -> None:

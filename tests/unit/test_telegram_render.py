@@ -53,9 +53,9 @@ def test_buttons_become_an_inline_keyboard_for_any_action() -> None:
 
 def test_a_prompt_for_one_group_member_gets_a_selective_force_reply() -> None:
     prompt = Message(text="Why escalate #1? Write the reason. Or /cancel.", expects_reply=True)
-    rendered = render(prompt, zone="UTC", for_user="1001")
+    rendered = render(prompt, zone="UTC", for_user="1001", for_name="Alice <Ops>")
     assert rendered.reply_markup == ForceReply(selective=True)
-    assert rendered.chunks[0].startswith('👤 <a href="tg://user?id=1001">for you</a>')
+    assert rendered.chunks[0].startswith('👤 <a href="tg://user?id=1001">Alice &lt;Ops&gt;</a>:')
     refusal = render(Message(text="Only L1 agents can act on #1."), zone="UTC", for_user="666")
     assert refusal.reply_markup is None  # told, not asked
 
@@ -88,3 +88,10 @@ def test_a_card_stays_one_message_cut_with_a_marker() -> None:
     assert units(chunk) <= 4096
     assert chunk.endswith(esc(CUT_MARKER))
     assert isinstance(rendered.reply_markup, InlineKeyboardMarkup)
+
+
+def test_a_cut_card_says_where_its_whole_text_is() -> None:
+    card = Message(title="#7 · S1", quote="&" * 2000)  # 10 000 units once escaped
+    (chunk,) = render(card, zone="UTC", single=True, rest_at="/show 7").chunks
+    assert units(chunk) <= 4096
+    assert chunk.endswith("/show 7 has the full text)")

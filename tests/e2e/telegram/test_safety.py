@@ -7,7 +7,16 @@ from datetime import timedelta
 import pytest
 
 from bot.views import NOT_SAVED
-from tests.e2e.telegram.conftest import ALICE, KIM, L1, MALLORY, SAM, TelegramWorld, open_ticket
+from tests.e2e.telegram.conftest import (
+    ALICE,
+    BOB,
+    KIM,
+    L1,
+    MALLORY,
+    SAM,
+    TelegramWorld,
+    open_ticket,
+)
 from tests.fakes.database import DatabaseOutage
 
 
@@ -51,27 +60,51 @@ async def test_markup_in_user_text_arrives_escaped(world: TelegramWorld) -> None
     assert "use &lt;i&gt;tray 2&lt;/i&gt; &amp; &lt;code&gt;restart&lt;/code&gt;" in relayed.text
 
 
-async def test_non_agent_pressing_claim_is_refused_and_the_card_stays(world: TelegramWorld) -> None:
+async def test_a_refused_press_is_answered_to_the_presser_alone(world: TelegramWorld) -> None:
     card = await open_ticket(world, SAM, "printer on floor 3 jams")
-    answered = len(world.api.of("answerCallbackQuery"))
-    sent = await world.feed(world.api.press(MALLORY, card, "Claim"))
-    assert len(world.api.of("answerCallbackQuery")) == answered + 1
-    assert [c.method for c in sent] == ["sendMessage"]  # no card edit
-    (refusal,) = sent
+    for outsider in (MALLORY, BOB):  # not an agent; an agent of another tier
+        press = world.api.press(outsider, card, "Claim")
+        sent = await world.feed(press)
+        assert sent == []  # nothing posted to the group, and no card edit
+        (answer,) = [
+            c
+            for c in world.api.of("answerCallbackQuery")
+            if c.params["callback_query_id"] == press["callback_query"]["id"]
+        ]
+        assert answer.params["text"] == "Only L1 agents can act on #1 (it is with L1)."
+        assert "show_alert" not in answer.params  # short: a toast
+    assert await world.deliver() == []
+
+
+async def test_a_longer_refusal_of_a_press_is_an_alert(world: TelegramWorld) -> None:
+    (offer,) = await world.feed(world.api.text(SAM, "my vpn keeps disconnecting"))
+    (question,) = await world.feed(world.api.press(SAM, offer, "I still need help"))
+    await world.feed(world.api.text(SAM, "/cancel"))
+    sent = await world.feed(world.api.press(SAM, question, "Just me"))
+    assert sent == []
+    answer = world.api.of("answerCallbackQuery")[-1]
+    assert answer.params["text"] == "That question is no longer open. Write to me to start again."
+    assert answer.params["show_alert"] is True  # stays until read
+
+
+async def test_a_refused_command_in_the_group_names_who_it_is_for(world: TelegramWorld) -> None:
+    await open_ticket(world, SAM, "printer on floor 3 jams")
+    (refusal,) = await world.feed(world.api.text(MALLORY, "/claim 1", chat=L1))
     assert refusal.chat_id == str(L1["id"])
+    assert refusal.plain.startswith("👤 Mallory:\n")
+    assert f'<a href="tg://user?id={MALLORY["id"]}">Mallory</a>' in refusal.text
     assert "Only L1 agents can act on #1" in refusal.plain
-    assert f'href="tg://user?id={MALLORY["id"]}"' in refusal.text  # addressed to Mallory
 
 
-async def test_escalate_button_asks_for_the_reason_with_a_selective_force_reply(
+async def test_escalate_button_asks_the_presser_by_name_with_a_selective_force_reply(
     world: TelegramWorld,
 ) -> None:
     card = await open_ticket(world, SAM, "printer on floor 3 jams")
     (prompt,) = await world.feed(world.api.press(ALICE, card, "Escalate"))
     assert prompt.chat_id == str(L1["id"])
-    assert "Why escalate #1?" in prompt.plain
+    assert prompt.plain.startswith("👤 Alice:\nWhy escalate #1?")
+    assert f'<a href="tg://user?id={ALICE["id"]}">Alice</a>' in prompt.text
     assert prompt.params["reply_markup"] == {"force_reply": True, "selective": True}
-    assert f'href="tg://user?id={ALICE["id"]}"' in prompt.text
 
     sent = await world.feed(world.api.text(ALICE, "needs a driver", chat=L1, reply_to=prompt))
     assert any(c.chat_id == "-1001002" and "#1 · S1 Critical" in c.plain for c in sent)
@@ -141,3 +174,20 @@ async def test_an_update_that_cannot_be_saved_tells_the_user_to_try_again(
     assert [(c.chat_id, c.text) for c in sent] == [(str(SAM["id"]), NOT_SAVED)]
     sent = await world.feed(world.api.text(SAM, "my vpn keeps disconnecting"))  # back up
     assert "These articles might help" in sent[0].plain
+
+
+@pytest.mark.parametrize(
+    ("status", "description"),
+    [
+        (502, "Bad Gateway"),
+        (409, "Conflict: terminated by other getUpdates request"),
+    ],
+)
+async def test_polling_goes_on_after_a_failed_get_updates(
+    world: TelegramWorld, status: int, description: str
+) -> None:
+    world.adapter.poller.first_backoff = 0.01  # the real pause starts at a second
+    world.api.fail_next("getUpdates", status, description)
+    world.api.fail_next("getUpdates", status, description)
+    (answer,) = await world.feed(world.api.text(SAM, "my vpn keeps disconnecting"))
+    assert "These articles might help" in answer.plain
