@@ -24,6 +24,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import replace
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
@@ -79,6 +80,8 @@ class SlackAdapter:
 
     async def start(self, http: HttpServer) -> None:
         """Socket Mode when an app token is set, else a route on the HTTP server."""
+        if self.client.session is None:  # one connection pool for every Web API call
+            self.client.session = aiohttp.ClientSession()
         if self.app_token:
             self._socket = AsyncSocketModeHandler(self.app, self.app_token)
             await self._socket.connect_async()
@@ -92,6 +95,9 @@ class SlackAdapter:
             await self._socket.close_async()
             self._socket = None
         await self.drain()
+        if self.client.session is not None:
+            await self.client.session.close()
+            self.client.session = None
 
     async def drain(self) -> None:
         """Wait until every acknowledged request has been handled."""
