@@ -153,6 +153,7 @@ class OutboxItem:
     last_error: str = ""
     id: int | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    leased_at: datetime | None = None  # first time a sender took it: it may be out there since
 
 
 def card_key(ticket_number: int, tier: str) -> str:
