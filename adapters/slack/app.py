@@ -33,7 +33,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.http import HttpServer
-from adapters.slack import translate
+from adapters.slack import inbound, translate
 from adapters.slack.gateway import Directory, SlackGateway
 from adapters.slack.options import SlackOptions
 from adapters.slack.render import prompt_modal
@@ -41,7 +41,7 @@ from bot.desk import Desk
 from bot.domain import Identity
 from bot.errors import GatewayError
 from bot.events import ActionPressed, ChatRef, InboundEvent
-from bot.views import NOT_SAVED
+from bot.views import BUTTON_UNUSABLE, NOT_SAVED
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,18 @@ class SlackAdapter:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def handle_http(self, request: web.Request) -> web.Response:
-        """aiohttp → bolt → aiohttp; bolt answers 401 to forged or stale requests."""
+        """aiohttp → bolt → aiohttp, once :func:`inbound.refusal` let the request through:
+        401 for anything unsigned, forged or stale, 400 for a signed request bolt could not
+        route (one warning line, no traceback)."""
+        refused = inbound.refusal(
+            await request.read(),
+            request.headers,
+            request.content_type,
+            self.options.signing_secret,
+        )
+        if refused is not None:
+            log.warning("slack: refused a request with %s: %s", refused.status, refused.reason)
+            return web.Response(status=refused.status, text=refused.reason)
         retry = request.headers.get("X-Slack-Retry-Num")
         if retry:
             log.info("slack: retry %s (%s)", retry, request.headers.get("X-Slack-Retry-Reason", ""))
@@ -130,17 +141,15 @@ class SlackAdapter:
             log.exception("slack: handling a request from %s failed", user_id)
             await self._apologise(user_id, channel_id)
 
-    async def _apologise(self, user_id: str, channel_id: str) -> None:
+    async def _apologise(self, user_id: str, channel_id: str, text: str = NOT_SAVED) -> None:
         """Straight through the Web API: the desk (and its outbox) may be what failed."""
         if not user_id:
             return
         try:
             if channel_id:
-                await self.client.chat_postEphemeral(
-                    channel=channel_id, user=user_id, text=NOT_SAVED
-                )
+                await self.client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
             else:
-                await self.client.chat_postMessage(channel=user_id, text=NOT_SAVED)
+                await self.client.chat_postMessage(channel=user_id, text=text)
         except Exception as exc:
             log.warning("slack: could not tell %s that their request failed: %s", user_id, exc)
 
@@ -174,7 +183,11 @@ class SlackAdapter:
 
     async def _action(self, body: Mapping[str, Any]) -> None:
         event = translate.action_pressed(body)
-        if event is None:
+        if event is None:  # our action id, but a value the desk never packed: say so
+            user_id = str((body.get("user") or {}).get("id") or "")
+            log.warning("slack: unusable button value from %s", user_id)
+            channel_id = str((body.get("channel") or {}).get("id") or "")
+            await self._apologise(user_id, channel_id, BUTTON_UNUSABLE)
             return
         agent = self.desk.tickets.is_agent(Identity(translate.PLATFORM, event.user.user_id))
         if translate.asks_for_text(event) and agent:
