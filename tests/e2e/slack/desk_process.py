@@ -59,9 +59,9 @@ class DeskProcess:
 
     @classmethod
     async def start(
-        cls, tmp_path: Path, database_url: str, api_url: str, name: str = "desk"
+        cls, tmp_path: Path, database_url: str, api_url: str, name: str = "desk", port: int = 0
     ) -> DeskProcess:
-        port = free_port()
+        port = port or free_port()
         config = slack_config(tmp_path, database_url, api_url, port)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TELEGRAM_"))}
         env.update(SLACK_BOT_TOKEN="xoxb-test-token", SLACK_SIGNING_SECRET=SECRET)

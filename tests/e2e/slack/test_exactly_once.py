@@ -8,12 +8,14 @@ import asyncio
 from datetime import timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
 
 from bot.delivery import Dispatcher
 from storage.tables import OutboxRow
 from tests.e2e.slack import payloads
 from tests.e2e.slack.conftest import ALICE, FORM, L1, L2, SAM, SlackWorld, dm
 from tests.e2e.slack.test_story import open_ticket
+from tests.fakes.database import DatabaseOutage
 from tests.fakes.slack_api import Hold
 
 PROBLEM = "printer on floor 3 jams"
@@ -124,3 +126,25 @@ async def test_a_thread_note_waits_for_its_rate_limited_card(slack: SlackWorld) 
     [note] = [c for c in slack.posts(calls, L2) if c is not card]
     assert "Escalated from L1 by Alice" in note.shown
     assert note.args["thread_ts"] == card.ts
+
+
+async def test_a_post_whose_record_failed_while_the_database_was_away_is_not_posted_again(
+    slack: SlackWorld,
+) -> None:
+    slack.api.now = lambda: slack.clock.now().timestamp()
+    await quietly(slack, payloads.event_body(payloads.message_event(SAM, dm(SAM), PROBLEM)))
+    dispatcher = slack.runtime.dispatcher
+    hold = slack.api.hold("chat.postMessage")
+    sending = asyncio.create_task(dispatcher.deliver_due())
+    await asyncio.wait_for(hold.accepted.wait(), 10)
+    DatabaseOutage(dispatcher, failures=1)  # type: ignore[arg-type]  # the record fails
+    hold.release()
+    [failed] = await asyncio.gather(sending, return_exceptions=True)
+    assert isinstance(failed, OperationalError)
+
+    slack.clock.advance(timedelta(seconds=7))  # the database is back; the lease ran out
+    await dispatcher.deliver_due()
+    held = slack.api.of("chat.postMessage")[0].args["metadata"]["event_payload"]
+    ids = [m["metadata"]["event_payload"] for m in slack.api.tagged(dm(SAM))]
+    assert ids.count(held) == 1
+    assert all(r.delivered_at is not None for r in await outbox_rows(slack))
