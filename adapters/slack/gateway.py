@@ -66,14 +66,19 @@ def gateway_error(exc: Exception) -> GatewayError:
         response = exc.response
         status = int(getattr(response, "status_code", getattr(response, "status", 0)) or 0)
         headers: Mapping[str, Any] = getattr(response, "headers", None) or {}
-        data = getattr(response, "data", None)
-        code = str(data.get("error", "")) if isinstance(data, dict) else ""
+        code = _code(exc)
         if status == 429 or code == "ratelimited":
             return RateLimited(_retry_after(headers), f"slack: {code or 'rate limited'}")
         if code in UNREACHABLE:
             return RecipientUnavailable(f"slack: {code}")
         return GatewayError(f"slack: HTTP {status} {code}".rstrip())
     return GatewayError(f"slack: {type(exc).__name__}: {exc}")
+
+
+def _code(exc: SlackApiError) -> str:
+    """Slack's error code (``ratelimited``, ``missing_scope`` …) of a failed call."""
+    data = getattr(exc.response, "data", None)
+    return str(data.get("error", "")) if isinstance(data, dict) else ""
 
 
 def _retry_after(headers: Mapping[str, Any]) -> float:
@@ -159,6 +164,12 @@ class SlackGateway:
                 if not response.get("has_more") or not cursor:
                     return None
                 args["cursor"] = cursor
+        except SlackApiError as exc:
+            if _code(exc) != "missing_scope":
+                raise gateway_error(exc) from exc
+            # an app installed without the history scopes: at least once rather than never
+            log.warning("slack: cannot read back outbox item %s (missing_scope)", outbox_id)
+            return None
         except _TRANSPORT_ERRORS as exc:
             raise gateway_error(exc) from exc
         log.warning(

@@ -148,3 +148,16 @@ async def test_a_post_whose_record_failed_while_the_database_was_away_is_not_pos
     ids = [m["metadata"]["event_payload"] for m in slack.api.tagged(dm(SAM))]
     assert ids.count(held) == 1
     assert all(r.delivered_at is not None for r in await outbox_rows(slack))
+
+
+async def test_without_the_history_scope_a_post_is_sent_again_rather_than_never(
+    slack: SlackWorld,
+) -> None:
+    slack.api.now = lambda: slack.clock.now().timestamp()
+    await quietly(slack, payloads.event_body(payloads.message_event(SAM, dm(SAM), PROBLEM)))
+    await die_mid_send(slack, slack.runtime.dispatcher)
+    slack.api.fail_next("conversations.history", error="missing_scope")
+    slack.clock.advance(timedelta(seconds=7))
+    await slack.runtime.dispatcher.deliver_due()
+    assert len(slack.api.tagged(dm(SAM))) >= 2  # at least once: the app cannot look
+    assert all(r.delivered_at is not None for r in await outbox_rows(slack))
