@@ -57,6 +57,8 @@ async def assert_posted_once(api: FakeSlackApi, database_url: str, outbox_id: in
 async def test_restart_after_kill_mid_send_posts_nothing_twice(
     api: FakeSlackApi, database_url: str, tmp_path: Path
 ) -> None:
+    if database_url.startswith("postgresql"):
+        pytest.skip("on PostgreSQL the replica test below covers it (each costs ~12 s)")
     first = await DeskProcess.start(tmp_path, database_url, api.url, "first")
     outbox_id = await kill_mid_send(api, first)
     [row] = [r for r in await outbox(database_url) if r.id == outbox_id]
