@@ -1,8 +1,9 @@
 """The Slack app: slack-bolt's ``AsyncApp`` wired to the desk.
 
 HTTP mode serves Events API, interactivity and the slash command on one path of the
-process's :class:`~adapters.http.HttpServer` (bolt verifies signatures and timestamps and
-answers ``url_verification``); Socket Mode is used instead when an app-level token is set.
+process's :class:`~adapters.http.HttpServer` (:mod:`adapters.slack.inbound` checks the
+signature, timestamp and shape on the raw body first, then bolt verifies again and answers
+``url_verification``); Socket Mode is used instead when an app-level token is set.
 
 Events (messages, mentions) are handled *before* they are acknowledged: the desk needs
 milliseconds, well inside Slack's 3 seconds, and if it fails (the database is down) bolt
@@ -11,7 +12,8 @@ answers 500, so Slack sends the event again and nothing a user wrote is lost. Re
 are recognised by the desk. Interactive requests (buttons, modals, the slash command) are
 acknowledged at once, because Slack shows an error after 3 seconds and a modal must be
 opened while its trigger is fresh, and then handled in a task of their own; should that
-fail, the user is told to try again. :meth:`SlackAdapter.drain` waits for those tasks (tests
+fail, the user is told to try again (a button value the desk never packed is refused
+instead). :meth:`SlackAdapter.drain` waits for those tasks (tests
 use it, and ``stop`` uses it so nothing acknowledged is dropped on shutdown).
 """
 
