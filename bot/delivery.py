@@ -2,30 +2,50 @@
 
 Oldest first, one item at a time: a short transaction leases the item (so other senders,
 and replicas on PostgreSQL with ``SKIP LOCKED``, pass it by), the send happens with no
-transaction open, and a second transaction records the outcome. A crash in between
-re-sends that one message after the lease runs out; nothing is lost. A card already
-superseded by a newer version of itself is skipped, so a late retry never overwrites
-fresher content; a card whose new rendering is what it already shows is not edited (the
-gateway compares the digest stored with the card's reference).
+transaction open, and a second transaction records the outcome right after it, before
+anything else. A card already superseded by a newer version of itself is skipped, so a late
+retry never overwrites fresher content; a threaded item whose card is not posted yet waits
+for it instead of landing outside the thread; a card whose new rendering is what it
+already shows is not edited (the gateway compares the digest stored with the card's
+reference).
+
+Exactly once across crashes. A lease is short (:data:`LEASE`) and renewed by a heartbeat
+while its sender is still sending, so a live sender keeps its item however slow the
+platform is, and a dead one's item is taken over seconds later. The platform may have
+accepted the message just before the sender died, so an item taken before (``leased_at``)
+is first looked for on a platform that can read messages back (Slack: every post carries
+its outbox id in ``metadata``; see :class:`~bot.ports.ReadBackGateway`): found, it is
+recorded with the platform's id and not sent again. Telegram cannot read its messages
+back, so there delivery is at least once: a crash in the few milliseconds between the
+platform's answer and the record sends that one message again. Card edits are idempotent
+and are simply repeated.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Mapping
+import os
+import uuid
+from collections.abc import AsyncIterator, Mapping
 from datetime import timedelta
+from typing import Any
 
 from bot.clock import Clock
 from bot.errors import GatewayError, RateLimited, RecipientUnavailable
-from bot.ports import ChatGateway, UnitOfWorkFactory
+from bot.messages import OutboxItem
+from bot.ports import ChatGateway, ReadBackGateway, Sent, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 BASE_BACKOFF = timedelta(seconds=5)
 MAX_BACKOFF = timedelta(minutes=10)
-LEASE = timedelta(seconds=60)  # an item being sent is hidden this long from other senders
+LEASE = timedelta(seconds=6)  # an item being sent is hidden this long from other senders
+HEARTBEAT = 2.0  # seconds between lease renewals while a send is in flight
+READ_BACK_MARGIN = timedelta(minutes=2)  # looked back before the first lease (clock skew)
+THREAD_WAIT = timedelta(seconds=1)  # a threaded item's card is pending: look again after
 
 
 def backoff(attempt: int) -> timedelta:
@@ -41,10 +61,16 @@ class Dispatcher:
         uow_factory: UnitOfWorkFactory,
         clock: Clock,
         gateways: Mapping[str, ChatGateway],
+        *,
+        lease: timedelta = LEASE,
+        heartbeat: float = HEARTBEAT,
     ) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
         self.gateways = dict(gateways)
+        self.lease = lease
+        self.heartbeat = heartbeat
+        self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:16]}"  # this sender, in leases
         self._lock = asyncio.Lock()  # one delivery round at a time in this process
         self._background: set[asyncio.Task[int]] = set()
 
@@ -110,14 +136,27 @@ class Dispatcher:
                 thread_id = (
                     await uow.outbox.get_ref(route.platform, route.chat_id, route.thread_key) or ""
                 )
-            await uow.outbox.lease(item.id, now + LEASE)
+                if not thread_id:
+                    card_at = await uow.outbox.card_pending(
+                        route.platform, route.chat_id, route.thread_key
+                    )
+                    if card_at is not None:  # its card is still coming: wait for it
+                        await uow.outbox.lease(item.id, max(card_at, now + THREAD_WAIT))
+                        await uow.commit()
+                        log.info("outbox item %s waits for its card %s", item.id, route.thread_key)
+                        return route.platform, False, False
+                    log.warning(
+                        "outbox item %s: card %s was never posted; posting outside its thread",
+                        item.id,
+                        route.thread_key,
+                    )
+            await uow.outbox.lease(item.id, now + self.lease, owner=self.owner, at=now)
             await uow.commit()
-        # 2. send with no transaction open; a crash here re-sends after the lease
+        # 2. send with no transaction open, renewing the lease while it takes
         error: GatewayError | None = None
         try:
-            sent = await self.gateways[route.platform].send(
-                route, item.message, edit_id=edit_id, thread_id=thread_id, last_digest=last_digest
-            )
+            async with self._heartbeat():
+                sent = await self._send(item, edit_id, thread_id, last_digest)
         except GatewayError as exc:
             error = exc
         # 3. record the outcome
@@ -135,7 +174,7 @@ class Dispatcher:
                 log.warning("outbox item %s failed (attempt %s): %s", item.id, attempt, error)
                 await uow.outbox.mark_failed(item.id, str(error), retry, now)
             else:
-                await uow.outbox.mark_delivered(item.id, now)
+                await uow.outbox.mark_delivered(item.id, now, sent.message_id)
                 chat_id = sent.chat_id or route.chat_id
                 if route.card_key:
                     if (sent.message_id, sent.digest) != (edit_id, last_digest):
@@ -147,3 +186,55 @@ class Dispatcher:
                     await uow.outbox.put_ref(route.platform, chat_id, key, sent.message_id)
             await uow.commit()
         return route.platform, error is None, isinstance(error, RateLimited)
+
+    async def _send(
+        self, item: OutboxItem, edit_id: str, thread_id: str, last_digest: str
+    ) -> Sent:
+        """Post (or edit); a post taken before by a sender that may have died is looked
+        for first where the platform can read it back, and not posted again if found."""
+        assert item.id is not None
+        gateway = self.gateways[item.route.platform]
+        tag: dict[str, Any] = {}
+        if isinstance(gateway, ReadBackGateway):
+            tag["outbox_id"] = item.id
+            if item.leased_at is not None and not edit_id:
+                since = item.leased_at - READ_BACK_MARGIN
+                found = await gateway.find_sent(item.route, item.id, since, thread_id=thread_id)
+                if found is not None:
+                    log.info("outbox item %s was already delivered (%s)", item.id, found.message_id)
+                    return found
+        elif item.leased_at is not None:
+            log.info("outbox item %s may have been sent before; sending again", item.id)
+        return await gateway.send(
+            item.route,
+            item.message,
+            edit_id=edit_id,
+            thread_id=thread_id,
+            last_digest=last_digest,
+            **tag,
+        )
+
+    @contextlib.asynccontextmanager
+    async def _heartbeat(self) -> AsyncIterator[None]:
+        """Renew this sender's leases every :attr:`heartbeat` seconds while the body runs."""
+        done = asyncio.Event()
+
+        async def beat() -> None:
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(done.wait(), self.heartbeat)
+                if done.is_set():
+                    return
+                try:
+                    async with self.uow_factory() as uow:
+                        await uow.outbox.renew(self.owner, self.clock.now() + self.lease)
+                        await uow.commit()
+                except Exception as exc:  # the database is away: the lease may run out
+                    log.warning("outbox lease renewal failed: %s", exc)
+
+        task = asyncio.get_running_loop().create_task(beat())
+        try:
+            yield
+        finally:
+            done.set()
+            await task

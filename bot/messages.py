@@ -46,6 +46,7 @@ class Button:
 
 
 BUTTON_FORMAT = "1"  # version of the packed form; bumping it makes old buttons stale
+MAX_TICKET = 2**31 - 1  # the largest number a ticket column holds on every database
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +68,8 @@ def pack_button(button: Button, value: str | None = None) -> str:
 
 
 def unpack_button(text: str) -> Pressed | None:
-    """The press a packed button carries; None for anything the desk did not pack."""
+    """The press a packed button carries; None for anything the desk did not pack (an
+    unknown action, a ticket number out of range)."""
     parts = text.split("|", 3)
     if len(parts) != 4 or parts[0] != BUTTON_FORMAT:
         return None
@@ -78,6 +80,8 @@ def unpack_button(text: str) -> Pressed | None:
         return None
     if ticket_text and not (ticket_text.isdigit() and ticket_text.isascii()):
         return None
+    if ticket_text and (len(ticket_text) > 10 or not 0 < int(ticket_text) <= MAX_TICKET):
+        return None  # not a number the desk gave out: never let it reach the database
     return Pressed(action, int(ticket_text) if ticket_text else None, value)
 
 
@@ -155,6 +159,7 @@ class OutboxItem:
     last_error: str = ""
     id: int | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    leased_at: datetime | None = None  # first time a sender took it: it may be out there since
 
 
 def card_key(ticket_number: int, tier: str) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol, Self, runtime_checkable
 
 from bot.domain import (
     Comment,
@@ -130,7 +130,9 @@ class OutboxRepository(Protocol):
         """Undelivered items for these platforms whose next attempt is due, oldest first."""
         ...
 
-    async def mark_delivered(self, item_id: int, at: datetime) -> None: ...
+    async def mark_delivered(self, item_id: int, at: datetime, message_id: str = "") -> None:
+        """Record the platform's confirmation (``message_id``: the id it gave the message)."""
+        ...
 
     async def mark_failed(
         self, item_id: int, error: str, retry_at: datetime | None, at: datetime
@@ -138,8 +140,21 @@ class OutboxRepository(Protocol):
         """Record a failed attempt; ``retry_at`` None gives up on the item."""
         ...
 
-    async def lease(self, item_id: int, until: datetime) -> None:
-        """Hide an item from ``due`` until ``until`` while it is being sent."""
+    async def lease(
+        self, item_id: int, until: datetime, *, owner: str = "", at: datetime | None = None
+    ) -> None:
+        """Hide an item from ``due`` until ``until``. With ``owner`` (a sender about to send
+        it, at ``at``) the lease is that sender's to renew, and the item remembers when it
+        was first taken: from then on it may be on the platform whatever the row says."""
+        ...
+
+    async def renew(self, owner: str, until: datetime) -> int:
+        """Extend every lease ``owner`` holds to ``until`` (its heartbeat); how many."""
+        ...
+
+    async def card_pending(self, platform: str, chat_id: str, card_key: str) -> datetime | None:
+        """When the oldest undelivered post of this card is next tried; None if none is
+        pending (a thread item waits for its card only while the card can still come)."""
         ...
 
     async def superseded(self, item: OutboxItem) -> bool:
@@ -264,6 +279,31 @@ class ChatGateway(Protocol):
         ...
 
 
+@runtime_checkable
+class ReadBackGateway(ChatGateway, Protocol):
+    """A gateway whose platform keeps a tag on each message and lets it be read back, so an
+    item whose sender died mid-send is looked for before it is sent again (exactly once).
+
+    ``send`` also takes ``outbox_id=`` and tags the message with it.
+    """
+
+    async def send(
+        self,
+        route: Route,
+        message: Message,
+        *,
+        edit_id: str = "",
+        thread_id: str = "",
+        outbox_id: int | None = None,
+    ) -> Sent: ...
+
+    async def find_sent(
+        self, route: Route, outbox_id: int, since: datetime, *, thread_id: str = ""
+    ) -> Sent | None:
+        """The message tagged ``outbox_id`` posted since ``since``, if the platform has it."""
+        ...
+
+
 __all__ = [
     "CardRef",
     "ChatGateway",
@@ -274,6 +314,7 @@ __all__ = [
     "OutboxRepository",
     "PersonRepository",
     "PingRepository",
+    "ReadBackGateway",
     "Sent",
     "TicketRepository",
     "UnitOfWork",

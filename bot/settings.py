@@ -342,16 +342,62 @@ def _resolve(base_dir: Path, text: str) -> Path:
     return path if path.is_absolute() else base_dir / path
 
 
+STORAGE_DRIVERS = ("sqlite+aiosqlite", "postgresql+psycopg")  # the async drivers installed
+CHANNEL_SHAPES = {  # what a platform's channel ids look like, for check-config
+    "slack": (re.compile(r"[CGD][A-Z0-9]{2,}"), "a Slack channel id like C0123456789"),
+    "telegram": (re.compile(r"-?[0-9]+"), "a Telegram chat id (an integer like -1001234567890)"),
+}
+
+
 def _storage_url(node: ConfigNode, base_dir: Path) -> str:
     url = node.string("url", "sqlite+aiosqlite:///tierdesk.db")
     if "://" not in url:
         raise ConfigError(node.key("url"), f'"{url}" is not a database URL')
     scheme, _, rest = url.partition("://")
+    if scheme not in STORAGE_DRIVERS:
+        raise ConfigError(node.key("url"), _driver_hint(scheme, rest))
     if scheme.startswith("sqlite") and rest.startswith("/") and not rest.startswith("//"):
         relative = rest[1:]
         if relative and relative != ":memory:" and not Path(relative).is_absolute():
             return f"{scheme}:///{base_dir / relative}"
     return url
+
+
+def _driver_hint(scheme: str, rest: str) -> str:
+    """Why ``scheme`` cannot work, with the URL that would."""
+    family = scheme.split("+", 1)[0].lower()
+    family = "postgresql" if family == "postgres" else family
+    right = next((d for d in STORAGE_DRIVERS if d.startswith(family + "+")), "")
+    if right:
+        return f'driver "{scheme}" is not supported; use "{right}://{rest}"'
+    return (
+        f'database "{scheme}" is not supported; use {" or ".join(STORAGE_DRIVERS)} '
+        '(e.g. "sqlite+aiosqlite:///tierdesk.db")'
+    )
+
+
+def _check_people_and_channels(item: ConfigNode, tier: Tier) -> None:
+    """Every agent and on-call member on a platform the desk has, every channel id in its
+    platform's shape: a typo here would otherwise only show as silence at run time."""
+    people = [(item.key(f"agents[{j}]"), who) for j, who in enumerate(tier.agents)]
+    for k, layer in enumerate(tier.rotations):
+        people += [
+            (item.key(f"rotations[{k}].members[{m}]"), who) for m, who in enumerate(layer.members)
+        ]
+    for key, who in people:
+        if who.platform not in PLATFORMS:
+            raise ConfigError(
+                key,
+                f'unknown platform "{who.platform}" in "{who.platform}:{who.external_id}" '
+                f"(known: {', '.join(PLATFORMS)})",
+            )
+    for platform, channel in tier.channels.items():
+        key = join_key(item.key("channels"), platform)
+        if not channel.strip():
+            raise ConfigError(key, "empty channel id")
+        shape = CHANNEL_SHAPES.get(platform)
+        if shape is not None and not shape[0].fullmatch(channel):
+            raise ConfigError(key, f'"{channel}" is not {shape[1]}')
 
 
 def _choices(node: ConfigNode, key: str, defaults: tuple[Choice, ...]) -> tuple[Choice, ...]:
@@ -478,6 +524,7 @@ def _tiers(root: ConfigNode, timezone: str) -> tuple[Tier, ...]:
                 ),
             )
         )
+        _check_people_and_channels(item, tiers[-1])
     return tuple(tiers)
 
 

@@ -41,6 +41,9 @@ PROMPTS: dict[Action, Prompt] = {
 
 # Said by an adapter, straight through its platform, when the desk could not save a request.
 NOT_SAVED = "Sorry, that did not go through: the desk could not save it. Please try again."
+BUTTON_UNUSABLE = (
+    "That button is not one the desk can use (out of date or altered); nothing was done."
+)
 
 
 def summary_of(description: str) -> str:

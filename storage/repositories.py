@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Result, Table, delete, func, insert, or_, select, update
+from sqlalchemy import Result, Table, delete, func, insert, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -651,17 +651,55 @@ class SqlOutboxRepository(_SqlRepository):
         )
         return [_outbox_from_row(r) for r in await self._session.scalars(stmt)]
 
-    async def mark_delivered(self, item_id: int, at: datetime) -> None:
-        await self._update(item_id, attempts=OutboxRow.attempts + 1, delivered_at=at)
+    async def mark_delivered(self, item_id: int, at: datetime, message_id: str = "") -> None:
+        await self._update(
+            item_id, attempts=OutboxRow.attempts + 1, delivered_at=at, sent_id=message_id
+        )
 
     async def mark_failed(
         self, item_id: int, error: str, retry_at: datetime | None, at: datetime
     ) -> None:
+        """Also ends the sender's lease, so its heartbeat cannot push the retry time back."""
         when = {"failed_at": at} if retry_at is None else {"next_attempt_at": retry_at}
-        await self._update(item_id, attempts=OutboxRow.attempts + 1, last_error=error, **when)
+        await self._update(
+            item_id, attempts=OutboxRow.attempts + 1, last_error=error, lease_owner="", **when
+        )
 
-    async def lease(self, item_id: int, until: datetime) -> None:
-        await self._update(item_id, next_attempt_at=until)
+    async def lease(
+        self, item_id: int, until: datetime, *, owner: str = "", at: datetime | None = None
+    ) -> None:
+        values: dict[str, Any] = {"next_attempt_at": until, "lease_owner": owner}
+        if owner:
+            first = literal(at, OutboxRow.__table__.c.leased_at.type)  # type: ignore[attr-defined]
+            values["leased_at"] = func.coalesce(OutboxRow.leased_at, first)
+        await self._update(item_id, **values)
+
+    async def renew(self, owner: str, until: datetime) -> int:
+        await self.write_queued()
+        stmt = (
+            update(OutboxRow)
+            .where(PENDING, OutboxRow.lease_owner == owner)
+            .values(next_attempt_at=until)
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(await self._session.execute(stmt))
+
+    async def card_pending(self, platform: str, chat_id: str, card_key: str) -> datetime | None:
+        await self.write_queued()
+        stmt = (
+            select(func.coalesce(OutboxRow.next_attempt_at, OutboxRow.created_at))
+            .where(
+                OutboxRow.platform == platform,
+                OutboxRow.chat_id == chat_id,
+                OutboxRow.card_key == card_key,
+                CARD,
+                PENDING,
+            )
+            .order_by(OutboxRow.id)
+            .limit(1)
+        )
+        found: datetime | None = await self._session.scalar(stmt)
+        return found
 
     async def superseded(self, item: OutboxItem) -> bool:
         """True if a later item for the same card was queued, whatever became of it: a late
@@ -775,6 +813,7 @@ def _outbox_from_row(row: OutboxRow) -> OutboxItem:
         delivered_at=row.delivered_at,
         last_error=row.last_error,
         extra={str(k): str(v) for k, v in row.extra.items()},
+        leased_at=row.leased_at,
     )
 
 

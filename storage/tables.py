@@ -278,6 +278,9 @@ class OutboxRow(Base):
     failed_at: Mapped[datetime | None]
     last_error: Mapped[str] = mapped_column(Text)
     extra: Mapped[dict[str, Any]]
+    lease_owner: Mapped[str] = mapped_column(String(_WORD), server_default="")  # a process id
+    leased_at: Mapped[datetime | None]  # when that process began sending (read-back window)
+    sent_id: Mapped[str] = mapped_column(String(_ID), server_default="")  # the platform's id
 
 
 class MessageRefRow(Base):

@@ -1,8 +1,9 @@
 """The Slack app: slack-bolt's ``AsyncApp`` wired to the desk.
 
 HTTP mode serves Events API, interactivity and the slash command on one path of the
-process's :class:`~adapters.http.HttpServer` (bolt verifies signatures and timestamps and
-answers ``url_verification``); Socket Mode is used instead when an app-level token is set.
+process's :class:`~adapters.http.HttpServer` (:mod:`adapters.slack.inbound` checks the
+signature, timestamp and shape on the raw body first, then bolt verifies again and answers
+``url_verification``); Socket Mode is used instead when an app-level token is set.
 
 Events (messages, mentions) are handled *before* they are acknowledged: the desk needs
 milliseconds, well inside Slack's 3 seconds, and if it fails (the database is down) bolt
@@ -11,7 +12,8 @@ answers 500, so Slack sends the event again and nothing a user wrote is lost. Re
 are recognised by the desk. Interactive requests (buttons, modals, the slash command) are
 acknowledged at once, because Slack shows an error after 3 seconds and a modal must be
 opened while its trigger is fresh, and then handled in a task of their own; should that
-fail, the user is told to try again. :meth:`SlackAdapter.drain` waits for those tasks (tests
+fail, the user is told to try again (a button value the desk never packed is refused
+instead). :meth:`SlackAdapter.drain` waits for those tasks (tests
 use it, and ``stop`` uses it so nothing acknowledged is dropped on shutdown).
 """
 
@@ -34,7 +36,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.http import HttpServer
-from adapters.slack import translate
+from adapters.slack import inbound, translate
 from adapters.slack.gateway import Directory, SlackGateway
 from adapters.slack.options import SlackOptions
 from adapters.slack.render import prompt_modal
@@ -42,7 +44,7 @@ from bot.desk import Desk
 from bot.domain import Identity
 from bot.errors import GatewayError
 from bot.events import ActionPressed, ChatRef, InboundEvent
-from bot.views import NOT_SAVED
+from bot.views import BUTTON_UNUSABLE, NOT_SAVED
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +107,18 @@ class SlackAdapter:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def handle_http(self, request: web.Request) -> web.Response:
-        """aiohttp → bolt → aiohttp; bolt answers 401 to forged or stale requests."""
+        """aiohttp → bolt → aiohttp, once :func:`inbound.refusal` let the request through:
+        401 for anything unsigned, forged or stale, 400 for a signed request bolt could not
+        route (one warning line, no traceback)."""
+        refused = inbound.refusal(
+            await request.read(),
+            request.headers,
+            request.content_type,
+            self.options.signing_secret,
+        )
+        if refused is not None:
+            log.warning("slack: refused a request with %s: %s", refused.status, refused.reason)
+            return web.Response(status=refused.status, text=refused.reason)
         retry = request.headers.get("X-Slack-Retry-Num")
         if retry:
             log.info("slack: retry %s (%s)", retry, request.headers.get("X-Slack-Retry-Reason", ""))
@@ -136,17 +149,15 @@ class SlackAdapter:
             log.exception("slack: handling a request from %s failed", user_id)
             await self._apologise(user_id, channel_id)
 
-    async def _apologise(self, user_id: str, channel_id: str) -> None:
+    async def _apologise(self, user_id: str, channel_id: str, text: str = NOT_SAVED) -> None:
         """Straight through the Web API: the desk (and its outbox) may be what failed."""
         if not user_id:
             return
         try:
             if channel_id:
-                await self.client.chat_postEphemeral(
-                    channel=channel_id, user=user_id, text=NOT_SAVED
-                )
+                await self.client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
             else:
-                await self.client.chat_postMessage(channel=user_id, text=NOT_SAVED)
+                await self.client.chat_postMessage(channel=user_id, text=text)
         except Exception as exc:
             log.warning("slack: could not tell %s that their request failed: %s", user_id, exc)
 
@@ -180,7 +191,11 @@ class SlackAdapter:
 
     async def _action(self, body: Mapping[str, Any]) -> None:
         event = translate.action_pressed(body)
-        if event is None:
+        if event is None:  # our action id, but a value the desk never packed: say so
+            user_id = str((body.get("user") or {}).get("id") or "")
+            log.warning("slack: unusable button value from %s", user_id)
+            channel_id = str((body.get("channel") or {}).get("id") or "")
+            await self._apologise(user_id, channel_id, BUTTON_UNUSABLE)
             return
         agent = self.desk.tickets.is_agent(Identity(translate.PLATFORM, event.user.user_id))
         if translate.asks_for_text(event) and agent:

@@ -8,6 +8,10 @@ Errors are translated at this boundary (``raise … from exc``)::
 
 The outbox :class:`~bot.delivery.Dispatcher` does retries and stores the ``ts`` we return,
 so the client gets no rate-limit retry handler of its own.
+
+Every post carries its outbox id in Slack's message ``metadata`` (event type
+:data:`OUTBOX_EVENT`), so a post whose sender died before recording it is found again in
+``conversations.history`` / ``conversations.replies`` instead of being posted twice.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -49,6 +54,8 @@ UNREACHABLE = frozenset(
         "no_permission",
     }
 )
+OUTBOX_EVENT = "tierdesk_outbox"  # metadata event type of the desk's own posts
+READ_BACK_PAGES = 5  # pages of 200 messages looked through for a post since its lease
 DEFAULT_RETRY_AFTER = 1.0
 PROFILE_TTL = 3600.0  # seconds a users.info answer is trusted
 
@@ -59,14 +66,19 @@ def gateway_error(exc: Exception) -> GatewayError:
         response = exc.response
         status = int(getattr(response, "status_code", getattr(response, "status", 0)) or 0)
         headers: Mapping[str, Any] = getattr(response, "headers", None) or {}
-        data = getattr(response, "data", None)
-        code = str(data.get("error", "")) if isinstance(data, dict) else ""
+        code = _code(exc)
         if status == 429 or code == "ratelimited":
             return RateLimited(_retry_after(headers), f"slack: {code or 'rate limited'}")
         if code in UNREACHABLE:
             return RecipientUnavailable(f"slack: {code}")
         return GatewayError(f"slack: HTTP {status} {code}".rstrip())
     return GatewayError(f"slack: {type(exc).__name__}: {exc}")
+
+
+def _code(exc: SlackApiError) -> str:
+    """Slack's error code (``ratelimited``, ``missing_scope`` …) of a failed call."""
+    data = getattr(exc.response, "data", None)
+    return str(data.get("error", "")) if isinstance(data, dict) else ""
 
 
 def _retry_after(headers: Mapping[str, Any]) -> float:
@@ -97,6 +109,7 @@ class SlackGateway:
         edit_id: str = "",
         thread_id: str = "",
         last_digest: str = "",
+        outbox_id: int | None = None,
     ) -> Sent:
         payload = render_message(message, zone=route.zone or "UTC")
         shown = digest(payload)
@@ -119,11 +132,54 @@ class SlackGateway:
                 thread_ts=thread_id or None,
                 unfurl_links=False,
                 unfurl_media=False,
+                metadata=outbox_metadata(outbox_id) if outbox_id is not None else None,
                 **payload,
             )
         except _TRANSPORT_ERRORS as exc:
             raise gateway_error(exc) from exc
         return Sent(str(response.get("ts") or ""), str(response.get("channel") or channel), shown)
+
+    async def find_sent(
+        self, route: Route, outbox_id: int, since: datetime, *, thread_id: str = ""
+    ) -> Sent | None:
+        """The post tagged ``outbox_id`` since ``since`` (in the thread when ``thread_id``);
+        ephemeral messages cannot be read back, so they are never found."""
+        if route.kind is RouteKind.EPHEMERAL:
+            return None
+        try:
+            channel = route.chat_id
+            if route.kind is RouteKind.USER:
+                channel = await self.open_dm(route.user_id)
+            args: dict[str, Any] = {
+                "channel": channel,
+                "oldest": f"{max(since.timestamp(), 0):.6f}",
+                "include_all_metadata": True,
+                "limit": 200,
+            }
+            read = self.client.conversations_history
+            if thread_id:
+                read, args["ts"] = self.client.conversations_replies, thread_id
+            for _ in range(READ_BACK_PAGES):
+                response = await read(**args)
+                for found in response.get("messages") or ():
+                    if tagged_outbox_id(found) == outbox_id:
+                        return Sent(str(found.get("ts") or ""), channel)
+                cursor = (response.get("response_metadata") or {}).get("next_cursor")
+                if not response.get("has_more") or not cursor:
+                    return None
+                args["cursor"] = cursor
+        except SlackApiError as exc:
+            if _code(exc) != "missing_scope":
+                raise gateway_error(exc) from exc
+            # an app installed without the history scopes: at least once rather than never
+            log.warning("slack: cannot read back outbox item %s (missing_scope)", outbox_id)
+            return None
+        except _TRANSPORT_ERRORS as exc:
+            raise gateway_error(exc) from exc
+        log.warning(
+            "slack: outbox item %s not in the last %s pages; posting it", outbox_id, READ_BACK_PAGES
+        )
+        return None
 
     async def open_dm(self, user_id: str) -> str:
         """The DM channel between the bot and ``user_id`` (``conversations.open``, cached)."""
@@ -139,6 +195,23 @@ class SlackGateway:
             raise GatewayError(f"slack: conversations.open gave no channel for {user_id}")
         self._dms[user_id] = channel
         return channel
+
+
+def outbox_metadata(outbox_id: int) -> dict[str, Any]:
+    """The ``metadata`` of a post: which outbox item it delivers."""
+    return {"event_type": OUTBOX_EVENT, "event_payload": {"outbox_id": outbox_id}}
+
+
+def tagged_outbox_id(message: Mapping[str, Any]) -> int | None:
+    """The outbox id a message read back from Slack carries, if it is one of ours."""
+    metadata = message.get("metadata") or {}
+    if not isinstance(metadata, Mapping) or metadata.get("event_type") != OUTBOX_EVENT:
+        return None
+    value = (metadata.get("event_payload") or {}).get("outbox_id")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 class Directory:

@@ -3,6 +3,12 @@
 Point slack_sdk's ``AsyncWebClient(base_url=api.url)`` at it. Every call is recorded with
 its arguments merged from the query string, form body and JSON body. Failures are scripted
 per method: ``api.fail_next("chat.postMessage", status=429, retry_after=30)``.
+
+Posted messages are kept per channel (``api.messages[channel]``, with their ``metadata``)
+and read back by ``conversations.history`` / ``conversations.replies`` as Slack does
+(metadata only with ``include_all_metadata``). ``api.hold("chat.postMessage")`` makes the
+next such call store its message and then keep its HTTP answer until ``release()``: a
+sender can be killed after Slack accepted a message and before it heard so.
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,6 +91,21 @@ class _Failure:
 
 
 @dataclass
+class Hold:
+    """One call kept waiting: ``accepted`` is set once its message is stored."""
+
+    accepted: asyncio.Event = field(default_factory=asyncio.Event)
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def release(self) -> None:
+        self.released.set()
+
+
+def _flag(value: object) -> bool:
+    return value in (True, 1, "1", "true", "True")
+
+
+@dataclass
 class FakeSlackApi:
     """The fake server; ``users`` maps user ids to ``users.info`` user objects."""
 
@@ -99,6 +120,10 @@ class FakeSlackApi:
     socket_acks: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     _seen: int = 0
     port: int = 0
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # per channel
+    _holds: dict[str, list[Hold]] = field(default_factory=dict)
+    # the clock of message ts (Unix seconds); None numbers them from a fixed 1795000000
+    now: Callable[[], float] | None = None
 
     @property
     def url(self) -> str:
@@ -115,6 +140,9 @@ class FakeSlackApi:
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
+        for holds in self._holds.values():
+            for hold in holds:
+                hold.release()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -126,6 +154,20 @@ class FakeSlackApi:
         """Answer the next call of ``method`` with an error (429 → ``ratelimited``)."""
         error = error or ("ratelimited" if status == 429 else "internal_error")
         self._failures.setdefault(method, []).append(_Failure(status, error, retry_after))
+
+    def hold(self, method: str) -> Hold:
+        """Keep the answer to the next call of ``method`` (after doing it) until released."""
+        held = Hold()
+        self._holds.setdefault(method, []).append(held)
+        return held
+
+    def tagged(self, channel: str, event_type: str = "tierdesk_outbox") -> list[dict[str, Any]]:
+        """Messages in ``channel`` (threads included) whose metadata has ``event_type``."""
+        return [
+            m
+            for m in self.messages.get(channel, [])
+            if (m.get("metadata") or {}).get("event_type") == event_type
+        ]
 
     def take(self) -> list[Call]:
         """Calls since the last take."""
@@ -157,6 +199,11 @@ class FakeSlackApi:
             return web.json_response(answer, status=failure.status, headers=headers)
         answer = self._answer(method, args)
         self.calls.append(Call(method, args, answer))
+        held = self._holds.get(method)
+        if held:
+            hold = held.pop(0)
+            hold.accepted.set()
+            await hold.released.wait()
         return web.json_response(answer)
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
@@ -191,9 +238,15 @@ class FakeSlackApi:
             }
         if method == "chat.postMessage":
             ts = self._next_ts()
+            self._store(str(args["channel"]), ts, args)
             return {"ok": True, "channel": args["channel"], "ts": ts, "message": {"ts": ts}}
         if method == "chat.update":
+            for message in self.messages.get(str(args["channel"]), []):
+                if message["ts"] == args["ts"]:
+                    message.update(text=args.get("text", ""), blocks=args.get("blocks"))
             return {"ok": True, "channel": args["channel"], "ts": args["ts"]}
+        if method in ("conversations.history", "conversations.replies"):
+            return self._read(method, args)
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._next_ts()}
         if method == "conversations.open":
@@ -209,8 +262,50 @@ class FakeSlackApi:
             return {"ok": True, "user": user}
         return {"ok": True}
 
+    def _store(self, channel: str, ts: str, args: Mapping[str, Any]) -> None:
+        metadata = args.get("metadata")
+        if isinstance(metadata, str):
+            metadata = json.loads(metadata)
+        message = {
+            "type": "message",
+            "ts": ts,
+            "user": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "text": args.get("text", ""),
+            "blocks": args.get("blocks"),
+            "metadata": metadata,
+        }
+        if args.get("thread_ts"):
+            message["thread_ts"] = str(args["thread_ts"])
+        self.messages.setdefault(channel, []).append(message)
+
+    def _read(self, method: str, args: Mapping[str, Any]) -> dict[str, Any]:
+        """History (top level, newest first) or a thread (parent first), paged by cursor."""
+        channel = str(args.get("channel", ""))
+        found = self.messages.get(channel, [])
+        oldest = float(args.get("oldest") or 0)
+        if method == "conversations.replies":
+            parent = str(args.get("ts", ""))
+            found = [m for m in found if m["ts"] == parent or m.get("thread_ts") == parent]
+        else:
+            found = [m for m in reversed(found) if m.get("thread_ts", m["ts"]) == m["ts"]]
+        found = [m for m in found if float(m["ts"]) > oldest]
+        start = int(args.get("cursor") or 0)
+        limit = int(args.get("limit") or 100)
+        page = found[start : start + limit]
+        if not _flag(args.get("include_all_metadata")):
+            page = [{k: v for k, v in m.items() if k != "metadata"} for m in page]
+        more = start + limit < len(found)
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
+
     def _next_ts(self) -> str:
-        return f"1795000000.{next(self._ts):06d}"
+        seconds = 1795000000 if self.now is None else int(self.now())
+        return f"{seconds}.{next(self._ts):06d}"
 
 
 def slack_user(user_id: str, name: str, tz: str = "Europe/Berlin") -> dict[str, Any]:

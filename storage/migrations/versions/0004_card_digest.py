@@ -1,6 +1,6 @@
 """A digest of what each card shows, so a refresh that changes nothing is not sent.
 
-Revision ID: 0004_h2
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-02
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_h2"
+revision: str = "0004"
 down_revision: str | Sequence[str] | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

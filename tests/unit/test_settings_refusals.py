@@ -1,0 +1,114 @@
+"""Configuration that cannot work is refused up front, naming the key: an unsupported
+database driver (with the URL that would work), a person on a platform the desk does not
+have, an empty or misshapen channel id."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bot.errors import ConfigError
+from bot.settings import parse_settings
+from tests.e2e.console_process import tierdesk_executable
+from tests.factories import EXAMPLE, ROOT, example_raw
+
+
+def error_of(mutate) -> str:
+    raw = example_raw()
+    mutate(raw)
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(raw, {}, base_dir=ROOT)
+    return str(caught.value)
+
+
+def layer(*members: str) -> dict:
+    return {"name": "day", "members": list(members), "handoff": "2026-11-23T09:00"}
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (
+            lambda r: r["storage"].update(url="sqlite:///desk.db"),
+            'storage.url: driver "sqlite" is not supported; use "sqlite+aiosqlite:///desk.db"',
+        ),
+        (
+            lambda r: r["storage"].update(url="sqlite+pysqlite:///desk.db"),
+            'storage.url: driver "sqlite+pysqlite" is not supported; '
+            'use "sqlite+aiosqlite:///desk.db"',
+        ),
+        (
+            lambda r: r["storage"].update(url="postgres://u@db/desk"),
+            'storage.url: driver "postgres" is not supported; use "postgresql+psycopg://u@db/desk"',
+        ),
+        (
+            lambda r: r["storage"].update(url="postgresql+asyncpg://u@db/desk"),
+            'storage.url: driver "postgresql+asyncpg" is not supported; '
+            'use "postgresql+psycopg://u@db/desk"',
+        ),
+        (
+            lambda r: r["storage"].update(url="mysql://u@db/desk"),
+            'storage.url: database "mysql" is not supported; use sqlite+aiosqlite or '
+            'postgresql+psycopg (e.g. "sqlite+aiosqlite:///tierdesk.db")',
+        ),
+        (
+            lambda r: r["tiers"][0].update(agents=["console:alice", "skype:alice"]),
+            'tiers[0].agents[1]: unknown platform "skype" in "skype:alice" '
+            "(known: console, slack, telegram)",
+        ),
+        (
+            lambda r: r["tiers"][1].update(rotations=[layer("console:bob", "msteams:bob")]),
+            'tiers[1].rotations[0].members[1]: unknown platform "msteams" in "msteams:bob" '
+            "(known: console, slack, telegram)",
+        ),
+        (
+            lambda r: r["tiers"][0].update(channels={"slack": ""}),
+            "tiers[0].channels.slack: empty channel id",
+        ),
+        (
+            lambda r: r["tiers"][0].update(channels={"console": "  "}),
+            "tiers[0].channels.console: empty channel id",
+        ),
+        (
+            lambda r: r["tiers"][2].update(channels={"slack": "#l3-help"}),
+            'tiers[2].channels.slack: "#l3-help" is not a Slack channel id like C0123456789',
+        ),
+        (
+            lambda r: r["tiers"][0].update(channels={"telegram": "@helpdesk"}),
+            'tiers[0].channels.telegram: "@helpdesk" is not a Telegram chat id '
+            "(an integer like -1001234567890)",
+        ),
+    ],
+)
+def test_unworkable_values_are_refused_naming_the_key(mutate, expected: str) -> None:
+    assert error_of(mutate) == expected
+
+
+def test_workable_values_pass() -> None:
+    raw = example_raw()
+    raw["storage"]["url"] = "postgresql+psycopg://u@db/desk"
+    raw["tiers"][0]["channels"] = {"slack": "C0123ABC", "telegram": "-1001234567890"}
+    raw["tiers"][1]["channels"] = {"slack": "G0PRIVATE", "telegram": "42"}
+    raw["tiers"][1]["agents"] = ["slack:U024BE7LH", "telegram:123456"]
+    settings = parse_settings(raw, {}, base_dir=ROOT)
+    assert settings.tiers[0].channels["telegram"] == "-1001234567890"
+
+
+def test_check_config_refuses_a_mysql_url_instead_of_run_dying(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    text = EXAMPLE.read_text(encoding="utf-8")
+    bad.write_text(
+        text.replace('url = "sqlite+aiosqlite:///tierdesk.db"', 'url = "mysql://u@db/desk"'),
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [tierdesk_executable(), "check-config", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith('config error: storage.url: database "mysql" is not supported')
+    assert "Traceback" not in done.stderr
