@@ -187,9 +187,7 @@ class Dispatcher:
             await uow.commit()
         return route.platform, error is None, isinstance(error, RateLimited)
 
-    async def _send(
-        self, item: OutboxItem, edit_id: str, thread_id: str, last_digest: str
-    ) -> Sent:
+    async def _send(self, item: OutboxItem, edit_id: str, thread_id: str, last_digest: str) -> Sent:
         """Post (or edit); a post taken before by a sender that may have died is looked
         for first where the platform can read it back, and not posted again if found."""
         assert item.id is not None
