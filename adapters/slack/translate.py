@@ -236,7 +236,7 @@ def prompt_submitted(
     user_id = str((body.get("user") or {}).get("id") or "")
     return ActionPressed(
         event_id=f"view:{view.get('id') or body.get('trigger_id', '')}",
-        user=user_ref(user_id),
+        user=user_ref(user_id, profile),
         chat=chat_ref(channel_id),
         action=action,
         ticket=ticket,

@@ -1,0 +1,35 @@
+"""What a card and a message say about people and tickets on Slack: names, never raw ids;
+the ticket's state now; requester text shown literally."""
+
+from __future__ import annotations
+
+from tests.e2e.slack.conftest import ALICE, BOB, L1, L2, SAM, SlackWorld, dm
+from tests.e2e.slack.test_story import open_ticket
+from tests.fakes.slack_api import slack_user
+
+
+async def test_agents_first_met_in_a_modal_are_shown_by_name(slack: SlackWorld) -> None:
+    card = await open_ticket(slack)
+    # Alice's and Bob's first contact with the desk is a modal they submit.
+    calls = await slack.press(ALICE, card, "Escalate")
+    calls = await slack.submit(ALICE, slack.post_to(calls, "", "views.open"), "needs a driver")
+    assert "Escalated from L1 by Alice" in slack.post_to(calls, L2).shown
+    l2_card = slack.card_in(calls, L2)
+    calls = await slack.press(BOB, l2_card, "Resolve")
+    calls = await slack.submit(BOB, slack.post_to(calls, "", "views.open"), "driver updated")
+    told = slack.post_to(calls, dm(SAM))
+    assert "Bob marked it resolved" in told.shown
+    assert BOB not in told.shown and BOB not in slack.post_to(calls, L2, "chat.update").shown
+
+
+async def test_a_changed_display_name_is_picked_up(slack: SlackWorld) -> None:
+    card = await open_ticket(slack)
+    calls = await slack.press(ALICE, card, "Reply")
+    calls = await slack.submit(ALICE, slack.post_to(calls, "", "views.open"), "on it")
+    assert "Alice replied to the requester." in slack.post_to(calls, L1).shown
+    assert "*Alice* wrote:" in slack.post_to(calls, dm(SAM)).shown
+    slack.api.users[ALICE] = slack_user(ALICE, "Alice Liddell")
+    slack.adapter.directory.ttl = 0  # the next users.info answer is used at once
+    calls = await slack.press(ALICE, card, "Claim")
+    assert "Alice Liddell" in slack.post_to(calls, L1, "chat.update").shown
+    assert "Alice Liddell is now working on #1" in slack.post_to(calls, dm(SAM)).shown
