@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tests.e2e.slack.conftest import ALICE, BOB, L1, L2, SAM, SlackWorld, dm
 from tests.e2e.slack.test_story import open_ticket
-from tests.fakes.slack_api import slack_user
+from tests.fakes.slack_api import Call, slack_user
 
 
 async def test_agents_first_met_in_a_modal_are_shown_by_name(slack: SlackWorld) -> None:
@@ -33,3 +33,25 @@ async def test_a_changed_display_name_is_picked_up(slack: SlackWorld) -> None:
     calls = await slack.press(ALICE, card, "Claim")
     assert "Alice Liddell" in slack.post_to(calls, L1, "chat.update").shown
     assert "Alice Liddell is now working on #1" in slack.post_to(calls, dm(SAM)).shown
+
+
+def field_labels(call: Call) -> list[str]:
+    return [f["text"].split("\n")[0] for b in call.blocks for f in b.get("fields", ())]
+
+
+async def test_cards_show_the_ticket_as_it_is_now(slack: SlackWorld) -> None:
+    card = await open_ticket(slack)
+    assert card.shown.startswith("*#1 · S1 Critical · printer on floor 3 jams*")
+    assert "*Priority*" not in field_labels(card)  # the title says it once
+    assert "*Status*" in field_labels(card) and "Open" in card.shown
+
+    calls = await slack.press(ALICE, card, "Escalate")
+    calls = await slack.submit(ALICE, slack.post_to(calls, "", "views.open"), "needs a driver")
+    old = slack.post_to(calls, L1, "chat.update")
+    assert old.args["ts"] == card.ts
+    assert "Escalated to L2." in old.shown
+    assert "Open" not in old.shown and "*Status*" not in field_labels(old)
+    assert not any("due" in label for label in field_labels(old))  # L1's clocks are gone
+    assert old.buttons == []
+    l2_card = slack.card_in(calls, L2)
+    assert "Open" in l2_card.shown and "Claim" in [b["text"]["text"] for b in l2_card.buttons]

@@ -95,6 +95,7 @@ async def test_whole_story(slack: SlackWorld) -> None:
     calls = await slack.submit(ALICE, opened, "needs a firewall change")
     old = slack.post_to(calls, L1, "chat.update")
     assert "Escalated to L2." in old.shown and old.buttons == []
+    assert "Open" not in old.shown  # the card says where the ticket is now
     l2_card = slack.card_in(calls, L2)
     assert "#1" in l2_card.shown and "Claim" in [b["text"]["text"] for b in l2_card.buttons]
     assert "2nd level" in slack.post_to(calls, dm(SAM)).shown
