@@ -224,3 +224,9 @@ def test_profile_prefers_display_name_then_real_name() -> None:
 )
 def test_slack_wire_text_becomes_what_the_person_typed(wire: str, typed: str) -> None:
     assert translate.plain_text(wire) == typed
+
+
+def test_mentions_without_a_label_are_resolved_to_names() -> None:
+    raw = "ask <@U1> or <@U2|bob>, not <@U3>"
+    assert translate.mentioned_users(raw) == ["U1", "U3"]
+    assert translate.plain_text(raw, {"U1": "Alice"}) == "ask @Alice or @bob, not @U3"

@@ -3,6 +3,8 @@ the ticket's state now; requester text shown literally."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.e2e.slack.conftest import ALICE, BOB, L1, L2, SAM, SlackWorld, dm
 from tests.e2e.slack.test_story import open_ticket
 from tests.fakes.slack_api import Call, slack_user
@@ -55,3 +57,34 @@ async def test_cards_show_the_ticket_as_it_is_now(slack: SlackWorld) -> None:
     assert old.buttons == []
     l2_card = slack.card_in(calls, L2)
     assert "Open" in l2_card.shown and "Claim" in [b["text"]["text"] for b in l2_card.buttons]
+
+
+def rich_elements(call: Call, kind: str) -> list[list[dict[str, Any]]]:
+    """The text elements of every rich text section or quote (``kind``) of a message."""
+    return [
+        element["elements"]
+        for block in call.blocks
+        if block["type"] == "rich_text"
+        for element in block["elements"]
+        if element["type"] == kind
+    ]
+
+
+async def test_requester_text_is_shown_literally_with_inert_links_and_named_mentions(
+    slack: SlackWorld,
+) -> None:
+    wire = f"printer *jams* _again_ `E42` <https://evil.example|click> ask <@{ALICE}>"
+    card = await open_ticket(slack, wire, raw=True)
+    summary = "printer *jams* _again_ `E42` click (https://evil.example) ask @Alice"
+
+    title = rich_elements(card, "rich_text_section")[0]
+    assert "".join(e["text"] for e in title) == f"#1 · S1 Critical · {summary}"
+    assert all(e["style"].get("bold") for e in title)  # one bold title, unbroken by "*"
+    (quote,) = rich_elements(card, "rich_text_quote")
+    assert "".join(e["text"] for e in quote) == summary
+    link = next(e for e in quote if "evil" in e["text"])
+    assert link == {"type": "text", "text": "https://evil.example", "style": {"code": True}}
+    assert card.rich_types == {"text"}  # no link, mention or broadcast elements
+    mrkdwn = card.parsed.removeprefix(card.text)  # the blocks' mrkdwn, not the notification
+    assert "https://evil.example" not in mrkdwn  # nothing in the card Slack would auto-link
+    assert ALICE not in card.shown and ALICE not in card.text

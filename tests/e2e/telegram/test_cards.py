@@ -29,3 +29,14 @@ async def test_cards_show_the_ticket_as_it_is_now(world: TelegramWorld) -> None:
     assert old.buttons == []
     l2_card = next(c for c in sent if c.chat_id == str(L2["id"]))
     assert "Status: Open" in l2_card.plain and "Claim" in [b for b, _ in l2_card.buttons]
+
+
+async def test_requester_text_is_shown_literally_with_inert_links(world: TelegramWorld) -> None:
+    text = "printer *jams* _again_ `E42`, see https://evil.example/login."
+    card = await open_ticket(world, SAM, text)
+    inert = "<code>https://evil.example/login</code>"
+    assert card.text.startswith(
+        f"<b>#1 · S1 Critical · printer *jams* _again_ `E42`, see {inert}.</b>"
+    )
+    assert f"<blockquote>printer *jams* _again_ `E42`, see {inert}.</blockquote>" in card.text
+    assert card.params["link_preview_options"] == {"is_disabled": True}
