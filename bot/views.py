@@ -123,7 +123,7 @@ def ticket_card(
     priority, so the fields do not repeat it; a tier the ticket has left gets
     :func:`left_card`."""
     if tier != ticket.tier:
-        return left_card(ticket, settings, names, details=details)
+        return left_card(ticket, names, details=details)
     title = f"{ticket.ref} · {priority_label(settings, ticket.priority)} · {ticket.summary}"
     buttons: tuple[tuple[Button, ...], ...] = ()
     if ticket.status.active:
@@ -147,9 +147,7 @@ def ticket_card(
     )
 
 
-def left_card(
-    ticket: Ticket, settings: Settings, names: Mapping[int, str], *, details: str
-) -> Message:
+def left_card(ticket: Ticket, names: Mapping[int, str], *, details: str) -> Message:
     """The card in a tier the ticket was escalated away from: where it went, and only facts
     that cannot go stale there (no status, due times or buttons of a tier that no longer
     holds it; the card is not refreshed once the ticket has moved on)."""
