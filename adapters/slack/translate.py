@@ -271,14 +271,21 @@ def command_invoked(
     commands: Collection[str],
     names: Mapping[str, str] | None = None,
 ) -> CommandInvoked:
-    """``/ticket claim 42`` runs the desk's ``claim``; ``/ticket my printer…`` opens a new one."""
-    text = plain_text(str(body.get("text") or ""), names).strip()
+    """``/ticket claim 42`` runs the desk's ``claim``; ``/ticket my printer…`` opens a new one.
+
+    Mentions in a problem's text read as names (``names``); an agent's command keeps the
+    id it mentions (``/ticket reassign 4 @U2``), which names the agent even before the
+    desk has met them."""
+    raw = str(body.get("text") or "")
+    text = plain_text(raw).strip()
     head, _, rest = text.partition(" ")
     name = head.lstrip("/").lower()
-    if name in commands:
-        args = rest.strip()
+    if name not in commands:
+        name, args = "new", plain_text(raw, names).strip()
+    elif name in INTAKE_COMMANDS:
+        args = plain_text(raw, names).strip().partition(" ")[2].strip()
     else:
-        name, args = "new", text
+        args = rest.strip()
     channel_id = str(body.get("channel_id") or "")
     direct = is_direct(channel_id) or body.get("channel_name") == "directmessage"
     trigger = str(body.get("trigger_id") or "")
