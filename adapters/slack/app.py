@@ -229,13 +229,14 @@ class SlackAdapter:
     # -- helpers -------------------------------------------------------------------------
 
     async def _names(self, raw: str) -> dict[str, str]:
-        """Display names of the people a message mentions, so the desk shows "@Alice"."""
-        names: dict[str, str] = {}
-        for user_id in dict.fromkeys(translate.mentioned_users(raw)):
-            name = (await self.directory.profile(user_id)).display_name
-            if name:
-                names[user_id] = name
-        return names
+        """Display names of the people a message mentions, so the desk shows "@Alice"; the
+        desk records them too (a mentioned agent may be assigned before they write)."""
+        profiles = {
+            user_id: await self.directory.profile(user_id)
+            for user_id in dict.fromkeys(translate.mentioned_users(raw))
+        }
+        await self.desk.meet(translate.user_ref(u, p) for u, p in profiles.items())
+        return {u: p.display_name for u, p in profiles.items() if p.display_name}
 
     async def _handle(self, event: InboundEvent) -> None:
         if not await self.desk.handle(event):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.slack.conftest import ALICE, BOB, L1, L2, SAM, SlackWorld, dm
+from tests.e2e.slack.conftest import ALICE, BOB, CAROL, L1, L2, SAM, SlackWorld, dm
 from tests.e2e.slack.test_story import open_ticket
 from tests.fakes.slack_api import Call, slack_user
 
@@ -22,6 +22,15 @@ async def test_agents_first_met_in_a_modal_are_shown_by_name(slack: SlackWorld) 
     told = slack.post_to(calls, dm(SAM))
     assert "Bob marked it resolved" in told.shown
     assert BOB not in told.shown and BOB not in slack.post_to(calls, L2, "chat.update").shown
+
+
+async def test_an_agent_first_met_in_a_mention_is_shown_by_name(slack: SlackWorld) -> None:
+    card = await open_ticket(slack)
+    calls = await slack.command(ALICE, L1, f"reassign 1 <@{CAROL}>")  # Carol never wrote
+    updated = slack.post_to(calls, L1, "chat.update")
+    assert "*Assignee*\nCarol" in updated.shown and CAROL not in updated.shown
+    assert "Alice gave #1 to Carol." in slack.post_to(calls, L1).shown
+    assert card.ts == updated.args["ts"]
 
 
 async def test_a_changed_display_name_is_picked_up(slack: SlackWorld) -> None:
