@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -18,7 +18,14 @@ from bot.domain import ACTIVE_STATUSES, Conversation, Identity, Person, Status, 
 from bot.durations import parse_duration
 from bot.errors import Conflict, DeskError, InvalidInput
 from bot.escalation import SlaService
-from bot.events import ActionPressed, ChatRef, CommandInvoked, InboundEvent, MessageReceived
+from bot.events import (
+    ActionPressed,
+    ChatRef,
+    CommandInvoked,
+    InboundEvent,
+    MessageReceived,
+    UserRef,
+)
 from bot.intake import Intake, Press, Step, Turn
 from bot.knowledge import KnowledgeIndex
 from bot.messages import Action, Button, Field, Message
@@ -169,8 +176,24 @@ class Desk:
 
     # -- dispatch ------------------------------------------------------------------------
 
+    async def meet(self, users: Iterable[UserRef]) -> None:
+        """Record (or refresh) the display names of people an adapter came across without
+        an event of theirs, e.g. mentioned in a message, so the desk never shows their id."""
+        users = [u for u in users if u.display_name.strip()]
+        if not users:
+            return
+        async with self.uow_factory() as uow:
+            for user in users:
+                await self._person(uow, user)
+            await uow.commit()
+
     async def _actor(self, uow: UnitOfWork, event: InboundEvent) -> Actor:
-        user = event.user
+        person = await self._person(uow, event.user)
+        return Actor(person, Identity(event.user.platform, event.user.user_id), event.chat)
+
+    async def _person(self, uow: UnitOfWork, user: UserRef) -> Person:
+        """The person behind a platform account: added when first met, renamed when their
+        platform name or zone changed."""
         identity = Identity(user.platform, user.user_id)
         person = await uow.people.by_identity(identity)
         name = user.display_name.strip() or user.user_id
@@ -186,7 +209,7 @@ class Desk:
             person.display_name = name
             person.timezone = user.timezone or person.timezone
             await uow.people.save(person)
-        return Actor(person, identity, event.chat)
+        return person
 
     async def _dispatch(self, uow: UnitOfWork, actor: Actor, event: InboundEvent) -> None:
         if isinstance(event, CommandInvoked):

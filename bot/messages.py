@@ -9,11 +9,38 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
 from bot.durations import format_instant
+
+# A web address as people type it; trailing punctuation belongs to the sentence, not the link.
+_LINK = re.compile(r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)[^\s<>]+", re.IGNORECASE)
+_LINK_TAIL = ".,;:!?)]}'\""
+
+
+def split_links(text: str) -> list[tuple[str, bool]]:
+    """``text`` as pieces in order, each flagged True if it is a web address. Renderers show
+    those pieces inert (not clickable, and never a label hiding its target), so a link in
+    what a requester wrote cannot be passed off as the desk's."""
+    pieces: list[tuple[str, bool]] = []
+    start = 0
+    for match in _LINK.finditer(text):
+        link = match.group()
+        while link[-1] in _LINK_TAIL and not (
+            link[-1] == ")" and link.count("(") >= link.count(")")  # Foo_(bar) keeps its ")"
+        ):
+            link = link[:-1]
+        end = match.start() + len(link)
+        if match.start() > start:
+            pieces.append((text[start : match.start()], False))
+        pieces.append((link, True))
+        start = end
+    if start < len(text):
+        pieces.append((text[start:], False))
+    return pieces
 
 
 class Action(StrEnum):

@@ -71,10 +71,16 @@ def _choice_label(choices: Sequence[object], key: str) -> str:
 
 
 def ticket_fields(
-    ticket: Ticket, settings: Settings, names: Mapping[int, str], *, for_agents: bool
+    ticket: Ticket,
+    settings: Settings,
+    names: Mapping[int, str],
+    *,
+    for_agents: bool,
+    priority: bool = True,
 ) -> tuple[Field, ...]:
-    fields = [
-        Field("Priority", priority_label(settings, ticket.priority)),
+    """The ticket's facts as labelled fields; ``priority=False`` where the title has it."""
+    fields = [Field("Priority", priority_label(settings, ticket.priority))] if priority else []
+    fields += [
         Field("Urgency", urgency_label(settings, ticket.urgency)),
         Field("Status", ticket.status.label),
         Field("Tier", ticket.tier),
@@ -116,13 +122,14 @@ def _category_label(settings: Settings, key: str) -> str:
 def ticket_card(
     ticket: Ticket, settings: Settings, names: Mapping[int, str], *, tier: str, details: str
 ) -> Message:
-    """The card in a tier's channel; when the ticket has left ``tier`` it says where it went."""
+    """The card in a tier's channel, showing the ticket as it is now. The title carries the
+    priority, so the fields do not repeat it; a tier the ticket has left gets
+    :func:`left_card`."""
+    if tier != ticket.tier:
+        return left_card(ticket, names, details=details)
     title = f"{ticket.ref} · {priority_label(settings, ticket.priority)} · {ticket.summary}"
     buttons: tuple[tuple[Button, ...], ...] = ()
-    text = ""
-    if tier != ticket.tier:
-        text = f"Escalated to {ticket.tier}."
-    elif ticket.status.active:
+    if ticket.status.active:
         row = []
         if ticket.assignee_id is None:
             row.append(Button("Claim", Action.CLAIM, ticket.number))
@@ -136,11 +143,23 @@ def ticket_card(
         buttons = (tuple(row), tuple(second))
     return Message(
         title=title,
-        text=text,
-        fields=ticket_fields(ticket, settings, names, for_agents=True),
+        fields=ticket_fields(ticket, settings, names, for_agents=True, priority=False),
         quote=details,
         quote_author=names.get(ticket.requester_id, ""),
         buttons=buttons,
+    )
+
+
+def left_card(ticket: Ticket, names: Mapping[int, str], *, details: str) -> Message:
+    """The card in a tier the ticket was escalated away from: where it went, and only facts
+    that cannot go stale there (no status, due times or buttons of a tier that no longer
+    holds it; the card is not refreshed once the ticket has moved on)."""
+    return Message(
+        title=f"{ticket.ref} · {ticket.summary}",
+        text=f"Escalated to {ticket.tier}.",
+        fields=(Field("Requester", names.get(ticket.requester_id, "?")),),
+        quote=details,
+        quote_author=names.get(ticket.requester_id, ""),
     )
 
 

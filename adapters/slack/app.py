@@ -171,7 +171,8 @@ class SlackAdapter:
 
     async def _message(self, body: Mapping[str, Any], author: str) -> None:
         profile = await self.directory.profile(author)
-        await self._handle(translate.message_received(body, profile))
+        names = await self._names(str((body.get("event") or {}).get("text") or ""))
+        await self._handle(translate.message_received(body, profile, names))
 
     async def _on_mention(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         event = body.get("event") or {}
@@ -182,7 +183,8 @@ class SlackAdapter:
     async def _mention(self, body: Mapping[str, Any], author: str) -> None:
         dm = await self.gateway.open_dm(author)
         profile = await self.directory.profile(author)
-        await self._handle(translate.mention_invoked(body, profile, dm))
+        names = await self._names(str((body.get("event") or {}).get("text") or ""))
+        await self._handle(translate.mention_invoked(body, profile, dm, names))
 
     async def _on_action(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
@@ -234,7 +236,8 @@ class SlackAdapter:
     async def _command(self, body: Mapping[str, Any]) -> None:
         user_id = str(body.get("user_id") or "")
         profile = await self.directory.profile(user_id)
-        event = translate.command_invoked(body, profile, self.desk.commands)
+        names = await self._names(str(body.get("text") or ""))
+        event = translate.command_invoked(body, profile, self.desk.commands, names)
         if translate.command_wants_dm(event):
             try:
                 dm = await self.gateway.open_dm(user_id)
@@ -245,6 +248,16 @@ class SlackAdapter:
         await self._handle(event)
 
     # -- helpers -------------------------------------------------------------------------
+
+    async def _names(self, raw: str) -> dict[str, str]:
+        """Display names of the people a message mentions, so the desk shows "@Alice"; the
+        desk records them too (a mentioned agent may be assigned before they write)."""
+        profiles = {
+            user_id: await self.directory.profile(user_id)
+            for user_id in dict.fromkeys(translate.mentioned_users(raw))
+        }
+        await self.desk.meet(translate.user_ref(u, p) for u, p in profiles.items())
+        return {u: p.display_name for u, p in profiles.items() if p.display_name}
 
     async def _handle(self, event: InboundEvent) -> None:
         if not await self.desk.handle(event):

@@ -1,12 +1,15 @@
 """Neutral messages → Block Kit. Pure functions, no SDK.
 
-Everything the desk says is plain text, so every string that goes into ``mrkdwn`` is
-escaped here (``&``, ``<``, ``>``): a requester typing ``<!channel>`` or ``<@U123>`` shows
-those characters and pings nobody. Formatting comes from the message's structure alone:
+Everything the desk says is plain text. Formatting comes from the message's structure alone:
 
-- ``title`` → a bold section; ``text`` → a section; ``fields`` → section fields (datetimes
-  as ``<!date^…>`` tokens, so every viewer sees their own zone); ``quote`` → a block quote
-  under its author; each row of ``buttons`` → an ``actions`` block.
+- ``title``, ``text`` and ``quote`` (where requesters' words go) → ``rich_text`` blocks, whose
+  text elements Slack shows literally: ``*bold*``, ``_it_``, backticks and ``<!channel>``
+  stay characters, and a requester's words can never break the bold title (mrkdwn has no
+  way to escape its formatting characters). Web addresses are separate ``code`` elements:
+  shown in full and inert, never a clickable link or a label hiding its target.
+- ``fields`` → section fields in ``mrkdwn`` (datetimes as ``<!date^…>`` tokens, so every
+  viewer sees their own zone), every value escaped (``&``, ``<``, ``>``) so it pings nobody;
+  each row of ``buttons`` → an ``actions`` block.
 - Buttons are rendered generically from :class:`bot.messages.Button`: whatever the action,
   its value carries action, ticket and value (see :mod:`adapters.slack.translate`).
 - Text over Slack's limits is cut with a marker; the full text stays in the ticket.
@@ -26,7 +29,7 @@ from adapters.slack.translate import (
     PROMPT_INPUT_ID,
 )
 from bot.durations import format_instant
-from bot.messages import Action, Message, pack_button
+from bot.messages import Action, Message, pack_button, split_links
 from bot.views import PROMPTS
 
 # Slack's limits (https://docs.slack.dev/reference/block-kit/blocks)
@@ -88,11 +91,38 @@ def _section(text: str) -> Block:
     return {"type": "section", "text": mrkdwn(truncate(text, SECTION_TEXT_LIMIT))}
 
 
+def literal(text: str, *, bold: bool = False) -> list[dict[str, Any]]:
+    """Rich text elements showing ``text`` exactly as written; web addresses inert."""
+    text = (
+        text
+        if len(text) <= SECTION_TEXT_LIMIT
+        else text[: SECTION_TEXT_LIMIT - len(CUT_MARKER)] + CUT_MARKER
+    )
+    elements: list[dict[str, Any]] = []
+    for piece, link in split_links(text):
+        style = {"bold": True} if bold else {}
+        if link:
+            style["code"] = True
+        element: dict[str, Any] = {"type": "text", "text": piece}
+        if style:
+            element["style"] = style
+        elements.append(element)
+    return elements
+
+
+def _rich(*parts: tuple[str, list[dict[str, Any]]]) -> Block:
+    """A ``rich_text`` block of (``rich_text_section`` | ``rich_text_quote``, elements)."""
+    return {
+        "type": "rich_text",
+        "elements": [{"type": kind, "elements": elements} for kind, elements in parts if elements],
+    }
+
+
 def _content_blocks(message: Message, zone: str) -> Iterator[Block]:
     if message.title:
-        yield _section(f"*{escape(message.title)}*")
+        yield _rich(("rich_text_section", literal(message.title, bold=True)))
     if message.text:
-        yield _section(escape(message.text))
+        yield _rich(("rich_text_section", literal(message.text)))
     if message.fields:
         cells = [
             mrkdwn(
@@ -103,9 +133,9 @@ def _content_blocks(message: Message, zone: str) -> Iterator[Block]:
         for start in range(0, len(cells), FIELDS_PER_SECTION):
             yield {"type": "section", "fields": cells[start : start + FIELDS_PER_SECTION]}
     if message.quote:
-        lines = [f"&gt; {line}" if line else "&gt;" for line in escape(message.quote).splitlines()]
-        head = f"*{escape(message.quote_author)}* wrote:\n" if message.quote_author else ""
-        yield _section(head + "\n".join(lines))
+        author = message.quote_author
+        head = [*literal(author, bold=True), {"type": "text", "text": " wrote:"}] if author else []
+        yield _rich(("rich_text_section", head), ("rich_text_quote", literal(message.quote)))
 
 
 def _field_value(value: str | datetime, zone: str) -> str:

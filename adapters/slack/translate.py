@@ -40,14 +40,23 @@ _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 _CONTROL = re.compile(r"<([@#!]?)([^<>|]*)(?:\|([^<>]*))?>")
 
 
-def plain_text(raw: str) -> str:
+def mentioned_users(raw: str) -> list[str]:
+    """The user ids mentioned (``<@U123>``) in Slack's wire text without a name label."""
+    return [m.group(2) for m in _CONTROL.finditer(raw) if m.group(1) == "@" and not m.group(3)]
+
+
+def plain_text(raw: str, names: Mapping[str, str] | None = None) -> str:
     """Slack's wire text as the person typed it: control sequences become readable text
-    and ``&amp;``/``&lt;``/``&gt;`` are decoded (Slack encodes those three). Outbound text
-    is escaped again by ``render``, so nothing decoded here can ping anyone."""
+    (a mention ``@name``, from its label or ``names``: user id → display name) and
+    ``&amp;``/``&lt;``/``&gt;`` are decoded (Slack encodes those three). Outbound text is
+    rendered literally by ``render``, so nothing decoded here can ping anyone."""
+    names = names or {}
 
     def readable(match: re.Match[str]) -> str:
         sigil, target, label = match.group(1), match.group(2), match.group(3)
-        if sigil in ("@", "#"):
+        if sigil == "@":
+            return "@" + (label or names.get(target) or target)
+        if sigil == "#":
             return sigil + (label or target)
         if sigil == "!":
             return "@" + (label or target.split("^")[0])
@@ -113,8 +122,13 @@ def message_author(event: Mapping[str, Any], bot_user_id: str = "") -> str | Non
     return user
 
 
-def message_received(body: Mapping[str, Any], profile: Profile | None = None) -> MessageReceived:
-    """A ``message`` event (DM, or a channel message, maybe in a card's thread)."""
+def message_received(
+    body: Mapping[str, Any],
+    profile: Profile | None = None,
+    names: Mapping[str, str] | None = None,
+) -> MessageReceived:
+    """A ``message`` event (DM, or a channel message, maybe in a card's thread); ``names``
+    resolves the users mentioned in it (see :func:`mentioned_users`)."""
     event = body["event"]
     ts = str(event.get("ts") or "")
     thread_ts = str(event.get("thread_ts") or "")
@@ -127,7 +141,7 @@ def message_received(body: Mapping[str, Any], profile: Profile | None = None) ->
         event_id=_event_id(body),
         user=user_ref(str(event.get("user") or ""), profile),
         chat=chat_ref(str(event.get("channel") or ""), str(event.get("channel_type") or "")),
-        text=plain_text(str(event.get("text") or "")),
+        text=plain_text(str(event.get("text") or ""), names),
         reply_to=thread_ts if thread_ts and thread_ts != ts else "",
         files=files,
         raw=body,
@@ -141,11 +155,14 @@ def mention_wants_intake(event: Mapping[str, Any]) -> bool:
 
 
 def mention_invoked(
-    body: Mapping[str, Any], profile: Profile | None, dm_channel: str
+    body: Mapping[str, Any],
+    profile: Profile | None,
+    dm_channel: str,
+    names: Mapping[str, str] | None = None,
 ) -> CommandInvoked:
     """An ``app_mention`` as ``/new <text>`` in the user's DM with the bot."""
     event = body["event"]
-    text = plain_text(_MENTION.sub("", str(event.get("text") or ""))).strip()
+    text = plain_text(_MENTION.sub("", str(event.get("text") or "")), names).strip()
     return CommandInvoked(
         event_id=_event_id(body),
         user=user_ref(str(event.get("user") or ""), profile),
@@ -236,7 +253,7 @@ def prompt_submitted(
     user_id = str((body.get("user") or {}).get("id") or "")
     return ActionPressed(
         event_id=f"view:{view.get('id') or body.get('trigger_id', '')}",
-        user=user_ref(user_id),
+        user=user_ref(user_id, profile),
         chat=chat_ref(channel_id),
         action=action,
         ticket=ticket,
@@ -249,16 +266,26 @@ def prompt_submitted(
 
 
 def command_invoked(
-    body: Mapping[str, Any], profile: Profile | None, commands: Collection[str]
+    body: Mapping[str, Any],
+    profile: Profile | None,
+    commands: Collection[str],
+    names: Mapping[str, str] | None = None,
 ) -> CommandInvoked:
-    """``/ticket claim 42`` runs the desk's ``claim``; ``/ticket my printer…`` opens a new one."""
-    text = plain_text(str(body.get("text") or "")).strip()
+    """``/ticket claim 42`` runs the desk's ``claim``; ``/ticket my printer…`` opens a new one.
+
+    Mentions in a problem's text read as names (``names``); an agent's command keeps the
+    id it mentions (``/ticket reassign 4 @U2``), which names the agent even before the
+    desk has met them."""
+    raw = str(body.get("text") or "")
+    text = plain_text(raw).strip()
     head, _, rest = text.partition(" ")
     name = head.lstrip("/").lower()
-    if name in commands:
-        args = rest.strip()
+    if name not in commands:
+        name, args = "new", plain_text(raw, names).strip()
+    elif name in INTAKE_COMMANDS:
+        args = plain_text(raw, names).strip().partition(" ")[2].strip()
     else:
-        name, args = "new", text
+        args = rest.strip()
     channel_id = str(body.get("channel_id") or "")
     direct = is_direct(channel_id) or body.get("channel_name") == "directmessage"
     trigger = str(body.get("trigger_id") or "")
@@ -289,8 +316,10 @@ __all__ = [
     "command_wants_dm",
     "mention_invoked",
     "mention_wants_intake",
+    "mentioned_users",
     "message_author",
     "message_received",
+    "plain_text",
     "profile_of",
     "prompt_metadata",
     "prompt_submitted",

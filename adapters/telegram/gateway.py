@@ -78,7 +78,7 @@ class TelegramGateway:
         rendered = render(
             message,
             zone=route.zone or self.zone,
-            now=self.clock.now(),
+            now=None if route.card_key else self.clock.now(),  # cards: absolute times only
             long_values=self.long_values,
             for_user=for_user,
             for_name=route.label,

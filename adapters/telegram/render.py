@@ -3,6 +3,8 @@
 Every piece of text from the desk is escaped with :func:`html.escape`; formatting comes
 from the message's structure alone (bold title, bold field labels, a blockquote for
 relayed user text), so ``<b>``, ``<a href=…>`` or ``&`` typed by a user arrive as text.
+Web addresses go in ``<code>``: shown in full, but inert (Telegram links a bare address in
+a bot's message, and a requester's link must not look like one the desk vouches for).
 
 Telegram takes at most 4096 characters per message. Long messages are split on line or
 word boundaries into several chunks (the keyboard rides on the last one); a message that
@@ -14,13 +16,14 @@ source, which is never less than what Telegram counts.
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup
 
 from adapters.telegram.callback_data import LongValues, encode
-from bot.messages import Message
+from bot.messages import Message, split_links
 
 MAX_TEXT = 4096
 CUT_MARKER = "\n… (shortened for Telegram; the full text is kept in the ticket)"
@@ -50,14 +53,14 @@ class _Segment:
         """The segment as HTML pieces of at most ``limit`` units. One too long for a whole
         message starts with a piece of ``first`` units (the room left in the chunk being
         filled) when that room is worth using."""
-        whole = self.open + esc(self.raw) + self.close
+        whole = self.open + literal(self.raw) + self.close
         if units(whole) <= limit:
             return [whole]
         frame = units(self.open) + units(self.close)
         budget = max(limit - frame, 16)
         head = budget if first is None or first - frame < MIN_PIECE else first - frame
-        pieces = split_text(self.raw, budget, head)
-        return [self.open + esc(p.rstrip("\n")) + self.close for p in pieces]
+        pieces = split_text(self.raw, budget, head, _link_costs(self.raw))
+        return [self.open + literal(p.rstrip("\n")) + self.close for p in pieces]
 
 
 def esc(text: str) -> str:
@@ -65,21 +68,46 @@ def esc(text: str) -> str:
     return html.escape(text, quote=True)
 
 
+_CODE = ("<code>", "</code>")
+
+
+def literal(text: str) -> str:
+    """Text for Telegram's HTML parse mode as written: escaped, web addresses inert."""
+    return "".join(
+        _CODE[0] + esc(piece) + _CODE[1] if link else esc(piece)
+        for piece, link in split_links(text)
+    )
+
+
+def _link_costs(raw: str) -> dict[int, int]:
+    """Extra units at the index where each web address starts: its ``<code>`` tags."""
+    costs, at = {}, 0
+    for piece, link in split_links(raw):
+        if link:
+            costs[at] = units("".join(_CODE))
+        at += len(piece)
+    return costs
+
+
 def units(text: str) -> int:
     """Length in UTF-16 code units, as Telegram counts."""
     return len(text.encode("utf-16-le")) // 2
 
 
-def split_text(raw: str, budget: int, first: int | None = None) -> list[str]:
+def split_text(
+    raw: str, budget: int, first: int | None = None, extra: Mapping[int, int] | None = None
+) -> list[str]:
     """Pieces of ``raw`` whose escaped length fits ``budget`` (the first one ``first``),
-    cut after a newline (else a space) in the second half of a piece when there is one."""
+    cut after a newline (else a space) in the second half of a piece when there is one.
+    ``extra``: more units charged at some indexes (markup :func:`literal` adds there)."""
+    extra = extra or {}
     pieces: list[str] = []
     start = 0
     while start < len(raw):
         budget_now = first if first is not None and not pieces else budget
         used, end, newline, space = 0, start, -1, -1
         while end < len(raw):
-            cost = units(esc(raw[end]))
+            cost = units(esc(raw[end])) + extra.get(end, 0)
             if used + cost > budget_now:
                 break
             used += cost

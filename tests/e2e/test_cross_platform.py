@@ -173,8 +173,8 @@ async def test_telegram_requester_and_slack_agent_work_one_ticket(desk: Desk) ->
     assert [c for c in sent if c.chat_id != SAM_CHAT] == []
     in_thread = slack.post_to(slack.api.take(), L1)
     assert in_thread.args["thread_ts"] == card.ts
-    assert "done, works again &lt;!channel&gt; &amp; thanks" in in_thread.shown
-    assert "<!channel>" not in in_thread.shown
+    assert "done, works again <!channel> & thanks" in in_thread.shown  # as Sam typed it
+    assert "<!channel>" not in in_thread.parsed and in_thread.rich_types == {"text"}
 
     # Alice resolves with the slash command; Sam gets the resolution on Telegram.
     mark = len(tg.api.calls)

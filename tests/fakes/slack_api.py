@@ -65,11 +65,34 @@ class Call:
         """Everything a reader sees: the mrkdwn of every block and every button label."""
         parts: list[str] = []
         for block in self.blocks:
+            if block["type"] == "rich_text":
+                parts += [rich_text_shown(e) for e in block["elements"]]
+                continue
             if "text" in block:
                 parts.append(block["text"]["text"])
             parts += [f["text"] for f in block.get("fields", ())]
             parts += [e["text"]["text"] for e in block.get("elements", ())]
         return "\n".join(parts)
+
+    @property
+    def parsed(self) -> str:
+        """What Slack parses for mentions and links: the fallback text and every mrkdwn text
+        (rich text elements are not parsed; a mention there is an element of its own)."""
+        texts = [self.text]
+        for block in self.blocks:
+            texts += [t["text"] for t in (block.get("text"), *block.get("fields", ())) if t]
+        return "\n".join(texts)
+
+    @property
+    def rich_types(self) -> set[str]:
+        """The kinds of rich text elements sent (``text`` only: no mention, broadcast, link)."""
+        return {
+            item["type"]
+            for block in self.blocks
+            if block["type"] == "rich_text"
+            for element in block["elements"]
+            for item in element["elements"]
+        }
 
     @property
     def buttons(self) -> list[dict[str, Any]]:
@@ -81,6 +104,22 @@ class Call:
             if element["text"]["text"].startswith(label):
                 return element
         raise AssertionError(f"no button {label!r} in {[b['text']['text'] for b in self.buttons]}")
+
+
+def rich_text_shown(element: Mapping[str, Any]) -> str:
+    """A rich text section or quote as mrkdwn-like text: bold as ``*x*``, code as ```x```,
+    quoted lines behind ``> ``."""
+    marks = {"bold": "*", "code": "`"}
+    text = ""
+    for item in element["elements"]:
+        piece = str(item["text"])
+        for style, mark in marks.items():
+            if (item.get("style") or {}).get(style):
+                piece = f"{mark}{piece}{mark}"
+        text += piece
+    if element["type"] == "rich_text_quote":
+        return "\n".join(f"> {line}" if line else ">" for line in text.split("\n"))
+    return text
 
 
 @dataclass

@@ -15,18 +15,51 @@ def shown(payload: dict) -> str:
     return json.dumps(payload)
 
 
-def test_every_user_string_is_escaped() -> None:
+def rich_texts(payload: dict) -> list[str]:
+    """Every rich text element's text: shown literally by Slack, never parsed."""
+    return [
+        item["text"]
+        for block in payload["blocks"]
+        if block["type"] == "rich_text"
+        for element in block["elements"]
+        for item in element["elements"]
+    ]
+
+
+def test_user_text_is_shown_literally_and_mrkdwn_is_escaped() -> None:
     message = Message(
-        title="<!channel> & co",
-        text="<@U123> <!here>",
+        title="<!channel> & *co*",
+        text="<@U123> <!here> `x`",
         fields=(Field("Requester", "<b>Sam</b>"),),
-        quote="<https://evil|click>",
+        quote="_it_ <https://evil|click>",
         quote_author="<!everyone>",
     )
-    out = shown(render.render_message(message))
+    payload = render.render_message(message)
+    mrkdwn = json.dumps([payload["text"], [b.get("fields") for b in payload["blocks"]]])
     for raw in ("<!channel>", "<@U123>", "<!here>", "<b>", "<https://evil", "<!everyone>"):
-        assert raw not in out
-    assert "&lt;!channel&gt; &amp; co" in out
+        assert raw not in mrkdwn
+    assert "&lt;b&gt;Sam&lt;/b&gt;" in mrkdwn
+    texts = rich_texts(payload)
+    assert texts[:2] == ["<!channel> & *co*", "<@U123> <!here> `x`"]
+    assert "".join(texts[2:]) == "<!everyone> wrote:_it_ <https://evil|click>"
+    types = {
+        e["type"] for b in payload["blocks"] if b["type"] == "rich_text" for e in b["elements"]
+    }
+    assert types == {"rich_text_section", "rich_text_quote"}
+
+
+def test_web_addresses_are_inert_code_and_the_title_stays_one_bold_run() -> None:
+    payload = render.render_message(
+        Message(title="#1 · *VPN* _down_", quote="see click (https://evil.example).")
+    )
+    title = payload["blocks"][0]["elements"][0]["elements"]
+    assert title == [{"type": "text", "text": "#1 · *VPN* _down_", "style": {"bold": True}}]
+    quote = payload["blocks"][1]["elements"][0]["elements"]
+    assert quote == [
+        {"type": "text", "text": "see click ("},
+        {"type": "text", "text": "https://evil.example", "style": {"code": True}},
+        {"type": "text", "text": ")."},
+    ]
 
 
 def test_ticket_card_fields_and_due_times_as_date_tokens() -> None:
@@ -35,7 +68,7 @@ def test_ticket_card_fields_and_due_times_as_date_tokens() -> None:
         fields=(Field("Priority", "S1 Critical"), Field("Resolution due", DUE)),
     )
     payload = render.render_message(message, zone="Europe/Berlin")
-    fields = payload["blocks"][1]["fields"]
+    fields = payload["blocks"][1]["fields"]  # after the title
     assert fields[0]["text"] == "*Priority*\nS1 Critical"
     token = f"<!date^{int(DUE.timestamp())}^{{date_short_pretty}} {{time}}|2026-11-23 11:00 CET>"
     assert fields[1]["text"] == "*Resolution due*\n" + token
@@ -63,16 +96,22 @@ def test_buttons_are_rendered_generically_for_any_action() -> None:
 
 def test_quote_keeps_lines_and_author() -> None:
     block = render.render_message(Message(quote="line one\n\nline 3", quote_author="Sam"))
-    assert block["blocks"][0]["text"]["text"] == "*Sam* wrote:\n&gt; line one\n&gt;\n&gt; line 3"
+    author, quote = block["blocks"][0]["elements"]
+    assert author["elements"] == [
+        {"type": "text", "text": "Sam", "style": {"bold": True}},
+        {"type": "text", "text": " wrote:"},
+    ]
+    assert quote == {
+        "type": "rich_text_quote",
+        "elements": [{"type": "text", "text": "line one\n\nline 3"}],
+    }
 
 
-def test_oversized_text_is_cut_with_a_marker_and_never_mid_entity() -> None:
+def test_oversized_text_is_cut_with_a_marker() -> None:
     text = "&" * 5000
-    section = render.render_message(Message(text=text))["blocks"][0]["text"]["text"]
-    assert len(section) <= render.SECTION_TEXT_LIMIT
-    assert section.endswith(render.CUT_MARKER)
-    body = section.removesuffix(render.CUT_MARKER)
-    assert body.replace("&amp;", "") == ""
+    (element,) = render.render_message(Message(text=text))["blocks"][0]["elements"][0]["elements"]
+    assert len(element["text"]) <= render.SECTION_TEXT_LIMIT
+    assert element["text"].endswith(render.CUT_MARKER)
 
 
 def test_too_many_blocks_keep_the_buttons() -> None:

@@ -224,3 +224,22 @@ def test_profile_prefers_display_name_then_real_name() -> None:
 )
 def test_slack_wire_text_becomes_what_the_person_typed(wire: str, typed: str) -> None:
     assert translate.plain_text(wire) == typed
+
+
+def test_mentions_without_a_label_are_resolved_to_names() -> None:
+    raw = "ask <@U1> or <@U2|bob>, not <@U3>"
+    assert translate.mentioned_users(raw) == ["U1", "U3"]
+    assert translate.plain_text(raw, {"U1": "Alice"}) == "ask @Alice or @bob, not @U3"
+
+
+def test_a_problem_names_whom_it_mentions_but_an_agent_command_keeps_the_id() -> None:
+    names, commands = {"U2": "Bob"}, ("new", "reassign")
+
+    def args(text: str) -> tuple[str, str]:
+        body = {"text": text, "user_id": "U1", "channel_id": "C1", "trigger_id": "t"}
+        event = translate.command_invoked(body, None, commands, names)
+        return event.name, event.args
+
+    assert args("printer jams, ask <@U2>") == ("new", "printer jams, ask @Bob")
+    assert args("new printer jams, ask <@U2>") == ("new", "printer jams, ask @Bob")
+    assert args("reassign 4 <@U2>") == ("reassign", "4 @U2")

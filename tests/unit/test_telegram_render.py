@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from telegram import ForceReply, InlineKeyboardMarkup
 
 from adapters.telegram.callback_data import decode
-from adapters.telegram.render import CUT_MARKER, esc, render, units
+from adapters.telegram.render import CUT_MARKER, MAX_TEXT, esc, render, units
 from bot.messages import Action, Button, Field, Message
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -24,7 +24,8 @@ def test_user_text_is_escaped_everywhere_and_structure_is_bold() -> None:
     )
     (html,) = render(message, zone="UTC").chunks
     escaped = (
-        "&lt;b&gt;x&lt;/b&gt; &amp; &lt;a href=&quot;https://evil.example&quot;&gt;y&lt;/a&gt;"
+        "&lt;b&gt;x&lt;/b&gt; &amp; &lt;a href=&quot;<code>https://evil.example</code>&quot;&gt;"
+        "y&lt;/a&gt;"  # the address shown inert
     )
     assert html.count(escaped) == 4
     assert html.startswith(f"<b>#1 · {escaped}</b>")
@@ -95,3 +96,12 @@ def test_a_cut_card_says_where_its_whole_text_is() -> None:
     (chunk,) = render(card, zone="UTC", single=True, rest_at="/show 7").chunks
     assert units(chunk) <= 4096
     assert chunk.endswith("/show 7 has the full text)")
+
+
+def test_web_addresses_are_inert_and_long_text_full_of_them_still_fits() -> None:
+    (html,) = render(Message(text="see https://evil.example/x, ok"), zone="UTC").chunks
+    assert html == "see <code>https://evil.example/x</code>, ok"
+    many = " ".join(f"https://example.com/{i}" for i in range(1500))
+    chunks = render(Message(quote=many), zone="UTC").chunks
+    assert len(chunks) > 1 and all(units(c) <= MAX_TEXT for c in chunks)
+    assert sum(c.count("<code>") for c in chunks) >= 1500

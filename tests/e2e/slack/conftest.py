@@ -24,6 +24,7 @@ from tests.fakes.slack_api import Call, FakeSlackApi, slack_user
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 SAM, ALICE, BOB, MALLORY = "USAM", "UALICE", "UBOB", "UMALLORY"
+CAROL = "UCAROL"  # an L1 agent who has not written to the desk yet
 L1, L2, L3 = "C0L1HELP", "C0L2HELP", "C0L3HELP"
 FORM = "application/x-www-form-urlencoded"
 
@@ -124,6 +125,7 @@ async def slack(database_url: str) -> AsyncIterator[SlackWorld]:
             ALICE: slack_user(ALICE, "Alice"),
             BOB: slack_user(BOB, "Bob"),
             MALLORY: slack_user(MALLORY, "Mallory"),
+            CAROL: slack_user(CAROL, "Carol"),
         }
     )
     await api.start()
@@ -140,7 +142,7 @@ async def slack(database_url: str) -> AsyncIterator[SlackWorld]:
             {
                 "name": "L1",
                 "label": "1st level",
-                "agents": [f"slack:{ALICE}"],
+                "agents": [f"slack:{ALICE}", f"slack:{CAROL}"],
                 "channels": {"slack": L1},
             },
             {

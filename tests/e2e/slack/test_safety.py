@@ -90,11 +90,12 @@ async def test_server_errors_are_retried_with_backoff(slack: SlackWorld) -> None
 async def test_channel_injection_never_pings(slack: SlackWorld) -> None:
     text = f"<!channel> <!here> <@{ALICE}> printer & scanner <https://evil.example|click> down"
     card = await open_ticket(slack, text)
-    everything = json.dumps([c.args for c in slack.api.calls])
+    parsed = "\n".join(c.parsed for c in slack.api.calls)  # what Slack reads for mentions
     for raw in ("<!channel>", "<!here>", f"<@{ALICE}>", "<https://evil.example"):
-        assert raw not in everything
-    assert "&lt;!channel&gt; &lt;!here&gt;" in card.shown
-    assert "printer &amp; scanner" in card.shown
+        assert raw not in parsed
+    assert all(c.rich_types <= {"text"} for c in slack.api.calls)  # no mention elements
+    assert "&lt;!channel&gt; &lt;!here&gt;" in card.text  # the notification, escaped
+    assert "<!channel> <!here>" in card.shown and "printer & scanner" in card.shown
     async with slack.runtime.uow_factory() as uow:  # the ticket keeps what Sam typed
         comments = await uow.tickets.comments(1)
     assert comments[0].text.startswith("<!channel> <!here>")

@@ -9,9 +9,12 @@ from tests.e2e.slack.conftest import ALICE, BOB, L1, L2, SAM, SlackWorld, dm
 from tests.fakes.slack_api import Call
 
 
-async def open_ticket(slack: SlackWorld, text: str = "printer on floor 3 jams") -> Call:
-    """Sam reports ``text`` in a DM and answers every question; returns the L1 card."""
-    calls = await slack.say(SAM, dm(SAM), text)
+async def open_ticket(
+    slack: SlackWorld, text: str = "printer on floor 3 jams", *, raw: bool = False
+) -> Call:
+    """Sam reports ``text`` in a DM and answers every question; returns the L1 card.
+    ``raw``: ``text`` is Slack's wire text (with control sequences such as ``<@U1>``)."""
+    calls = await slack.say(SAM, dm(SAM), text, raw=raw)
     for label in ("I still need help", "A group of people", "No, I'm blocked", "Right now"):
         question = slack.post_to(calls, dm(SAM))
         if label == "I still need help" and not any(
@@ -95,6 +98,7 @@ async def test_whole_story(slack: SlackWorld) -> None:
     calls = await slack.submit(ALICE, opened, "needs a firewall change")
     old = slack.post_to(calls, L1, "chat.update")
     assert "Escalated to L2." in old.shown and old.buttons == []
+    assert "Open" not in old.shown  # the card says where the ticket is now
     l2_card = slack.card_in(calls, L2)
     assert "#1" in l2_card.shown and "Claim" in [b["text"]["text"] for b in l2_card.buttons]
     assert "2nd level" in slack.post_to(calls, dm(SAM)).shown
