@@ -40,9 +40,18 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process, utils
 
+from bot.knowledge.calibration import (
+    Calibration,
+    choose_offset,
+    held_out_articles,
+    held_out_phrasings,
+    without_phrasing,
+)
+from bot.knowledge.chat import SLOT_WORDS, normalize
 from bot.knowledge.model import Article, Suggestion
 from bot.knowledge.postings import Bm25Params, InvertedIndex, weighted_counts
 from bot.knowledge.semantic import SemanticTable
+from bot.knowledge.spelling import Vocabulary
 from bot.knowledge.text import analyze, is_stopword
 from bot.knowledge.vectors import StaticEncoder, Vector, default_encoder
 
@@ -113,6 +122,7 @@ class _Entry:
     article: Article
     doc: int
     phrases: str  # title and keywords, analysed, one per line (title first)
+    raws: tuple[str, ...]  # title and keywords, normalised and rapidfuzz-processed
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,8 +172,13 @@ class KnowledgeIndex:
         limit: int = 3,
         tuning: Tuning | None = None,
         encoder: StaticEncoder | None = None,
+        calibrate: bool = True,
     ) -> None:
         self.threshold = threshold
+        self._calibrate = calibrate
+        self._version = 0  # bumped by add and remove; calibration is redone when it moved
+        self._calibrated_version = -1
+        self.calibration = Calibration()
         self.limit = limit
         self._tuning = tuning or Tuning()
         self._postings = InvertedIndex(self._tuning.bm25)
@@ -172,6 +187,7 @@ class KnowledgeIndex:
         self._by_id: dict[str, _Entry] = {}
         self._by_doc: dict[int, _Entry] = {}
         self._vocabulary: list[str] = []
+        self._words = Vocabulary()
         for article in articles:
             self.add(article)
 
@@ -193,10 +209,15 @@ class KnowledgeIndex:
         """Index an article, replacing any article with the same id."""
         self.remove(article.id)
         doc = self._postings.add(*self._terms(article))
-        entry = _Entry(article, doc, _phrases(article))
+        texts = [normalize(text) for text in (article.title, *article.keywords)]
+        raws = tuple(utils.default_process(text) for text in texts)
+        entry = _Entry(article, doc, _phrases(texts), raws)
         self._by_id[article.id] = entry
         self._by_doc[doc] = entry
-        self._semantic.add(doc, [article.title, *article.keywords], article.body)
+        body = normalize(article.body)
+        self._semantic.add(doc, texts, body)
+        self._words.add([*texts, body])
+        self._version += 1
 
     def remove(self, article_id: str) -> None:
         """Forget an article; unknown ids are ignored."""
@@ -206,6 +227,9 @@ class KnowledgeIndex:
         del self._by_doc[entry.doc]
         self._postings.remove(entry.doc, *self._terms(entry.article))
         self._semantic.remove(entry.doc)
+        article = entry.article
+        self._words.remove(normalize(t) for t in (article.title, *article.keywords, article.body))
+        self._version += 1
 
     def search(
         self, query: str, *, limit: int | None = None, threshold: float | None = None
@@ -221,13 +245,15 @@ class KnowledgeIndex:
         threshold = self.threshold if threshold is None else threshold
         if limit <= 0:
             return []
+        if self._calibrate and self._version != self._calibrated_version:
+            self.calibrate()
         ranked = self._ranked(query, limit)
         if ranked is None:
             return []
         context, candidates = ranked
         t = self._tuning
         best = candidates[0]
-        gate = self._gate_logit(context, best)
+        gate = self._gate_logit(context, best) + self.calibration.offset
         out: list[Suggestion] = []
         for candidate in candidates[:limit]:
             gap = max(0.0, best.rank - candidate.rank - t.follow_margin)
@@ -237,17 +263,56 @@ class KnowledgeIndex:
             out.append(Suggestion(candidate.entry.article, score))
         return out
 
+    def calibrate(self) -> Calibration:
+        """Fit the gate to these articles (:mod:`bot.knowledge.calibration`); ``search`` does
+        it by itself the first time after articles were added or removed."""
+        order = list(self._by_id)
+        articles = [e.article for e in self._by_id.values()]
+        negatives: list[float] = []
+        for article, questions in held_out_articles(articles):
+            self.remove(article.id)
+            negatives.extend(self._held_out_logit(q, article.id)[0] for q in questions)
+            self.add(article)
+        positives: list[float] = []
+        misses = 0
+        for article, text in held_out_phrasings(articles):
+            self.add(without_phrasing(article, text))
+            logit, found = self._held_out_logit(text, article.id)
+            self.add(article)
+            if found:
+                positives.append(logit)
+            else:
+                misses += 1
+        # Articles asked about went back in at the end: restore the original order.
+        entries = [self._by_id[article_id] for article_id in order]
+        self._by_id = {e.article.id: e for e in entries}
+        self._by_doc = {e.doc: e for e in entries}
+        offset = choose_offset(negatives, positives)
+        self.calibration = Calibration(offset, len(positives), misses, len(negatives))
+        self._calibrated_version = self._version
+        return self.calibration
+
     # -- internals (benchmarks/kb_tune.py reads _ranked and _gate_features) ------------------
+
+    def _held_out_logit(self, question: str, article_id: str) -> tuple[float, bool]:
+        """The gate's log-odds (before calibration) for ``question``, and whether
+        ``article_id`` is among its first three candidates."""
+        ranked = self._ranked(question)
+        if ranked is None:
+            return -math.inf, False
+        context, candidates = ranked
+        found = article_id in [c.entry.article.id for c in candidates[:3]]
+        return self._gate_logit(context, candidates[0]), found
 
     def _terms(self, article: Article) -> tuple[dict[str, int], set[str]]:
         """Field-weighted index terms, and the body's function words (for idf only)."""
         t = self._tuning
-        keyword_terms = (term for kw in article.keywords for term in _short_text(kw))
-        body = analyze(article.body, keep_stopwords=True)
+        keyword_terms = (term for kw in article.keywords for term in _short_text(normalize(kw)))
+        body = analyze(normalize(article.body), keep_stopwords=True)
         function_words = {term for term in body if is_stopword(term)}
         weighted = weighted_counts(
             (
-                (_short_text(article.title), t.title_weight),
+                (_short_text(normalize(article.title)), t.title_weight),
                 (keyword_terms, t.keyword_weight),
                 ((term for term in body if term not in function_words), t.body_weight),
             )
@@ -299,9 +364,10 @@ class KnowledgeIndex:
     def _parse(self, query: object) -> _Query | None:
         if not isinstance(query, str):
             return None
-        text = query[:MAX_QUERY_CHARS]
+        text = normalize(query[:MAX_QUERY_CHARS])
         if not text.strip():
             return None
+        text = self._words.mend(text, self._encoder.knows_word)
         try:
             terms = list(dict.fromkeys(analyze(text, keep_stopwords=True)))
             raw = utils.default_process(text[:MAX_FUZZY_CHARS])
@@ -329,7 +395,10 @@ class KnowledgeIndex:
             forms = ((term,) if known else ()) + tuple(other for other, _ in related)
             stands_for = term if known or not forms else forms[0]
             unseen = not forms and postings.document_frequency(term) == 0
-            words.append(_Word(forms, postings.idf(stands_for), not is_stopword(term), unseen))
+            if unseen and term in _SLOT_TERMS:  # "id", "amount": recognised, just not asked about
+                words.append(_Word(forms, postings.idf(stands_for), False, False))
+            else:
+                words.append(_Word(forms, postings.idf(stands_for), not is_stopword(term), unseen))
             fuzzy.append(stands_for)
         if not words:
             return None
@@ -400,8 +469,7 @@ class KnowledgeIndex:
                 title_precision = probe.precision(terms)
         parsed = probe.parsed
         token_set = process.extractOne(parsed.fuzzy, phrases, scorer=fuzz.token_set_ratio)
-        article = entry.article
-        raws = [utils.default_process(s) for s in (article.title, *article.keywords)]
+        raws = entry.raws
         ratio = process.extractOne(parsed.raw, raws, scorer=fuzz.ratio)
         partial = process.extractOne(parsed.raw, raws, scorer=fuzz.partial_ratio)
         features = (
@@ -461,7 +529,11 @@ def _short_text(text: str) -> list[str]:
     return analyze(text, keep_stopwords=True)
 
 
-def _phrases(article: Article) -> str:
-    """The title's line always comes first (even if empty); empty keywords are left out."""
-    keywords = (" ".join(_short_text(text)) for text in article.keywords)
-    return "\n".join((" ".join(_short_text(article.title)), *(k for k in keywords if k)))
+def _phrases(texts: list[str]) -> str:
+    """Title and keywords (normalised), analysed, one per line; the title's line always comes
+    first (even if empty); empty keywords are left out."""
+    keywords = (" ".join(_short_text(text)) for text in texts[1:])
+    return "\n".join((" ".join(_short_text(texts[0])), *(k for k in keywords if k)))
+
+
+_SLOT_TERMS = frozenset(term for word in SLOT_WORDS for term in analyze(word, keep_stopwords=True))
