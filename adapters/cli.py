@@ -21,6 +21,7 @@ from adapters import runtime as rt
 from bot.domain import Status, Ticket
 from bot.errors import ConfigError
 from bot.knowledge import load_markdown_dir
+from bot.knowledge.markdown import to_markdown
 from bot.settings import Settings, find_config, load_settings, summarize
 
 
@@ -86,6 +87,12 @@ def _parser() -> argparse.ArgumentParser:
     p = kb.add_parser("list", parents=[common], help="every article the desk knows")
     p.add_argument("--json", action="store_true", help="JSON output")
     p.set_defaults(handler=_kb_list)
+    p = kb.add_parser("export", parents=[common], help="write every article as a Markdown file")
+    p.add_argument("dir", type=Path, help="folder for the <id>.md files (made if missing)")
+    p.set_defaults(handler=_kb_export)
+    p = kb.add_parser("remove", parents=[common], help="delete an article saved in the database")
+    p.add_argument("id", help="the article's id (see kb list)")
+    p.set_defaults(handler=_kb_remove)
 
     sla_cmd = sub.add_parser("sla", parents=[common], help="SLA look-ups for leads")
     sla_sub = sla_cmd.add_subparsers(dest="sla_command", metavar="SLA_COMMAND", required=True)
@@ -244,6 +251,50 @@ async def _kb_list(settings: Settings, args: argparse.Namespace) -> int:
         for article in articles:
             print(f"{article.id:<32} {article.title}")
     return 0
+
+
+async def _kb_export(settings: Settings, args: argparse.Namespace) -> int:
+    """Files an agent can edit and ``kb import`` again; never overwrites a file."""
+    runtime = await rt.build(settings)
+    try:
+        articles = sorted(runtime.knowledge.articles(), key=lambda a: a.id)
+    finally:
+        await runtime.close()
+    return _write_export(args.dir, articles)
+
+
+def _write_export(folder: Path, articles: Sequence[Any]) -> int:
+    clashes = [folder / f"{a.id}.md" for a in articles if (folder / f"{a.id}.md").exists()]
+    if clashes:
+        print(f"kb export: {clashes[0]} already exists; nothing written", file=sys.stderr)
+        return 1
+    folder.mkdir(parents=True, exist_ok=True)
+    for article in articles:
+        (folder / f"{article.id}.md").write_text(to_markdown(article), encoding="utf-8")
+    print(f"exported {len(articles)} articles to {folder}")
+    return 0
+
+
+async def _kb_remove(settings: Settings, args: argparse.Namespace) -> int:
+    runtime = await rt.build(settings)
+    try:
+        async with runtime.uow_factory() as uow:
+            removed = await uow.knowledge.remove(args.id)
+            await uow.commit()
+        article = runtime.knowledge.get(args.id)
+    finally:
+        await runtime.close()
+    if removed:
+        print(f"removed article {args.id!r}")
+        return 0
+    if article is not None:
+        print(
+            f"kb remove: {args.id!r} comes from {article.source}; delete or edit that file",
+            file=sys.stderr,
+        )
+    else:
+        print(f"kb remove: no article {args.id!r} (see kb list)", file=sys.stderr)
+    return 1
 
 
 async def _tickets(settings: Settings, args: argparse.Namespace) -> int:

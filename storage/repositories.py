@@ -514,6 +514,10 @@ class SqlKnowledgeRepository(_SqlRepository):
         stmt = self._insert(ArticleRow).values(id=article.id, created_at=now, **values)
         await self._session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=values))
 
+    async def remove(self, article_id: str) -> bool:
+        result = await self._session.execute(delete(ArticleRow).where(ArticleRow.id == article_id))
+        return _rowcount(result) > 0
+
     async def add_self_service(self, record: SelfServiceResolution) -> None:
         self._session.add(
             SelfServiceRow(

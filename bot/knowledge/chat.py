@@ -27,6 +27,7 @@ __all__ = ["SHORTHAND", "SLOT_WORDS", "normalize"]
 
 SLOT_WORDS = frozenset(
     ("email", "link", "phone", "number", "amount", "size", "quantity", "time", "date", "id")
+    + ("name",)  # what bot.knowledge.privacy.mask leaves for a requester's name
 )
 
 _CURRENCY = r"(?:rs\.?|inr|₹|\$|€|£|usd|eur|rupees?|dollars?|euros?)"

@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rapidfuzz import fuzz, process, utils
 
@@ -92,6 +92,14 @@ GATE_WEIGHTS = (0.954, 0.115, 0.890, -0.401, 0.134, 0.209, 1.604, 0.838)
 GATE_BIAS = -8.953
 FOLLOW_MARGIN = 3.0  # ranking-score gap within which the runners-up share the best's score
 FOLLOW_SLOPE = 2.0  # beyond the margin, each unit of gap costs this much gate log-odds
+# Acceptance: an article's share of accepted suggestions, as a Bayesian average that starts at
+# the knowledge base's own rate (or ACCEPTANCE_PRIOR) and moves only as evidence comes in, so a
+# new article is neither buried nor promoted. Its distance from that rate, times
+# ACCEPTANCE_WEIGHT, is added to the ranking score: enough to reorder close candidates (the
+# runners-up trail by ~1-3 points), not to lift an unrelated article over the right one.
+ACCEPTANCE_PRIOR = 0.3  # acceptance rate assumed before anything was shown
+ACCEPTANCE_SHOWS = 10  # shows the prior counts as
+ACCEPTANCE_WEIGHT = 2.0
 # Calibrations of this process by content (articles, tuning, encoder): rebuilding an index of
 # the same articles (a test, a reload) reuses the answer instead of asking again.
 _CALIBRATIONS: dict[int, Calibration] = {}
@@ -200,6 +208,8 @@ class KnowledgeIndex:
         self._by_doc: dict[int, _Entry] = {}
         self._vocabulary: list[str] = []
         self._words = Vocabulary()
+        self._feedback: dict[str, tuple[int, int]] = {}  # article id → (shown, accepted)
+        self._totals = (0, 0)  # shown, accepted over all articles
         for article in articles:
             self.add(article)
 
@@ -224,6 +234,28 @@ class KnowledgeIndex:
     def remove(self, article_id: str) -> None:
         """Forget an article; unknown ids are ignored."""
         self._remove(article_id, None)
+
+    def set_feedback(self, article_id: str, shown: int, accepted: int) -> None:
+        """How often ``article_id`` was suggested and how often that solved it (the desk
+        records both); ranking then prefers articles that help, see ACCEPTANCE_WEIGHT."""
+        if not 0 <= accepted <= shown:
+            raise ValueError(f"feedback for {article_id!r}: shown={shown}, accepted={accepted}")
+        old_shown, old_accepted = self._feedback.get(article_id, (0, 0))
+        self._feedback[article_id] = (shown, accepted)
+        self._totals = (
+            self._totals[0] + shown - old_shown,
+            self._totals[1] + accepted - old_accepted,
+        )
+
+    def acceptance(self, article_id: str) -> float:
+        """The Bayesian average acceptance of ``article_id`` (the base rate if never shown)."""
+        base = self._base_acceptance()
+        shown, accepted = self._feedback.get(article_id, (0, 0))
+        return (accepted + ACCEPTANCE_SHOWS * base) / (shown + ACCEPTANCE_SHOWS)
+
+    def _base_acceptance(self) -> float:
+        shown, accepted = self._totals
+        return (accepted + ACCEPTANCE_SHOWS * ACCEPTANCE_PRIOR) / (shown + ACCEPTANCE_SHOWS)
 
     def _add(self, article: Article, body: _Body) -> None:
         self._remove(article.id, None)
@@ -483,6 +515,15 @@ class KnowledgeIndex:
             self._candidate(probe, context, doc, bm25, best_bm25, semantic[doc])
             for doc, bm25 in docs.items()
         ]
+        if self._feedback:
+            base = self._base_acceptance()
+            candidates = [
+                replace(
+                    c,
+                    rank=c.rank + ACCEPTANCE_WEIGHT * (self.acceptance(c.entry.article.id) - base),
+                )
+                for c in candidates
+            ]
         candidates.sort(key=lambda c: (c.rank, c.bm25), reverse=True)
         return context, candidates
 
