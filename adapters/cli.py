@@ -87,6 +87,9 @@ def _parser() -> argparse.ArgumentParser:
     p = kb.add_parser("list", parents=[common], help="every article the desk knows")
     p.add_argument("--json", action="store_true", help="JSON output")
     p.set_defaults(handler=_kb_list)
+    p = kb.add_parser("stats", parents=[common], help="which articles help, which never did")
+    p.add_argument("--json", action="store_true", help="JSON output")
+    p.set_defaults(handler=_kb_stats)
     p = kb.add_parser("export", parents=[common], help="write every article as a Markdown file")
     p.add_argument("dir", type=Path, help="folder for the <id>.md files (made if missing)")
     p.set_defaults(handler=_kb_export)
@@ -250,6 +253,41 @@ async def _kb_list(settings: Settings, args: argparse.Namespace) -> int:
     else:
         for article in articles:
             print(f"{article.id:<32} {article.title}")
+    return 0
+
+
+async def _kb_stats(settings: Settings, args: argparse.Namespace) -> int:
+    """Most helpful first (requesters' "This solved it"), then the never-helpful ones."""
+    runtime = await rt.build(settings)
+    try:
+        async with runtime.uow_factory() as uow:
+            helpful = await uow.knowledge.helpful_counts()
+        articles = {a.id: a for a in runtime.knowledge.articles()}
+    finally:
+        await runtime.close()
+    ranked = sorted(articles.values(), key=lambda a: (-helpful.get(a.id, 0), a.id))
+    gone = sorted(set(helpful) - set(articles))  # resolutions of since-removed articles
+    if args.json:
+        rows = [{"id": a.id, "title": a.title, "helpful": helpful.get(a.id, 0)} for a in ranked]
+        rows += [{"id": i, "title": None, "helpful": helpful[i]} for i in gone]
+        print(
+            json.dumps(
+                {
+                    "articles": rows,
+                    "never_helpful": [a.id for a in ranked if not helpful.get(a.id)],
+                },
+                indent=2,
+            )
+        )
+        return 0
+    print(f"{'helpful':>7}  article")
+    for article in ranked:
+        if helpful.get(article.id):
+            print(f"{helpful[article.id]:>7}  {article.id}  {article.title}")
+    for article_id in gone:
+        print(f"{helpful[article_id]:>7}  {article_id}  (no longer in the knowledge base)")
+    never = [a.id for a in ranked if not helpful.get(a.id)]
+    print(f"never helpful ({len(never)}): {', '.join(never) if never else '-'}")
     return 0
 
 

@@ -116,6 +116,10 @@ class KnowledgeRepository(Protocol):
 
     async def self_service_count(self) -> int: ...
 
+    async def helpful_counts(self) -> dict[str, int]:
+        """Article id → how many requesters said it solved their problem."""
+        ...
+
 
 class InboundRepository(Protocol):
     async def first_time(self, platform: str, event_id: str, at: datetime) -> bool:

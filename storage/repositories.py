@@ -533,6 +533,10 @@ class SqlKnowledgeRepository(_SqlRepository):
         count = await self._session.scalar(select(func.count()).select_from(SelfServiceRow))
         return int(count or 0)
 
+    async def helpful_counts(self) -> dict[str, int]:
+        stmt = select(SelfServiceRow.article_id, func.count()).group_by(SelfServiceRow.article_id)
+        return {article_id: int(n) for article_id, n in (await self._session.execute(stmt)).all()}
+
 
 def _article_from_row(row: ArticleRow) -> Article:
     return Article(

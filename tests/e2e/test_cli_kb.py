@@ -58,3 +58,14 @@ def test_remove_deletes_a_database_article_and_explains_the_others(tmp_path: Pat
     from_file = tierdesk("kb", "remove", "vpn-disconnects", "--config", config)
     assert from_file.returncode == 1
     assert "'vpn-disconnects' comes from file:" in from_file.stderr
+
+
+def test_stats_lists_helpful_articles_first_and_the_never_helpful(tmp_path: Path) -> None:
+    config = str(write_config(tmp_path))
+    listed = json.loads(tierdesk("kb", "list", "--json", "--config", config).stdout)
+    stats = json.loads(tierdesk("kb", "stats", "--json", "--config", config).stdout)
+    # A fresh desk: nothing has helped anybody yet, so every article is "never helpful".
+    assert sorted(stats["never_helpful"]) == sorted(a["id"] for a in listed)
+    assert all(row["helpful"] == 0 for row in stats["articles"])
+    text = tierdesk("kb", "stats", "--config", config).stdout
+    assert text.splitlines()[-1].startswith(f"never helpful ({len(listed)}): ")

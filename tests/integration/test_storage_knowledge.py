@@ -118,3 +118,17 @@ async def test_remove_deletes_only_that_article(uow_factory: SqlUnitOfWorkFactor
         await uow.commit()
     async with uow_factory() as uow:
         assert [a.id for a in await uow.knowledge.articles()] == ["wifi"]
+
+
+async def test_helpful_counts_per_article(
+    uow_factory: SqlUnitOfWorkFactory, people: dict[str, int]
+) -> None:
+    async with uow_factory() as uow:
+        assert await uow.knowledge.helpful_counts() == {}
+        for person, article in (("alice", "vpn-reset"), ("bob", "vpn-reset"), ("bob", "wifi")):
+            await uow.knowledge.add_self_service(
+                SelfServiceResolution(people[person], article, "help", T0)
+            )
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.knowledge.helpful_counts() == {"vpn-reset": 2, "wifi": 1}
