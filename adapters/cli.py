@@ -24,6 +24,7 @@ from bot.domain import Status, Ticket
 from bot.durations import format_duration
 from bot.errors import ConfigError
 from bot.knowledge import scan_markdown_dir
+from bot.knowledge.markdown import to_markdown
 from bot.settings import DEFAULT_CONFIG_NAME, Settings, find_config, load_settings, summarize
 
 NO_OVERRIDES = "no on-call overrides are known; answering from the configured rotations"
@@ -117,6 +118,15 @@ def _parser() -> argparse.ArgumentParser:
     p = kb.add_parser("list", parents=[common], help="every article the desk knows")
     p.add_argument("--json", action="store_true", help="JSON output")
     p.set_defaults(handler=_kb_list)
+    p = kb.add_parser("stats", parents=[common], help="which articles help, which never did")
+    p.add_argument("--json", action="store_true", help="JSON output")
+    p.set_defaults(handler=_kb_stats)
+    p = kb.add_parser("export", parents=[common], help="write every article as a Markdown file")
+    p.add_argument("dir", type=Path, help="folder for the <id>.md files (made if missing)")
+    p.set_defaults(handler=_kb_export)
+    p = kb.add_parser("remove", parents=[common], help="delete an article saved in the database")
+    p.add_argument("id", help="the article's id (see kb list)")
+    p.set_defaults(handler=_kb_remove)
 
     sla_cmd = sub.add_parser("sla", parents=[common], help="SLA look-ups for leads")
     sla_sub = sla_cmd.add_subparsers(dest="sla_command", metavar="SLA_COMMAND", required=True)
@@ -331,6 +341,85 @@ async def _kb_list(settings: Settings, args: argparse.Namespace) -> int:
         for article in articles:
             print(f"{article.id:<32} {article.title}")
     return 0
+
+
+async def _kb_stats(settings: Settings, args: argparse.Namespace) -> int:
+    """Most helpful first (requesters' "This solved it"), then the never-helpful ones."""
+    runtime = await _look_up(settings, without_database="nothing has been solved yet")
+    try:
+        async with runtime.uow_factory() as uow:
+            helpful = await uow.knowledge.helpful_counts()
+        articles = {a.id: a for a in runtime.knowledge.articles()}
+    finally:
+        await runtime.close()
+    ranked = sorted(articles.values(), key=lambda a: (-helpful.get(a.id, 0), a.id))
+    gone = sorted(set(helpful) - set(articles))  # resolutions of since-removed articles
+    if args.json:
+        rows = [{"id": a.id, "title": a.title, "helpful": helpful.get(a.id, 0)} for a in ranked]
+        rows += [{"id": i, "title": None, "helpful": helpful[i]} for i in gone]
+        print(
+            json.dumps(
+                {
+                    "articles": rows,
+                    "never_helpful": [a.id for a in ranked if not helpful.get(a.id)],
+                },
+                indent=2,
+            )
+        )
+        return 0
+    print(f"{'helpful':>7}  article")
+    for article in ranked:
+        if helpful.get(article.id):
+            print(f"{helpful[article.id]:>7}  {article.id}  {article.title}")
+    for article_id in gone:
+        print(f"{helpful[article_id]:>7}  {article_id}  (no longer in the knowledge base)")
+    never = [a.id for a in ranked if not helpful.get(a.id)]
+    print(f"never helpful ({len(never)}): {', '.join(never) if never else '-'}")
+    return 0
+
+
+async def _kb_export(settings: Settings, args: argparse.Namespace) -> int:
+    """Files an agent can edit and ``kb import`` again; never overwrites a file."""
+    runtime = await _look_up(settings, without_database="")
+    try:
+        articles = sorted(runtime.knowledge.articles(), key=lambda a: a.id)
+    finally:
+        await runtime.close()
+    return _write_export(args.dir, articles)
+
+
+def _write_export(folder: Path, articles: Sequence[Any]) -> int:
+    clashes = [folder / f"{a.id}.md" for a in articles if (folder / f"{a.id}.md").exists()]
+    if clashes:
+        print(f"kb export: {clashes[0]} already exists; nothing written", file=sys.stderr)
+        return 1
+    folder.mkdir(parents=True, exist_ok=True)
+    for article in articles:
+        (folder / f"{article.id}.md").write_text(to_markdown(article), encoding="utf-8")
+    print(f"exported {len(articles)} articles to {folder}")
+    return 0
+
+
+async def _kb_remove(settings: Settings, args: argparse.Namespace) -> int:
+    runtime = await rt.build(settings)
+    try:
+        async with runtime.uow_factory() as uow:
+            removed = await uow.knowledge.remove(args.id)
+            await uow.commit()
+        article = runtime.knowledge.get(args.id)
+    finally:
+        await runtime.close()
+    if removed:
+        print(f"removed article {args.id!r}")
+        return 0
+    if article is not None:
+        print(
+            f"kb remove: {args.id!r} comes from {article.source}; delete or edit that file",
+            file=sys.stderr,
+        )
+    else:
+        print(f"kb remove: no article {args.id!r} (see kb list)", file=sys.stderr)
+    return 1
 
 
 async def _tickets(settings: Settings, args: argparse.Namespace) -> int:

@@ -1,20 +1,22 @@
 """How often does the knowledge base suggest the right article, and stay quiet otherwise?
 
-CLINC150 (see ``shared/data/clinc150/SOURCE.md``): one article per intent, titled after the
-intent, with its first five ``train`` utterances as keywords, built through the public API
-(:class:`~bot.knowledge.Article`, :class:`~bot.knowledge.KnowledgeIndex`) so it measures the
-product's own ranking. Asks every ``test`` question (is the right article first / in the first
-three suggestions?) and every ``oos_test`` question (is nothing suggested?). "Ours" is exactly
-what ``KnowledgeIndex.search`` returns: with ``threshold=0`` (ranking only) and with its
-default threshold (what the desk shows).
+Every set of ``shared/data`` (HINT3 curekart and powerplay11, CLINC150; see ``kb_sets.py``),
+built through the public API (:class:`~bot.knowledge.Article`,
+:class:`~bot.knowledge.KnowledgeIndex`) so it measures the product's own ranking and its own
+per-knowledge-base gate. For each in-scope question: is the right article first / among the
+suggestions shown? For each out-of-scope question: is nothing shown? "Ours" is exactly what
+``KnowledgeIndex.search`` returns, at its default threshold (what the desk shows) and at
+threshold 0 (ranking only, ``*_rank``).
 
-Baseline, same articles: rapidfuzz ``token_set_ratio`` of the question against each article's
-strings (title and phrasings, ``default_process``), best string per article. Its threshold is
-picked on ``oos_val`` (half of those questions get nothing). Our weights and operating point
-were fitted by ``kb_tune.py`` on ``val``/``oos_val``/``oos_train``; nothing here or there looks
-at the test split to choose anything. ``--sweep`` prints our whole trade-off curve.
+Baseline, same articles, same run: rapidfuzz ``token_set_ratio`` of the question against each
+article's strings (title and phrasings, ``default_process``), best string per article, no
+threshold (it always answers, so it is never quiet).
 
-Run from the repository root: ``.venv/bin/python benchmarks/kb_quality.py``.
+Prints one JSON line per set, with the exposure of its questions (what was tuned on them).
+``--split test`` (default) asks the test questions, which nothing was fitted on; ``--split dev``
+asks only train / val questions (for tuning and error analysis). ``--sweep`` adds our top-3 and
+quiet rate at other thresholds. Run from the repository root:
+``.venv/bin/python benchmarks/kb_quality.py`` (about 30 s for the three sets).
 """
 
 from __future__ import annotations
@@ -29,31 +31,16 @@ from pathlib import Path
 from rapidfuzz import fuzz, process, utils
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bot.knowledge import DEFAULT_THRESHOLD, Article, KnowledgeIndex
+from kb_sets import DATA, SETS, EvalSet, build_articles, load, noisy
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared/data/clinc150/data_full.json"
-PHRASINGS = 5
+from bot.knowledge import Article, KnowledgeIndex
+
+__all__ = ["DEFAULT_DATA", "baseline_ranker", "build_articles", "measure", "ours_ranker"]
+
+DEFAULT_DATA = DATA / "clinc150/data_full.json"
 Ranker = Callable[[str], list[tuple[str, float]]]  # question → [(article id, score)], best first
-
-
-def build_articles(train: Sequence[Sequence[str]]) -> list[Article]:
-    """One article per intent: title from the intent name, first five phrasings as keywords."""
-    phrasings: dict[str, list[str]] = {}
-    for text, intent in train:
-        bucket = phrasings.setdefault(intent, [])
-        if len(bucket) < PHRASINGS:
-            bucket.append(text)
-    return [
-        Article(
-            id=intent,
-            title=intent.replace("_", " "),
-            body="",
-            keywords=tuple(texts),
-            source="clinc150",
-        )
-        for intent, texts in phrasings.items()
-    ]
 
 
 def baseline_ranker(articles: Sequence[Article]) -> Ranker:
@@ -91,90 +78,81 @@ def ours_ranker(index: KnowledgeIndex, threshold: float | None = None) -> Ranker
     return rank
 
 
-def threshold_for(ranker: Ranker, oos: Sequence[str], share: float) -> float:
-    """The lowest threshold at which ``share`` of the out-of-scope questions get nothing."""
-    tops = sorted(max((s for _, s in ranker(q)), default=-1.0) for q in oos)
-    k = round(len(tops) * share)
-    return tops[k - 1] + 1e-6 if k else 0.0
-
-
 def measure(
-    ranker: Ranker, tests: Sequence[tuple[str, str]], oos: Sequence[str], threshold: float
+    ranked: dict[str, list[tuple[str, float]]],
+    tests: Sequence[tuple[str, str]],
+    oos: Sequence[str],
+    threshold: float,
 ) -> dict[str, float]:
+    """Top-1/top-3 over what is shown at ``threshold`` (and over the ranking alone), quiet rate."""
     top1 = top3 = top1_any = top3_any = 0
-    start = time.perf_counter()
     for question, gold in tests:
-        ranked = ranker(question)
-        ids = [i for i, _ in ranked]
-        kept = [i for i, s in ranked if s >= threshold]
+        ids = [i for i, _ in ranked[question]]
+        kept = [i for i, s in ranked[question] if s >= threshold]
         top1_any += bool(ids) and ids[0] == gold
         top3_any += gold in ids
         top1 += bool(kept) and kept[0] == gold
         top3 += gold in kept
-    quiet = sum(1 for q in oos if not [s for _, s in ranker(q) if s >= threshold])
-    elapsed = time.perf_counter() - start
-    n = len(tests)
+    quiet = sum(1 for q in oos if not [s for _, s in ranked[q] if s >= threshold])
+    n = max(1, len(tests))
     return {
         "top1": top1 / n,
         "top3": top3 / n,
-        "quiet": quiet / len(oos),
+        "quiet": quiet / max(1, len(oos)),
         "top1_rank": top1_any / n,
         "top3_rank": top3_any / n,
-        "ms": 1000 * elapsed / (n + len(oos)),
-        "threshold": threshold,
     }
+
+
+def run_set(evalset: EvalSet, sweep: bool = False) -> dict[str, object]:
+    start = time.perf_counter()
+    index = KnowledgeIndex(evalset.articles)
+    index.search("warm up")  # the gate calibrates itself on the first search
+    build_s = time.perf_counter() - start
+    questions = list(dict.fromkeys([*(q for q, _ in evalset.tests), *evalset.oos]))
+    ours = ours_ranker(index, 0.0)
+    start = time.perf_counter()
+    ranked = {q: ours(q) for q in questions}
+    ms = 1000 * (time.perf_counter() - start) / max(1, len(questions))
+    base = baseline_ranker(evalset.articles)
+    baseline = measure({q: base(q) for q in questions}, evalset.tests, evalset.oos, 0.0)
+    result = measure(ranked, evalset.tests, evalset.oos, index.threshold)
+    line: dict[str, object] = {
+        "set": evalset.name,
+        "split": evalset.split,
+        "articles": len(evalset.articles),
+        "in_scope": len(evalset.tests),
+        "out_of_scope": len(evalset.oos),
+        "baseline_top1": round(baseline["top1"], 3),
+        "baseline_top3": round(baseline["top3"], 3),
+        **{key: round(value, 3) for key, value in result.items()},
+        "threshold": index.threshold,
+        "ms_per_question": round(ms, 2),
+        "build_s": round(build_s, 2),
+        "exposure": evalset.exposure,
+    }
+    if sweep:
+        curve = {}
+        for threshold in range(20, 85, 5):
+            r = measure(ranked, evalset.tests, evalset.oos, float(threshold))
+            curve[str(threshold)] = [round(r["top3"], 3), round(r["quiet"], 3)]
+        line["sweep_top3_quiet"] = curve
+    return line
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--split", default="test", choices=("test", "val"))
-    parser.add_argument(
-        "--sweep", action="store_true", help="also print ours at thresholds 20..80 (trade-off)"
-    )
+    parser.add_argument("--data", type=Path, default=DATA, help="the shared/data folder")
+    parser.add_argument("--split", default="test", choices=("test", "dev"))
+    parser.add_argument("--set", action="append", choices=SETS, help="only this set (repeatable)")
+    parser.add_argument("--sweep", action="store_true", help="also top-3/quiet at 20..80")
+    parser.add_argument("--typos", action="store_true", help="inject seeded typos (robustness)")
     args = parser.parse_args()
-
-    data = json.loads(args.data.read_text(encoding="utf-8"))
-    articles = build_articles(data["train"])
-    tests = [(text, intent) for text, intent in data[args.split]]
-    oos = [text for text, _ in data[f"oos_{args.split}"]]
-    oos_val = [text for text, _ in data["oos_val"]]
-
-    index = KnowledgeIndex(articles)
-    base = baseline_ranker(articles)
-    results = {
-        "baseline (no threshold)": measure(base, tests, oos, 0.0),
-        "baseline (threshold from oos_val)": measure(
-            base, tests, oos, threshold_for(base, oos_val, 0.5)
-        ),
-        "ours (no threshold)": measure(ours_ranker(index, 0.0), tests, oos, 0.0),
-        f"ours (default threshold {DEFAULT_THRESHOLD:g})": measure(
-            ours_ranker(index), tests, oos, index.threshold
-        ),
-    }
-
-    print(
-        f"\nKnowledge-base suggestions on CLINC150 {args.split}: {len(articles)} articles, "
-        f"{len(tests)} in-scope and {len(oos)} out-of-scope questions\n"
-    )
-    print(f"{'':36} {'top-1':>6} {'top-3':>6} {'oos quiet':>9} {'thr':>6} {'ms/q':>6}")
-    print("-" * 75)
-    for name, r in results.items():
-        print(
-            f"{name:36} {r['top1']:6.3f} {r['top3']:6.3f} {r['quiet']:9.3f} "
-            f"{r['threshold']:6.1f} {r['ms']:6.2f}"
-        )
-    print(
-        "\ntop-1/top-3: the right article is the first / among the suggestions actually shown "
-        "(a suggestion under\nthe threshold is not shown); oos quiet: out-of-scope questions "
-        "with no suggestion at all."
-    )
-    if args.sweep:
-        print(f"\n{'ours at threshold':>18} {'top-1':>6} {'top-3':>6} {'oos quiet':>9}")
-        cached = {q: ours_ranker(index, 0.0)(q) for q in [*(t for t, _ in tests), *oos]}
-        for threshold in range(20, 85, 5):
-            r = measure(cached.__getitem__, tests, oos, float(threshold))
-            print(f"{threshold:>18} {r['top1']:6.3f} {r['top3']:6.3f} {r['quiet']:9.3f}")
+    for name in args.set or SETS:
+        evalset = load(name, args.split, args.data)
+        if args.typos:
+            evalset = noisy(evalset)
+        print(json.dumps(run_set(evalset, args.sweep)), flush=True)
 
 
 if __name__ == "__main__":

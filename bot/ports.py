@@ -108,9 +108,17 @@ class KnowledgeRepository(Protocol):
         """Insert or replace an article by id."""
         ...
 
+    async def remove(self, article_id: str) -> bool:
+        """Delete an article; False if the database had none with that id."""
+        ...
+
     async def add_self_service(self, record: SelfServiceResolution) -> None: ...
 
     async def self_service_count(self) -> int: ...
+
+    async def helpful_counts(self) -> dict[str, int]:
+        """Article id → how many requesters said it solved their problem."""
+        ...
 
 
 class InboundRepository(Protocol):

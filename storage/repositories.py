@@ -515,6 +515,10 @@ class SqlKnowledgeRepository(_SqlRepository):
         stmt = self._insert(ArticleRow).values(id=article.id, created_at=now, **values)
         await self._session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=values))
 
+    async def remove(self, article_id: str) -> bool:
+        result = await self._session.execute(delete(ArticleRow).where(ArticleRow.id == article_id))
+        return _rowcount(result) > 0
+
     async def add_self_service(self, record: SelfServiceResolution) -> None:
         self._session.add(
             SelfServiceRow(
@@ -529,6 +533,10 @@ class SqlKnowledgeRepository(_SqlRepository):
     async def self_service_count(self) -> int:
         count = await self._session.scalar(select(func.count()).select_from(SelfServiceRow))
         return int(count or 0)
+
+    async def helpful_counts(self) -> dict[str, int]:
+        stmt = select(SelfServiceRow.article_id, func.count()).group_by(SelfServiceRow.article_id)
+        return {article_id: int(n) for article_id, n in (await self._session.execute(stmt)).all()}
 
 
 def _article_from_row(row: ArticleRow) -> Article:

@@ -36,13 +36,22 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rapidfuzz import fuzz, process, utils
 
+from bot.knowledge.calibration import (
+    Calibration,
+    choose_offset,
+    held_out_articles,
+    held_out_phrasings,
+    without_phrasing,
+)
+from bot.knowledge.chat import SLOT_WORDS, normalize
 from bot.knowledge.model import Article, Suggestion
 from bot.knowledge.postings import Bm25Params, InvertedIndex, weighted_counts
 from bot.knowledge.semantic import SemanticTable
+from bot.knowledge.spelling import Vocabulary
 from bot.knowledge.text import analyze, is_stopword
 from bot.knowledge.vectors import StaticEncoder, Vector, default_encoder
 
@@ -83,6 +92,17 @@ GATE_WEIGHTS = (0.954, 0.115, 0.890, -0.401, 0.134, 0.209, 1.604, 0.838)
 GATE_BIAS = -8.953
 FOLLOW_MARGIN = 3.0  # ranking-score gap within which the runners-up share the best's score
 FOLLOW_SLOPE = 2.0  # beyond the margin, each unit of gap costs this much gate log-odds
+# Acceptance: an article's share of accepted suggestions, as a Bayesian average that starts at
+# the knowledge base's own rate (or ACCEPTANCE_PRIOR) and moves only as evidence comes in, so a
+# new article is neither buried nor promoted. Its distance from that rate, times
+# ACCEPTANCE_WEIGHT, is added to the ranking score: enough to reorder close candidates (the
+# runners-up trail by ~1-3 points), not to lift an unrelated article over the right one.
+ACCEPTANCE_PRIOR = 0.3  # acceptance rate assumed before anything was shown
+ACCEPTANCE_SHOWS = 10  # shows the prior counts as
+ACCEPTANCE_WEIGHT = 2.0
+# Calibrations of this process by content (articles, tuning, encoder): rebuilding an index of
+# the same articles (a test, a reload) reuses the answer instead of asking again.
+_CALIBRATIONS: dict[int, Calibration] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +133,16 @@ class _Entry:
     article: Article
     doc: int
     phrases: str  # title and keywords, analysed, one per line (title first)
+    raws: tuple[str, ...]  # title and keywords, normalised and rapidfuzz-processed
+
+
+@dataclass(frozen=True, slots=True)
+class _Body:
+    """An article body as the index reads it: computed once, reused while calibrating."""
+
+    text: str  # normalised
+    terms: tuple[str, ...]  # analysed, function words kept
+    ids: list[int]  # token ids, for the centroid
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,8 +192,13 @@ class KnowledgeIndex:
         limit: int = 3,
         tuning: Tuning | None = None,
         encoder: StaticEncoder | None = None,
+        calibrate: bool = True,
     ) -> None:
         self.threshold = threshold
+        self._calibrate = calibrate
+        self._version = 0  # bumped by add and remove; calibration is redone when it moved
+        self._calibrated_version = -1
+        self.calibration = Calibration()
         self.limit = limit
         self._tuning = tuning or Tuning()
         self._postings = InvertedIndex(self._tuning.bm25)
@@ -172,6 +207,9 @@ class KnowledgeIndex:
         self._by_id: dict[str, _Entry] = {}
         self._by_doc: dict[int, _Entry] = {}
         self._vocabulary: list[str] = []
+        self._words = Vocabulary()
+        self._feedback: dict[str, tuple[int, int]] = {}  # article id → (shown, accepted)
+        self._totals = (0, 0)  # shown, accepted over all articles
         for article in articles:
             self.add(article)
 
@@ -191,21 +229,64 @@ class KnowledgeIndex:
 
     def add(self, article: Article) -> None:
         """Index an article, replacing any article with the same id."""
-        self.remove(article.id)
-        doc = self._postings.add(*self._terms(article))
-        entry = _Entry(article, doc, _phrases(article))
-        self._by_id[article.id] = entry
-        self._by_doc[doc] = entry
-        self._semantic.add(doc, [article.title, *article.keywords], article.body)
+        self._add(article, self._body(article))
 
     def remove(self, article_id: str) -> None:
         """Forget an article; unknown ids are ignored."""
+        self._remove(article_id, None)
+
+    def set_feedback(self, article_id: str, shown: int, accepted: int) -> None:
+        """How often ``article_id`` was suggested and how often that solved it (the desk
+        records both); ranking then prefers articles that help, see ACCEPTANCE_WEIGHT."""
+        if not 0 <= accepted <= shown:
+            raise ValueError(f"feedback for {article_id!r}: shown={shown}, accepted={accepted}")
+        old_shown, old_accepted = self._feedback.get(article_id, (0, 0))
+        self._feedback[article_id] = (shown, accepted)
+        self._totals = (
+            self._totals[0] + shown - old_shown,
+            self._totals[1] + accepted - old_accepted,
+        )
+
+    def acceptance(self, article_id: str) -> float:
+        """The Bayesian average acceptance of ``article_id`` (the base rate if never shown)."""
+        base = self._base_acceptance()
+        shown, accepted = self._feedback.get(article_id, (0, 0))
+        return (accepted + ACCEPTANCE_SHOWS * base) / (shown + ACCEPTANCE_SHOWS)
+
+    def _base_acceptance(self) -> float:
+        shown, accepted = self._totals
+        return (accepted + ACCEPTANCE_SHOWS * ACCEPTANCE_PRIOR) / (shown + ACCEPTANCE_SHOWS)
+
+    def _add(self, article: Article, body: _Body) -> None:
+        self._remove(article.id, None)
+        texts = [normalize(text) for text in (article.title, *article.keywords)]
+        doc = self._postings.add(*self._terms(texts, body))
+        raws = tuple(utils.default_process(text) for text in texts)
+        entry = _Entry(article, doc, _phrases(texts), raws)
+        self._by_id[article.id] = entry
+        self._by_doc[doc] = entry
+        self._semantic.add(doc, texts, body.ids)
+        self._words.add([*texts, body.text])
+        self._version += 1
+
+    def _remove(self, article_id: str, body: _Body | None) -> None:
+        """``body``: the article's, when the caller has it at hand (calibration does)."""
         entry = self._by_id.pop(article_id, None)
         if entry is None:
             return
+        article = entry.article
+        body = body or self._body(article)
+        texts = [normalize(text) for text in (article.title, *article.keywords)]
         del self._by_doc[entry.doc]
-        self._postings.remove(entry.doc, *self._terms(entry.article))
+        self._postings.remove(entry.doc, *self._terms(texts, body))
         self._semantic.remove(entry.doc)
+        self._words.remove([*texts, body.text])
+        self._version += 1
+
+    def _body(self, article: Article) -> _Body:
+        text = normalize(article.body)
+        terms = tuple(analyze(text, keep_stopwords=True))
+        return _Body(text, terms, self._encoder.token_ids(text))
 
     def search(
         self, query: str, *, limit: int | None = None, threshold: float | None = None
@@ -221,13 +302,15 @@ class KnowledgeIndex:
         threshold = self.threshold if threshold is None else threshold
         if limit <= 0:
             return []
+        if self._calibrate and self._version != self._calibrated_version:
+            self.calibrate()
         ranked = self._ranked(query, limit)
         if ranked is None:
             return []
         context, candidates = ranked
         t = self._tuning
         best = candidates[0]
-        gate = self._gate_logit(context, best)
+        gate = self._gate_logit(context, best) + self.calibration.offset
         out: list[Suggestion] = []
         for candidate in candidates[:limit]:
             gap = max(0.0, best.rank - candidate.rank - t.follow_margin)
@@ -237,19 +320,83 @@ class KnowledgeIndex:
             out.append(Suggestion(candidate.entry.article, score))
         return out
 
+    def calibrate(self) -> Calibration:
+        """Fit the gate to these articles (:mod:`bot.knowledge.calibration`); ``search`` does
+        it by itself the first time after articles were added or removed."""
+        order = list(self._by_id)
+        articles = [e.article for e in self._by_id.values()]
+        key = hash(
+            (
+                self._tuning,
+                id(self._encoder),
+                tuple(sorted((a.id, a.title, a.keywords, a.body) for a in articles)),
+            )
+        )
+        known = _CALIBRATIONS.get(key)
+        if known is not None:  # the same articles again (a restart, a test): same answer
+            self.calibration = known
+            self._calibrated_version = self._version
+            return known
+        bodies: dict[str, _Body] = {}
+
+        def body(article: Article) -> _Body:
+            found = bodies.get(article.id)
+            if found is None:
+                found = bodies[article.id] = self._body(article)
+            return found
+
+        negatives: list[float] = []
+        for article, questions in held_out_articles(articles):
+            self._remove(article.id, body(article))
+            negatives.extend(self._held_out_logit(q, article.id)[0] for q in questions)
+            self._add(article, body(article))
+        positives: list[float] = []
+        misses = 0
+        for article, text in held_out_phrasings(articles):
+            self._remove(article.id, body(article))
+            self._add(without_phrasing(article, text), body(article))
+            logit, found = self._held_out_logit(text, article.id)
+            self._remove(article.id, body(article))
+            self._add(article, body(article))
+            if found:
+                positives.append(logit)
+            else:
+                misses += 1
+        # Articles asked about went back in at the end: restore the original order.
+        entries = [self._by_id[article_id] for article_id in order]
+        self._by_id = {e.article.id: e for e in entries}
+        self._by_doc = {e.doc: e for e in entries}
+        offset = choose_offset(negatives, positives)
+        self.calibration = Calibration(offset, len(positives), misses, len(negatives))
+        self._calibrated_version = self._version
+        if len(_CALIBRATIONS) >= 64:
+            _CALIBRATIONS.pop(next(iter(_CALIBRATIONS)))
+        _CALIBRATIONS[key] = self.calibration
+        return self.calibration
+
     # -- internals (benchmarks/kb_tune.py reads _ranked and _gate_features) ------------------
 
-    def _terms(self, article: Article) -> tuple[dict[str, int], set[str]]:
-        """Field-weighted index terms, and the body's function words (for idf only)."""
+    def _held_out_logit(self, question: str, article_id: str) -> tuple[float, bool]:
+        """The gate's log-odds (before calibration) for ``question``, and whether
+        ``article_id`` is among its first three candidates."""
+        ranked = self._ranked(question)
+        if ranked is None:
+            return -math.inf, False
+        context, candidates = ranked
+        found = article_id in [c.entry.article.id for c in candidates[:3]]
+        return self._gate_logit(context, candidates[0]), found
+
+    def _terms(self, texts: list[str], body: _Body) -> tuple[dict[str, int], set[str]]:
+        """Field-weighted index terms of the (normalised) title, keywords and body, and the
+        body's function words (for idf only)."""
         t = self._tuning
-        keyword_terms = (term for kw in article.keywords for term in _short_text(kw))
-        body = analyze(article.body, keep_stopwords=True)
-        function_words = {term for term in body if is_stopword(term)}
+        keyword_terms = (term for kw in texts[1:] for term in _short_text(kw))
+        function_words = {term for term in body.terms if is_stopword(term)}
         weighted = weighted_counts(
             (
-                (_short_text(article.title), t.title_weight),
+                (_short_text(texts[0]), t.title_weight),
                 (keyword_terms, t.keyword_weight),
-                ((term for term in body if term not in function_words), t.body_weight),
+                ((term for term in body.terms if term not in function_words), t.body_weight),
             )
         )
         return weighted, function_words
@@ -299,9 +446,10 @@ class KnowledgeIndex:
     def _parse(self, query: object) -> _Query | None:
         if not isinstance(query, str):
             return None
-        text = query[:MAX_QUERY_CHARS]
+        text = normalize(query[:MAX_QUERY_CHARS])
         if not text.strip():
             return None
+        text = self._words.mend(text, self._encoder.knows_word)
         try:
             terms = list(dict.fromkeys(analyze(text, keep_stopwords=True)))
             raw = utils.default_process(text[:MAX_FUZZY_CHARS])
@@ -329,7 +477,10 @@ class KnowledgeIndex:
             forms = ((term,) if known else ()) + tuple(other for other, _ in related)
             stands_for = term if known or not forms else forms[0]
             unseen = not forms and postings.document_frequency(term) == 0
-            words.append(_Word(forms, postings.idf(stands_for), not is_stopword(term), unseen))
+            if unseen and term in _SLOT_TERMS:  # "id", "amount": recognised, just not asked about
+                words.append(_Word(forms, postings.idf(stands_for), False, False))
+            else:
+                words.append(_Word(forms, postings.idf(stands_for), not is_stopword(term), unseen))
             fuzzy.append(stands_for)
         if not words:
             return None
@@ -364,6 +515,15 @@ class KnowledgeIndex:
             self._candidate(probe, context, doc, bm25, best_bm25, semantic[doc])
             for doc, bm25 in docs.items()
         ]
+        if self._feedback:
+            base = self._base_acceptance()
+            candidates = [
+                replace(
+                    c,
+                    rank=c.rank + ACCEPTANCE_WEIGHT * (self.acceptance(c.entry.article.id) - base),
+                )
+                for c in candidates
+            ]
         candidates.sort(key=lambda c: (c.rank, c.bm25), reverse=True)
         return context, candidates
 
@@ -400,8 +560,7 @@ class KnowledgeIndex:
                 title_precision = probe.precision(terms)
         parsed = probe.parsed
         token_set = process.extractOne(parsed.fuzzy, phrases, scorer=fuzz.token_set_ratio)
-        article = entry.article
-        raws = [utils.default_process(s) for s in (article.title, *article.keywords)]
+        raws = entry.raws
         ratio = process.extractOne(parsed.raw, raws, scorer=fuzz.ratio)
         partial = process.extractOne(parsed.raw, raws, scorer=fuzz.partial_ratio)
         features = (
@@ -461,7 +620,11 @@ def _short_text(text: str) -> list[str]:
     return analyze(text, keep_stopwords=True)
 
 
-def _phrases(article: Article) -> str:
-    """The title's line always comes first (even if empty); empty keywords are left out."""
-    keywords = (" ".join(_short_text(text)) for text in article.keywords)
-    return "\n".join((" ".join(_short_text(article.title)), *(k for k in keywords if k)))
+def _phrases(texts: list[str]) -> str:
+    """Title and keywords (normalised), analysed, one per line; the title's line always comes
+    first (even if empty); empty keywords are left out."""
+    keywords = (" ".join(_short_text(text)) for text in texts[1:])
+    return "\n".join((" ".join(_short_text(texts[0])), *(k for k in keywords if k)))
+
+
+_SLOT_TERMS = frozenset(term for word in SLOT_WORDS for term in analyze(word, keep_stopwords=True))

@@ -106,6 +106,21 @@ def parse_markdown_article(text: str, *, default_id: str, source: str = "") -> A
     )
 
 
+def to_markdown(article: Article) -> str:
+    """The Markdown document :func:`parse_markdown_article` reads back as ``article``
+    (``kb export``: the knowledge base as files an agent can edit and ``kb import`` again)."""
+
+    def quoted(value: str) -> str:
+        return '"' + value.replace('"', "'") + '"'
+
+    lines = ["---", f"id: {article.id}", f"title: {quoted(article.title)}"]
+    for key, values in (("keywords", article.keywords), ("tags", article.tags)):
+        if values:
+            lines.append(f"{key}: [{', '.join(quoted(v) for v in values)}]")
+    lines += ["---", "", article.body.strip(), ""]
+    return "\n".join(lines)
+
+
 def _as_tuple(value: str | tuple[str, ...]) -> tuple[str, ...]:
     return value if isinstance(value, tuple) else (value,)
 

@@ -34,13 +34,13 @@ class SemanticTable:
     def __len__(self) -> int:
         return len(self._slot_of)
 
-    def add(self, doc: int, phrases: list[str], body: str = "") -> None:
-        """Index ``doc``: its short phrasings (title, keywords) and its body, which only shapes
-        the centroid. Texts with no known word are left out."""
+    def add(self, doc: int, phrases: list[str], body: str | list[int] = "") -> None:
+        """Index ``doc``: its short phrasings (title, keywords) and its body (text or token
+        ids), which only shapes the centroid. Texts with no known word are left out."""
         self.remove(doc)
         encoder = self._encoder
         id_lists = [ids for ids in (encoder.token_ids(text) for text in phrases) if ids]
-        body_ids = encoder.token_ids(body)
+        body_ids = encoder.token_ids(body) if isinstance(body, str) else body
         vectors = encoder.vectors_of([*id_lists, body_ids] if body_ids else id_lists)
         centroid = vectors.mean(axis=0) if len(vectors) else np.zeros(encoder.dims, np.float32)
         norm = float(np.linalg.norm(centroid))

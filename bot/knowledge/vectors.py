@@ -109,6 +109,10 @@ class StaticEncoder:
                 return ids[:MAX_TOKENS]
         return ids
 
+    def knows_word(self, word: str) -> bool:
+        """Whether ``word`` (lower case) is one whole token: a real word, not pieces."""
+        return word in self._ids
+
     @property
     def table(self) -> npt.NDArray[np.float32]:
         """One row per token id."""

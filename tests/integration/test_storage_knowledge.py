@@ -104,3 +104,31 @@ async def test_self_service_needs_a_known_person(uow_factory: SqlUnitOfWorkFacto
     async with uow_factory() as uow:
         with pytest.raises(IntegrityError):
             await uow.knowledge.add_self_service(SelfServiceResolution(404, "wifi", "wifi?", T0))
+
+
+async def test_remove_deletes_only_that_article(uow_factory: SqlUnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        await uow.knowledge.put(VPN)
+        await uow.knowledge.put(WIFI)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.knowledge.remove("vpn-reset") is True
+        assert await uow.knowledge.remove("vpn-reset") is False  # already gone
+        assert await uow.knowledge.remove("never-there") is False
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert [a.id for a in await uow.knowledge.articles()] == ["wifi"]
+
+
+async def test_helpful_counts_per_article(
+    uow_factory: SqlUnitOfWorkFactory, people: dict[str, int]
+) -> None:
+    async with uow_factory() as uow:
+        assert await uow.knowledge.helpful_counts() == {}
+        for person, article in (("alice", "vpn-reset"), ("bob", "vpn-reset"), ("bob", "wifi")):
+            await uow.knowledge.add_self_service(
+                SelfServiceResolution(people[person], article, "help", T0)
+            )
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.knowledge.helpful_counts() == {"vpn-reset": 2, "wifi": 1}

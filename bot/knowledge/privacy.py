@@ -1,0 +1,56 @@
+"""Personal data out of phrasings the knowledge base learns from requesters.
+
+A requester's question that an article answered may become a new phrasing of that article,
+seen by every agent who edits it and matched against everybody's questions. It must not carry
+the requester's e-mail address, phone number, name or account / order numbers, so
+:func:`mask` replaces each with a placeholder naming what was there. The placeholders are
+plain words the matcher treats as slots (:data:`bot.knowledge.chat.SLOT_WORDS`), so a masked
+phrasing still matches the next "my order 123456 has not arrived".
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["mask"]
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_MENTION = re.compile(r"<@[\w]+(?:\|[^>]*)?>|(?<![\w@])@[A-Za-z0-9_.]{2,}")  # Slack, Telegram
+_PHONE = re.compile(r"(?<![\w+])\+?\d[\d ().-]{7,}\d(?!\w)")
+_NUMBER = re.compile(r"\b[A-Za-z#-]*\d[\dA-Za-z-]*\b")
+# "my name is Asha Rao", "I am Asha", "this is Rahul Sharma": the capitalised words after.
+_NAME = re.compile(
+    r"\b(?P<lead>(?i:my name is|my name's|i am|i'm|this is|it's|name:)\s+)"
+    r"(?P<name>[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+){0,2})"
+)
+_NOT_NAMES = frozenset(
+    "I Unable Not Facing Having Getting Trying Still Very Also The A An Sorry New Here".split()
+)
+
+
+def _phone(match: re.Match[str]) -> str:
+    digits = sum(ch.isdigit() for ch in match.group(0))
+    return "phone" if digits >= 8 else match.group(0)
+
+
+def _number(match: re.Match[str]) -> str:
+    """Four digits or more are an account, order or card number; "covid19" and "4g" stay."""
+    token = match.group(0)
+    return "id" if sum(ch.isdigit() for ch in token) >= 4 else token
+
+
+def _name(match: re.Match[str]) -> str:
+    first = match.group("name").split()[0]
+    if first in _NOT_NAMES:
+        return match.group(0)
+    return match.group("lead") + "name"
+
+
+def mask(text: str) -> str:
+    """``text`` with e-mail addresses, mentions, phone numbers, long numbers and introduced
+    names replaced by ``email``, ``name``, ``phone``, ``id`` and ``name``."""
+    text = _EMAIL.sub("email", text)
+    text = _MENTION.sub("name", text)
+    text = _PHONE.sub(_phone, text)
+    text = _NUMBER.sub(_number, text)
+    return _NAME.sub(_name, text)
