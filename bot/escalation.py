@@ -201,9 +201,7 @@ class SlaService:
     # -- acknowledgement -----------------------------------------------------------------
 
     async def acknowledge(self, uow: UnitOfWork, actor: Actor, number: int) -> Ticket:
-        ticket = await self.tickets.get(uow, number)
-        if not self.tickets.on_chain(actor.identity, ticket):
-            raise PermissionDenied(f"Only agents on {ticket.ref}'s tiers can acknowledge it.")
+        ticket = await self.tickets.ticket_for_staff(uow, actor, number)
         now = self.clock.now()
         breached = sla.breached_clocks(ticket, now)
         if not breached:

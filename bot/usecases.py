@@ -103,9 +103,41 @@ class TicketService:
             raise NotFound(f"There is no ticket #{number}.")
         return ticket
 
+    def may_see(self, actor: Actor, ticket: Ticket) -> bool:
+        """Its requester, the staff of its chain and whoever writes from a channel showing
+        its card know the ticket exists; nobody else."""
+        if ticket.requester_id == actor.id or self.on_chain(actor.identity, ticket):
+            return True
+        chat = actor.chat
+        return not chat.direct and any(
+            self.settings.tier(name).channels.get(chat.platform) == chat.chat_id
+            for name in ticket.chain
+        )
+
+    def hidden(self, actor: Actor, number: int) -> NotFound:
+        """The refusal for a ticket the actor may not see: word for word what they are told
+        when no such ticket exists, so no command confirms that someone else's ticket does."""
+        if self.is_agent(actor.identity):
+            return NotFound(f"There is no ticket #{number}.")
+        return NotFound(f"You have no ticket #{number}.")
+
+    async def visible(self, uow: UnitOfWork, actor: Actor, number: int) -> Ticket:
+        """The ticket, if the actor may see it; otherwise the same answer as for none."""
+        ticket = await uow.tickets.get(number)
+        if ticket is None or not self.may_see(actor, ticket):
+            raise self.hidden(actor, number)
+        return ticket
+
+    async def ticket_for_staff(self, uow: UnitOfWork, actor: Actor, number: int) -> Ticket:
+        """The ticket, if the actor is staff of a tier on its chain."""
+        ticket = await self.visible(uow, actor, number)
+        if not self.on_chain(actor.identity, ticket):
+            raise PermissionDenied(f"Only agents of {ticket.ref}'s tiers can do that.")
+        return ticket
+
     async def ticket_for_agent(self, uow: UnitOfWork, actor: Actor, number: int) -> Ticket:
         """The ticket, if the actor is an agent of the tier holding it."""
-        ticket = await self.get(uow, number)
+        ticket = await self.visible(uow, actor, number)
         if actor.identity not in self.settings.tier(ticket.tier).agents:
             raise PermissionDenied(
                 f"Only {ticket.tier} agents can act on {ticket.ref} (it is with {ticket.tier})."
@@ -314,10 +346,8 @@ class TicketService:
         return ticket_list("Your tickets", tickets, self.settings, "You have no tickets.")
 
     async def show(self, uow: UnitOfWork, actor: Actor, number: int) -> Message:
-        ticket = await self.get(uow, number)
+        ticket = await self.visible(uow, actor, number)
         staff = self.on_chain(actor.identity, ticket)
-        if not staff and ticket.requester_id != actor.id:
-            raise NotFound(f"You have no ticket #{number}.")
         history = await uow.tickets.history(number)
         comments = await uow.tickets.comments(number)
         names = await uow.people.names(
@@ -556,9 +586,7 @@ class TicketService:
         raise NotFound(f'"{who}" is not an agent of {tier.name}.')
 
     async def save_article(self, uow: UnitOfWork, actor: Actor, number: int, title: str) -> Article:
-        ticket = await self.get(uow, number)
-        if not self.on_chain(actor.identity, ticket):
-            raise PermissionDenied(f"Only agents of {ticket.ref}'s tiers can save it.")
+        ticket = await self.ticket_for_staff(uow, actor, number)
         if not ticket.resolution_note:
             raise InvalidInput(f"{ticket.ref} has no resolution note yet; resolve it first.")
         opening = await self._opening_text(uow, ticket)

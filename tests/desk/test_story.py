@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.domain import Status
+from bot.events import ChatRef
 from bot.messages import Action
 from tests.desk.conftest import World
 from tests.factories import T0, command, press, say
@@ -110,7 +111,9 @@ async def test_this_solved_it_records_self_service_and_opens_nothing(world: Worl
 
 async def test_non_agent_cannot_claim_and_requester_sees_only_own(world: World) -> None:
     number = await open_ticket(world)
-    sent = await world.run(press("mallory", Action.CLAIM, number))
+    sent = await world.run(
+        press("mallory", Action.CLAIM, number, chat=ChatRef("console", "L1", direct=False))
+    )
     assert sent[0].text == "Only L1 agents can act on #1 (it is with L1)."
     sent = await world.run(command("mallory", f"/show {number}"))
     assert sent[0].text == "You have no ticket #1."
