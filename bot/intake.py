@@ -182,17 +182,24 @@ class Intake:
         self, step: Step, data: dict[str, object], said: str | Press, today: date
     ) -> Turn:
         ids = [str(x) for x in _list(data.get("suggestions"))]
+        chosen = str(data.get("chosen", ""))
+        if isinstance(said, str) and said.strip().isdigit():
+            said = self._pressed_by_number(data, int(said.strip()))
         if isinstance(said, Press):
             if said.action is Action.SOLVED and said.value in ids:
-                return self._solved(said.value)
+                if said.value == chosen:
+                    return self._solved(said.value)
+                return self._ask_solved(data, said.value)
             if said.action is Action.NEED_HELP:
-                return self._next(step, data)
-        else:
+                return self._next(step, {k: v for k, v in data.items() if k != "chosen"})
+        elif said:
             text = said.strip().lower().rstrip("!.")
+            if chosen and text in _YES | _SOLVED:
+                return self._solved(chosen)
             if text in _SOLVED and len(ids) == 1:
                 return self._solved(ids[0])
             if text in _STILL:
-                return self._next(step, data)
+                return self._next(step, {k: v for k, v in data.items() if k != "chosen"})
         return Turn(
             step,
             data,
@@ -204,6 +211,22 @@ class Intake:
                 self._question(step, data),
             ),
         )
+
+    def _pressed_by_number(self, data: dict[str, object], number: int) -> Press | str:
+        """A number typed at the suggestions means the button shown with it (the escape is
+        always 1); anything else is left for the words to sort out."""
+        message = self._question(Step.SUGGEST, data)
+        buttons = [b for row in message.buttons for b in row]
+        if 1 <= number <= len(buttons):
+            button = buttons[number - 1]
+            return Press(button.action, button.value, button.ticket)
+        return ""
+
+    def _ask_solved(self, data: dict[str, object], article_id: str) -> Turn:
+        """A press on an article is asked about once more: a self-service solve closes the
+        request with no ticket, so it must be meant, not a habitual number."""
+        data = {**data, "chosen": article_id}
+        return Turn(Step.SUGGEST, data, (self._question(Step.SUGGEST, data),))
 
     def _solved(self, article_id: str) -> Turn:
         article = self.knowledge.get(article_id)
@@ -378,8 +401,15 @@ class Intake:
         )
 
     def _suggestions(self, data: dict[str, object]) -> Message:
+        still = (Button("I still need help", Action.NEED_HELP),)
+        chosen = self.knowledge.get(str(data.get("chosen", "")))
+        if chosen is not None:
+            return Message(
+                text=f"Did “{chosen.title}” solve your problem? Then no ticket is needed.",
+                buttons=(still, (Button("Yes, it solved it", Action.SOLVED, value=chosen.id),)),
+            )
         lines = []
-        buttons = []
+        buttons = [still]  # first, always: the same number however many articles follow
         for i, article_id in enumerate(_list(data.get("suggestions")), 1):
             article = self.knowledge.get(str(article_id))
             if article is None:
@@ -388,7 +418,6 @@ class Intake:
             buttons.append(
                 (Button(f"This solved it: {article.title[:40]}", Action.SOLVED, value=article.id),)
             )
-        buttons.append((Button("I still need help", Action.NEED_HELP),))
         return Message(
             title="These articles might help", text="\n\n".join(lines), buttons=tuple(buttons)
         )

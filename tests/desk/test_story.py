@@ -103,6 +103,8 @@ async def test_full_story(world: World) -> None:
 async def test_this_solved_it_records_self_service_and_opens_nothing(world: World) -> None:
     await world.run(say("sam", "I forgot my password"))
     sent = await world.run(press("sam", Action.SOLVED, value="password-reset"))
+    assert sent[0].text.startswith("Did “Reset a forgotten password” solve your problem?")
+    sent = await world.run(press("sam", Action.SOLVED, value="password-reset"))
     assert "Glad “Reset a forgotten password” helped" in sent[0].text
     async with world.uow_factory() as uow:
         assert await uow.knowledge.self_service_count() == 1
