@@ -14,7 +14,7 @@ from dataclasses import replace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.clock import Clock
-from bot.domain import ACTIVE_STATUSES, Conversation, Identity, Person, Status, Ticket
+from bot.domain import ACTIVE_STATUSES, ChatAddress, Conversation, Identity, Person, Status, Ticket
 from bot.durations import parse_duration
 from bot.errors import Conflict, DeskError, InvalidInput
 from bot.escalation import SlaService
@@ -204,13 +204,21 @@ class Desk:
         open_tickets = await uow.tickets.list(
             statuses=tuple(ACTIVE_STATUSES), requester_id=actor.id, limit=3
         )
-        if len(open_tickets) == 1 and open_tickets[0].status in _IN_CONVERSATION:
-            # An agent is talking with them about their only ticket: this is the answer.
+        if len(open_tickets) == 1 and self._following_up(actor, open_tickets[0]):
             number = open_tickets[0].number
             assert number is not None
             await self.tickets.requester_reply(uow, actor, number, text, event.files)
             return
         await self._start_intake(uow, actor, text, open_tickets)
+
+    def _following_up(self, actor: Actor, ticket: Ticket) -> bool:
+        """A message about the requester's only open ticket, not a new problem: an agent is
+        talking with them about it, or they opened it here within the intake's idle time
+        (the desk just told them to write here to add information)."""
+        if ticket.status in _IN_CONVERSATION:
+            return True
+        here = ticket.requester_chat == ChatAddress(actor.chat.platform, actor.chat.chat_id)
+        return here and self.clock.now() - ticket.created_at < self.settings.intake.timeout
 
     async def _relay(
         self,
