@@ -265,7 +265,6 @@ class Desk:
         arg = f"{number} {value}".strip()
         simple: dict[Action, Handler] = {
             Action.CLAIM: self._cmd_claim,
-            Action.WAITING: self._cmd_waiting,
             Action.REOPEN: self._cmd_reopen,
             Action.CLOSE: self._cmd_close,
             Action.RATE: self._cmd_rate,
@@ -499,7 +498,8 @@ class Desk:
         await self._confirm(uow, actor, f"{ticket.ref} is resolved; the requester was told.")
 
     async def _cmd_waiting(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
-        ticket = await self.tickets.wait_on_requester(uow, actor, _number(args, "waiting"))
+        number, need = _number_and_rest(args, "waiting", "what you need")
+        ticket = await self.tickets.wait_on_requester(uow, actor, number, need)
         await self._confirm(uow, actor, f"{ticket.ref} is waiting on the requester.")
 
     async def _cmd_priority(self, uow: UnitOfWork, actor: Actor, args: str) -> None:

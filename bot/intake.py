@@ -21,7 +21,7 @@ from bot.lifecycle import support_status
 from bot.messages import Action, Button, Field, Message
 from bot.settings import Choice, Settings
 from bot.usecases import Draft
-from bot.views import priority_label, summary_of, urgency_label
+from bot.views import priority_label, product_name, summary_of, urgency_label
 
 NEW = "new"
 SKIP = "skip"
@@ -433,7 +433,9 @@ class Intake:
         if draft.category:
             fields.append(Field("Category", self.settings.category(draft.category).label))
         if draft.version:
-            fields.append(Field("Version", f"{draft.product} {draft.version}"))
+            fields.append(
+                Field("Version", f"{product_name(self.settings, draft.product)} {draft.version}")
+            )
         if draft.details:
             fields.append(Field("Details", draft.details[:300]))
         return Message(

@@ -370,6 +370,7 @@ class TicketService:
             comments,
             for_agents=staff,
             extra=clocks,
+            zone=actor.person.timezone or self.settings.timezone,
         )
 
     # -- agent side ----------------------------------------------------------------------
@@ -511,17 +512,30 @@ class TicketService:
         await out.to_requester(ticket, resolved_for_requester(ticket, actor.person.display_name))
         return ticket
 
-    async def wait_on_requester(self, uow: UnitOfWork, actor: Actor, number: int) -> Ticket:
+    async def wait_on_requester(
+        self, uow: UnitOfWork, actor: Actor, number: int, need: str
+    ) -> Ticket:
+        """Ask the requester for what the agent needs and pause until they answer: the
+        question is kept as a public comment, so /show has it too."""
         ticket = await self.ticket_for_agent(uow, actor, number)
-        ticket.wait_on_requester(self.clock.now())
+        need = need.strip()
+        if not need:
+            raise InvalidInput(f"Say what you need: /waiting {number} what you need.")
+        now = self.clock.now()
+        ticket.wait_on_requester(now)
         if self.settings.sla.policy(ticket.policy).pause_when_waiting:
-            sla.pause(ticket, self.clock.now())
+            sla.pause(ticket, now)
+        await uow.tickets.add_comment(
+            Comment(number, now, actor.id, CommentKind.PUBLIC, need, actor.source)
+        )
         out = await self._changed(uow, ticket, actor, "set waiting on requester")
         await out.to_requester(
             ticket,
             Message(
-                text=f"{actor.person.display_name} is waiting for your answer on "
-                f"{ticket.ref}. Write here to reply."
+                title=f"{actor.person.display_name} needs your answer on {ticket.ref}",
+                quote=_shorten(need, MAX_TEXT),
+                quote_author=actor.person.display_name,
+                text="Write here to reply.",
             ),
         )
         return ticket

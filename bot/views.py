@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain import Comment, CommentKind, HistoryEntry, Status, Ticket
+from bot.durations import format_instant
 from bot.messages import Action, Button, Field, Message
 from bot.settings import Settings
 
@@ -36,6 +37,11 @@ PROMPTS: dict[Action, Prompt] = {
         "Resolve {ref}",
         "What fixed {ref}? Write the resolution note; the requester is told.",
         "Resolve",
+    ),
+    Action.WAITING: Prompt(
+        "Ask the requester of {ref}",
+        "What do you need from the requester of {ref}? They are told exactly this.",
+        "Ask",
     ),
 }
 
@@ -89,7 +95,7 @@ def ticket_fields(
         fields.append(
             Field(
                 "Version",
-                f"{ticket.product or ''} {ticket.version}".strip()
+                f"{product_name(settings, ticket.product)} {ticket.version}".strip()
                 + supported[ticket.version_supported],
             )
         )
@@ -101,6 +107,16 @@ def ticket_fields(
     if ticket.resolution_note and ticket.status in (Status.RESOLVED, Status.CLOSED):
         fields.append(Field("Resolution", ticket.resolution_note))
     return tuple(fields)
+
+
+def product_name(settings: Settings, key: str | None) -> str:
+    """A product as people call it ("Acme ERP"), not its config key ("acme-erp")."""
+    if not key:
+        return ""
+    try:
+        return settings.product(key).name
+    except KeyError:
+        return key
 
 
 def _category_label(settings: Settings, key: str) -> str:
@@ -179,13 +195,15 @@ def ticket_detail(
     *,
     for_agents: bool,
     extra: tuple[Field, ...] = (),
+    zone: str = "UTC",
 ) -> Message:
+    """A ticket with its history, each line's time in the reader's ``zone``."""
     timeline: list[tuple[datetime, int, str]] = []
     for entry in history:
         who = names.get(entry.actor_id, "desk") if entry.actor_id is not None else "desk"
         detail = f": {entry.detail}" if entry.detail else ""
         timeline.append(
-            (entry.at, 0, f"{entry.at:%Y-%m-%d %H:%M} UTC  {who} {entry.action}{detail}")
+            (entry.at, 0, f"{format_instant(entry.at, zone)}  {who} {entry.action}{detail}")
         )
     for comment in comments:
         if comment.kind is CommentKind.INTERNAL and not for_agents:
@@ -193,7 +211,7 @@ def ticket_detail(
         who = names.get(comment.author_id, "?") if comment.author_id is not None else "?"
         tag = " (internal)" if comment.kind is CommentKind.INTERNAL else ""
         timeline.append(
-            (comment.at, 1, f"{comment.at:%Y-%m-%d %H:%M} UTC  {who}{tag}: {comment.text}")
+            (comment.at, 1, f"{format_instant(comment.at, zone)}  {who}{tag}: {comment.text}")
         )
     lines = [line for _, _, line in sorted(timeline, key=lambda x: (x[0], x[1]))]
     return Message(
@@ -262,7 +280,7 @@ AGENT_COMMANDS: tuple[Command, ...] = (
     Command("note", "N text", "internal note (agents only)"),
     Command("escalate", "N reason", "pass to the next tier"),
     Command("resolve", "N note", "mark resolved"),
-    Command("waiting", "N", "waiting on the requester"),
+    Command("waiting", "N what you need", "ask the requester and wait for the answer"),
     Command("priority", "N S2", "change priority"),
     Command("reassign", "N who", "give the ticket to another agent of its tier"),
     Command("kbsave", "N [title]", "turn the resolution into a knowledge-base article"),

@@ -231,7 +231,7 @@ async def test_timezone_command_sets_the_zone_due_times_are_shown_in(world: Worl
     assert sent[0].text == "Times are now shown in America/New_York."
     number = await open_ticket(world)
     await world.run(command("alice", f"/claim {number}"))
-    sent = await world.run(command("alice", f"/waiting {number}"))
+    sent = await world.run(command("alice", f"/waiting {number} which floor?"))
     to_sam = next(d for d in sent if d.where == "sam")
     assert to_sam.route.zone == "America/New_York"
     sent = await world.run(command("sam", f"/show {number}"))  # an answer in the same chat
