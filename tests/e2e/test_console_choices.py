@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
+import queue
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -83,3 +87,39 @@ async def test_solved_counts_once_it_is_confirmed(terminal: Terminal) -> None:
     shown = await terminal.type("2")
     assert "No ticket needed" in shown
     assert await terminal.self_service_count() == 1
+
+
+class TypedLines(io.StringIO):
+    """A terminal's input: lines typed once the test releases them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting = threading.Event()
+        self.typed: queue.Queue[str] = queue.Queue()
+
+    def isatty(self) -> bool:
+        return True
+
+    def readline(self, size: int | None = -1) -> str:
+        self.waiting.set()
+        return self.typed.get(timeout=10)
+
+
+async def test_an_alert_is_printed_above_the_prompt_and_the_prompt_redrawn(
+    database_url: str,
+) -> None:
+    settings = make_settings(database_url)
+    runtime = await build(settings, clock=FrozenClock(T0), migrate=False)
+    out = io.StringIO()
+    screen = Screen(write=lambda line: print(line, file=out), zone=settings.timezone)
+    app = ConsoleApp(settings, runtime.desk, screen, runtime.dispatcher.deliver_due)
+    keys = TypedLines()
+    try:
+        running = asyncio.create_task(app.run(keys, out))
+        await asyncio.to_thread(keys.waiting.wait, 10)
+        screen.write("[#L1]")  # what the gateway prints when an SLA alert arrives
+        keys.typed.put("")
+        await running
+    finally:
+        await runtime.close()
+    assert "sam> \r\x1b[K[#L1]\nsam> " in out.getvalue()
