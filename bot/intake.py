@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from bot.choices import match_choice
+from bot.choices import match_choice, mentioned
 from bot.domain import Ticket
 from bot.knowledge import KnowledgeIndex
 from bot.lifecycle import support_status
@@ -243,8 +243,11 @@ class Intake:
     ) -> Turn:
         choices = self._choices(step)
         picked: Choice | None
+        guess = str(data.get("guess", ""))
         if isinstance(said, Press):
             picked = next((c for c in choices if c.key == said.value), None)
+        elif guess and said.strip().lower().rstrip("!.") in _YES:
+            picked = next((c for c in choices if c.key == guess), None)
         else:
             picked = match_choice(said, choices)
         if picked is None:
@@ -315,6 +318,8 @@ class Intake:
 
     def _applies(self, step: Step, data: dict[str, object]) -> bool:
         if step is Step.CATEGORY:
+            if self.settings.categories and "guess" not in data:
+                data["guess"] = self._guess_category(data)
             return bool(self.settings.categories)
         if step is Step.VERSION:
             category = data.get("category")
@@ -328,6 +333,22 @@ class Intake:
             return self.settings.intake.ask_details
         return step not in (Step.ROUTE, Step.DESCRIBE, Step.SUGGEST)
 
+    def _guess_category(self, data: dict[str, object]) -> str:
+        """The category the description names in words ("my vpn drops"), else the one the
+        best suggested article is tagged with; "" when neither is clear. The requester
+        confirms it."""
+        choices = self._choices(Step.CATEGORY)
+        said = mentioned(str(data.get("description", "")), choices)
+        if said is not None:
+            return said.key
+        for article_id in _list(data.get("suggestions")):
+            article = self.knowledge.get(str(article_id))
+            for tag in article.tags if article else ():
+                tagged = [c for c in choices if tag.lower() in {c.key, *c.aliases}]
+                if len(tagged) == 1:
+                    return tagged[0].key
+        return ""
+
     def _choices(self, step: Step) -> tuple[Choice, ...]:
         p = self.settings.priority
         if step is Step.IMPACT:
@@ -337,13 +358,24 @@ class Intake:
         if step is Step.URGENCY:
             return p.urgencies
         if step is Step.CATEGORY:
-            return tuple(Choice(c.key, c.label) for c in self.settings.categories)
+            return tuple(Choice(c.key, c.label, c.aliases) for c in self.settings.categories)
         return ()
 
     def _reask(self, step: Step, data: dict[str, object]) -> Turn:
-        return Turn(
-            step, data, (Message(text="Sorry, I didn't get that."), self._question(step, data))
-        )
+        hint = Message(text="Sorry, I didn't get that. " + self._hint(step))
+        return Turn(step, data, (hint, self._question(step, data)))
+
+    def _hint(self, step: Step) -> str:
+        """What kind of answer the question expects, with examples from its choices."""
+        choices = self._choices(step)
+        if choices:
+            words = ", ".join(f"“{(c.aliases or (c.label,))[0]}”" for c in choices)
+            return f"Answer with a number from 1 to {len(choices)}, or in words like {words}."
+        if step is Step.VERSION:
+            return "Type the version you use, like 5.2, or “don't know”."
+        if step is Step.CONFIRM:
+            return "Say yes to open the ticket, or cancel."
+        return "Use one of the buttons, or cancel."
 
     def _ask_describe(self) -> Message:
         return Message(
@@ -392,10 +424,15 @@ class Intake:
             Step.URGENCY: "How urgent is it for you?",
             Step.CATEGORY: "What is it about?",
         }
+        text = questions[step]
+        guess = str(data.get("guess", "")) if step is Step.CATEGORY else ""
+        labels = {c.key: c.label for c in self._choices(step)}
+        if guess in labels:
+            text += f" It sounds like “{labels[guess]}”: say yes, or pick another."
         return Message(
-            text=questions[step],
+            text=text,
             buttons=tuple(
-                (Button(c.label, Action.CHOOSE, value=c.key),) for c in self._choices(step)
+                (Button(label, Action.CHOOSE, value=key),) for key, label in labels.items()
             )
             + ((CANCEL_BUTTON,),),
         )

@@ -100,7 +100,7 @@ def test_garbage_where_a_choice_is_expected_is_reasked(intake: Intake) -> None:
     assert turn.step is Step.IMPACT
     again = intake.advance(turn.step, turn.data, "purple elephant", TODAY)
     assert again.step is Step.IMPACT
-    assert again.messages[0].text == "Sorry, I didn't get that."
+    assert again.messages[0].text.startswith("Sorry, I didn't get that.")
     assert "Just me" in labels(again)
 
 
