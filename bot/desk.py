@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot import drafts
 from bot.clock import Clock
 from bot.domain import ACTIVE_STATUSES, ChatAddress, Conversation, Identity, Person, Status, Ticket
 from bot.durations import parse_duration
@@ -85,6 +86,8 @@ class Desk:
             "priority": self._cmd_priority,
             "reassign": self._cmd_reassign,
             "kbsave": self._cmd_kbsave,
+            "kbedit": self._cmd_kbedit,
+            "kbpublish": self._cmd_kbpublish,
             "timezone": self._cmd_timezone,
             "ack": self._cmd_ack,
             "oncall": self._cmd_oncall,
@@ -145,7 +148,7 @@ class Desk:
     async def load_knowledge(self) -> int:
         """Add the database's articles (saved from tickets, imported) to the index."""
         async with self.uow_factory() as uow:
-            articles = await uow.knowledge.articles()
+            articles = [a for a in await uow.knowledge.articles() if not a.draft]
         for article in articles:
             self.knowledge.add(article)
         return len(articles)
@@ -557,11 +560,25 @@ class Desk:
     async def _cmd_kbsave(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
         number, title = _number_and_rest(args, "kbsave", "[title]", rest_required=False)
         article = await self.tickets.save_article(uow, actor, number, title)
+        await self._say(uow, actor, drafts.preview(article))
+
+    async def _cmd_kbedit(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
+        article_id, _, rest = args.partition(" ")
+        part, _, text = rest.strip().partition(" ")
+        if not article_id or not part:
+            raise InvalidInput("Usage: /kbedit ID title|problem|solution TEXT")
+        article = await self.tickets.edit_article(uow, actor, article_id, part.lower(), text)
+        await self._say(uow, actor, drafts.preview(article))
+
+    async def _cmd_kbpublish(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
+        if not args.strip():
+            raise InvalidInput("Usage: /kbpublish ID")
+        article = await self.tickets.publish_article(uow, actor, args.strip())
         await self._say(
             uow,
             actor,
             Message(
-                text=f"Saved as knowledge-base article “{article.title}” ({article.id}); "
+                text=f"Published “{article.title}” ({article.id}); "
                 "future requesters will be offered it."
             ),
         )

@@ -6,9 +6,9 @@ Services take the acting person and the platform it came from and never branch o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from bot import sla
+from bot import drafts, sla
 from bot.clock import Clock
 from bot.domain import (
     ACTIVE_STATUSES,
@@ -600,20 +600,51 @@ class TicketService:
         raise NotFound(f'"{who}" is not an agent of {tier.name}.')
 
     async def save_article(self, uow: UnitOfWork, actor: Actor, number: int, title: str) -> Article:
+        """A draft article from a resolved ticket, for its agents to edit and publish."""
         ticket = await self.ticket_for_staff(uow, actor, number)
         if not ticket.resolution_note:
             raise InvalidInput(f"{ticket.ref} has no resolution note yet; resolve it first.")
         opening = await self._opening_text(uow, ticket)
         article = Article(
             id=f"ticket-{number}",
-            title=title.strip() or ticket.summary,
-            body=f"**Problem:** {opening}\n\n**Solution:** {ticket.resolution_note}",
+            title=" ".join((title.strip() or ticket.summary).split()),
+            body=drafts.body(
+                drafts.escape_markdown(opening), drafts.escape_markdown(ticket.resolution_note)
+            ),
             keywords=(ticket.summary,),
             tags=tuple(x for x in (ticket.category,) if x),
             source=f"ticket:{number}",
+            draft=True,
         )
         await uow.knowledge.put(article)
-        await self.record(uow, ticket, actor, "saved as article", article.title)
+        await self.record(uow, ticket, actor, "saved a draft article", article.title)
+        return article
+
+    async def draft_article(self, uow: UnitOfWork, actor: Actor, article_id: str) -> Article:
+        """A draft saved from a ticket the actor is staff of; others are told there is none."""
+        article = await uow.knowledge.get(article_id)
+        number = article.source.removeprefix("ticket:") if article else ""
+        if article is None or not article.draft or not number.isdigit():
+            raise NotFound(f"There is no draft article {article_id}.")
+        try:
+            await self.ticket_for_staff(uow, actor, int(number))
+        except (NotFound, PermissionDenied):
+            raise NotFound(f"There is no draft article {article_id}.") from None
+        return article
+
+    async def edit_article(
+        self, uow: UnitOfWork, actor: Actor, article_id: str, part: str, text: str
+    ) -> Article:
+        article = drafts.edited(await self.draft_article(uow, actor, article_id), part, text)
+        await uow.knowledge.put(article)
+        return article
+
+    async def publish_article(self, uow: UnitOfWork, actor: Actor, article_id: str) -> Article:
+        """The draft goes live: stored as published and offered to requesters from now on."""
+        article = replace(await self.draft_article(uow, actor, article_id), draft=False)
+        await uow.knowledge.put(article)
+        ticket = await self.ticket_for_staff(uow, actor, int(article.source.split(":")[1]))
+        await self.record(uow, ticket, actor, "published as article", article.title)
         self.knowledge.add(article)
         return article
 

@@ -219,7 +219,8 @@ async def test_kbsave_turns_a_resolution_into_a_suggestion(world: World) -> None
     number = await open_ticket(world, text="label printer prints blank labels")
     await world.run(command("alice", f"/resolve {number} recalibrate the label sensor"))
     sent = await world.run(command("alice", f"/kbsave {number} Label printer prints blanks"))
-    assert "Saved as knowledge-base article" in sent[0].text
+    assert sent[0].message.title == "Draft article ticket-1: Label printer prints blanks"
+    await world.run(command("alice", "/kbpublish ticket-1"))
     sent = await world.run(say("kim", "label printer prints blank labels"))
     assert "Label printer prints blanks" in sent[0].text
 
