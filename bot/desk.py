@@ -13,8 +13,9 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot import drafts
 from bot.clock import Clock
-from bot.domain import ACTIVE_STATUSES, Conversation, Identity, Person, Status, Ticket
+from bot.domain import ACTIVE_STATUSES, ChatAddress, Conversation, Identity, Person, Status, Ticket
 from bot.durations import parse_duration
 from bot.errors import Conflict, DeskError, InvalidInput
 from bot.escalation import SlaService
@@ -104,6 +105,8 @@ class Desk:
             "priority": self._cmd_priority,
             "reassign": self._cmd_reassign,
             "kbsave": self._cmd_kbsave,
+            "kbedit": self._cmd_kbedit,
+            "kbpublish": self._cmd_kbpublish,
             "timezone": self._cmd_timezone,
             "ack": self._cmd_ack,
             "oncall": self._cmd_oncall,
@@ -169,7 +172,7 @@ class Desk:
     async def load_knowledge(self) -> int:
         """Add the database's articles (saved from tickets, imported) to the index."""
         async with self.uow_factory() as uow:
-            articles = await uow.knowledge.articles()
+            articles = [a for a in await uow.knowledge.articles() if not a.draft]
         for article in articles:
             self.knowledge.add(article)
         return len(articles)
@@ -244,13 +247,21 @@ class Desk:
         open_tickets = await uow.tickets.list(
             statuses=tuple(ACTIVE_STATUSES), requester_id=actor.id, limit=3
         )
-        if len(open_tickets) == 1 and open_tickets[0].status in _IN_CONVERSATION:
-            # An agent is talking with them about their only ticket: this is the answer.
+        if len(open_tickets) == 1 and self._following_up(actor, open_tickets[0]):
             number = open_tickets[0].number
             assert number is not None
             await self.tickets.requester_reply(uow, actor, number, text, event.files)
             return
         await self._start_intake(uow, actor, text, open_tickets)
+
+    def _following_up(self, actor: Actor, ticket: Ticket) -> bool:
+        """A message about the requester's only open ticket, not a new problem: an agent is
+        talking with them about it, or they opened it here within the intake's idle time
+        (the desk just told them to write here to add information)."""
+        if ticket.status in _IN_CONVERSATION:
+            return True
+        here = ticket.requester_chat == ChatAddress(actor.chat.platform, actor.chat.chat_id)
+        return here and self.clock.now() - ticket.created_at < self.settings.intake.timeout
 
     async def _relay(
         self,
@@ -297,7 +308,6 @@ class Desk:
         arg = f"{number} {value}".strip()
         simple: dict[Action, Handler] = {
             Action.CLAIM: self._cmd_claim,
-            Action.WAITING: self._cmd_waiting,
             Action.REOPEN: self._cmd_reopen,
             Action.CLOSE: self._cmd_close,
             Action.RATE: self._cmd_rate,
@@ -531,7 +541,8 @@ class Desk:
         await self._confirm(uow, actor, f"{ticket.ref} is resolved; the requester was told.")
 
     async def _cmd_waiting(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
-        ticket = await self.tickets.wait_on_requester(uow, actor, _number(args, "waiting"))
+        number, need = _number_and_rest(args, "waiting", "what you need")
+        ticket = await self.tickets.wait_on_requester(uow, actor, number, need)
         await self._confirm(uow, actor, f"{ticket.ref} is waiting on the requester.")
 
     async def _cmd_priority(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
@@ -589,11 +600,25 @@ class Desk:
     async def _cmd_kbsave(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
         number, title = _number_and_rest(args, "kbsave", "[title]", rest_required=False)
         article = await self.tickets.save_article(uow, actor, number, title)
+        await self._say(uow, actor, drafts.preview(article))
+
+    async def _cmd_kbedit(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
+        article_id, _, rest = args.partition(" ")
+        part, _, text = rest.strip().partition(" ")
+        if not article_id or not part:
+            raise InvalidInput("Usage: /kbedit ID title|problem|solution TEXT")
+        article = await self.tickets.edit_article(uow, actor, article_id, part.lower(), text)
+        await self._say(uow, actor, drafts.preview(article))
+
+    async def _cmd_kbpublish(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
+        if not args.strip():
+            raise InvalidInput("Usage: /kbpublish ID")
+        article = await self.tickets.publish_article(uow, actor, args.strip())
         await self._say(
             uow,
             actor,
             Message(
-                text=f"Saved as knowledge-base article “{article.title}” ({article.id}); "
+                text=f"Published “{article.title}” ({article.id}); "
                 "future requesters will be offered it."
             ),
         )

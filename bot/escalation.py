@@ -201,9 +201,7 @@ class SlaService:
     # -- acknowledgement -----------------------------------------------------------------
 
     async def acknowledge(self, uow: UnitOfWork, actor: Actor, number: int) -> Ticket:
-        ticket = await self.tickets.get(uow, number)
-        if not self.tickets.on_chain(actor.identity, ticket):
-            raise PermissionDenied(f"Only agents on {ticket.ref}'s tiers can acknowledge it.")
+        ticket = await self.tickets.ticket_for_staff(uow, actor, number)
         now = self.clock.now()
         breached = sla.breached_clocks(ticket, now)
         if not breached:
@@ -242,8 +240,14 @@ class SlaService:
                 fields.append(Field(t.name, "nobody on call"))
             else:
                 via = "" if duty.layer == "override" else f" ({duty.layer})"
-                fields.append(Field(f"{t.name}: {duty.person}{via}, until", duty.until))
+                who = await self._name(uow, duty.person)
+                fields.append(Field(f"{t.name}: {who}{via}, until", duty.until))
         return Message(title="On call now", fields=tuple(fields))
+
+    async def _name(self, uow: UnitOfWork, identity: Identity) -> str:
+        """How people know the person on duty: their display name, else the bare chat id."""
+        person = await uow.people.by_identity(identity)
+        return person.display_name if person is not None else identity.external_id
 
     async def take_on_call(
         self, uow: UnitOfWork, actor: Actor, tier: str, duration: timedelta
@@ -303,7 +307,10 @@ class SlaService:
                         fields=(
                             Field("Open tickets", f"{len(mine)} ({counts})"),
                             Field("Breaches in the last day", str(breached)),
-                            Field("On call now", str(duty.person) if duty else "nobody"),
+                            Field(
+                                "On call now",
+                                await self._name(uow, duty.person) if duty else "nobody",
+                            ),
                         ),
                     ),
                 )

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from bot.choices import match_choice
+from bot.choices import match_choice, mentioned
 from bot.domain import Ticket
 from bot.knowledge import KnowledgeIndex
 from bot.lifecycle import support_status
 from bot.messages import Action, Button, Field, Message
 from bot.settings import Choice, Settings
 from bot.usecases import Draft
-from bot.views import priority_label, summary_of, urgency_label
+from bot.views import priority_label, product_name, summary_of, urgency_label
 
 NEW = "new"
 SKIP = "skip"
@@ -182,17 +182,24 @@ class Intake:
         self, step: Step, data: dict[str, object], said: str | Press, today: date
     ) -> Turn:
         ids = [str(x) for x in _list(data.get("suggestions"))]
+        chosen = str(data.get("chosen", ""))
+        if isinstance(said, str) and said.strip().isdigit():
+            said = self._pressed_by_number(data, int(said.strip()))
         if isinstance(said, Press):
             if said.action is Action.SOLVED and said.value in ids:
-                return self._solved(said.value)
+                if said.value == chosen:
+                    return self._solved(said.value)
+                return self._ask_solved(data, said.value)
             if said.action is Action.NEED_HELP:
-                return self._next(step, data)
-        else:
+                return self._next(step, {k: v for k, v in data.items() if k != "chosen"})
+        elif said:
             text = said.strip().lower().rstrip("!.")
+            if chosen and text in _YES | _SOLVED:
+                return self._solved(chosen)
             if text in _SOLVED and len(ids) == 1:
                 return self._solved(ids[0])
             if text in _STILL:
-                return self._next(step, data)
+                return self._next(step, {k: v for k, v in data.items() if k != "chosen"})
         return Turn(
             step,
             data,
@@ -204,6 +211,22 @@ class Intake:
                 self._question(step, data),
             ),
         )
+
+    def _pressed_by_number(self, data: dict[str, object], number: int) -> Press | str:
+        """A number typed at the suggestions means the button shown with it (the escape is
+        always 1); anything else is left for the words to sort out."""
+        message = self._question(Step.SUGGEST, data)
+        buttons = [b for row in message.buttons for b in row]
+        if 1 <= number <= len(buttons):
+            button = buttons[number - 1]
+            return Press(button.action, button.value, button.ticket)
+        return ""
+
+    def _ask_solved(self, data: dict[str, object], article_id: str) -> Turn:
+        """A press on an article is asked about once more: a self-service solve closes the
+        request with no ticket, so it must be meant, not a habitual number."""
+        data = {**data, "chosen": article_id}
+        return Turn(Step.SUGGEST, data, (self._question(Step.SUGGEST, data),))
 
     def _solved(self, article_id: str) -> Turn:
         article = self.knowledge.get(article_id)
@@ -220,8 +243,11 @@ class Intake:
     ) -> Turn:
         choices = self._choices(step)
         picked: Choice | None
+        guess = str(data.get("guess", ""))
         if isinstance(said, Press):
             picked = next((c for c in choices if c.key == said.value), None)
+        elif guess and said.strip().lower().rstrip("!.") in _YES:
+            picked = next((c for c in choices if c.key == guess), None)
         else:
             picked = match_choice(said, choices)
         if picked is None:
@@ -292,6 +318,8 @@ class Intake:
 
     def _applies(self, step: Step, data: dict[str, object]) -> bool:
         if step is Step.CATEGORY:
+            if self.settings.categories and "guess" not in data:
+                data["guess"] = self._guess_category(data)
             return bool(self.settings.categories)
         if step is Step.VERSION:
             category = data.get("category")
@@ -305,6 +333,22 @@ class Intake:
             return self.settings.intake.ask_details
         return step not in (Step.ROUTE, Step.DESCRIBE, Step.SUGGEST)
 
+    def _guess_category(self, data: dict[str, object]) -> str:
+        """The category the description names in words ("my vpn drops"), else the one the
+        best suggested article is tagged with; "" when neither is clear. The requester
+        confirms it."""
+        choices = self._choices(Step.CATEGORY)
+        said = mentioned(str(data.get("description", "")), choices)
+        if said is not None:
+            return said.key
+        for article_id in _list(data.get("suggestions")):
+            article = self.knowledge.get(str(article_id))
+            for tag in article.tags if article else ():
+                tagged = [c for c in choices if tag.lower() in {c.key, *c.aliases}]
+                if len(tagged) == 1:
+                    return tagged[0].key
+        return ""
+
     def _choices(self, step: Step) -> tuple[Choice, ...]:
         p = self.settings.priority
         if step is Step.IMPACT:
@@ -314,13 +358,24 @@ class Intake:
         if step is Step.URGENCY:
             return p.urgencies
         if step is Step.CATEGORY:
-            return tuple(Choice(c.key, c.label) for c in self.settings.categories)
+            return tuple(Choice(c.key, c.label, c.aliases) for c in self.settings.categories)
         return ()
 
     def _reask(self, step: Step, data: dict[str, object]) -> Turn:
-        return Turn(
-            step, data, (Message(text="Sorry, I didn't get that."), self._question(step, data))
-        )
+        hint = Message(text="Sorry, I didn't get that. " + self._hint(step))
+        return Turn(step, data, (hint, self._question(step, data)))
+
+    def _hint(self, step: Step) -> str:
+        """What kind of answer the question expects, with examples from its choices."""
+        choices = self._choices(step)
+        if choices:
+            words = ", ".join(f"“{(c.aliases or (c.label,))[0]}”" for c in choices)
+            return f"Answer with a number from 1 to {len(choices)}, or in words like {words}."
+        if step is Step.VERSION:
+            return "Type the version you use, like 5.2, or “don't know”."
+        if step is Step.CONFIRM:
+            return "Say yes to open the ticket, or cancel."
+        return "Use one of the buttons, or cancel."
 
     def _ask_describe(self) -> Message:
         return Message(
@@ -369,17 +424,29 @@ class Intake:
             Step.URGENCY: "How urgent is it for you?",
             Step.CATEGORY: "What is it about?",
         }
+        text = questions[step]
+        guess = str(data.get("guess", "")) if step is Step.CATEGORY else ""
+        labels = {c.key: c.label for c in self._choices(step)}
+        if guess in labels:
+            text += f" It sounds like “{labels[guess]}”: say yes, or pick another."
         return Message(
-            text=questions[step],
+            text=text,
             buttons=tuple(
-                (Button(c.label, Action.CHOOSE, value=c.key),) for c in self._choices(step)
+                (Button(label, Action.CHOOSE, value=key),) for key, label in labels.items()
             )
             + ((CANCEL_BUTTON,),),
         )
 
     def _suggestions(self, data: dict[str, object]) -> Message:
+        still = (Button("I still need help", Action.NEED_HELP),)
+        chosen = self.knowledge.get(str(data.get("chosen", "")))
+        if chosen is not None:
+            return Message(
+                text=f"Did “{chosen.title}” solve your problem? Then no ticket is needed.",
+                buttons=(still, (Button("Yes, it solved it", Action.SOLVED, value=chosen.id),)),
+            )
         lines = []
-        buttons = []
+        buttons = [still]  # first, always: the same number however many articles follow
         for i, article_id in enumerate(_list(data.get("suggestions")), 1):
             article = self.knowledge.get(str(article_id))
             if article is None:
@@ -388,7 +455,6 @@ class Intake:
             buttons.append(
                 (Button(f"This solved it: {article.title[:40]}", Action.SOLVED, value=article.id),)
             )
-        buttons.append((Button("I still need help", Action.NEED_HELP),))
         return Message(
             title="These articles might help", text="\n\n".join(lines), buttons=tuple(buttons)
         )
@@ -404,7 +470,9 @@ class Intake:
         if draft.category:
             fields.append(Field("Category", self.settings.category(draft.category).label))
         if draft.version:
-            fields.append(Field("Version", f"{draft.product} {draft.version}"))
+            fields.append(
+                Field("Version", f"{product_name(self.settings, draft.product)} {draft.version}")
+            )
         if draft.details:
             fields.append(Field("Details", draft.details[:300]))
         return Message(

@@ -89,6 +89,7 @@ class Category:
     label: str
     chain: tuple[str, ...]
     product: str | None = None
+    aliases: tuple[str, ...] = ()  # words requesters use for it ("vpn", "printer")
 
 
 @dataclass(frozen=True, slots=True)
@@ -531,7 +532,7 @@ def _tiers(root: ConfigNode, timezone: str) -> tuple[Tier, ...]:
 def _categories(root: ConfigNode, tier_names: tuple[str, ...]) -> tuple[Category, ...]:
     categories: list[Category] = []
     for item in root.tables("categories"):
-        item.only("key", "label", "chain", "product")
+        item.only("key", "label", "chain", "product", "aliases")
         key = item.name("key")
         if any(c.key == key for c in categories):
             raise ConfigError(item.key("key"), f'duplicate category "{key}"')
@@ -542,7 +543,10 @@ def _categories(root: ConfigNode, tier_names: tuple[str, ...]) -> tuple[Category
         if len(set(chain)) != len(chain):
             raise ConfigError(item.key("chain"), "a tier appears twice")
         product = item.string("product", "") or None
-        categories.append(Category(key, item.string("label", key), tuple(chain), product))
+        aliases = item.str_list("aliases", (), allow_empty=True)
+        categories.append(
+            Category(key, item.string("label", key), tuple(chain), product, tuple(aliases))
+        )
     return tuple(categories)
 
 

@@ -6,9 +6,9 @@ Services take the acting person and the platform it came from and never branch o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from bot import sla
+from bot import drafts, sla
 from bot.clock import Clock
 from bot.domain import (
     ACTIVE_STATUSES,
@@ -104,9 +104,41 @@ class TicketService:
             raise NotFound(f"There is no ticket #{number}.")
         return ticket
 
+    def may_see(self, actor: Actor, ticket: Ticket) -> bool:
+        """Its requester, the staff of its chain and whoever writes from a channel showing
+        its card know the ticket exists; nobody else."""
+        if ticket.requester_id == actor.id or self.on_chain(actor.identity, ticket):
+            return True
+        chat = actor.chat
+        return not chat.direct and any(
+            self.settings.tier(name).channels.get(chat.platform) == chat.chat_id
+            for name in ticket.chain
+        )
+
+    def hidden(self, actor: Actor, number: int) -> NotFound:
+        """The refusal for a ticket the actor may not see: word for word what they are told
+        when no such ticket exists, so no command confirms that someone else's ticket does."""
+        if self.is_agent(actor.identity):
+            return NotFound(f"There is no ticket #{number}.")
+        return NotFound(f"You have no ticket #{number}.")
+
+    async def visible(self, uow: UnitOfWork, actor: Actor, number: int) -> Ticket:
+        """The ticket, if the actor may see it; otherwise the same answer as for none."""
+        ticket = await uow.tickets.get(number)
+        if ticket is None or not self.may_see(actor, ticket):
+            raise self.hidden(actor, number)
+        return ticket
+
+    async def ticket_for_staff(self, uow: UnitOfWork, actor: Actor, number: int) -> Ticket:
+        """The ticket, if the actor is staff of a tier on its chain."""
+        ticket = await self.visible(uow, actor, number)
+        if not self.on_chain(actor.identity, ticket):
+            raise PermissionDenied(f"Only agents of {ticket.ref}'s tiers can do that.")
+        return ticket
+
     async def ticket_for_agent(self, uow: UnitOfWork, actor: Actor, number: int) -> Ticket:
         """The ticket, if the actor is an agent of the tier holding it."""
-        ticket = await self.get(uow, number)
+        ticket = await self.visible(uow, actor, number)
         if actor.identity not in self.settings.tier(ticket.tier).agents:
             raise PermissionDenied(
                 f"Only {ticket.tier} agents can act on {ticket.ref} (it is with {ticket.tier})."
@@ -319,10 +351,8 @@ class TicketService:
         return ticket_list("Your tickets", tickets, self.settings, "You have no tickets.")
 
     async def show(self, uow: UnitOfWork, actor: Actor, number: int) -> Message:
-        ticket = await self.get(uow, number)
+        ticket = await self.visible(uow, actor, number)
         staff = self.on_chain(actor.identity, ticket)
-        if not staff and ticket.requester_id != actor.id:
-            raise NotFound(f"You have no ticket #{number}.")
         history = await uow.tickets.history(number)
         comments = await uow.tickets.comments(number)
         names = await uow.people.names(
@@ -345,6 +375,7 @@ class TicketService:
             comments,
             for_agents=staff,
             extra=clocks,
+            zone=actor.person.timezone or self.settings.timezone,
         )
 
     # -- agent side ----------------------------------------------------------------------
@@ -486,17 +517,30 @@ class TicketService:
         await out.to_requester(ticket, resolved_for_requester(ticket, actor.person.display_name))
         return ticket
 
-    async def wait_on_requester(self, uow: UnitOfWork, actor: Actor, number: int) -> Ticket:
+    async def wait_on_requester(
+        self, uow: UnitOfWork, actor: Actor, number: int, need: str
+    ) -> Ticket:
+        """Ask the requester for what the agent needs and pause until they answer: the
+        question is kept as a public comment, so /show has it too."""
         ticket = await self.ticket_for_agent(uow, actor, number)
-        ticket.wait_on_requester(self.clock.now())
+        need = need.strip()
+        if not need:
+            raise InvalidInput(f"Say what you need: /waiting {number} what you need.")
+        now = self.clock.now()
+        ticket.wait_on_requester(now)
         if self.settings.sla.policy(ticket.policy).pause_when_waiting:
-            sla.pause(ticket, self.clock.now())
+            sla.pause(ticket, now)
+        await uow.tickets.add_comment(
+            Comment(number, now, actor.id, CommentKind.PUBLIC, need, actor.source)
+        )
         out = await self._changed(uow, ticket, actor, "set waiting on requester")
         await out.to_requester(
             ticket,
             Message(
-                text=f"{actor.person.display_name} is waiting for your answer on "
-                f"{ticket.ref}. Write here to reply."
+                title=f"{actor.person.display_name} needs your answer on {ticket.ref}",
+                quote=_shorten(need, MAX_TEXT),
+                quote_author=actor.person.display_name,
+                text="Write here to reply.",
             ),
         )
         return ticket
@@ -561,22 +605,51 @@ class TicketService:
         raise NotFound(f'"{who}" is not an agent of {tier.name}.')
 
     async def save_article(self, uow: UnitOfWork, actor: Actor, number: int, title: str) -> Article:
-        ticket = await self.get(uow, number)
-        if not self.on_chain(actor.identity, ticket):
-            raise PermissionDenied(f"Only agents of {ticket.ref}'s tiers can save it.")
+        """A draft article from a resolved ticket, for its agents to edit and publish."""
+        ticket = await self.ticket_for_staff(uow, actor, number)
         if not ticket.resolution_note:
             raise InvalidInput(f"{ticket.ref} has no resolution note yet; resolve it first.")
         opening = await self._opening_text(uow, ticket)
         article = Article(
             id=f"ticket-{number}",
-            title=title.strip() or ticket.summary,
-            body=f"**Problem:** {opening}\n\n**Solution:** {ticket.resolution_note}",
+            title=" ".join((title.strip() or ticket.summary).split()),
+            body=drafts.body(
+                drafts.escape_markdown(opening), drafts.escape_markdown(ticket.resolution_note)
+            ),
             keywords=(ticket.summary,),
             tags=tuple(x for x in (ticket.category,) if x),
             source=f"ticket:{number}",
+            draft=True,
         )
         await uow.knowledge.put(article)
-        await self.record(uow, ticket, actor, "saved as article", article.title)
+        await self.record(uow, ticket, actor, "saved a draft article", article.title)
+        return article
+
+    async def draft_article(self, uow: UnitOfWork, actor: Actor, article_id: str) -> Article:
+        """A draft saved from a ticket the actor is staff of; others are told there is none."""
+        article = await uow.knowledge.get(article_id)
+        number = article.source.removeprefix("ticket:") if article else ""
+        if article is None or not article.draft or not number.isdigit():
+            raise NotFound(f"There is no draft article {article_id}.")
+        try:
+            await self.ticket_for_staff(uow, actor, int(number))
+        except (NotFound, PermissionDenied):
+            raise NotFound(f"There is no draft article {article_id}.") from None
+        return article
+
+    async def edit_article(
+        self, uow: UnitOfWork, actor: Actor, article_id: str, part: str, text: str
+    ) -> Article:
+        article = drafts.edited(await self.draft_article(uow, actor, article_id), part, text)
+        await uow.knowledge.put(article)
+        return article
+
+    async def publish_article(self, uow: UnitOfWork, actor: Actor, article_id: str) -> Article:
+        """The draft goes live: stored as published and offered to requesters from now on."""
+        article = replace(await self.draft_article(uow, actor, article_id), draft=False)
+        await uow.knowledge.put(article)
+        ticket = await self.ticket_for_staff(uow, actor, int(article.source.split(":")[1]))
+        await self.record(uow, ticket, actor, "published as article", article.title)
         self.knowledge.add(article)
         return article
 

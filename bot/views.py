@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain import Comment, CommentKind, HistoryEntry, Status, Ticket
+from bot.durations import format_instant
 from bot.messages import Action, Button, Field, Message
 from bot.settings import Settings
 
@@ -36,6 +37,11 @@ PROMPTS: dict[Action, Prompt] = {
         "Resolve {ref}",
         "What fixed {ref}? Write the resolution note; the requester is told.",
         "Resolve",
+    ),
+    Action.WAITING: Prompt(
+        "Ask the requester of {ref}",
+        "What do you need from the requester of {ref}? They are told exactly this.",
+        "Ask",
     ),
 }
 
@@ -98,7 +104,7 @@ def ticket_fields(
         fields.append(
             Field(
                 "Version",
-                f"{ticket.product or ''} {ticket.version}".strip()
+                f"{product_name(settings, ticket.product)} {ticket.version}".strip()
                 + supported[ticket.version_supported],
             )
         )
@@ -110,6 +116,16 @@ def ticket_fields(
     if ticket.resolution_note and ticket.status in (Status.RESOLVED, Status.CLOSED):
         fields.append(Field("Resolution", ticket.resolution_note))
     return tuple(fields)
+
+
+def product_name(settings: Settings, key: str | None) -> str:
+    """A product as people call it ("Acme ERP"), not its config key ("acme-erp")."""
+    if not key:
+        return ""
+    try:
+        return settings.product(key).name
+    except KeyError:
+        return key
 
 
 def _category_label(settings: Settings, key: str) -> str:
@@ -201,13 +217,15 @@ def ticket_detail(
     *,
     for_agents: bool,
     extra: tuple[Field, ...] = (),
+    zone: str = "UTC",
 ) -> Message:
+    """A ticket with its history, each line's time in the reader's ``zone``."""
     timeline: list[tuple[datetime, int, str]] = []
     for entry in history:
         who = names.get(entry.actor_id, "desk") if entry.actor_id is not None else "desk"
         detail = f": {entry.detail}" if entry.detail else ""
         timeline.append(
-            (entry.at, 0, f"{entry.at:%Y-%m-%d %H:%M} UTC  {who} {entry.action}{detail}")
+            (entry.at, 0, f"{format_instant(entry.at, zone)}  {who} {entry.action}{detail}")
         )
     for comment in comments:
         if comment.kind is CommentKind.INTERNAL and not for_agents:
@@ -215,7 +233,7 @@ def ticket_detail(
         who = names.get(comment.author_id, "?") if comment.author_id is not None else "?"
         tag = " (internal)" if comment.kind is CommentKind.INTERNAL else ""
         timeline.append(
-            (comment.at, 1, f"{comment.at:%Y-%m-%d %H:%M} UTC  {who}{tag}: {comment.text}")
+            (comment.at, 1, f"{format_instant(comment.at, zone)}  {who}{tag}: {comment.text}")
         )
     lines = [line for _, _, line in sorted(timeline, key=lambda x: (x[0], x[1]))]
     return Message(
@@ -284,10 +302,12 @@ AGENT_COMMANDS: tuple[Command, ...] = (
     Command("note", "N text", "internal note (agents only)"),
     Command("escalate", "N reason", "pass to the next tier"),
     Command("resolve", "N note", "mark resolved"),
-    Command("waiting", "N", "waiting on the requester"),
+    Command("waiting", "N what you need", "ask the requester and wait for the answer"),
     Command("priority", "N S2", "change priority"),
     Command("reassign", "N who", "give the ticket to another agent of its tier"),
-    Command("kbsave", "N [title]", "turn the resolution into a knowledge-base article"),
+    Command("kbsave", "N [title]", "draft a knowledge-base article from the resolution"),
+    Command("kbedit", "ID part text", "rewrite a draft's title, problem or solution"),
+    Command("kbpublish", "ID", "publish a draft: requesters are offered it from now on"),
     Command("ack", "N", "acknowledge an SLA breach (stops the reminders)"),
     Command("oncall", "[TIER]", "who is on call now"),
     Command("takeoncall", "TIER 4h", "take a tier's on-call duty"),

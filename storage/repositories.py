@@ -510,6 +510,7 @@ class SqlKnowledgeRepository(_SqlRepository):
             "keywords": list(article.keywords),
             "tags": list(article.tags),
             "source": article.source,
+            "draft": article.draft,
             "updated_at": now,
         }
         stmt = self._insert(ArticleRow).values(id=article.id, created_at=now, **values)
@@ -547,6 +548,7 @@ def _article_from_row(row: ArticleRow) -> Article:
         keywords=tuple(row.keywords),
         tags=tuple(row.tags),
         source=row.source,
+        draft=row.draft,
     )
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -196,6 +197,7 @@ class ArticleRow(Base):
     keywords: Mapped[list[str]] = mapped_column(Json)
     tags: Mapped[list[str]] = mapped_column(Json)
     source: Mapped[str] = mapped_column(String(_ID))
+    draft: Mapped[bool] = mapped_column(Boolean, server_default=false())
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

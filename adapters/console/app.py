@@ -47,6 +47,7 @@ class ConsoleApp:
         self.deliver = deliver
         self._seq = itertools.count(1)
         self._session = uuid.uuid4().hex[:8]
+        self._prompting = False  # a prompt is on the terminal's last line, awaiting input
         options = settings.adapters["console"].options
         self.become(str(requester or options.get("requester", "sam")))
 
@@ -72,21 +73,44 @@ class ConsoleApp:
 
     # -- input ---------------------------------------------------------------------------
 
-    async def run(self, stream: TextIO | None = None) -> None:
-        """Read lines until /quit or end of input."""
+    async def run(self, stream: TextIO | None = None, out: TextIO | None = None) -> None:
+        """Read lines until /quit or end of input. On a terminal a prompt shows, and what
+        arrives while it waits (an SLA alert) is printed above it, the prompt redrawn."""
         stream = stream or sys.stdin
+        terminal = out or sys.stdout
         self.screen.write(CONSOLE_HELP)
         self._whoami()
+        tty = stream.isatty()
+        if tty:
+            self._keep_prompt_below(terminal)
         loop = asyncio.get_running_loop()
         while True:
-            if stream.isatty():
-                print(f"{self.name}> ", end="", flush=True)
+            if tty:
+                self._prompt(terminal)
             line = await loop.run_in_executor(None, stream.readline)
+            self._prompting = False
             if not line:
                 break
             if not await self.feed(line.rstrip("\n")):
                 break
         await self.deliver()
+
+    def _prompt(self, terminal: TextIO) -> None:
+        print(f"{self.name}> ", end="", file=terminal, flush=True)
+        self._prompting = True
+
+    def _keep_prompt_below(self, terminal: TextIO) -> None:
+        write = self.screen.write
+
+        def above_prompt(line: str) -> None:
+            if not self._prompting:
+                write(line)
+                return
+            print("\r\x1b[K", end="", file=terminal, flush=True)  # erase the prompt line
+            write(line)
+            self._prompt(terminal)
+
+        self.screen.write = above_prompt
 
     async def feed(self, line: str) -> bool:
         """Handle one typed line; False when the user asked to leave."""

@@ -19,6 +19,7 @@ class Article:
     keywords: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     source: str = ""  # "file:<path>", "db" or "ticket:<n>"
+    draft: bool = False  # saved from a ticket, not yet reviewed: never suggested
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not self.id.strip():

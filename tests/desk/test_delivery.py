@@ -55,7 +55,7 @@ async def test_card_posted_once_then_edited_and_stale_versions_skipped(world: Wo
     await world.dispatcher.deliver_due()
     card = next(d for d in world.gateway.take() if d.where == "#L1")
     await world.desk.handle(command("alice", "/claim 1"))
-    await world.desk.handle(command("alice", "/waiting 1"))  # two card versions queued
+    await world.desk.handle(command("alice", "/waiting 1 which floor?"))  # two card versions queued
     await world.dispatcher.deliver_due()
     cards = [d for d in world.gateway.take() if d.where == "#L1" and d.route.card_key]
     assert len(cards) == 1  # the older version was superseded, not sent

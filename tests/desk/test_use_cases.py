@@ -65,7 +65,11 @@ async def test_waiting_on_requester_and_the_answer_brings_it_back(world: World) 
     number = await open_ticket(world)
     await world.run(command("alice", f"/claim {number}"))
     sent = await world.run(command("alice", f"/waiting {number}"))
-    assert any(d.where == "sam" and "waiting for your answer" in d.text for d in sent)
+    assert sent[0].text == "Usage: /waiting N what you need"
+    sent = await world.run(command("alice", f"/waiting {number} Which printer is it?"))
+    asked = next(d.message for d in sent if d.where == "sam")
+    assert asked.title == "Alice needs your answer on #1"
+    assert asked.quote == "Which printer is it?"
     assert await status_of(world, number) is Status.WAITING
     sent = await world.run(say("sam", "it is the HP on floor 3"))
     assert any(d.where == "sam" and d.text.startswith("Added to #1") for d in sent)

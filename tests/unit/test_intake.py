@@ -49,7 +49,9 @@ def test_suggestions_first_and_solved_ends_without_ticket(intake: Intake) -> Non
     assert turn.step is Step.SUGGEST
     assert "This solved it: VPN keeps disconnecting" in labels(turn)
     assert "I still need help" in labels(turn)
-    done = intake.advance(turn.step, turn.data, Press(Action.SOLVED, "vpn-drops"), TODAY)
+    asked = intake.advance(turn.step, turn.data, Press(Action.SOLVED, "vpn-drops"), TODAY)
+    assert asked.step is Step.SUGGEST and not asked.solved_by  # asked once more
+    done = intake.advance(asked.step, asked.data, Press(Action.SOLVED, "vpn-drops"), TODAY)
     assert done.step is None and done.solved_by == "vpn-drops" and done.draft is None
 
 
@@ -98,7 +100,7 @@ def test_garbage_where_a_choice_is_expected_is_reasked(intake: Intake) -> None:
     assert turn.step is Step.IMPACT
     again = intake.advance(turn.step, turn.data, "purple elephant", TODAY)
     assert again.step is Step.IMPACT
-    assert again.messages[0].text == "Sorry, I didn't get that."
+    assert again.messages[0].text.startswith("Sorry, I didn't get that.")
     assert "Just me" in labels(again)
 
 
