@@ -23,7 +23,7 @@ from adapters import runtime as rt
 from bot.domain import Status, Ticket
 from bot.durations import format_duration
 from bot.errors import ConfigError
-from bot.knowledge import scan_markdown_dir
+from bot.knowledge import Article, scan_markdown_dir
 from bot.knowledge.markdown import to_markdown
 from bot.settings import DEFAULT_CONFIG_NAME, Settings, find_config, load_settings, summarize
 
@@ -321,12 +321,17 @@ async def _kb_import(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _kb_list(settings: Settings, args: argparse.Namespace) -> int:
-    runtime = await _look_up(settings, without_database="listing the Markdown sources only")
+async def _known_articles(settings: Settings, without_database: str) -> list[Article]:
+    """Every article the desk knows (sources and database), by id, read-only."""
+    runtime = await _look_up(settings, without_database=without_database)
     try:
-        articles = sorted(runtime.knowledge.articles(), key=lambda a: a.id)
+        return sorted(runtime.knowledge.articles(), key=lambda a: a.id)
     finally:
         await runtime.close()
+
+
+async def _kb_list(settings: Settings, args: argparse.Namespace) -> int:
+    articles = await _known_articles(settings, "listing the Markdown sources only")
     if args.json:
         print(
             json.dumps(
@@ -380,15 +385,10 @@ async def _kb_stats(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _kb_export(settings: Settings, args: argparse.Namespace) -> int:
     """Files an agent can edit and ``kb import`` again; never overwrites a file."""
-    runtime = await _look_up(settings, without_database="")
-    try:
-        articles = sorted(runtime.knowledge.articles(), key=lambda a: a.id)
-    finally:
-        await runtime.close()
-    return _write_export(args.dir, articles)
+    return _write_export(args.dir, await _known_articles(settings, ""))
 
 
-def _write_export(folder: Path, articles: Sequence[Any]) -> int:
+def _write_export(folder: Path, articles: Sequence[Article]) -> int:
     clashes = [folder / f"{a.id}.md" for a in articles if (folder / f"{a.id}.md").exists()]
     if clashes:
         print(f"kb export: {clashes[0]} already exists; nothing written", file=sys.stderr)

@@ -302,6 +302,7 @@ class ReadBackGateway(ChatGateway, Protocol):
         *,
         edit_id: str = "",
         thread_id: str = "",
+        last_digest: str = "",
         outbox_id: int | None = None,
     ) -> Sent: ...
 

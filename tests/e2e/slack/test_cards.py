@@ -112,6 +112,6 @@ async def test_a_card_refresh_that_changes_nothing_is_not_sent(slack: SlackWorld
         assert slack.posts(calls, L1, "chat.update") == []
 
     # a change that shows is still sent, once
-    calls = await slack.command(ALICE, L1, "waiting 1")
+    calls = await slack.command(ALICE, L1, "waiting 1 which tray is it?")
     (update,) = slack.posts(calls, L1, "chat.update")
     assert update.args["ts"] == card.ts and "Waiting" in update.shown

@@ -68,6 +68,6 @@ async def test_a_card_refresh_that_changes_nothing_is_not_sent(world: TelegramWo
     assert api.of("editMessageText", mark) == []
 
     # a change that shows is still sent, once
-    sent = await world.feed(api.text(ALICE, "/waiting 1", chat=L1))
+    sent = await world.feed(api.text(ALICE, "/waiting 1 which tray is it?", chat=L1))
     (edit,) = [c for c in sent if c.method == "editMessageText"]
     assert "Waiting" in edit.plain
