@@ -68,6 +68,7 @@ class SlackAdapter:
         self.command = options.command
         self.app_token = options.app_token
         self.app = AsyncApp(
+            name="tierdesk",  # else bolt walks the whole call stack (inspect.stack) to name it
             signing_secret=options.signing_secret,
             client=self.client,  # without it bolt's client would point at slack.com
             process_before_response=True,  # a failed event gets a 500; see module doc

@@ -33,6 +33,7 @@ is read from its start (:data:`MAX_QUERY_CHARS`), keeping its rarest known words
 
 from __future__ import annotations
 
+import functools
 import math
 from bisect import bisect_left
 from collections.abc import Iterable
@@ -142,7 +143,16 @@ class _Body:
 
     text: str  # normalised
     terms: tuple[str, ...]  # analysed, function words kept
-    ids: list[int]  # token ids, for the centroid
+    ids: list[int]  # token ids, for the centroid (shared: never changed)
+
+
+@functools.lru_cache(maxsize=4096)
+def _analysed_body(encoder: StaticEncoder, body: str) -> _Body:
+    """Analysing a body is most of what adding an article costs, and the same articles are
+    indexed again by every desk a process builds (the CLI, tests): analysed once instead."""
+    text = normalize(body)
+    terms = tuple(analyze(text, keep_stopwords=True))
+    return _Body(text, terms, encoder.token_ids(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,9 +294,7 @@ class KnowledgeIndex:
         self._version += 1
 
     def _body(self, article: Article) -> _Body:
-        text = normalize(article.body)
-        terms = tuple(analyze(text, keep_stopwords=True))
-        return _Body(text, terms, self._encoder.token_ids(text))
+        return _analysed_body(self._encoder, article.body)
 
     def search(
         self, query: str, *, limit: int | None = None, threshold: float | None = None
