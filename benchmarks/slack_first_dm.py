@@ -171,7 +171,9 @@ async def wait_listening(port: int, process: subprocess.Popen[bytes], log: Path)
     raise RuntimeError(f"server did not listen on {port}:\n{tail(log)}")
 
 
-async def start_server(name: str, api: BenchSlackApi, folder: Path, db_url: str) -> Server:
+async def start_server(
+    name: str, api: BenchSlackApi, folder: Path, db_url: str, checkout: Path
+) -> Server:
     port = free_port()
     env = dict(os.environ, SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET, API=api.url)
     env.pop("TELEGRAM_BOT_TOKEN", None)
@@ -179,8 +181,8 @@ async def start_server(name: str, api: BenchSlackApi, folder: Path, db_url: str)
     if name == "reference":
         args = [sys.executable, "-c", REFERENCE_APP, str(port)]
     else:
-        config = tierdesk_config(folder, api.url, port, db_url)
-        args = [str(Path(sys.executable).parent / "tierdesk"), "run", "--config", str(config)]
+        config = tierdesk_config(folder, api.url, port, db_url, checkout)
+        args = [str(checkout / ".venv/bin/tierdesk"), "run", "--config", str(config)]
     process = spawn(args, folder, env, log)
     await wait_listening(port, process, log)
     return Server(name, process, f"http://127.0.0.1:{port}/slack/events", log)
@@ -278,7 +280,7 @@ async def measure(name: str, args: argparse.Namespace, db_url: str) -> dict[str,
     await api.start()
     folder = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
     try:
-        server = await start_server(name, api, folder, db_url)
+        server = await start_server(name, api, folder, db_url, args.checkout)
         try:
             timeout = aiohttp.ClientTimeout(total=60)
             connector = aiohttp.TCPConnector(limit=0)
@@ -319,6 +321,13 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--pg-url", default="", help="also measure on this PostgreSQL (wiped)")
     parser.add_argument("--quick", action="store_true", help="a small sanity run")
+    parser.add_argument(
+        "--checkout",
+        type=Path,
+        default=ROOT,
+        help="the checkout whose .venv/bin/tierdesk, example config and kb/ are measured "
+        "(another commit's worktree, for a before/after in the same run)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.events, args.burst, args.paced_seconds, args.rounds = 100, 100, 2, 1
