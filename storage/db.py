@@ -62,6 +62,9 @@ def make_engine(url: str | URL, *, echo: bool = False, read_only: bool = False) 
     if backend == "postgresql":
         if parsed.get_driver_name() != "psycopg":
             raise ValueError(f"{parsed.render_as_string()}: use the postgresql+psycopg driver")
+        if read_only:  # added to the URL's own libpq options (a search_path, say), not instead
+            options = f"{parsed.query.get('options', '')} -c default_transaction_read_only=on"
+            parsed = parsed.update_query_dict({"options": options.strip()})
         return create_async_engine(
             parsed,
             echo=echo,
@@ -69,11 +72,6 @@ def make_engine(url: str | URL, *, echo: bool = False, read_only: bool = False) 
             max_overflow=10,
             pool_pre_ping=True,
             pool_recycle=1800,
-            **(
-                {"connect_args": {"options": "-c default_transaction_read_only=on"}}
-                if read_only
-                else {}
-            ),
         )
     raise ValueError(f"{parsed.render_as_string()}: only SQLite and PostgreSQL are supported")
 

@@ -115,7 +115,11 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def _pg_database() -> Iterator[tuple[str, Callable[[], None]]]:
-    """``TIERDESK_TEST_PG_URL``, wiped and migrated, and a function that empties it again."""
+    """``TIERDESK_TEST_PG_URL``, wiped and migrated, and a function that empties it again.
+
+    Under pytest-xdist each worker gets a schema of its own in that database (``search_path``
+    set on every connection, subprocesses included), so workers never see each other's rows.
+    """
     url = os.environ.get(PG_URL_ENV)
     if not url:
         pytest.skip(f"set {PG_URL_ENV} to run against PostgreSQL")
@@ -124,14 +128,22 @@ def _pg_database() -> Iterator[tuple[str, Callable[[], None]]]:
     from storage.migrate import upgrade
     from storage.tables import Base
 
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    schema = f"test_{worker}" if worker.isidentifier() else "public"
+    if schema != "public":
+        parsed = sa.engine.make_url(url)
+        url = parsed.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+            hide_password=False
+        )
     engine = sa.create_engine(url, pool_size=1)
     with engine.begin() as connection:
-        connection.exec_driver_sql("DROP SCHEMA public CASCADE")
-        connection.exec_driver_sql("CREATE SCHEMA public")
+        connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
     asyncio.run(upgrade(url))
     with engine.connect() as connection:
         sequences = connection.exec_driver_sql(
-            "SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'"
+            "SELECT sequencename FROM pg_sequences WHERE schemaname = %(schema)s",
+            {"schema": schema},
         ).scalars()
         restarts = [f'ALTER SEQUENCE "{name}" RESTART' for name in sequences]
     deletes = [f'DELETE FROM "{t.name}"' for t in reversed(Base.metadata.sorted_tables)]
@@ -143,6 +155,9 @@ def _pg_database() -> Iterator[tuple[str, Callable[[], None]]]:
                 connection.exec_driver_sql(statement)
 
     yield url, empty
+    with engine.begin() as connection:
+        if schema != "public":
+            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     engine.dispose()
 
 
