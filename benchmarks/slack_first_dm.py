@@ -134,10 +134,10 @@ class Server:
             self.process.wait()
 
 
-def tierdesk_config(folder: Path, api_url: str, port: int, db_url: str) -> Path:
-    text = (ROOT / "config.example.toml").read_text()
+def tierdesk_config(folder: Path, api_url: str, port: int, db_url: str, checkout: Path) -> Path:
+    text = (checkout / "config.example.toml").read_text()
     text = re.sub(r'(?m)^url = "sqlite\+aiosqlite:///tierdesk.db"', f'url = "{db_url}"', text)
-    text = re.sub(r'(?m)^sources = \["kb"\]', f'sources = ["{ROOT / "kb"}"]', text)
+    text = re.sub(r'(?m)^sources = \["kb"\]', f'sources = ["{checkout / "kb"}"]', text)
     text = re.sub(r'(?m)^api_base_url = ".*"', f'api_base_url = "{api_url}"', text)
     text = re.sub(r"(?ms)^(\[adapters.console\]\s*\nenabled = ).*?$", r"\1false", text)
     text = re.sub(r"(?ms)^(\[adapters.slack\]\s*\nenabled = ).*?$", r"\1true", text)
