@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from adapters.console.render import render
 from bot.clock import Clock
-from bot.messages import Button, Message, Route, RouteKind
+from bot.messages import Button, Message, Route, RouteKind, digest
 from bot.ports import Sent
 
 PLATFORM = "console"
@@ -49,10 +49,13 @@ class ConsoleGateway:
         *,
         edit_id: str = "",
         thread_id: str = "",
-        last_digest: str = "",  # keeps no digests: every edit is shown
+        last_digest: str = "",
     ) -> Sent:
         chat_id = route.user_id if route.kind is RouteKind.USER else route.chat_id
         lines, buttons = render(message, zone=route.zone or self.screen.zone, now=self.clock.now())
+        shown = digest([lines, [b.label for b in buttons]])
+        if edit_id and shown == last_digest:
+            return Sent(edit_id, chat_id, shown)  # the card on screen says this already
         self.screen.write(
             self._label(route, chat_id, edited=bool(edit_id), threaded=bool(thread_id))
         )
@@ -64,7 +67,7 @@ class ConsoleGateway:
                 self.screen.order.remove(chat_id)
             self.screen.order.append(chat_id)
         message_id = edit_id or str(next(self._ids))
-        return Sent(message_id=message_id, chat_id=chat_id)
+        return Sent(message_id=message_id, chat_id=chat_id, digest=shown)
 
     def _label(self, route: Route, chat_id: str, *, edited: bool, threaded: bool) -> str:
         if route.kind is RouteKind.CHAT and route.label and route.label != "requester":

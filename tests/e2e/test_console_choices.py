@@ -123,3 +123,15 @@ async def test_an_alert_is_printed_above_the_prompt_and_the_prompt_redrawn(
     finally:
         await runtime.close()
     assert "sam> \r\x1b[K[#L1]\nsam> " in out.getvalue()
+
+
+async def test_a_card_that_did_not_change_is_not_printed_again(terminal: Terminal) -> None:
+    shown = await terminal.type("/new the office printer shows error 79")
+    if "These articles might help" in shown:
+        await terminal.type("still need help")
+    shown = await terminal.type("just me", "blocked", "today", "2", "skip", "yes")
+    assert "Ticket #1" in shown
+    shown = await terminal.type("it is the one by the kitchen")
+    assert "requester wrote" in shown and "(card updated)" not in shown
+    shown = await terminal.type("/as agent alice", "/claim 1")
+    assert shown.count("(card updated)") == 1 and "Assignee: alice" in shown
