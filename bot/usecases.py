@@ -97,13 +97,6 @@ class TicketService:
         may see it, acknowledge its breaches and save it as an article."""
         return any(self.settings.tier(name).staffed_by(identity) for name in ticket.chain)
 
-    async def get(self, uow: UnitOfWork, number: int) -> Ticket:
-        """The ticket, or a refusal naming it."""
-        ticket = await uow.tickets.get(number)
-        if ticket is None:
-            raise NotFound(f"There is no ticket #{number}.")
-        return ticket
-
     def may_see(self, actor: Actor, ticket: Ticket) -> bool:
         """Its requester, the staff of its chain and whoever writes from a channel showing
         its card know the ticket exists; nobody else."""
