@@ -579,7 +579,7 @@ async def _oncall(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _oncall_check(settings: Settings, args: argparse.Namespace) -> int:
-    from bot import oncall
+    from bot.domain import oncall
 
     only = _tier_names(settings, [args.tier] if args.tier else None)
     tiers = [t for t in settings.tiers if not only or t.name in only]

@@ -26,11 +26,11 @@ from adapters.console.gateway import Screen
 from adapters.http import HttpServer
 from adapters.scheduler import DeskScheduler, PeriodicJob
 from bot.clock import Clock, SystemClock
-from bot.delivery import Dispatcher
 from bot.desk import Desk
 from bot.errors import ConfigError
 from bot.knowledge import Article, KnowledgeIndex, load_markdown_dir
 from bot.ports import ChatGateway
+from bot.services.delivery import Dispatcher
 from bot.settings import Settings
 from storage.db import make_engine, make_session_factory
 from storage.migrate import current, head, upgrade

@@ -12,7 +12,7 @@ not to the fill.
 The desk is the real one: ``adapters.runtime.build`` with the example config
 (``tests.factories.make_settings``; console enabled, so pings are queued in the outbox) and a
 frozen clock on a Monday morning, when every calendar is open. Before a configuration is measured
-``due`` of the open tickets are "armed": their clocks are recomputed with ``bot.sla.recompute``
+``due`` of the open tickets are "armed": their clocks are recomputed (``bot.domain.clocks``)
 from a creation time picked so that a response or resolution clock is past its warning or due
 time, which puts ``next_ping_at`` at or before now. Each ``desk.sla.tick()`` therefore sends real
 warnings and breach pings and writes ping stages, history and outbox rows; before every tick
@@ -77,9 +77,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from adapters.runtime import Runtime, build
-from bot import sla
 from bot.clock import FrozenClock
-from bot.domain import ChatAddress, Status, Ticket
+from bot.domain import ChatAddress, Status, Ticket, clocks
 from bot.settings import Settings
 from storage.migrate import upgrade
 from storage.tables import HistoryRow, IdentityRow, OutboxRow, PersonRow, PingStageRow, TicketRow
@@ -366,7 +365,7 @@ def armed_values(number: int, settings: Settings) -> dict[str, Any]:
             ticket.status = Status.IN_PROGRESS
             ticket.assignee_id = rng.choice(L1_AGENTS)
             ticket.first_response_at = ticket.created_at + age / 4
-        sla.recompute(ticket, settings.sla)
+        clocks.recompute(ticket, settings.sla)
         if ticket.next_ping_at is not None and ticket.next_ping_at <= NOW:
             values = {name: getattr(ticket, name) for name in SLA_COLUMNS}
             values.update(status=ticket.status.value, chain=chain, updated_at=ticket.created_at)

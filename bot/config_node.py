@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.domain import Identity
+from bot.domain.people import Identity
 from bot.durations import parse_duration
 from bot.errors import ConfigError
 

@@ -13,12 +13,10 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot import drafts
 from bot.clock import Clock
 from bot.domain import ACTIVE_STATUSES, ChatAddress, Conversation, Identity, Person, Status, Ticket
 from bot.durations import parse_duration
 from bot.errors import Conflict, DeskError, InvalidInput
-from bot.escalation import SlaService
 from bot.events import (
     ActionPressed,
     ChatRef,
@@ -27,14 +25,15 @@ from bot.events import (
     MessageReceived,
     UserRef,
 )
-from bot.intake import Intake, Press, Step, Turn
 from bot.knowledge import KnowledgeIndex
 from bot.messages import Action, Button, Field, Message
 from bot.ports import UnitOfWork, UnitOfWorkFactory
-from bot.routing import Outbound, ticket_of_key
+from bot.services.intake import Intake, Press, Step, Turn
+from bot.services.outbox import Outbound, ticket_of_key
+from bot.services.sla import SlaService
+from bot.services.tickets import Actor, TicketService
 from bot.settings import Settings
-from bot.usecases import Actor, TicketService
-from bot.views import AGENT_HELP, PROMPTS, REQUESTER_HELP
+from bot.views import AGENT_HELP, PROMPTS, REQUESTER_HELP, draft_preview
 
 log = logging.getLogger(__name__)
 
@@ -600,7 +599,7 @@ class Desk:
     async def _cmd_kbsave(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
         number, title = _number_and_rest(args, "kbsave", "[title]", rest_required=False)
         article = await self.tickets.save_article(uow, actor, number, title)
-        await self._say(uow, actor, drafts.preview(article))
+        await self._say(uow, actor, draft_preview(article))
 
     async def _cmd_kbedit(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
         article_id, _, rest = args.partition(" ")
@@ -608,7 +607,7 @@ class Desk:
         if not article_id or not part:
             raise InvalidInput("Usage: /kbedit ID title|problem|solution TEXT")
         article = await self.tickets.edit_article(uow, actor, article_id, part.lower(), text)
-        await self._say(uow, actor, drafts.preview(article))
+        await self._say(uow, actor, draft_preview(article))
 
     async def _cmd_kbpublish(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
         if not args.strip():

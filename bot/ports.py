@@ -20,12 +20,12 @@ from bot.domain import (
     Conversation,
     HistoryEntry,
     Identity,
-    OnCallOverride,
     Person,
     SelfServiceResolution,
     Status,
     Ticket,
 )
+from bot.domain.oncall import OnCallOverride
 from bot.knowledge import Article
 from bot.messages import Message, OutboxItem, Route
 

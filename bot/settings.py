@@ -17,10 +17,10 @@ from typing import Any
 
 from bot.config_node import ConfigNode, join_key
 from bot.domain import Identity
+from bot.domain.oncall import Layer, parse_layers
+from bot.domain.sla import SlaSettings, parse_sla
 from bot.durations import format_duration
 from bot.errors import ConfigError
-from bot.oncall import Layer, parse_layers
-from bot.sla.policy import SlaSettings, parse_sla
 
 DEFAULT_CONFIG_NAME = "config.toml"
 MIN_KEEP = timedelta(days=1)

@@ -42,7 +42,7 @@ from bot.clock import Clock
 from bot.errors import GatewayError, RateLimited, RecipientUnavailable
 from bot.messages import Message, Route, RouteKind, digest
 from bot.ports import Sent
-from bot.routing import ticket_of_key
+from bot.services.outbox import ticket_of_key
 
 log = logging.getLogger(__name__)
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import pytest
 
 from bot.clock import FrozenClock
-from bot.delivery import Dispatcher
 from bot.desk import Desk
 from bot.events import InboundEvent
 from bot.knowledge import Article, KnowledgeIndex
+from bot.services.delivery import Dispatcher
 from bot.settings import Settings
 from tests.factories import T0, make_settings
 from tests.fakes.gateway import Delivery, RecordingGateway

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.calendars import Calendar, Window, parse_week, parse_windows, preset
+from bot.domain.calendars import Calendar, Window, parse_week, parse_windows, preset
 
 BERLIN = "Europe/Berlin"
 NEW_YORK = "America/New_York"

@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 
 from bot.domain import ChatAddress, Ticket
-from bot.intake import Intake, Press, Step
 from bot.knowledge import Article, KnowledgeIndex
 from bot.messages import Action
+from bot.services.intake import Intake, Press, Step
 from tests.factories import T0, make_settings
 
 TODAY = date(2026, 11, 23)

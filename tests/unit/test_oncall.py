@@ -12,18 +12,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.calendars import Window
-from bot.domain import Identity, OnCallOverride
-from bot.errors import ConfigError
-from bot.oncall import (
+from bot.domain import Identity
+from bot.domain.calendars import Window
+from bot.domain.oncall import (
     ALL_DAYS,
     Layer,
     OnCall,
+    OnCallOverride,
     gaps,
     next_in_rotation,
     on_call,
     parse_layers,
 )
+from bot.errors import ConfigError
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")

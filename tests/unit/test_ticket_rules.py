@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from bot.choices import match_choice
 from bot.domain import ChatAddress, Status, Ticket
+from bot.domain.choices import match_choice
+from bot.domain.lifecycle import support_status
 from bot.errors import InvalidTransition
-from bot.lifecycle import support_status
 from bot.settings import DEFAULT_IMPACTS, DEFAULT_URGENCIES
 from bot.views import queue_order, summary_of
 from tests.factories import T0, make_settings

@@ -10,7 +10,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
 
-from bot.delivery import Dispatcher
+from bot.services.delivery import Dispatcher
 from storage.tables import OutboxRow
 from tests.e2e.slack import payloads
 from tests.e2e.slack.conftest import ALICE, FORM, L1, L2, SAM, SlackWorld, dm

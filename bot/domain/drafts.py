@@ -13,7 +13,6 @@ from dataclasses import replace
 
 from bot.errors import InvalidInput
 from bot.knowledge import Article
-from bot.messages import Message
 
 PARTS = ("title", "problem", "solution")
 _PROBLEM = "## Problem\n\n"
@@ -51,14 +50,3 @@ def edited(article: Article, part: str, text: str) -> Article:
         raise InvalidInput(f"Write the new {part} after /kbedit {article.id} {part}.")
     now = {**parts(article), part: text}
     return replace(article, title=now["title"], body=body(now["problem"], now["solution"]))
-
-
-def preview(article: Article) -> Message:
-    """The draft as its agent reviews it, with how to change and publish it."""
-    return Message(
-        title=f"Draft article {article.id}: {article.title}",
-        text=f"{article.body}\n"
-        "Not suggested to anyone yet. Rewrite the problem in neutral words and check the "
-        f"solution: /kbedit {article.id} title|problem|solution TEXT. "
-        f"Then /kbpublish {article.id}.",
-    )

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.domain import Ticket
-from bot.sla.clocks import target_of
-from bot.sla.policy import Quiet, SlaSettings, Step
+from bot.domain.clocks import target_of
+from bot.domain.sla import Quiet, SlaSettings, Step
 
 
 class Kind(StrEnum):

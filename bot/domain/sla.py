@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from bot.calendars import WEEKDAYS, Calendar, holidays_problem, parse_windows, preset
 from bot.config_node import ConfigNode
+from bot.domain.calendars import WEEKDAYS, Calendar, holidays_problem, parse_windows, preset
 from bot.errors import ConfigError
 
 DEFAULT_POLICY = "default"

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from bot.choices import match_choice, mentioned
 from bot.domain import Ticket
+from bot.domain.choices import match_choice, mentioned
+from bot.domain.lifecycle import support_status
 from bot.knowledge import KnowledgeIndex
-from bot.lifecycle import support_status
 from bot.messages import Action, Button, Field, Message
+from bot.services.tickets import Draft
 from bot.settings import Choice, Settings
-from bot.usecases import Draft
 from bot.views import priority_label, product_name, summary_of, urgency_label
 
 NEW = "new"

@@ -3,7 +3,7 @@
 The model
 ---------
 A tier's on-call duty is a list of :class:`Layer` s in config order plus overrides
-(:class:`~bot.domain.OnCallOverride`) taken from chat. At an instant ``at``:
+(:class:`OnCallOverride`) taken from chat. At an instant ``at``:
 
 1. **Overrides win.** Among the tier's overrides with ``starts_at <= at < ends_at`` the most
    recently created one answers (equal ``created_at``: the later one in the sequence).
@@ -62,15 +62,35 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.calendars import WEEKDAYS, Window, parse_window, wall_to_utc, window_interval
 from bot.config_node import ConfigNode, kind_of, tables_at
-from bot.domain import Identity, OnCallOverride
+from bot.domain.calendars import WEEKDAYS, Window, parse_window, wall_to_utc, window_interval
+from bot.domain.people import Identity
 from bot.errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class OnCallOverride:
+    """Someone took a tier's on-call duty from chat ("I take L2 for 4 h")."""
+
+    tier: str
+    person: Identity
+    starts_at: datetime
+    ends_at: datetime
+    created_at: datetime
+    id: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("starts_at", "ends_at", "created_at"):
+            value = getattr(self, name)
+            if value.tzinfo is None or value.utcoffset() is None:
+                raise ValueError(f"on-call override {name} must be an aware datetime")
+
 
 __all__ = [
     "WEEKDAYS",
     "Layer",
     "OnCall",
+    "OnCallOverride",
     "gaps",
     "next_in_rotation",
     "on_call",

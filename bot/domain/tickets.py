@@ -1,4 +1,4 @@
-"""The desk's domain model: people, tickets and what happens to them.
+"""Tickets and what happens to them: status, transitions, history and comments.
 
 Entities are plain dataclasses so rules can be tested without a database; storage maps
 them to tables. Ticket state changes go through methods that refuse illegal transitions
@@ -7,10 +7,11 @@ with :class:`~bot.errors.InvalidTransition`, so every entry point gets the same 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from bot.domain.people import ChatAddress
 from bot.errors import InvalidTransition
 
 
@@ -44,41 +45,6 @@ _STATUS_LABELS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Identity:
-    """A person's account on one platform (``console:alice``, ``slack:U024BE7LH``)."""
-
-    platform: str
-    external_id: str
-
-    def __str__(self) -> str:
-        return f"{self.platform}:{self.external_id}"
-
-    @classmethod
-    def parse(cls, text: str) -> Identity:
-        platform, sep, external_id = text.partition(":")
-        if not sep or not platform or not external_id:
-            raise ValueError(f'"{text}" is not of the form platform:id')
-        return cls(platform.strip(), external_id.strip())
-
-
-@dataclass(slots=True)
-class Person:
-    """Someone the desk knows: a requester, an agent, or both."""
-
-    display_name: str
-    timezone: str | None = None
-    id: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ChatAddress:
-    """Where to reach a chat on a platform: a channel/group id or a direct chat."""
-
-    platform: str
-    chat_id: str
-
-
 @dataclass(slots=True)
 class Ticket:
     """A request for help that agents work on."""
@@ -108,7 +74,7 @@ class Ticket:
     closed_at: datetime | None = None
     resolution_note: str = ""
     rating: int | None = None
-    # SLA clocks (see bot.sla): warnings, pauses, the update clock and the tick's index
+    # SLA clocks (see bot.domain.clocks): warnings, pauses, the update clock and the tick's index
     policy: str = "default"
     response_warn_at: datetime | None = None
     resolution_warn_at: datetime | None = None
@@ -276,45 +242,3 @@ class Comment:
     text: str
     source: str = ""
     id: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SelfServiceResolution:
-    """A requester said a knowledge-base article solved their problem: no ticket needed."""
-
-    person_id: int
-    article_id: str
-    query: str
-    at: datetime
-    id: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class OnCallOverride:
-    """Someone took a tier's on-call duty from chat ("I take L2 for 4 h")."""
-
-    tier: str
-    person: Identity
-    starts_at: datetime
-    ends_at: datetime
-    created_at: datetime
-    id: int | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("starts_at", "ends_at", "created_at"):
-            value = getattr(self, name)
-            if value.tzinfo is None or value.utcoffset() is None:
-                raise ValueError(f"on-call override {name} must be an aware datetime")
-
-
-@dataclass(slots=True)
-class Conversation:
-    """The stored state of one requester's intake dialog, keyed by platform, chat and user."""
-
-    platform: str
-    chat_id: str
-    user_id: str
-    person_id: int
-    state: str
-    data: dict[str, object] = field(default_factory=dict)
-    updated_at: datetime | None = None

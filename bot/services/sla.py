@@ -2,7 +2,7 @@
 look-ups and overrides, and the daily digest.
 
 The tick asks storage for tickets whose ``next_ping_at`` has come (an indexed column, so
-its cost grows with due tickets, not open ones), plans each one with :func:`bot.sla.plan`,
+its cost grows with due tickets, not open ones), plans each one with :func:`bot.pings.plan`,
 records every stage key before queueing its messages (exactly once), and moves
 ``next_ping_at`` on. Replicas on PostgreSQL skip each other's locked rows.
 """
@@ -13,16 +13,17 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from bot import oncall, sla
 from bot.clock import Clock
-from bot.domain import ACTIVE_STATUSES, Identity, OnCallOverride, Ticket
+from bot.domain import ACTIVE_STATUSES, Identity, Ticket, oncall, pings
+from bot.domain.oncall import OnCallOverride
+from bot.domain.pings import Kind, Ping
+from bot.domain.sla import Step
 from bot.errors import InvalidInput, PermissionDenied
 from bot.messages import Action, Button, Field, Message
 from bot.ports import UnitOfWork, UnitOfWorkFactory
-from bot.routing import Outbound
+from bot.services.outbox import Outbound
+from bot.services.tickets import Actor, TicketService
 from bot.settings import Settings, Tier
-from bot.sla import Kind, Ping, Step
-from bot.usecases import Actor, TicketService
 from bot.views import priority_label
 
 TICK_BATCH = 500
@@ -63,7 +64,7 @@ class SlaService:
         once: a key another tick (or replica) recorded first does not come back."""
         by_number = {t.number: t for t in tickets if t.number is not None}
         done = await uow.pings.stages_of(list(by_number))
-        plans = {n: sla.plan(t, self.settings.sla, now, done[n]) for n, t in by_number.items()}
+        plans = {n: pings.plan(t, self.settings.sla, now, done[n]) for n, t in by_number.items()}
         recorded = await uow.pings.record_many(
             [(n, p.key) for n, planned in plans.items() for p in planned.pings], now
         )
@@ -81,7 +82,7 @@ class SlaService:
         for number, ticket in by_number.items():
             planned = plans[number]
             if planned.pings and ticket.escalation is None:
-                ticket.escalation = sla.Escalation.of(ticket, self.settings.sla).to_json()
+                ticket.escalation = pings.Escalation.of(ticket, self.settings.sla).to_json()
             for ping in planned.pings:
                 if (number, ping.key) in recorded:
                     await self._send(uow, out, ticket, ping, duty_of, now)
@@ -140,7 +141,7 @@ class SlaService:
         duty_of: DutyOf,
         now: datetime,
     ) -> None:
-        rules = sla.Escalation.of(ticket, self.settings.sla)
+        rules = pings.Escalation.of(ticket, self.settings.sla)
         step = rules.chain[ping.step - 1]
         if step is Step.NEXT_IN_ROTATION:
             tier = self.settings.tier(ticket.tier)
@@ -203,7 +204,7 @@ class SlaService:
     async def acknowledge(self, uow: UnitOfWork, actor: Actor, number: int) -> Ticket:
         ticket = await self.tickets.ticket_for_staff(uow, actor, number)
         now = self.clock.now()
-        breached = sla.breached_clocks(ticket, now)
+        breached = pings.breached_clocks(ticket, now)
         if not breached:
             raise InvalidInput(f"{ticket.ref} has no breached clock to acknowledge.")
         recorded = await uow.pings.record_many(

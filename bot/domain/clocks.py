@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.domain import Ticket
+from bot.domain.sla import SlaSettings, Target
 from bot.durations import format_duration
-from bot.sla.policy import SlaSettings, Target
 
 
 def target_of(ticket: Ticket, sla: SlaSettings) -> Target:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from bot import drafts, sla
 from bot.clock import Clock
 from bot.domain import (
     ACTIVE_STATUSES,
@@ -21,13 +20,15 @@ from bot.domain import (
     SelfServiceResolution,
     Status,
     Ticket,
+    clocks,
+    drafts,
 )
 from bot.errors import InvalidInput, NotFound, PermissionDenied
 from bot.events import ChatRef
 from bot.knowledge import Article, KnowledgeIndex
 from bot.messages import Field, Message
 from bot.ports import UnitOfWork
-from bot.routing import Outbound
+from bot.services.outbox import Outbound
 from bot.settings import Settings, Tier
 from bot.views import (
     priority_label,
@@ -227,7 +228,7 @@ class TicketService:
             updated_at=now,
         )
         ticket.policy = self.settings.sla.policy_for(ticket.category).name
-        sla.recompute(ticket, self.settings.sla)
+        clocks.recompute(ticket, self.settings.sla)
         ticket = await uow.tickets.add(ticket)
         assert ticket.number is not None
         text = draft.description + (f"\n\n{draft.details}" if draft.details else "")
@@ -270,8 +271,8 @@ class TicketService:
         was_waiting = ticket.status is Status.WAITING
         ticket.requester_replied(self.clock.now())
         if was_waiting:
-            sla.resume(ticket, self.settings.sla, self.clock.now())
-        sla.start_update_clock(ticket, self.settings.sla, self.clock.now())
+            clocks.resume(ticket, self.settings.sla, self.clock.now())
+        clocks.start_update_clock(ticket, self.settings.sla, self.clock.now())
         await uow.tickets.save(ticket)
         await uow.tickets.add_comment(
             Comment(number, self.clock.now(), actor.id, CommentKind.REQUESTER, text, actor.source)
@@ -298,19 +299,19 @@ class TicketService:
     async def close(self, uow: UnitOfWork, actor: Actor, number: int) -> Ticket:
         ticket = await self.ticket_for_requester(uow, actor, number)
         ticket.close(self.clock.now())
-        sla.recompute(ticket, self.settings.sla)
+        clocks.recompute(ticket, self.settings.sla)
         return await self._requester_change(uow, actor, ticket, "closed", "closed it")
 
     async def cancel(self, uow: UnitOfWork, actor: Actor, number: int) -> Ticket:
         ticket = await self.ticket_for_requester(uow, actor, number)
         ticket.cancel(self.clock.now())
-        sla.recompute(ticket, self.settings.sla)
+        clocks.recompute(ticket, self.settings.sla)
         return await self._requester_change(uow, actor, ticket, "cancelled", "withdrew it")
 
     async def reopen(self, uow: UnitOfWork, actor: Actor, number: int) -> Ticket:
         ticket = await self.ticket_for_requester(uow, actor, number)
         ticket.reopen(self.clock.now())
-        sla.resume(ticket, self.settings.sla, self.clock.now())  # time spent resolved is free
+        clocks.resume(ticket, self.settings.sla, self.clock.now())  # time spent resolved is free
         return await self._requester_change(uow, actor, ticket, "reopened", "reopened it")
 
     async def rate(self, uow: UnitOfWork, actor: Actor, number: int, score: int) -> Ticket:
@@ -356,9 +357,9 @@ class TicketService:
                 *(h.actor_id for h in history),
             )
         )
-        clocks = tuple(
+        left = tuple(
             Field(label, text)
-            for label, text in sla.time_left(ticket, self.settings.sla, self.clock.now())
+            for label, text in clocks.time_left(ticket, self.settings.sla, self.clock.now())
         )
         return ticket_detail(
             ticket,
@@ -367,7 +368,7 @@ class TicketService:
             history,
             comments,
             for_agents=staff,
-            extra=clocks,
+            extra=left,
             zone=actor.person.timezone or self.settings.timezone,
         )
 
@@ -393,7 +394,7 @@ class TicketService:
     async def claim(self, uow: UnitOfWork, actor: Actor, number: int) -> Ticket:
         ticket = await self.ticket_for_agent(uow, actor, number)
         ticket.claim(actor.id, self.clock.now())
-        sla.recompute(ticket, self.settings.sla)
+        clocks.recompute(ticket, self.settings.sla)
         out = await self._changed(uow, ticket, actor, "claimed")
         await out.to_thread(
             ticket, Message(text=f"{actor.person.display_name} claimed {ticket.ref}.")
@@ -426,7 +427,7 @@ class TicketService:
         if not internal:
             ticket.agent_replied(now)
             ticket.update_due_at = None
-            sla.recompute(ticket, self.settings.sla)
+            clocks.recompute(ticket, self.settings.sla)
             await uow.tickets.save(ticket)
         await uow.tickets.add_comment(Comment(number, now, actor.id, kind, text, actor.source))
         await self.record(uow, ticket, actor, "noted internally" if internal else "replied")
@@ -472,7 +473,7 @@ class TicketService:
         old_tier = ticket.tier
         new_tier = ticket.escalate(self.clock.now())
         if self.settings.sla.policy(ticket.policy).restart_on_escalation:
-            sla.restart_resolution(ticket, self.settings.sla, self.clock.now())
+            clocks.restart_resolution(ticket, self.settings.sla, self.clock.now())
         out = await self._changed(
             uow,
             ticket,
@@ -503,7 +504,7 @@ class TicketService:
         if not note:
             raise InvalidInput(f"Say what fixed it: /resolve {number} note.")
         ticket.resolve(note, self.clock.now())
-        sla.pause(ticket, self.clock.now())  # a reopen resumes the clock where it stopped
+        clocks.pause(ticket, self.clock.now())  # a reopen resumes the clock where it stopped
         if ticket.assignee_id is None:
             ticket.assignee_id = actor.id
         out = await self._changed(uow, ticket, actor, "resolved", note)
@@ -522,7 +523,7 @@ class TicketService:
         now = self.clock.now()
         ticket.wait_on_requester(now)
         if self.settings.sla.policy(ticket.policy).pause_when_waiting:
-            sla.pause(ticket, now)
+            clocks.pause(ticket, now)
         await uow.tickets.add_comment(
             Comment(number, now, actor.id, CommentKind.PUBLIC, need, actor.source)
         )
@@ -549,7 +550,7 @@ class TicketService:
         wanted = next(lv.name for lv in self.settings.priority.levels if lv.name.upper() == wanted)
         old = ticket.priority
         ticket.change_priority(wanted, self.clock.now())
-        sla.recompute(ticket, self.settings.sla)
+        clocks.recompute(ticket, self.settings.sla)
         out = await self._changed(uow, ticket, actor, "changed priority", f"{old} → {wanted}")
         await out.to_requester(
             ticket,

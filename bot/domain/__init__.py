@@ -1,0 +1,32 @@
+"""The domain: tickets, people, clocks, priority, calendars and on-call rules. Pure: no I/O.
+
+The entities most of the desk works with are importable from here; the rule modules
+(``calendars``, ``clocks``, ``pings``, ``sla``, ``oncall``, ``lifecycle``, ``choices``,
+``drafts``) by their own names.
+"""
+
+from bot.domain.conversations import Conversation
+from bot.domain.knowledge import SelfServiceResolution
+from bot.domain.people import ChatAddress, Identity, Person
+from bot.domain.tickets import (
+    ACTIVE_STATUSES,
+    Comment,
+    CommentKind,
+    HistoryEntry,
+    Status,
+    Ticket,
+)
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "ChatAddress",
+    "Comment",
+    "CommentKind",
+    "Conversation",
+    "HistoryEntry",
+    "Identity",
+    "Person",
+    "SelfServiceResolution",
+    "Status",
+    "Ticket",
+]

@@ -1,0 +1,32 @@
+"""Platform event ids already handled."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete
+
+from storage.repositories.base import SqlRepository, rowcount
+from storage.tables import (
+    InboundEventRow,
+)
+
+
+class SqlInboundRepository(SqlRepository):
+    """Platform event ids seen, so a redelivered event is handled once."""
+
+    async def first_time(self, platform: str, event_id: str, at: datetime) -> bool:
+        # RETURNING rather than rowcount: drivers disagree on INSERT rowcounts (psycopg's
+        # is gone once SQLAlchemy closes the cursor), but a returned row means "inserted".
+        stmt = (
+            self._insert(InboundEventRow)
+            .values(platform=platform, event_id=event_id, received_at=at)
+            .on_conflict_do_nothing(index_elements=["platform", "event_id"])
+            .returning(InboundEventRow.event_id)
+        )
+        result = await self._session.execute(stmt)
+        return result.first() is not None
+
+    async def prune(self, before: datetime) -> int:
+        stmt = delete(InboundEventRow).where(InboundEventRow.received_at < before)
+        return rowcount(await self._session.execute(stmt))
