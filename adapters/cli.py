@@ -629,8 +629,8 @@ def _ticket_json(ticket: Ticket, names: dict[int, str]) -> dict[str, Any]:
         "requester": names.get(ticket.requester_id),
         "assignee": names.get(ticket.assignee_id) if ticket.assignee_id else None,
         "created_at": iso(ticket.created_at),
-        "response_due_at": iso(ticket.response_due_at),
-        "resolution_due_at": iso(ticket.resolution_due_at),
+        "response_due_at": iso(ticket.clocks.response_due_at),
+        "resolution_due_at": iso(ticket.clocks.resolution_due_at),
         "first_response_at": iso(ticket.first_response_at),
         "resolved_at": iso(ticket.resolved_at),
     }

@@ -81,21 +81,19 @@ class SlaService:
         sent = 0
         for number, ticket in by_number.items():
             planned = plans[number]
-            if planned.pings and ticket.escalation is None:
-                ticket.escalation = pings.Escalation.of(ticket, self.settings.sla).to_json()
             for ping in planned.pings:
                 if (number, ping.key) in recorded:
                     await self._send(uow, out, ticket, ping, duty_of, now)
                     sent += 1
-            ticket.next_ping_at = planned.next_at
-            await uow.tickets.save(ticket)
+            ticket.clocks.next_ping_at = planned.next_at
             if any(p.kind is Kind.BREACH and p.clock == "resolution" for p in planned.pings):
                 await self._auto_escalate(uow, ticket)
+        await uow.tickets.save_many(list(by_number.values()))
         return sent
 
     async def _auto_escalate(self, uow: UnitOfWork, ticket: Ticket) -> None:
         """At a resolution breach, a policy may pass the ticket up the chain by itself."""
-        policy = self.settings.sla.policy(ticket.policy)
+        policy = self.settings.sla.policy(ticket.clocks.policy)
         if policy.auto_escalate and ticket.next_tier is not None:
             await self.tickets.move_up(uow, ticket, None, "resolution SLA breached")
 
@@ -141,7 +139,7 @@ class SlaService:
         duty_of: DutyOf,
         now: datetime,
     ) -> None:
-        rules = pings.Escalation.of(ticket, self.settings.sla)
+        rules = ticket.clocks.escalation_rules(self.settings.sla)
         step = rules.chain[ping.step - 1]
         if step is Step.NEXT_IN_ROTATION:
             tier = self.settings.tier(ticket.tier)

@@ -18,7 +18,6 @@ from bot.domain import (
     Identity,
     Person,
     SelfServiceResolution,
-    Status,
     Ticket,
     clocks,
     drafts,
@@ -227,8 +226,7 @@ class TicketService:
             created_at=now,
             updated_at=now,
         )
-        ticket.policy = self.settings.sla.policy_for(ticket.category).name
-        clocks.recompute(ticket, self.settings.sla)
+        ticket.open(self.settings.sla)
         ticket = await uow.tickets.add(ticket)
         assert ticket.number is not None
         text = draft.description + (f"\n\n{draft.details}" if draft.details else "")
@@ -268,11 +266,7 @@ class TicketService:
         text = _with_files(text, files)
         if not text:
             raise InvalidInput("There is nothing to add; write some text after the number.")
-        was_waiting = ticket.status is Status.WAITING
-        ticket.requester_replied(self.clock.now())
-        if was_waiting:
-            clocks.resume(ticket, self.settings.sla, self.clock.now())
-        clocks.start_update_clock(ticket, self.settings.sla, self.clock.now())
+        ticket.requester_replied(self.clock.now(), self.settings.sla)
         await uow.tickets.save(ticket)
         await uow.tickets.add_comment(
             Comment(number, self.clock.now(), actor.id, CommentKind.REQUESTER, text, actor.source)
@@ -298,20 +292,17 @@ class TicketService:
 
     async def close(self, uow: UnitOfWork, actor: Actor, number: int) -> Ticket:
         ticket = await self.ticket_for_requester(uow, actor, number)
-        ticket.close(self.clock.now())
-        clocks.recompute(ticket, self.settings.sla)
+        ticket.close(self.clock.now(), self.settings.sla)
         return await self._requester_change(uow, actor, ticket, "closed", "closed it")
 
     async def cancel(self, uow: UnitOfWork, actor: Actor, number: int) -> Ticket:
         ticket = await self.ticket_for_requester(uow, actor, number)
-        ticket.cancel(self.clock.now())
-        clocks.recompute(ticket, self.settings.sla)
+        ticket.cancel(self.clock.now(), self.settings.sla)
         return await self._requester_change(uow, actor, ticket, "cancelled", "withdrew it")
 
     async def reopen(self, uow: UnitOfWork, actor: Actor, number: int) -> Ticket:
         ticket = await self.ticket_for_requester(uow, actor, number)
-        ticket.reopen(self.clock.now())
-        clocks.resume(ticket, self.settings.sla, self.clock.now())  # time spent resolved is free
+        ticket.reopen(self.clock.now(), self.settings.sla)
         return await self._requester_change(uow, actor, ticket, "reopened", "reopened it")
 
     async def rate(self, uow: UnitOfWork, actor: Actor, number: int, score: int) -> Ticket:
@@ -393,8 +384,7 @@ class TicketService:
 
     async def claim(self, uow: UnitOfWork, actor: Actor, number: int) -> Ticket:
         ticket = await self.ticket_for_agent(uow, actor, number)
-        ticket.claim(actor.id, self.clock.now())
-        clocks.recompute(ticket, self.settings.sla)
+        ticket.claim(actor.id, self.clock.now(), self.settings.sla)
         out = await self._changed(uow, ticket, actor, "claimed")
         await out.to_thread(
             ticket, Message(text=f"{actor.person.display_name} claimed {ticket.ref}.")
@@ -425,9 +415,7 @@ class TicketService:
         now = self.clock.now()
         kind = CommentKind.INTERNAL if internal else CommentKind.PUBLIC
         if not internal:
-            ticket.agent_replied(now)
-            ticket.update_due_at = None
-            clocks.recompute(ticket, self.settings.sla)
+            ticket.agent_replied(now, self.settings.sla)
             await uow.tickets.save(ticket)
         await uow.tickets.add_comment(Comment(number, now, actor.id, kind, text, actor.source))
         await self.record(uow, ticket, actor, "noted internally" if internal else "replied")
@@ -471,9 +459,7 @@ class TicketService:
         """Pass the ticket to the next tier of its chain (an agent's escalation, or the
         desk's own at a resolution breach when the policy says so)."""
         old_tier = ticket.tier
-        new_tier = ticket.escalate(self.clock.now())
-        if self.settings.sla.policy(ticket.policy).restart_on_escalation:
-            clocks.restart_resolution(ticket, self.settings.sla, self.clock.now())
+        new_tier = ticket.escalate(self.clock.now(), self.settings.sla)
         out = await self._changed(
             uow,
             ticket,
@@ -503,10 +489,7 @@ class TicketService:
         note = note.strip()
         if not note:
             raise InvalidInput(f"Say what fixed it: /resolve {number} note.")
-        ticket.resolve(note, self.clock.now())
-        clocks.pause(ticket, self.clock.now())  # a reopen resumes the clock where it stopped
-        if ticket.assignee_id is None:
-            ticket.assignee_id = actor.id
+        ticket.resolve(note, self.clock.now(), by=actor.id)
         out = await self._changed(uow, ticket, actor, "resolved", note)
         await out.to_requester(ticket, resolved_for_requester(ticket, actor.person.display_name))
         return ticket
@@ -521,9 +504,7 @@ class TicketService:
         if not need:
             raise InvalidInput(f"Say what you need: /waiting {number} what you need.")
         now = self.clock.now()
-        ticket.wait_on_requester(now)
-        if self.settings.sla.policy(ticket.policy).pause_when_waiting:
-            clocks.pause(ticket, now)
+        ticket.wait_on_requester(now, self.settings.sla)
         await uow.tickets.add_comment(
             Comment(number, now, actor.id, CommentKind.PUBLIC, need, actor.source)
         )
@@ -549,8 +530,7 @@ class TicketService:
             raise InvalidInput(f'"{priority}" is not a priority; use one of {known}.')
         wanted = next(lv.name for lv in self.settings.priority.levels if lv.name.upper() == wanted)
         old = ticket.priority
-        ticket.change_priority(wanted, self.clock.now())
-        clocks.recompute(ticket, self.settings.sla)
+        ticket.change_priority(wanted, self.clock.now(), self.settings.sla)
         out = await self._changed(uow, ticket, actor, "changed priority", f"{old} → {wanted}")
         await out.to_requester(
             ticket,

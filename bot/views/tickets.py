@@ -70,10 +70,11 @@ def ticket_fields(
             )
         )
     if ticket.status.active:
-        if ticket.first_response_at is None and ticket.response_due_at is not None:
-            fields.append(Field("Response due", ticket.response_due_at))
-        if ticket.resolution_due_at is not None:
-            fields.append(Field("Resolution due", ticket.resolution_due_at))
+        clocks = ticket.clocks
+        if ticket.first_response_at is None and clocks.response_due_at is not None:
+            fields.append(Field("Response due", clocks.response_due_at))
+        if clocks.resolution_due_at is not None:
+            fields.append(Field("Resolution due", clocks.resolution_due_at))
     if ticket.resolution_note and ticket.status in (Status.RESOLVED, Status.CLOSED):
         fields.append(Field("Resolution", ticket.resolution_note))
     return tuple(fields)
@@ -220,11 +221,11 @@ def queue_order(settings: Settings) -> Callable[[Ticket], tuple[int, int, str]]:
     far = "9999"
 
     def key(ticket: Ticket) -> tuple[int, int, str]:
-        due = ticket.resolution_due_at.isoformat() if ticket.resolution_due_at else far
+        due = ticket.clocks.resolution_due_at
         return (
             settings.priority.rank(ticket.priority),
             settings.priority.urgency_rank(ticket.urgency),
-            due,
+            due.isoformat() if due else far,
         )
 
     return key
