@@ -547,53 +547,44 @@ def _local(instant: datetime, zone: str) -> str:
 
 async def _oncall(settings: Settings, args: argparse.Namespace) -> int:
     at = _instant(args.at, settings.timezone)
-    only = _tier_names(settings, [args.tier] if args.tier else None)
-    tiers = [t for t in settings.tiers if not only or t.name in only]
     runtime = await _look_up(settings, without_database=NO_OVERRIDES)
     try:
+        tiers = runtime.desk.oncall.tiers(_tier_name(settings, args.tier))
         async with runtime.uow_factory() as uow:
-            overrides = await uow.oncall.overlapping(at, at + timedelta(seconds=1))
-        rows = []
-        for tier in tiers:
-            duty = runtime.desk.sla.on_call(tier.name, overrides, at)
-            rows.append(
-                {
-                    "tier": tier.name,
-                    "person": str(duty.person) if duty else None,
-                    "layer": duty.layer if duty else None,
-                    "until": duty.until.isoformat() if duty else None,
-                }
-            )
+            report = await runtime.desk.oncall.report(uow, tiers, at)
     finally:
         await runtime.close()
+    rows = [
+        {
+            "tier": tier.name,
+            "person": str(duty.person) if duty else None,
+            "layer": duty.layer if duty else None,
+            "until": duty.until.isoformat() if duty else None,
+        }
+        for tier, duty in report
+    ]
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    for row in rows:
-        if row["person"] is None:
-            print(f"{row['tier']:<5} nobody on call")
+    for tier, duty in report:
+        if duty is None:
+            print(f"{tier.name:<5} nobody on call")
         else:
-            until = _local(datetime.fromisoformat(row["until"]), settings.timezone)
-            print(f"{row['tier']:<5} {row['person']} ({row['layer']}) until {until}")
+            until = _local(duty.until, settings.timezone)
+            print(f"{tier.name:<5} {duty.person} ({duty.layer}) until {until}")
     return 0
 
 
 async def _oncall_check(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.domain import oncall
-
-    only = _tier_names(settings, [args.tier] if args.tier else None)
-    tiers = [t for t in settings.tiers if not only or t.name in only]
     start = datetime.now(UTC)
     end = start + timedelta(days=args.days)
     runtime = await _look_up(settings, without_database=NO_OVERRIDES)
     try:
+        tiers = runtime.desk.oncall.tiers(_tier_name(settings, args.tier))
         async with runtime.uow_factory() as uow:
-            stored = await uow.oncall.overlapping(start, end)
+            found = await runtime.desk.oncall.gaps(uow, tiers, start, end)
     finally:
         await runtime.close()
-    found = {}
-    for tier in tiers:
-        found[tier.name] = oncall.gaps(tier.name, tier.rotations, stored, start, end)
     if args.json:
         print(
             json.dumps(
@@ -610,6 +601,11 @@ async def _oncall_check(settings: Settings, args: argparse.Namespace) -> int:
             for a, b in gaps:
                 print(f"  {_local(a, settings.timezone)}  →  {_local(b, settings.timezone)}")
     return 1 if any(found.values()) else 0
+
+
+def _tier_name(settings: Settings, value: str | None) -> str | None:
+    """``--tier`` as the configuration spells it (an unknown tier is an option error)."""
+    return _tier_names(settings, [value])[0] if value else None
 
 
 def _ticket_json(ticket: Ticket, names: dict[int, str]) -> dict[str, Any]:

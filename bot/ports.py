@@ -98,6 +98,13 @@ class PersonRepository(Protocol):
 class ConversationRepository(Protocol):
     async def get(self, platform: str, chat_id: str, user_id: str) -> Conversation | None: ...
 
+    async def with_person(
+        self, identity: Identity, chat_id: str
+    ) -> tuple[Person | None, Conversation | None]:
+        """Who an account belongs to (None: nobody yet) and their dialog in ``chat_id``, in
+        one read: what the desk needs to know about everyone who writes."""
+        ...
+
     async def save(self, conversation: Conversation) -> None: ...
 
     async def delete(self, conversation: Conversation) -> None: ...

@@ -223,7 +223,7 @@ class ConversationRow(Base):
     platform: Mapped[str] = mapped_column(String(_NAME), primary_key=True)
     chat_id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
     state: Mapped[str] = mapped_column(String(_WORD))
     data: Mapped[dict[str, Any]]
     updated_at: Mapped[datetime] = mapped_column(index=True)

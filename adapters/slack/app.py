@@ -200,7 +200,7 @@ class SlackAdapter:
             channel_id = str((body.get("channel") or {}).get("id") or "")
             await self._apologise(user_id, channel_id, BUTTON_UNUSABLE)
             return
-        agent = self.desk.tickets.is_agent(Identity(translate.PLATFORM, event.user.user_id))
+        agent = self.desk.is_agent(Identity(translate.PLATFORM, event.user.user_id))
         if translate.asks_for_text(event) and agent:
             if await self._open_prompt(body, event):
                 return

@@ -19,7 +19,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.domain.sla import DEFAULT_POLICY, SlaSettings, Step, Target
-from bot.durations import format_duration
 
 if TYPE_CHECKING:
     from bot.domain.tickets import Ticket
@@ -158,29 +157,3 @@ def stop_update_clock(ticket: Ticket, sla: SlaSettings) -> None:
     """An agent answered the requester."""
     ticket.clocks.update_due_at = None
     recompute(ticket, sla)
-
-
-def time_left(ticket: Ticket, sla: SlaSettings, now: datetime) -> list[tuple[str, str]]:
-    """(label, text) per running clock: business time left, or how long it is overdue."""
-    clocks = ticket.clocks
-    if not ticket.status.active:
-        return []
-    if clocks.paused_at is not None:
-        return [("SLA clocks", "paused while waiting on the requester")]
-    calendar = sla.calendar(target_of(ticket, sla).calendar)
-    running = []
-    if ticket.first_response_at is None and clocks.response_due_at is not None:
-        running.append(("Response", clocks.response_due_at))
-    if clocks.resolution_due_at is not None:
-        running.append(("Resolution", clocks.resolution_due_at))
-    if clocks.update_due_at is not None:
-        running.append(("Update", clocks.update_due_at))
-    rows = []
-    for label, due in running:
-        if due <= now:
-            rows.append((f"{label} time left", f"overdue by {format_duration(now - due)}"))
-        else:
-            left = calendar.elapsed(now, due)
-            hours = "" if calendar.always else " of business time"
-            rows.append((f"{label} time left", f"{format_duration(left)}{hours}"))
-    return rows

@@ -48,6 +48,23 @@ _STATUS_LABELS = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A finished intake: everything needed to open a ticket."""
+
+    description: str
+    summary: str
+    impact: str
+    can_work: str
+    urgency: str
+    details: str = ""
+    category: str | None = None
+    product: str | None = None
+    version: str | None = None
+    version_supported: bool | None = None
+    notice: str = ""
+
+
 @dataclass(slots=True)
 class Ticket:
     """A request for help that agents work on.
