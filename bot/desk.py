@@ -466,9 +466,6 @@ class Desk:
             await self._say(uow, actor, Message(text=text))
 
     async def _cmd_help(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
-        if args.startswith("ticket_") and args[7:].isdigit():  # a deep link: /start ticket_42
-            await self._cmd_show(uow, actor, args[7:])
-            return
         await self._say(uow, actor, REQUESTER_HELP)
         if self.tickets.is_agent(actor.identity):
             await self._say(uow, actor, AGENT_HELP)
