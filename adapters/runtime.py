@@ -8,22 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 import signal
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import TextIO
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.console import ConsoleApp, ConsoleGateway
-from adapters.console.gateway import Screen
+from adapters.console.app import ConsoleApp
+from adapters.console.gateway import ConsoleGateway, Screen
 from adapters.http import HttpServer
+from adapters.platforms import ADAPTERS, RunningAdapter
 from adapters.scheduler import DeskScheduler, PeriodicJob
 from bot.clock import Clock, SystemClock
 from bot.desk import Desk
@@ -161,18 +161,11 @@ def periodic_jobs(runtime: Runtime) -> list[PeriodicJob]:
     ]
 
 
-class RunningAdapter(Protocol):
-    """What a chat adapter's ``start(runtime, http)`` returns."""
-
-    async def stop(self) -> None: ...
-
-
 def check_adapter_options(settings: Settings) -> None:
-    """Validate each enabled chat adapter's section (``adapters.<name>.parse_options``), so
+    """Validate each enabled adapter's section (its package's ``parse_options``), so
     ``check-config`` names a mistyped key before ``run`` would."""
     for name in settings.enabled_platforms:
-        if name != "console":
-            importlib.import_module(f"adapters.{name}").parse_options(settings.adapters[name])
+        ADAPTERS[name].parse_options(settings.adapters[name])
 
 
 async def start_chat_adapters(runtime: Runtime, http: HttpServer) -> list[RunningAdapter]:
@@ -181,8 +174,7 @@ async def start_chat_adapters(runtime: Runtime, http: HttpServer) -> list[Runnin
     for name in runtime.settings.enabled_platforms:
         if name == "console":
             continue
-        module = importlib.import_module(f"adapters.{name}")
-        running.append(await module.start(runtime, http))
+        running.append(await ADAPTERS[name].start(runtime, http))
     return running
 
 

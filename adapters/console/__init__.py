@@ -1,6 +1,12 @@
-"""A terminal chat over the same desk: try the whole flow with no chat account."""
+"""A terminal chat over the same desk: try the whole flow with no chat account.
 
-from adapters.console.app import ConsoleApp
-from adapters.console.gateway import ConsoleGateway
+Modules: ``options`` (the config section and :data:`DESCRIPTOR`, what the settings know
+of the console) and ``render`` (neutral message → lines) are pure; ``gateway`` prints;
+``app`` is the chat loop.
+"""
 
-__all__ = ["ConsoleApp", "ConsoleGateway"]
+from __future__ import annotations
+
+from adapters.console.options import DESCRIPTOR, ConsoleOptions, parse_options
+
+__all__ = ["DESCRIPTOR", "ConsoleOptions", "parse_options"]

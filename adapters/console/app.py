@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import TextIO
 
 from adapters.console.gateway import PLATFORM, Screen
+from adapters.console.options import parse_options
 from bot.desk import Desk
 from bot.domain import Identity
 from bot.events import ActionPressed, ChatRef, CommandInvoked, MessageReceived, UserRef
@@ -48,8 +49,8 @@ class ConsoleApp:
         self._seq = itertools.count(1)
         self._session = uuid.uuid4().hex[:8]
         self._prompting = False  # a prompt is on the terminal's last line, awaiting input
-        options = settings.adapters["console"].options
-        self.become(str(requester or options.get("requester", "sam")))
+        self.options = parse_options(settings.adapters[PLATFORM])
+        self.become(requester or self.options.requester)
 
     # -- persona -------------------------------------------------------------------------
 
@@ -63,9 +64,7 @@ class ConsoleApp:
         }
         self.screen.viewer = name
         self.screen.visible = frozenset(channels)
-        self.screen.zone = str(
-            self.settings.adapters["console"].options.get("timezone", self.settings.timezone)
-        )
+        self.screen.zone = self.options.timezone or self.settings.timezone
 
     def agent_tiers(self) -> list[str]:
         identity = Identity(PLATFORM, self.name)

@@ -23,6 +23,7 @@ from telegram import Chat, Message, Update, User
 from telegram.constants import ChatType, MessageEntityType
 
 from adapters.telegram.callback_data import LongValues, decode
+from adapters.telegram.options import DESCRIPTOR
 from bot.events import (
     ActionPressed,
     ChatRef,
@@ -32,7 +33,7 @@ from bot.events import (
     UserRef,
 )
 
-PLATFORM = "telegram"
+PLATFORM = DESCRIPTOR.name
 DEEP_LINK = re.compile(r"ticket_([0-9]+)")  # the start parameter that shows a ticket
 
 
