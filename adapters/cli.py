@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from adapters import console
 from adapters import runtime as rt
 from adapters.platforms import PLATFORMS
 from bot.domain import Status, Ticket
@@ -234,7 +235,11 @@ def _check_config(args: argparse.Namespace) -> int:
 
 
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
-    await rt.run(settings, console=args.console)
+    if args.console:  # asked for by name: on even where the config turned it off
+        name = console.DESCRIPTOR.name
+        on = dataclasses.replace(settings.adapters[name], enabled=True)
+        settings = dataclasses.replace(settings, adapters={**settings.adapters, name: on})
+    await rt.run(settings, interactive=args.console)
     return 0
 
 
