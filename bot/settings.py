@@ -129,7 +129,7 @@ class Platform:
     credentials: tuple[str, ...] = ()  # option keys "auto" needs before it turns the adapter on
     stand_ins: Mapping[str, str] = field(default_factory=dict)  # credential → key set instead
     channel_id: re.Pattern[str] | None = None  # what a channel id looks like; None: anything
-    channel_shape: str = ""  # the same in words, for the error: "a Slack channel id like C0…"
+    channel_shape: str = ""  # the same in words, for errors: "a channel id like C0123456789"
 
     def missing_credentials(self, options: Mapping[str, Any]) -> tuple[str, ...]:
         """The credential keys not set in ``options``, in declared order."""
