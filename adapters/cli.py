@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from adapters import console
 from adapters import runtime as rt
+from adapters.platforms import PLATFORMS
 from bot.domain import Status, Ticket
 from bot.durations import format_duration
 from bot.errors import ConfigError
@@ -169,7 +171,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _settings(path: str | None) -> Settings:
-    return load_settings(_config_file(path), os.environ)
+    return load_settings(_config_file(path), os.environ, platforms=PLATFORMS)
 
 
 def _config_file(given: str | None) -> Path:
@@ -223,7 +225,7 @@ async def _look_up(settings: Settings, *, without_database: str | None = None) -
 
 def _check_config(args: argparse.Namespace) -> int:
     path = _config_file(args.file or args.config)
-    settings = load_settings(path, os.environ)
+    settings = load_settings(path, os.environ, platforms=PLATFORMS)
     rt.load_sources(settings)  # Markdown errors are configuration errors too
     rt.check_adapter_options(settings)  # and so are an enabled adapter's own options
     print(f"{path}: OK")
@@ -233,7 +235,11 @@ def _check_config(args: argparse.Namespace) -> int:
 
 
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
-    await rt.run(settings, console=args.console)
+    if args.console:  # asked for by name: on even where the config turned it off
+        name = console.DESCRIPTOR.name
+        on = dataclasses.replace(settings.adapters[name], enabled=True)
+        settings = dataclasses.replace(settings, adapters={**settings.adapters, name: on})
+    await rt.run(settings, interactive=args.console)
     return 0
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from adapters.platforms import PLATFORMS
 from bot.events import ActionPressed, ChatRef, CommandInvoked, MessageReceived, UserRef
 from bot.messages import Action
 from bot.settings import Settings, parse_settings
@@ -34,7 +35,7 @@ def make_settings(storage_url: str = "sqlite+aiosqlite:///:memory:", **changes: 
         for key in parents:
             node = node.setdefault(key, {})
         node[last] = value
-    return parse_settings(raw, {}, base_dir=ROOT)
+    return parse_settings(raw, {}, platforms=PLATFORMS, base_dir=ROOT)
 
 
 def user(name: str, platform: str = "console") -> UserRef:

@@ -15,6 +15,7 @@ import pytest
 
 from adapters import runtime as rt
 from adapters.cli import main
+from adapters.platforms import PLATFORMS
 from bot.domain import ChatAddress, Identity, Person, Ticket
 from bot.settings import load_settings
 from tests.e2e.console_process import write_config
@@ -34,7 +35,7 @@ def seed_ticket(config: Path, summary: str) -> None:
     """One open L1 ticket from sam in the database ``config`` names."""
 
     async def seed() -> None:
-        runtime = await rt.build(load_settings(config, {}))
+        runtime = await rt.build(load_settings(config, {}, platforms=PLATFORMS))
         try:
             async with runtime.uow_factory() as uow:
                 sam = await uow.people.add(Person("sam"), Identity("console", "sam"))

@@ -16,7 +16,8 @@ import pytest
 
 from adapters.http import HttpServer
 from adapters.runtime import Runtime, build
-from adapters.slack import SlackAdapter, start
+from adapters.slack import start
+from adapters.slack.app import SlackAdapter
 from bot.clock import FrozenClock
 from tests.e2e.slack import payloads
 from tests.factories import T0, make_settings
