@@ -1,6 +1,6 @@
 """The chat platforms the desk has: one adapter package each, all started the same way.
 
-Every package has the same face (:class:`Adapter`): ``DESCRIPTOR``, what the settings
+Every package has the same face (:class:`~adapters.host.Adapter`): ``DESCRIPTOR``, what the settings
 need to know of the platform (credentials for ``enabled = "auto"``, the shape of a
 channel id); ``parse_options``, its ``[adapters.<name>]`` section; and ``start(runtime,
 http)``, which returns something to ``stop()``. A new platform is a package with that face
@@ -11,33 +11,12 @@ only in ``start``, so reading the registry (every settings load does) stays chea
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Protocol
 
 import adapters.console
 import adapters.slack
 import adapters.telegram
-from bot.settings import AdapterSettings, Platform
-
-if TYPE_CHECKING:
-    from adapters.http import HttpServer
-    from adapters.runtime import Runtime
-
-
-class RunningAdapter(Protocol):
-    """What an adapter's ``start(runtime, http)`` returns."""
-
-    async def stop(self) -> None: ...
-
-
-class Adapter(Protocol):
-    """The face of an adapter package (the module itself satisfies it)."""
-
-    DESCRIPTOR: Platform
-
-    def parse_options(self, adapter: AdapterSettings) -> object: ...
-
-    async def start(self, runtime: Runtime, http: HttpServer) -> RunningAdapter: ...
-
+from adapters.host import Adapter
+from bot.settings import Platform
 
 ADAPTERS: Mapping[str, Adapter] = {
     package.DESCRIPTOR.name: package

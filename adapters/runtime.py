@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.host import Terminal
 from adapters.http import HttpServer
 from adapters.platforms import ADAPTERS
 from adapters.scheduler import DeskScheduler, PeriodicJob
@@ -40,18 +41,6 @@ log = logging.getLogger(__name__)
 DELIVERY_INTERVAL = 2.0
 EXPIRY_INTERVAL = 30.0
 PRUNE_AT = "03:30"  # daily, in the desk's zone: old sent messages and event ids go
-
-
-@dataclass(frozen=True, slots=True)
-class Terminal:
-    """The process's standard streams, which an adapter (the console) may chat on."""
-
-    stdin: TextIO
-    stdout: TextIO
-    interactive: bool = False  # someone types on stdin: a terminal, or `run --console`
-
-    def write(self, line: str) -> None:
-        print(line, file=self.stdout, flush=True)
 
 
 @dataclass

@@ -17,11 +17,11 @@ from adapters.console.options import DESCRIPTOR, ConsoleOptions, parse_options
 
 if TYPE_CHECKING:
     from adapters.console.app import ConsoleSession
+    from adapters.host import Host
     from adapters.http import HttpServer
-    from adapters.runtime import Runtime
 
 
-async def start(runtime: Runtime, http: HttpServer) -> ConsoleSession:
+async def start(runtime: Host, http: HttpServer) -> ConsoleSession:
     """Wire the console into a runtime; the caller stops it with ``await session.stop()``."""
     from adapters.console.app import ConsoleSession  # loaded when run: the registry stays light
 

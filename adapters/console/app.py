@@ -24,7 +24,7 @@ from bot.events import ActionPressed, ChatRef, CommandInvoked, MessageReceived, 
 from bot.settings import Settings
 
 if TYPE_CHECKING:
-    from adapters.runtime import Runtime
+    from adapters.host import Host
 
 CONSOLE_OFF = (
     "tierdesk: console off: stdin is not a terminal (`tierdesk run --console` reads it "
@@ -218,7 +218,7 @@ class ConsoleSession:
     chat ends; otherwise it only says, after the start-up line, why it is off.
     """
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Host) -> None:
         self.runtime = runtime
         self.app: ConsoleApp | None = None
         terminal = runtime.terminal

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 from adapters.slack.options import DESCRIPTOR, SlackOptions, parse_options
 
 if TYPE_CHECKING:
+    from adapters.host import Host
     from adapters.http import HttpServer
-    from adapters.runtime import Runtime
     from adapters.slack.app import SlackAdapter
 
 
-async def start(runtime: Runtime, http: HttpServer) -> SlackAdapter:
+async def start(runtime: Host, http: HttpServer) -> SlackAdapter:
     """Wire Slack into a runtime; the HTTP route is added before ``http.start()``."""
     from adapters.slack.app import SlackAdapter  # bolt loads only when Slack runs
 

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 from adapters.telegram.options import DESCRIPTOR, TelegramOptions, parse_options
 
 if TYPE_CHECKING:
+    from adapters.host import Host
     from adapters.http import HttpServer
-    from adapters.runtime import Runtime
     from adapters.telegram.app import TelegramAdapter
 
 
-async def start(runtime: Runtime, http: HttpServer) -> TelegramAdapter:
+async def start(runtime: Host, http: HttpServer) -> TelegramAdapter:
     """Start the bot on the runtime's desk; the caller stops it with ``await adapter.stop()``."""
     from adapters.telegram.app import TelegramAdapter  # PTB loads only when Telegram runs
 

@@ -16,12 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from bot.domain.sla import DEFAULT_POLICY, SlaSettings, Step, Target
-
-if TYPE_CHECKING:
-    from bot.domain.tickets import Ticket
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +72,24 @@ class Clocks:
         return self.escalation or Escalation.current(sla, self.policy)
 
 
-def target_of(ticket: Ticket, sla: SlaSettings) -> Target:
+class Running(Protocol):
+    """What the clocks read from the ticket they run for (a :class:`~bot.domain.Ticket`)."""
+
+    @property
+    def active(self) -> bool: ...
+
+    priority: str
+    category: str | None
+    created_at: datetime
+    first_response_at: datetime | None
+    clocks: Clocks
+
+
+def target_of(ticket: Running, sla: SlaSettings) -> Target:
     return sla.policy(ticket.clocks.policy).targets[ticket.priority]
 
 
-def start(ticket: Ticket, sla: SlaSettings) -> None:
+def start(ticket: Running, sla: SlaSettings) -> None:
     """A new ticket: its category's policy, that policy's escalation rules, the due times."""
     policy = sla.policy_for(ticket.category)
     ticket.clocks.policy = policy.name
@@ -87,10 +97,10 @@ def start(ticket: Ticket, sla: SlaSettings) -> None:
     recompute(ticket, sla)
 
 
-def recompute(ticket: Ticket, sla: SlaSettings) -> None:
+def recompute(ticket: Running, sla: SlaSettings) -> None:
     """Set due and warning instants for the clocks still running, and ``next_ping_at``."""
     clocks = ticket.clocks
-    if not ticket.status.active or clocks.paused_at is not None:
+    if not ticket.active or clocks.paused_at is not None:
         clocks.next_ping_at = None  # a stopped or paused clock pings nobody
         return
     target = target_of(ticket, sla)
@@ -116,13 +126,13 @@ def recompute(ticket: Ticket, sla: SlaSettings) -> None:
     )
 
 
-def pause(ticket: Ticket, now: datetime) -> None:
+def pause(ticket: Running, now: datetime) -> None:
     if ticket.clocks.paused_at is None:
         ticket.clocks.paused_at = now
         ticket.clocks.next_ping_at = None
 
 
-def resume(ticket: Ticket, sla: SlaSettings, now: datetime) -> None:
+def resume(ticket: Running, sla: SlaSettings, now: datetime) -> None:
     """Add the business time spent paused to the clocks and start them again."""
     clocks = ticket.clocks
     if clocks.paused_at is None:
@@ -133,7 +143,7 @@ def resume(ticket: Ticket, sla: SlaSettings, now: datetime) -> None:
     recompute(ticket, sla)
 
 
-def restart_resolution(ticket: Ticket, sla: SlaSettings, now: datetime) -> None:
+def restart_resolution(ticket: Running, sla: SlaSettings, now: datetime) -> None:
     """The resolution clock starts over (a restarting policy's escalation): the full target,
     and the escalation rules of the configuration as it is now."""
     clocks = ticket.clocks
@@ -143,17 +153,17 @@ def restart_resolution(ticket: Ticket, sla: SlaSettings, now: datetime) -> None:
     recompute(ticket, sla)
 
 
-def start_update_clock(ticket: Ticket, sla: SlaSettings, now: datetime) -> None:
+def start_update_clock(ticket: Running, sla: SlaSettings, now: datetime) -> None:
     """After a requester's message an agent must answer within the policy's update target."""
     update = sla.policy(ticket.clocks.policy).update
-    if update is None or not ticket.status.active or ticket.clocks.update_due_at is not None:
+    if update is None or not ticket.active or ticket.clocks.update_due_at is not None:
         return
     calendar = sla.calendar(target_of(ticket, sla).calendar)
     ticket.clocks.update_due_at = calendar.add(now, update)
     recompute(ticket, sla)
 
 
-def stop_update_clock(ticket: Ticket, sla: SlaSettings) -> None:
+def stop_update_clock(ticket: Running, sla: SlaSettings) -> None:
     """An agent answered the requester."""
     ticket.clocks.update_due_at = None
     recompute(ticket, sla)

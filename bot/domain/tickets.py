@@ -106,6 +106,11 @@ class Ticket:
         return f"#{self.number}"
 
     @property
+    def active(self) -> bool:
+        """In a queue or being worked on: its clocks may run."""
+        return self.status.active
+
+    @property
     def next_tier(self) -> str | None:
         """The tier after this one in the ticket's chain; None at its end."""
         if self.tier not in self.chain:

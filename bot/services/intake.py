@@ -15,11 +15,11 @@ from datetime import date
 from enum import StrEnum
 
 from bot.domain import Draft, Ticket
-from bot.domain.choices import match_choice, mentioned
+from bot.domain.choices import Choice, match_choice, mentioned
 from bot.domain.lifecycle import support_status
 from bot.knowledge import Article, KnowledgeIndex
 from bot.messages import Action, Message
-from bot.settings import Choice, Settings
+from bot.settings import Settings
 from bot.views import intake as ask
 from bot.views import summary_of
 from bot.views.intake import NEW, SKIP, SUBMIT, UNKNOWN

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.domain import Draft
-from bot.domain.lifecycle import SupportStatus
+from bot.domain.choices import Choice
+from bot.domain.lifecycle import Product, SupportStatus
 from bot.knowledge import Article
 from bot.messages import Action, Button, Field, Message
-from bot.settings import Choice, Product, Settings
+from bot.settings import Settings
 from bot.views.tickets import priority_label, product_name, urgency_label
 
 NEW = "new"

@@ -13,6 +13,7 @@ from bot.domain.lifecycle import support_status
 from bot.errors import InvalidTransition
 from bot.settings import DEFAULT_IMPACTS, DEFAULT_URGENCIES
 from bot.views import queue_order, summary_of
+from bot.views.intake import support_notice
 from tests.factories import T0, make_settings
 
 SETTINGS = make_settings()
@@ -137,9 +138,9 @@ def test_lifecycle_knows_lts_and_end_of_support() -> None:
     product = SETTINGS.product("acme-erp")
     old = support_status(product, "4.8", T0.date())
     assert old.known and old.supported is False and old.lts
-    assert "reached its end of support on 2025-12-31" in old.notice()
+    assert "reached its end of support on 2025-12-31" in support_notice(old)
     current = support_status(product, "5.2", T0.date())
-    assert current.supported and current.notice() == ""
+    assert current.supported and support_notice(current) == ""
     assert support_status(product, "6.0", T0.date()).supported  # no end date yet
     assert support_status(product, "9.9", T0.date()).supported is None
 

@@ -11,29 +11,24 @@ import re
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from bot.config_node import ConfigNode, join_key
 from bot.domain import Identity
-from bot.domain.oncall import Layer, parse_layers
-from bot.domain.sla import SlaSettings, parse_sla
+from bot.domain.choices import Choice
+from bot.domain.lifecycle import Product, ProductVersion
+from bot.domain.oncall import Layer
+from bot.domain.sla import SlaSettings
 from bot.durations import format_duration
 from bot.errors import ConfigError
+from bot.settings.oncall import parse_layers
+from bot.settings.sla import parse_sla
 
 DEFAULT_CONFIG_NAME = "config.toml"
 MIN_KEEP = timedelta(days=1)
 EXAMPLE_CONFIG_NAME = "config.example.toml"
-
-
-@dataclass(frozen=True, slots=True)
-class Choice:
-    """An answer offered in the intake; ``aliases`` help match free text to it."""
-
-    key: str
-    label: str
-    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,20 +85,6 @@ class Category:
     chain: tuple[str, ...]
     product: str | None = None
     aliases: tuple[str, ...] = ()  # words requesters use for it ("vpn", "printer")
-
-
-@dataclass(frozen=True, slots=True)
-class ProductVersion:
-    version: str
-    support_ends: date | None = None  # None: supported until further notice
-    lts: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Product:
-    key: str
-    name: str
-    versions: tuple[ProductVersion, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,7 +209,7 @@ def find_config(path: str | Path | None, cwd: Path) -> Path:
         candidate = cwd / name
         if candidate.exists():
             return candidate
-    packaged = Path(__file__).resolve().parent.parent / EXAMPLE_CONFIG_NAME
+    packaged = Path(__file__).resolve().parents[2] / EXAMPLE_CONFIG_NAME
     if packaged.exists():
         return packaged
     raise ConfigError("", f"no {DEFAULT_CONFIG_NAME} or {EXAMPLE_CONFIG_NAME} in {cwd}")
