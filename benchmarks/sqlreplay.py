@@ -39,6 +39,18 @@ class Statement:
     def kind(self) -> str:
         return statement_kind(self.sql)
 
+    @property
+    def batched(self) -> bool:
+        """Several parameter sets for ``executemany``. (SQLAlchemy's "insertmanyvalues"
+        batches arrive flagged as many but are one multi-row statement with one flat
+        parameter set, which is executed as it is.)"""
+        return (
+            self.many
+            and isinstance(self.params, list | tuple)
+            and bool(self.params)
+            and isinstance(self.params[0], list | tuple | dict)
+        )
+
 
 @dataclass
 class Segment:
@@ -130,17 +142,20 @@ def kinds(segments: Sequence[Segment]) -> Counter[str]:
 # -- replay ------------------------------------------------------------------------------------
 
 
-def replay(url: str, segments: Sequence[Segment]) -> list[float]:
+def replay(url: str, segments: Sequence[Segment], spent: Counter[str] | None = None) -> list[float]:
     """Run each segment's statements in a transaction of its own through the raw driver of
     ``url`` (``sqlite+aiosqlite:///file`` → ``sqlite3``; ``postgresql+psycopg://…`` →
-    ``psycopg``), reading every result; returns each segment's seconds, commit included."""
+    ``psycopg``), reading every result; returns each segment's seconds, commit included.
+    ``spent`` adds up the seconds by statement kind (and ``COMMIT``)."""
     parsed = make_url(url)
+    spent = Counter() if spent is None else spent
     if parsed.get_backend_name() == "sqlite":
-        return _replay_sqlite(str(parsed.database), segments)
-    return _replay_psycopg(parsed.set(drivername="postgresql").render_as_string(False), segments)
+        return _replay_sqlite(str(parsed.database), segments, spent)
+    dsn = parsed.set(drivername="postgresql").render_as_string(False)
+    return _replay_psycopg(dsn, segments, spent)
 
 
-def _replay_sqlite(path: str, segments: Sequence[Segment]) -> list[float]:
+def _replay_sqlite(path: str, segments: Sequence[Segment], spent: Counter[str]) -> list[float]:
     # As the desk's engine sets up its connections (storage.db): no driver-managed
     # transactions, WAL, foreign keys on, the same busy timeout; BEGIN IMMEDIATE per unit.
     connection = sqlite3.connect(path, isolation_level=None)
@@ -154,19 +169,24 @@ def _replay_sqlite(path: str, segments: Sequence[Segment]) -> list[float]:
             cursor = connection.cursor()
             cursor.execute("BEGIN IMMEDIATE")
             for s in segment.statements:
-                if s.many:
+                began = time.perf_counter()
+                if s.batched:
                     cursor.executemany(s.sql, s.params)
                 else:
                     cursor.execute(s.sql, s.params)
                     cursor.fetchall()
+                spent[s.kind] += time.perf_counter() - began
+            began = time.perf_counter()
             cursor.execute("COMMIT")
-            times.append(time.perf_counter() - start)
+            end = time.perf_counter()
+            spent["COMMIT"] += end - began
+            times.append(end - start)
     finally:
         connection.close()
     return times
 
 
-def _replay_psycopg(dsn: str, segments: Sequence[Segment]) -> list[float]:
+def _replay_psycopg(dsn: str, segments: Sequence[Segment], spent: Counter[str]) -> list[float]:
     import psycopg
 
     times = []
@@ -175,14 +195,19 @@ def _replay_psycopg(dsn: str, segments: Sequence[Segment]) -> list[float]:
             start = time.perf_counter()
             with connection.cursor() as cursor:
                 for s in segment.statements:
-                    if s.many:
+                    began = time.perf_counter()
+                    if s.batched:
                         cursor.executemany(s.sql, s.params)
                     else:
                         cursor.execute(s.sql, s.params or None)
                         if cursor.description is not None:
                             cursor.fetchall()
+                    spent[s.kind] += time.perf_counter() - began
+            began = time.perf_counter()
             connection.commit()
-            times.append(time.perf_counter() - start)
+            end = time.perf_counter()
+            spent["COMMIT"] += end - began
+            times.append(end - start)
     return times
 
 
