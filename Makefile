@@ -42,7 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/desk_handle.py --quick $(BENCH_PG)
 	$(BIN)/python benchmarks/slack_first_dm.py --quick $(BENCH_PG)
 	$(BIN)/python benchmarks/slack_claims.py $(BENCH_PG)
-	$(BIN)/python benchmarks/idle_rss.py
+	$(BIN)/python benchmarks/idle_rss.py --idle 3
 
 clean:
 	rm -rf $(VENV) tierdesk.db .pytest_cache
