@@ -68,7 +68,7 @@ from common import (
     wipe_pg,
 )
 
-from adapters.runtime import build
+from adapters.runtime import Runtime, build
 from bot.events import ChatRef, MessageReceived, UserRef
 from bot.messages import unpack_button
 from bot.settings import Settings, load_settings
@@ -144,30 +144,47 @@ def answer(step: str, n: int) -> str:
 
 
 async def open_tickets(settings: Settings, count: int) -> float:
-    """Open ``count`` tickets through ``Desk.handle``, each requester answering the question
-    their conversation is at (read through the unit of work's conversation repository);
-    returns the seconds it took."""
+    """Open ``count`` tickets through ``Desk.handle``; returns the seconds it took."""
     start = time.perf_counter()
     runtime = await build(settings)
     texts = iter(questions())
     try:
         for n in range(count):
-            who = f"req{n:05d}"  # a console user id; their chat has the same id
-            user = UserRef("console", who, f"Requester {n}", "Europe/Berlin")
-            chat = ChatRef("console", who, direct=True)
-            said = next(texts)
-            for turn in range(MAX_TURNS):
-                await runtime.desk.handle(MessageReceived(f"claims-{n}-{turn}", user, chat, said))
-                async with runtime.uow_factory() as uow:
-                    conversation = await uow.conversations.get("console", who, who)
-                if conversation is None:
-                    break
-                said = answer(conversation.state, n)
-            else:
-                raise RuntimeError(f"requester {n}'s intake did not end: {conversation}")
+            await intake(runtime, n, next(texts))
     finally:
         await runtime.close()
     return time.perf_counter() - start
+
+
+async def intake(runtime: Runtime, n: int, description: str) -> None:
+    """Requester ``n``'s whole intake. After the description, the question they are asked is
+    read (the unit of work's conversation repository); the other questions come in their
+    usual order and are answered without looking, and whatever is still open after that is
+    answered step by step."""
+    who = f"req{n:05d}"  # a console user id; their chat has the same id
+    user = UserRef("console", who, f"Requester {n}", "Europe/Berlin")
+    chat = ChatRef("console", who, direct=True)
+    turns = 0
+
+    async def say(text: str) -> None:
+        nonlocal turns
+        await runtime.desk.handle(MessageReceived(f"claims-{n}-{turns}", user, chat, text))
+        turns += 1
+
+    async def step() -> str | None:
+        async with runtime.uow_factory() as uow:
+            conversation = await uow.conversations.get("console", who, who)
+        return None if conversation is None else conversation.state
+
+    await say(description)
+    if await step() == "suggest":
+        await say(answer("suggest", n))
+    for usual in ("impact", "can_work", "urgency", "category", "details", "confirm"):
+        await say(answer(usual, n))
+    while (state := await step()) is not None:
+        if turns >= MAX_TURNS:
+            raise RuntimeError(f"requester {n}'s intake did not end: at {state}")
+        await say(answer(state, n))
 
 
 def cards_posted(api: BenchSlackApi) -> list[Card]:
