@@ -12,8 +12,8 @@ own SQL afterwards), so the memory figures belong to the desk, not to the fill.
 The desk is the real one: ``adapters.runtime.build`` with the example config
 (``tests.factories.make_settings``; console enabled, so pings are queued in the outbox) and a
 frozen clock on a Monday morning, when every calendar is open. Before a configuration is measured
-``due`` of the open tickets are "armed": their clocks are recomputed (``bot.domain.clocks``)
-from a creation time picked so that a response or resolution clock is past its warning or due
+``due`` of the open tickets are "armed": opened (``Ticket.open``, which starts the clocks)
+at a creation time picked so that a response or resolution clock is past its warning or due
 time, which puts ``next_ping_at`` at or before now. Each ``desk.sla.tick()`` therefore sends real
 warnings and breach pings and writes ping stages, history and outbox rows; before every tick
 those rows are deleted and the armed tickets re-armed through the desk's own engine, so every run
@@ -92,8 +92,9 @@ from sqlreplay import Capture, replay, statement_kind
 
 from adapters.runtime import Runtime, build
 from bot.clock import FrozenClock
-from bot.domain import ChatAddress, Status, Ticket, clocks
+from bot.domain import ChatAddress, Status, Ticket
 from bot.settings import Settings
+from storage.mapping import ticket_values
 from storage.migrate import upgrade
 from storage.tables import HistoryRow, IdentityRow, OutboxRow, PersonRow, PingStageRow, TicketRow
 from tests.factories import make_settings
@@ -431,15 +432,15 @@ def armed_values(number: int, settings: Settings) -> dict[str, Any]:
             chain=tuple(chain),
             created_at=NOW - age,
             category=category,
-            policy=policy,
         )
+        ticket.open(settings.sla)
+        assert ticket.clocks.policy == policy
         if claimed:
-            ticket.status = Status.IN_PROGRESS
-            ticket.assignee_id = rng.choice(L1_AGENTS)
-            ticket.first_response_at = ticket.created_at + age / 4
-        clocks.recompute(ticket, settings.sla)
-        if ticket.next_ping_at is not None and ticket.next_ping_at <= NOW:
-            values = {name: getattr(ticket, name) for name in SLA_COLUMNS}
+            ticket.claim(rng.choice(L1_AGENTS), ticket.created_at + age / 4, settings.sla)
+        due = ticket.clocks.next_ping_at
+        if due is not None and due <= NOW:
+            stored = ticket_values(ticket)
+            values = {name: stored[name] for name in SLA_COLUMNS}
             values.update(status=ticket.status.value, chain=chain, updated_at=ticket.created_at)
             return {"n": number, **values}
     raise RuntimeError(f"no due state found for ticket {number}")
