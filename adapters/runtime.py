@@ -135,7 +135,7 @@ async def build(
         await upgrade(engine)  # the same engine: one pool, and ":memory:" is the same database
     uow_factory = SqlUnitOfWorkFactory(make_session_factory(engine), clock)
     desk = Desk(settings, uow_factory, clock, knowledge)
-    await desk.load_knowledge()
+    await desk.knowledge.sync()
     dispatcher = Dispatcher(uow_factory, clock, dict(gateways or {}))
     return Runtime(
         settings,
@@ -174,7 +174,7 @@ def periodic_jobs(runtime: Runtime) -> list[PeriodicJob]:
     return [
         PeriodicJob("deliver-outbox", runtime.dispatcher.deliver_due, DELIVERY_INTERVAL),
         PeriodicJob("expire-intakes", runtime.desk.expire_intakes, EXPIRY_INTERVAL),
-        PeriodicJob("sla-tick", runtime.desk.sla.tick, runtime.settings.sla.tick.total_seconds()),
+        PeriodicJob("sla-tick", runtime.desk.tick, runtime.settings.sla.tick.total_seconds()),
         PeriodicJob(
             "daily-digest",
             runtime.desk.sla.digest,

@@ -15,6 +15,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -95,7 +96,7 @@ class Desk:
         self.tickets = TicketService(settings, self.rules)
         self.intake = Intake(settings, knowledge)
         self.oncall = OnCallService(settings)
-        self.knowledge = KnowledgeService(knowledge, self.rules)
+        self.knowledge = KnowledgeService(knowledge, self.rules, uow_factory)
         self.sla = SlaService(settings, uow_factory, clock, self.tickets, self.oncall)
         t, k = self.tickets, self.knowledge
         self._handlers: dict[type[c.Command], Handler] = {
@@ -182,18 +183,26 @@ class Desk:
                 await self._dispatch(work, actor, conversation, event)
                 await Postman(self.settings, uow, now).deliver(work)
                 await uow.commit()
-                return Handled(True)
             except DeskError as exc:
                 await uow.rollback()
-                refusal = exc.message
-            await uow.inbound.first_time(event.user.platform, event.event_id, now)
-            if isinstance(event, ActionPressed) and event.toast:
-                await uow.commit()
-                return Handled(True, refusal)  # the adapter shows it to the presser
-            to = ToActor(_stranger(event.user, event.chat))
-            await Postman(self.settings, uow, now).post([Notice(to, views.refusal(refusal))])
+                return await self._refuse(uow, event, exc.message, now)
+        for then in work.afterwards:
+            await then()
+        return Handled(True)
+
+    async def _refuse(
+        self, uow: UnitOfWork, event: InboundEvent, refusal: str, now: datetime
+    ) -> Handled:
+        """Nothing of a refused event is kept but its id (a retry is still a duplicate) and,
+        unless the adapter shows the refusal to the presser itself, the answer."""
+        await uow.inbound.first_time(event.user.platform, event.event_id, now)
+        if isinstance(event, ActionPressed) and event.toast:
             await uow.commit()
-            return Handled(True)
+            return Handled(True, refusal)
+        to = ToActor(_stranger(event.user, event.chat))
+        await Postman(self.settings, uow, now).post([Notice(to, views.refusal(refusal))])
+        await uow.commit()
+        return Handled(True)
 
     async def expire_intakes(self) -> int:
         """Close dialogs idle past the configured time, telling each requester."""
@@ -220,10 +229,11 @@ class Desk:
             log.info("pruned %d sent messages and %d event ids older than %s", sent, events, before)
         return sent, events
 
-    async def load_knowledge(self) -> int:
-        """Add the database's articles (saved from tickets, imported) to the index."""
-        async with self.uow_factory() as uow:
-            return await self.knowledge.load(uow)
+    async def tick(self) -> int:
+        """The scheduler's periodic look: pings owed now, and articles another process
+        changed (one read of their version when none did). Returns the pings sent."""
+        await self.knowledge.sync()
+        return await self.sla.tick()
 
     async def meet(self, users: Iterable[UserRef]) -> None:
         """Record (or refresh) the display names of people an adapter came across without

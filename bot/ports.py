@@ -115,6 +115,10 @@ class ConversationRepository(Protocol):
 
 
 class KnowledgeRepository(Protocol):
+    async def version(self) -> int:
+        """Moved by every change of an article (in the changing transaction)."""
+        ...
+
     async def articles(self) -> list[Article]: ...
 
     async def get(self, article_id: str) -> Article | None: ...

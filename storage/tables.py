@@ -35,6 +35,7 @@ __all__ = [
     "HistoryRow",
     "IdentityRow",
     "InboundEventRow",
+    "KnowledgeVersionRow",
     "MessageRefRow",
     "OutboxRow",
     "PersonRow",
@@ -200,6 +201,15 @@ class ArticleRow(Base):
     draft: Mapped[bool] = mapped_column(Boolean, server_default=false())
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class KnowledgeVersionRow(Base):
+    """One row: moved by every change of an article, so replicas notice changes cheaply."""
+
+    __tablename__ = "knowledge_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    version: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class SelfServiceRow(Base):

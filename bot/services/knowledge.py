@@ -1,8 +1,12 @@
-"""Knowledge-base use cases: self-service solves, articles drafted from tickets, publishing.
+"""Knowledge-base use cases: self-service solves, articles drafted from tickets, publishing,
+and keeping the search index in step with the database.
 
 A draft starts from the requester's words and the resolution note and is never suggested
-until an agent of its ticket publishes it. Changes to the published articles reach the
-search index once their transaction has committed (:meth:`KnowledgeService.changed`).
+until an agent of its ticket publishes it. The index changes only after the change of an
+article has committed (a rolled-back publish leaves no phantom article), and in every
+process: each change moves a version number stored with the articles, and
+:meth:`KnowledgeService.sync` (run after a publish, and every few seconds by the scheduler)
+brings the index up to the database when that number moved.
 """
 
 from __future__ import annotations
@@ -13,23 +17,40 @@ from bot import views
 from bot.domain import CommentKind, SelfServiceResolution, Ticket, drafts
 from bot.errors import InvalidInput, NotFound, PermissionDenied
 from bot.knowledge import Article, KnowledgeIndex
-from bot.ports import UnitOfWork
+from bot.ports import UnitOfWorkFactory
 from bot.services.access import Rules
 from bot.services.commands import Access, EditArticle, PublishArticle, SaveArticle, SelfSolved
 from bot.services.notices import Actor, ToActor, Work
 
 
 class KnowledgeService:
-    def __init__(self, knowledge: KnowledgeIndex, rules: Rules) -> None:
+    def __init__(
+        self, knowledge: KnowledgeIndex, rules: Rules, uow_factory: UnitOfWorkFactory
+    ) -> None:
         self.index = knowledge
         self.rules = rules
+        self.uow_factory = uow_factory
+        self._files = {a.id: a for a in knowledge.articles()}  # the Markdown sources
+        self._stored: dict[str, Article] = {}  # the database's articles in the index
+        self._version: int | None = None  # of the articles the index holds
 
-    async def load(self, uow: UnitOfWork) -> int:
-        """Add the database's published articles (saved from tickets, imported) to the index."""
-        articles = [a for a in await uow.knowledge.articles() if not a.draft]
-        for article in articles:
-            self.index.add(article)
-        return len(articles)
+    async def sync(self) -> bool:
+        """Bring the index up to the database's published articles if they changed since
+        the last look (one cheap read when they did not); True if the index changed."""
+        async with self.uow_factory() as uow:
+            version = await uow.knowledge.version()
+            if version == self._version:
+                return False
+            stored = {a.id: a for a in await uow.knowledge.articles() if not a.draft}
+        for gone in self._stored.keys() - stored.keys():
+            self.index.remove(gone)
+            if gone in self._files:  # a database article had replaced a Markdown one
+                self.index.add(self._files[gone])
+        for article in stored.values():
+            if self._stored.get(article.id) != article:
+                self.index.add(article)
+        self._stored, self._version = stored, version
+        return True
 
     async def self_solved(self, work: Work, actor: Actor, cmd: SelfSolved) -> Article:
         article = self.index.get(cmd.article_id)
@@ -91,5 +112,5 @@ class KnowledgeService:
         await work.uow.knowledge.put(article)
         work.record(ticket, actor, "published as article", article.title)
         work.tell(ToActor(actor), views.published(article))
-        self.index.add(article)
+        work.afterwards.append(self.sync)  # the index learns it once it is committed
         return article

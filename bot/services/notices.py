@@ -9,6 +9,7 @@ never touch the outbox, and a test of a service reads exactly what it said.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -124,6 +125,8 @@ class Work:
     now: datetime
     notices: list[Notice] = field(default_factory=list)
     history: list[HistoryEntry] = field(default_factory=list)
+    afterwards: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
+    """Run once the work has committed (e.g. the search index learns a new article)."""
 
     def tell(self, to: Audience, message: Message) -> None:
         self.notices.append(Notice(to, message))
