@@ -22,12 +22,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from adapters import console
 from adapters import runtime as rt
 from adapters.platforms import PLATFORMS
-from bot.domain import Status, Ticket
+from bot.domain import Status, clocks
 from bot.durations import format_duration
 from bot.errors import ConfigError
 from bot.knowledge import Article, scan_markdown_dir
 from bot.knowledge.markdown import to_markdown
 from bot.settings import DEFAULT_CONFIG_NAME, Settings, find_config, load_settings, summarize
+from bot.views import ticket_record
 
 NO_OVERRIDES = "no on-call overrides are known; answering from the configured rotations"
 
@@ -444,7 +445,7 @@ async def _tickets(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         await runtime.close()
     if args.json:
-        print(json.dumps([_ticket_json(t, names) for t in tickets], indent=2, ensure_ascii=False))
+        print(json.dumps([ticket_record(t, names) for t in tickets], indent=2, ensure_ascii=False))
         return 0
     if not tickets:
         print("No tickets.")
@@ -510,7 +511,9 @@ async def _sla_due(settings: Settings, args: argparse.Namespace) -> int:
     calendar = settings.sla.calendar(target.calendar)
     start = _instant(args.at, calendar.zone)
     targets = {"response": target.response, "resolution": target.resolution}
-    due = {clock: calendar.add(start, length) for clock, length in targets.items()}
+    opened = clocks.if_opened(settings.sla, priority, category, start)
+    assert opened.response_due_at is not None and opened.resolution_due_at is not None
+    due = {"response": opened.response_due_at, "resolution": opened.resolution_due_at}
     if args.json:
         print(
             json.dumps(
@@ -612,30 +615,6 @@ async def _oncall_check(settings: Settings, args: argparse.Namespace) -> int:
 def _tier_name(settings: Settings, value: str | None) -> str | None:
     """``--tier`` as the configuration spells it (an unknown tier is an option error)."""
     return _tier_names(settings, [value])[0] if value else None
-
-
-def _ticket_json(ticket: Ticket, names: dict[int, str]) -> dict[str, Any]:
-    def iso(value: Any) -> Any:
-        return value.isoformat() if value is not None else None
-
-    return {
-        "number": ticket.number,
-        "summary": ticket.summary,
-        "priority": ticket.priority,
-        "urgency": ticket.urgency,
-        "status": ticket.status.value,
-        "tier": ticket.tier,
-        "category": ticket.category,
-        "product": ticket.product,
-        "version": ticket.version,
-        "requester": names.get(ticket.requester_id),
-        "assignee": names.get(ticket.assignee_id) if ticket.assignee_id else None,
-        "created_at": iso(ticket.created_at),
-        "response_due_at": iso(ticket.clocks.response_due_at),
-        "resolution_due_at": iso(ticket.clocks.resolution_due_at),
-        "first_response_at": iso(ticket.first_response_at),
-        "resolved_at": iso(ticket.resolved_at),
-    }
 
 
 if __name__ == "__main__":

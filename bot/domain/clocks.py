@@ -14,7 +14,7 @@ does not change how a running clock escalates.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -83,6 +83,29 @@ class Running(Protocol):
     created_at: datetime
     first_response_at: datetime | None
     clocks: Clocks
+
+
+@dataclass(slots=True)
+class _Sketch:
+    """A ticket about to be opened, as much of it as the clocks read."""
+
+    priority: str
+    category: str | None
+    created_at: datetime
+    first_response_at: datetime | None = None
+    clocks: Clocks = field(default_factory=Clocks)
+
+    @property
+    def active(self) -> bool:
+        return True
+
+
+def if_opened(sla: SlaSettings, priority: str, category: str | None, at: datetime) -> Clocks:
+    """The clocks a ticket of ``priority`` and ``category`` opened at ``at`` would get:
+    what ``tierdesk sla due`` answers, by the rules every ticket is opened with."""
+    sketch = _Sketch(priority, category, at)
+    start(sketch, sla)
+    return sketch.clocks
 
 
 def target_of(ticket: Running, sla: SlaSettings) -> Target:

@@ -405,3 +405,29 @@ def assigned_to_you(ticket: Ticket, by: str) -> Message:
 
 def you_reassigned(ticket: Ticket) -> Message:
     return Message(text=f"{ticket.ref} reassigned.")
+
+
+def ticket_record(ticket: Ticket, names: Mapping[int, str]) -> dict[str, object]:
+    """A ticket as scripts read it (``tierdesk tickets --json``): instants in ISO-8601 UTC."""
+
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    return {
+        "number": ticket.number,
+        "summary": ticket.summary,
+        "priority": ticket.priority,
+        "urgency": ticket.urgency,
+        "status": ticket.status.value,
+        "tier": ticket.tier,
+        "category": ticket.category,
+        "product": ticket.product,
+        "version": ticket.version,
+        "requester": names.get(ticket.requester_id),
+        "assignee": names.get(ticket.assignee_id) if ticket.assignee_id else None,
+        "created_at": iso(ticket.created_at),
+        "response_due_at": iso(ticket.clocks.response_due_at),
+        "resolution_due_at": iso(ticket.clocks.resolution_due_at),
+        "first_response_at": iso(ticket.first_response_at),
+        "resolved_at": iso(ticket.resolved_at),
+    }
