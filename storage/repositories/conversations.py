@@ -11,12 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.domain import Conversation, Identity, Person
-from storage.repositories.base import SqlRepository
+from storage.repositories.base import SqlRepository, upsert
 from storage.tables import ConversationRow, IdentityRow, PersonRow
 
 CONVERSATIONS: Table = ConversationRow.__table__  # type: ignore[assignment]
 IDENTITIES: Table = IdentityRow.__table__  # type: ignore[assignment]
 PEOPLE: Table = PersonRow.__table__  # type: ignore[assignment]
+_SAVE = upsert(
+    CONVERSATIONS,
+    ("platform", "chat_id", "user_id"),
+    update=("person_id", "state", "data", "updated_at"),
+)
 
 
 class SqlConversationRepository(SqlRepository):
@@ -92,22 +97,15 @@ class SqlConversationRepository(SqlRepository):
         if conversation.updated_at is None:
             conversation.updated_at = self._clock.now()
         values = {
+            "platform": conversation.platform,
+            "chat_id": conversation.chat_id,
+            "user_id": conversation.user_id,
             "person_id": conversation.person_id,
             "state": conversation.state,
             "data": dict(conversation.data),
             "updated_at": conversation.updated_at,
         }
-        stmt = self._insert(ConversationRow).values(
-            platform=conversation.platform,
-            chat_id=conversation.chat_id,
-            user_id=conversation.user_id,
-            **values,
-        )
-        await self._session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["platform", "chat_id", "user_id"], set_=values
-            )
-        )
+        await self._session.execute(_SAVE, values)
 
     async def delete(self, conversation: Conversation) -> None:
         await self._session.execute(
