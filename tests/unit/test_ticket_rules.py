@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.domain import ChatAddress, Status, Ticket
+from bot.domain import Status, Ticket
 from bot.domain.choices import match_choice
 from bot.domain.clocks import Clocks, Escalation
 from bot.domain.lifecycle import support_status
@@ -14,27 +14,13 @@ from bot.errors import InvalidTransition
 from bot.settings import DEFAULT_IMPACTS, DEFAULT_URGENCIES
 from bot.views import queue_order, summary_of
 from bot.views.intake import support_notice
-from tests.factories import T0, make_settings
+from tests.factories import T0, make_settings, new_ticket
 
 SETTINGS = make_settings()
 
 
 def ticket(**changes) -> Ticket:
-    fields = dict(
-        requester_id=1,
-        requester_chat=ChatAddress("console", "sam"),
-        summary="x",
-        impact="one",
-        can_work="no",
-        urgency="today",
-        priority="S3",
-        tier="L1",
-        chain=("L1", "L2", "L3"),
-        created_at=T0,
-        number=1,
-    )
-    fields.update(changes)
-    return Ticket(**fields)
+    return new_ticket(**({"urgency": "today", "priority": "S3", "number": 1} | changes))
 
 
 @pytest.mark.parametrize(
