@@ -37,8 +37,11 @@ import functools
 import math
 from bisect import bisect_left
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
+import numpy as np
+import numpy.typing as npt
 from rapidfuzz import fuzz, process, utils
 
 from bot.knowledge.calibration import (
@@ -83,6 +86,8 @@ _COVER = FEATURES.index("cover")
 _TOKEN_SET = FEATURES.index("token_set")
 _SEMANTIC = FEATURES.index("semantic")
 _CENTROID = FEATURES.index("centroid")
+_PARTIAL = FEATURES.index("partial")
+_BOUND_SLACK = 1e-9  # an upper bound is compared with exact ranks summed in another order
 # Gate: logistic over _gate_features (ranking score, topic cover of the article, token_set,
 # unknown share, semantic, best semantic, peak, centroid). Fitted by benchmarks/kb_tune.py on
 # CLINC150 val (label: right article among the first three) against oos_val + oos_train
@@ -133,7 +138,8 @@ class Tuning:
 class _Entry:
     article: Article
     doc: int
-    phrases: str  # title and keywords, analysed, one per line (title first)
+    phrases: str  # title and keywords, analysed, one per line (title first), each line its
+    # distinct terms in sorted order: every use is a set of terms (covers, token_set_ratio)
     raws: tuple[str, ...]  # title and keywords, normalised and rapidfuzz-processed
 
 
@@ -155,16 +161,14 @@ def _analysed_body(encoder: StaticEncoder, body: str) -> _Body:
     return _Body(text, terms, encoder.token_ids(text))
 
 
-@dataclass(frozen=True, slots=True)
-class _Word:
+class _Word(NamedTuple):
     forms: tuple[str, ...]  # index terms that count as this word being present
     idf: float
     topic: bool  # not a stopword
     unknown: bool  # no article has it, not even as a function word of its body
 
 
-@dataclass(frozen=True, slots=True)
-class _Query:
+class _Query(NamedTuple):
     weights: dict[str, float]  # index term → weight (1 for the word itself, less if related)
     words: tuple[_Word, ...]
     fuzzy: str  # the question's words (typos corrected) for token_set_ratio
@@ -173,9 +177,9 @@ class _Query:
     text: str  # the part of the question that is read
 
 
-@dataclass(frozen=True, slots=True)
-class _Context:
-    """One question as every candidate is compared with it."""
+class _Context(NamedTuple):
+    """One question as every candidate is compared with it (the records made per question
+    are NamedTuples: a frozen dataclass costs ~1.5 µs to build, a dozen times a question)."""
 
     parsed: _Query
     vector: Vector
@@ -183,8 +187,7 @@ class _Context:
     peak: float  # best centroid cosine minus the one at Tuning.peak_rank
 
 
-@dataclass(frozen=True, slots=True)
-class _Candidate:
+class _Candidate(NamedTuple):
     entry: _Entry
     bm25: float
     features: tuple[float, ...]  # FEATURES, each 0..1
@@ -218,6 +221,8 @@ class KnowledgeIndex:
         self._by_doc: dict[int, _Entry] = {}
         self._vocabulary: list[str] = []
         self._words = Vocabulary()
+        self._related_cache: dict[str, tuple[tuple[str, float], ...]] = {}
+        self._related_version = -1
         self._feedback: dict[str, tuple[int, int]] = {}  # article id → (shown, accepted)
         self._totals = (0, 0)  # shown, accepted over all articles
         for article in articles:
@@ -312,7 +317,7 @@ class KnowledgeIndex:
             return []
         if self._calibrate and self._version != self._calibrated_version:
             self.calibrate()
-        ranked = self._ranked(query, limit)
+        ranked = self._ranked(query, limit, exact=limit)
         if ranked is None:
             return []
         context, candidates = ranked
@@ -387,7 +392,7 @@ class KnowledgeIndex:
     def _held_out_logit(self, question: str, article_id: str) -> tuple[float, bool]:
         """The gate's log-odds (before calibration) for ``question``, and whether
         ``article_id`` is among its first three candidates."""
-        ranked = self._ranked(question)
+        ranked = self._ranked(question, exact=3)
         if ranked is None:
             return -math.inf, False
         context, candidates = ranked
@@ -427,8 +432,23 @@ class KnowledgeIndex:
         features = self._gate_features(context, best)
         return t.gate_bias + sum(w * f for w, f in zip(t.gate_weights, features, strict=True))
 
-    def _related(self, term: str) -> list[tuple[str, float]]:
-        """Indexed words that probably mean ``term``: one a prefix of the other, or a typo."""
+    def _related(self, term: str) -> tuple[tuple[str, float], ...]:
+        """Indexed words that probably mean ``term``: one a prefix of the other, or a typo.
+
+        Remembered per term until the indexed terms change: most words of a question were
+        in an earlier one, and the typo look-up scans the whole vocabulary."""
+        version = self._postings.terms_version
+        if version != self._related_version:
+            self._related_cache = {}
+            self._related_version = version
+        found = self._related_cache.get(term)
+        if found is None:
+            found = tuple(self._find_related(term))
+            if len(self._related_cache) < 50_000:
+                self._related_cache[term] = found
+        return found
+
+    def _find_related(self, term: str) -> list[tuple[str, float]]:
         t = self._tuning
         if len(term) < t.prefix_len or not term.isalpha():
             return []
@@ -474,7 +494,7 @@ class KnowledgeIndex:
         corrected = 0
         for term in terms:
             known = term in postings
-            related: list[tuple[str, float]] = []
+            related: tuple[tuple[str, float], ...] = ()
             if known or corrected < self._tuning.typo_terms:
                 corrected += not known
                 related = self._related(term)
@@ -498,8 +518,16 @@ class KnowledgeIndex:
         unknown_share = missing / total if total > 0 else 0.0
         return _Query(weights, tuple(words), " ".join(fuzzy), raw, unknown_share, text)
 
-    def _ranked(self, query: object, limit: int = 0) -> tuple[_Context, list[_Candidate]] | None:
-        """The question in context and its shortlist, best first; None when there is nothing."""
+    def _ranked(
+        self, query: object, limit: int = 0, *, exact: int | None = None
+    ) -> tuple[_Context, list[_Candidate]] | None:
+        """The question in context and its shortlist, best first; None when there is nothing.
+
+        ``exact``: only that many best candidates are needed (a search shows ``limit``, the
+        calibration looks at three); candidates that provably cannot be among them are left
+        out, so their most expensive feature is not computed. None: every candidate
+        (benchmarks/kb_tune.py fits on all of them).
+        """
         parsed = self._parse(query)
         if parsed is None or not self._by_id:
             return None
@@ -517,81 +545,129 @@ class KnowledgeIndex:
         semantic = self._semantic.phrase_similarities(list(docs), vector)
         peak = nearest[0][1] - nearest[min(t.peak_rank, len(nearest) - 1)][1] if nearest else 0.0
         context = _Context(parsed, vector, max(semantic.values()), peak)
-        probe = _Probe(parsed, self._postings)
         best_bm25 = hits[0][1] if hits else 0.0
-        candidates = [
-            self._candidate(probe, context, doc, bm25, best_bm25, semantic[doc])
-            for doc, bm25 in docs.items()
-        ]
-        if self._feedback:
-            base = self._base_acceptance()
-            candidates = [
-                replace(
-                    c,
-                    rank=c.rank + ACCEPTANCE_WEIGHT * (self.acceptance(c.entry.article.id) - base),
-                )
-                for c in candidates
-            ]
+        candidates = self._candidates(context, docs, best_bm25, semantic, exact)
         candidates.sort(key=lambda c: (c.rank, c.bm25), reverse=True)
         return context, candidates
 
-    def _candidate(
+    def _candidates(
         self,
-        probe: _Probe,
         context: _Context,
-        doc: int,
-        bm25: float,
+        docs: dict[int, float],
         best_bm25: float,
-        semantic: float,
-    ) -> _Candidate:
+        semantic: dict[int, float],
+        exact: int | None,
+    ) -> list[_Candidate]:
+        """Every shortlisted document with its FEATURES, computed for all of them at once.
+
+        What costs is rapidfuzz: ~100 phrasings per question on the starter kit. ``ratio`` is
+        one SIMD ``cdist`` over all of them; ``token_set_ratio`` of a phrasing that shares no
+        term with the question is the ``ratio`` of the two sorted term lists (so the same
+        ``cdist``), and only phrasings that share a term get the real call; ``partial_ratio``
+        is computed best-bounded-first and skipped where its bound (from the exact ``ratio``)
+        shows it cannot matter. Every feature is exactly what the scorer returns.
+        """
+        parsed = context.parsed
         postings = self._postings
-        entry = self._by_doc[doc]
-        total = probe.total
-        cover = 0.0
+        probe = _Probe(parsed, postings)
+        t = self._tuning
+        weights = t.rank_weights
+        entries = [self._by_doc[doc] for doc in docs]
+        lines: list[str] = []
+        line_start: list[int] = []
+        raws: list[str] = []
+        raw_start: list[int] = []
+        for entry in entries:
+            line_start.append(len(lines))
+            lines.extend(entry.phrases.split("\n"))
+            raw_start.append(len(raws))
+            raws.extend(entry.raws)
+        line_start.append(len(lines))
+        raw_start.append(len(raws))
+
+        candidates = set(docs)
+        having = [  # per topic word, the candidates that have one of its forms anywhere
+            set().union(*(postings.having(form, candidates) for form in forms))
+            for forms, _ in probe.topics
+        ]
+        words = set(parsed.fuzzy.split())
+        found = _line_hits(lines, words | probe.forms)
+        covered = np.zeros(len(lines))
         for forms, idf in probe.topics:
-            for form in forms:
-                if postings.contains(form, doc):
+            hit = set().union(*(found.get(form, ()) for form in forms))
+            if hit:
+                covered[list(hit)] += idf  # in topic order, as a per-line sum would add them
+        starts = line_start[:-1]
+        best_covered = np.maximum.reduceat(covered, starts).tolist()
+        covered_list = covered.tolist()
+        # token_set_ratio: lines without a common term are plain ratios of sorted term lists
+        token_sets = _cdist(" ".join(sorted(words)), lines)
+        for i in set().union(*(found.get(word, ()) for word in words)):
+            token_sets[i] = fuzz.token_set_ratio(parsed.fuzzy, lines[i])
+        best_token_sets = np.maximum.reduceat(token_sets, starts).tolist()
+        ratios = _cdist(parsed.raw, raws)
+        best_ratios = np.maximum.reduceat(ratios, raw_start[:-1]).tolist()
+        bounds = _partial_bounds(parsed.raw, raws, ratios)
+        best_bounds = np.maximum.reduceat(bounds, raw_start[:-1]).tolist()
+        centroid = self._semantic.centroid_similarity
+        vector = context.vector
+
+        adjust = self._acceptance_adjustments(entries)
+        total = probe.total
+        pending: list[tuple[float, int, tuple[float, ...]]] = []  # bound, position, features
+        for n, (doc, bm25) in enumerate(docs.items()):
+            cover = 0.0
+            for (_, idf), hit in zip(probe.topics, having, strict=True):
+                if doc in hit:
                     cover += idf
-                    break
-        phrases = entry.phrases.split("\n")
-        best_cover = title_cover = 0.0
-        for i, phrase in enumerate(phrases):
-            terms = set(phrase.split())
-            covered = 0.0
-            for forms, idf in probe.topics:
-                if not terms.isdisjoint(forms):
-                    covered += idf
-            if covered > best_cover:
-                best_cover = covered
-            if i == 0:
-                title_cover = covered
-                title_precision = probe.precision(terms)
-        parsed = probe.parsed
-        token_set = process.extractOne(parsed.fuzzy, phrases, scorer=fuzz.token_set_ratio)
-        raws = entry.raws
-        ratio = process.extractOne(parsed.raw, raws, scorer=fuzz.ratio)
-        partial = process.extractOne(parsed.raw, raws, scorer=fuzz.partial_ratio)
-        features = (
-            bm25 / best_bm25 if best_bm25 > 0 else 0.0,
-            cover / total,
-            best_cover / total,
-            title_cover / total,
-            title_precision,
-            token_set[1] / 100.0 if token_set else 0.0,
-            ratio[1] / 100.0 if ratio else 0.0,
-            partial[1] / 100.0 if partial else 0.0,
-            semantic,
-            semantic - context.best_semantic,
-            self._semantic.centroid_similarity(doc, context.vector),
-        )
-        rank = sum(w * f for w, f in zip(self._tuning.rank_weights, features, strict=True))
-        return _Candidate(entry, bm25, features, rank)
+            first = line_start[n]
+            features = (
+                bm25 / best_bm25 if best_bm25 > 0 else 0.0,
+                cover / total,
+                best_covered[n] / total,
+                covered_list[first] / total,
+                probe.precision(lines[first].split()),
+                best_token_sets[n] / 100.0,
+                best_ratios[n] / 100.0,
+                0.0,  # partial, below
+                semantic[doc],
+                semantic[doc] - context.best_semantic,
+                centroid(doc, vector),
+            )
+            known = _rank(weights, features) + adjust[n]
+            pending.append((known + weights[_PARTIAL] * best_bounds[n] / 100.0, n, features))
+
+        needed = len(pending) if exact is None else max(1, exact)
+        pending.sort(key=lambda item: item[0], reverse=True)
+        done: list[tuple[int, _Candidate]] = []
+        best_ranks: list[float] = []  # the exact ranks so far, best first, at most `needed`
+        for bound, n, features in pending:
+            if len(best_ranks) >= needed and bound + _BOUND_SLACK < best_ranks[-1]:
+                break  # neither this one nor any after it can be among the first `needed`
+            partial = _best_partial(parsed.raw, raws, bounds, raw_start[n], raw_start[n + 1])
+            features = (*features[:_PARTIAL], partial / 100.0, *features[_PARTIAL + 1 :])
+            rank = _rank(weights, features)
+            if adjust[n]:
+                rank = rank + adjust[n]
+            done.append((n, _Candidate(entries[n], docs[entries[n].doc], features, rank)))
+            best_ranks.append(rank)
+            best_ranks.sort(reverse=True)
+            del best_ranks[needed:]
+        done.sort(key=lambda item: item[0])  # shortlist order, which breaks ties as before
+        return [candidate for _, candidate in done]
+
+    def _acceptance_adjustments(self, entries: list[_Entry]) -> list[float]:
+        """What each entry's acceptance adds to its ranking score (0 without feedback)."""
+        if not self._feedback:
+            return [0.0] * len(entries)
+        base = self._base_acceptance()
+        return [ACCEPTANCE_WEIGHT * (self.acceptance(e.article.id) - base) for e in entries]
 
 
 class _Probe:
     """What every candidate of one question is compared with, computed once per question."""
 
-    __slots__ = ("_idf", "_postings", "parsed", "present", "topics", "total")
+    __slots__ = ("_postings", "forms", "parsed", "present", "topics", "total")
 
     def __init__(self, parsed: _Query, postings: InvertedIndex) -> None:
         self.parsed = parsed
@@ -600,20 +676,100 @@ class _Probe:
         self.topics = [(frozenset(w.forms), w.idf) for w in words if w.forms]
         self.total = sum(w.idf for w in words) or 1.0
         self.present = frozenset(f for w in parsed.words for f in w.forms)
-        self._idf: dict[str, float] = {}
+        self.forms = frozenset(f for forms, _ in self.topics for f in forms)
 
-    def precision(self, terms: set[str]) -> float:
-        """Idf share of ``terms`` (a title's) that the question has."""
+    def precision(self, terms: Iterable[str]) -> float:
+        """Idf share of ``terms`` (a title's, each once) that the question has."""
         mass = hit = 0.0
-        cache = self._idf
+        idf_of = self._postings.idf
+        present = self.present
         for term in terms:
-            idf = cache.get(term)
-            if idf is None:
-                idf = cache[term] = self._postings.idf(term)
+            idf = idf_of(term)
             mass += idf
-            if term in self.present:
+            if term in present:
                 hit += idf
         return hit / mass if mass > 0 else 0.0
+
+
+def _rank(weights: tuple[float, ...], features: tuple[float, ...]) -> float:
+    """``sum(w * f)``, added up in the same order as ``sum`` would (so to the same bits)."""
+    w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, w10 = weights
+    f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10 = features
+    return (
+        0.0
+        + w0 * f0
+        + w1 * f1
+        + w2 * f2
+        + w3 * f3
+        + w4 * f4
+        + w5 * f5
+        + w6 * f6
+        + w7 * f7
+        + w8 * f8
+        + w9 * f9
+        + w10 * f10
+    )
+
+
+def _cdist(query: str, choices: list[str]) -> npt.NDArray[np.float64]:
+    """``fuzz.ratio`` of ``query`` with each choice, in one call (SIMD where rapidfuzz has it)."""
+    scores = process.cdist([query], choices, scorer=fuzz.ratio, dtype=np.float64)
+    return scores[0]  # type: ignore[no-any-return]
+
+
+def _line_hits(lines: list[str], terms: Iterable[str]) -> dict[str, set[int]]:
+    """For each term, the lines (of distinct space-separated terms) that contain it: one
+    ``str.find`` scan of all the lines per term instead of a set per line."""
+    text = " " + " \n ".join(lines) + " "
+    out: dict[str, set[int]] = {}
+    for term in terms:
+        needle = f" {term} "
+        i = text.find(needle)
+        if i < 0:
+            continue
+        found = out[term] = set()
+        step = len(needle) - 1  # the next match may start at this one's closing space
+        while i >= 0:
+            found.add(text.count("\n", 0, i))
+            i = text.find(needle, i + step)
+    return out
+
+
+def _partial_bounds(
+    query: str, raws: list[str], ratios: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """An upper bound of ``partial_ratio(query, raw)`` for each raw, from their exact ``ratio``.
+
+    ``partial_ratio`` is the best ``ratio`` of the shorter string (length ``L``) with a window
+    of the longer one. A window has at most the LCS ``m`` of the whole strings in common with
+    it (``ratio`` gives ``m``: it is ``2m / (len1 + len2)``), so the best it can score is
+    ``2m / (L + m)``.
+    """
+    lengths = np.fromiter(map(len, raws), dtype=np.float64, count=len(raws))
+    lensum = lengths + len(query)
+    lcs = (lensum - np.round(lensum * (1.0 - ratios / 100.0))) / 2.0
+    shorter = np.minimum(lengths, len(query))
+    bound = 200.0 * lcs / np.maximum(shorter + lcs, 1.0)
+    return np.where(shorter > 0, bound, 100.0) + _BOUND_SLACK  # type: ignore[no-any-return]
+
+
+def _best_partial(
+    query: str, raws: list[str], bounds: npt.NDArray[np.float64], start: int, end: int
+) -> float:
+    """``max(partial_ratio(query, raw))`` over ``raws[start:end]``, the best-bounded first;
+    a raw whose bound cannot beat the best so far is not compared at all."""
+    mine = bounds[start:end].tolist()
+    best = 0.0
+    for i in sorted(range(len(mine)), key=mine.__getitem__, reverse=True):
+        if mine[i] <= best:
+            break
+        raw = raws[start + i]
+        if raw and query and (raw in query if len(raw) <= len(query) else query in raw):
+            return 100.0  # the shorter lies whole in the longer: its best window is itself
+        score = fuzz.partial_ratio(query, raw, score_cutoff=best)
+        if score > best:
+            best = score
+    return best
 
 
 def _sigmoid(x: float) -> float:
@@ -628,11 +784,17 @@ def _short_text(text: str) -> list[str]:
     return analyze(text, keep_stopwords=True)
 
 
+def _phrase_line(text: str) -> str:
+    """A phrasing as its distinct analysed terms, sorted: what ``token_set_ratio`` reads of
+    it anyway, so a question's terms can be compared with it without splitting and sorting."""
+    return " ".join(sorted(set(_short_text(text))))
+
+
 def _phrases(texts: list[str]) -> str:
     """Title and keywords (normalised), analysed, one per line; the title's line always comes
     first (even if empty); empty keywords are left out."""
-    keywords = (" ".join(_short_text(text)) for text in texts[1:])
-    return "\n".join((" ".join(_short_text(texts[0])), *(k for k in keywords if k)))
+    keywords = (_phrase_line(text) for text in texts[1:])
+    return "\n".join((_phrase_line(texts[0]), *(k for k in keywords if k)))
 
 
 _SLOT_TERMS = frozenset(term for word in SLOT_WORDS for term in analyze(word, keep_stopwords=True))

@@ -14,7 +14,7 @@ import math
 from array import array
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
 from operator import itemgetter
 
@@ -37,10 +37,12 @@ class InvertedIndex:
 
     __slots__ = (
         "_docs",
+        "_idf",
         "_lengths",
         "_next",
         "_params",
         "_seen",
+        "_terms_version",
         "_tfs",
         "_total_length",
         "_vocab_dirty",
@@ -58,6 +60,8 @@ class InvertedIndex:
         self._total_length = 0
         self._next = 0
         self._vocab_dirty = True
+        self._terms_version = 0  # bumped whenever a term appears or vanishes
+        self._idf: dict[str, float] = {}  # idf by term until the next add or remove
 
     def __len__(self) -> int:
         return len(self._lengths)
@@ -69,6 +73,11 @@ class InvertedIndex:
     def vocabulary_changed(self) -> bool:
         """True once terms appeared or vanished since :meth:`vocabulary` was last called."""
         return self._vocab_dirty
+
+    @property
+    def terms_version(self) -> int:
+        """Changes whenever the set of indexed terms does (for caches keyed by term)."""
+        return self._terms_version
 
     def vocabulary(self) -> list[str]:
         """All indexed terms, sorted (for typo correction); resets :attr:`vocabulary_changed`."""
@@ -82,9 +91,14 @@ class InvertedIndex:
 
     def idf(self, term: str) -> float:
         """BM25's idf; a term no document has gets the highest value the index can give."""
-        n = len(self._lengths)
-        df = self.document_frequency(term)
-        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+        idf = self._idf.get(term)
+        if idf is None:
+            n = len(self._lengths)
+            df = self.document_frequency(term)
+            idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+            if len(self._idf) < 100_000:  # a flood of odd words does not grow it for ever
+                self._idf[term] = idf
+        return idf
 
     def add(self, weighted_terms: Mapping[str, int], seen: Iterable[str] = ()) -> int:
         """Index a document given as term → weighted frequency; returns its document number.
@@ -95,6 +109,7 @@ class InvertedIndex:
         """
         doc = self._next
         self._next += 1
+        self._idf = {}
         length = 0
         for term, tf in weighted_terms.items():
             if tf <= 0:
@@ -105,6 +120,7 @@ class InvertedIndex:
                 docs = self._docs[term] = array("q")
                 self._tfs[term] = array("H")
                 self._vocab_dirty = True
+                self._terms_version += 1
             docs.append(doc)
             self._tfs[term].append(min(tf, _TF_MAX))
         self._lengths[doc] = length
@@ -117,6 +133,7 @@ class InvertedIndex:
         length = self._lengths.pop(doc, None)
         if length is None:
             return
+        self._idf = {}
         self._total_length -= length
         terms = set(terms)
         for term in set(seen).difference(terms):
@@ -137,6 +154,17 @@ class InvertedIndex:
                     del self._docs[term]
                     del self._tfs[term]
                     self._vocab_dirty = True
+                    self._terms_version += 1
+
+    def having(self, term: str, docs: Set[int]) -> set[int]:
+        """The documents among ``docs`` that have ``term``: a set intersection for a short
+        postings list, a bisect per document for a long one."""
+        postings = self._docs.get(term)
+        if postings is None:
+            return set()
+        if len(postings) <= 8 * len(docs):
+            return docs.intersection(postings)
+        return {doc for doc in docs if self.contains(term, doc)}
 
     def contains(self, term: str, doc: int) -> bool:
         """Whether document ``doc`` has ``term`` (a bisect in its postings)."""
