@@ -22,10 +22,21 @@ __all__ = ["SemanticTable"]
 
 
 class SemanticTable:
-    """Vectors per document number; slots of removed documents are reused."""
+    """Vectors per document number; slots of removed documents are reused.
+
+    While their total stays under :attr:`vector_budget`, the phrasings' summed vectors are
+    kept as well (a starter kit's take ~0.3 MB), so a question's phrasing cosines are one
+    product, computed exactly as before token ids were all that was kept; past the budget
+    they are summed from token products as described above.
+    """
+
+    vector_budget = 16 * 2**20  # bytes of float32 phrasing vectors kept
 
     def __init__(self, encoder: StaticEncoder) -> None:
         self._encoder = encoder
+        # doc → its phrasings' summed token vectors and their lengths
+        self._vectors: dict[int, tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]] = {}
+        self._vector_bytes = 0
         dims = encoder.dims
         self._centroids: npt.NDArray[np.float32] = np.zeros((16, dims), dtype=np.float32)
         self._slot_doc = np.full(16, -1, dtype=np.int64)  # -1: free slot
@@ -60,7 +71,11 @@ class SemanticTable:
         if id_lists:
             starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
             sums = np.add.reduceat(encoder.rows(flat), starts, axis=0)
-            norms = tuple(np.linalg.norm(sums, axis=1).tolist())
+            lengths_of = np.linalg.norm(sums, axis=1)
+            norms = tuple(lengths_of.tolist())
+            if self._vector_bytes + sums.nbytes <= self.vector_budget:
+                self._vectors[doc] = (sums, lengths_of)
+                self._vector_bytes += sums.nbytes
         self._phrases[doc] = (flat, lengths, norms)
 
     def remove(self, doc: int) -> None:
@@ -71,6 +86,9 @@ class SemanticTable:
         self._slot_doc[slot] = -1
         self._free.append(slot)
         del self._phrases[doc]
+        kept = self._vectors.pop(doc, None)
+        if kept is not None:
+            self._vector_bytes -= kept[0].nbytes
 
     def nearest(self, query: Vector, count: int) -> list[tuple[int, float]]:
         """The ``count`` documents whose centroids are closest to ``query``, closest first."""
@@ -94,6 +112,31 @@ class SemanticTable:
     def phrase_similarities(self, docs: list[int], query: Vector) -> dict[int, float]:
         """For each document, the cosine of ``query`` with its closest title or keyword
         (0 for a document without one), computed for all of them in one pass."""
+        kept = self._vectors
+        phrases = self._phrases
+        owners: list[int] = []
+        matrices: list[npt.NDArray[np.float32]] = []
+        lengths: list[npt.NDArray[np.float32]] = []
+        for doc in docs:
+            stored = kept.get(doc)
+            if stored is not None:
+                owners.append(doc)
+                matrices.append(stored[0])
+                lengths.append(stored[1])
+            elif doc in phrases and phrases[doc][1]:
+                return self._summed_similarities(docs, query)  # past the budget
+        best: dict[int, float] = {}
+        if owners:
+            norms = np.concatenate(lengths)
+            sims = (np.concatenate(matrices) @ query) / np.where(norms > 0, norms, 1.0)
+            starts = np.zeros(len(matrices), dtype=np.intp)
+            np.cumsum([len(m) for m in matrices[:-1]], out=starts[1:])
+            best = dict(zip(owners, np.maximum.reduceat(sims, starts).tolist(), strict=True))
+        return {doc: best.get(doc, 0.0) for doc in docs}
+
+    def _summed_similarities(self, docs: list[int], query: Vector) -> dict[int, float]:
+        """:meth:`phrase_similarities` from token ids: each phrasing's cosine is the sum of
+        its tokens' products with ``query`` over its stored norm."""
         flats: list[npt.NDArray[np.int32]] = []
         lengths: list[int] = []
         norms: list[float] = []
