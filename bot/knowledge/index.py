@@ -36,7 +36,7 @@ from __future__ import annotations
 import functools
 import math
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -317,13 +317,18 @@ class KnowledgeIndex:
             return []
         if self._calibrate and self._version != self._calibrated_version:
             self.calibrate()
-        ranked = self._ranked(query, limit, exact=limit)
+        t = self._tuning
+        offset = self.calibration.offset
+
+        def floor(context: _Context, best: _Candidate) -> float:
+            return _rank_floor(self._gate_logit(context, best) + offset, best.rank, threshold, t)
+
+        ranked = self._ranked(query, limit, exact=limit, floor=floor)
         if ranked is None:
             return []
         context, candidates = ranked
-        t = self._tuning
         best = candidates[0]
-        gate = self._gate_logit(context, best) + self.calibration.offset
+        gate = self._gate_logit(context, best) + offset
         out: list[Suggestion] = []
         for candidate in candidates[:limit]:
             gap = max(0.0, best.rank - candidate.rank - t.follow_margin)
@@ -519,14 +524,20 @@ class KnowledgeIndex:
         return _Query(weights, tuple(words), " ".join(fuzzy), raw, unknown_share, text)
 
     def _ranked(
-        self, query: object, limit: int = 0, *, exact: int | None = None
+        self,
+        query: object,
+        limit: int = 0,
+        *,
+        exact: int | None = None,
+        floor: Callable[[_Context, _Candidate], float] | None = None,
     ) -> tuple[_Context, list[_Candidate]] | None:
         """The question in context and its shortlist, best first; None when there is nothing.
 
         ``exact``: only that many best candidates are needed (a search shows ``limit``, the
         calibration looks at three); candidates that provably cannot be among them are left
         out, so their most expensive feature is not computed. None: every candidate
-        (benchmarks/kb_tune.py fits on all of them).
+        (benchmarks/kb_tune.py fits on all of them). ``floor``: given the best candidate, the
+        ranking score under which a candidate is not needed either (a search's threshold).
         """
         parsed = self._parse(query)
         if parsed is None or not self._by_id:
@@ -546,7 +557,7 @@ class KnowledgeIndex:
         peak = nearest[0][1] - nearest[min(t.peak_rank, len(nearest) - 1)][1] if nearest else 0.0
         context = _Context(parsed, vector, max(semantic.values()), peak)
         best_bm25 = hits[0][1] if hits else 0.0
-        candidates = self._candidates(context, docs, best_bm25, semantic, exact)
+        candidates = self._candidates(context, docs, best_bm25, semantic, exact, floor)
         candidates.sort(key=lambda c: (c.rank, c.bm25), reverse=True)
         return context, candidates
 
@@ -557,15 +568,17 @@ class KnowledgeIndex:
         best_bm25: float,
         semantic: dict[int, float],
         exact: int | None,
+        floor: Callable[[_Context, _Candidate], float] | None = None,
     ) -> list[_Candidate]:
         """Every shortlisted document with its FEATURES, computed for all of them at once.
 
         What costs is rapidfuzz: ~100 phrasings per question on the starter kit. ``ratio`` is
         one SIMD ``cdist`` over all of them; ``token_set_ratio`` of a phrasing that shares no
         term with the question is the ``ratio`` of the two sorted term lists (so the same
-        ``cdist``), and only phrasings that share a term get the real call; ``partial_ratio``
-        is computed best-bounded-first and skipped where its bound (from the exact ``ratio``)
-        shows it cannot matter. Every feature is exactly what the scorer returns.
+        ``cdist``), and only phrasings that share a term get the real call. ``partial_ratio``
+        (~2 µs a phrasing) comes last, best candidate first, and only for candidates that can
+        still be among the ones needed: the first ``exact``, none ranked under ``floor``.
+        Every feature is exactly what the scorer returns.
         """
         parsed = context.parsed
         postings = self._postings
@@ -607,8 +620,6 @@ class KnowledgeIndex:
         best_token_sets = np.maximum.reduceat(token_sets, starts).tolist()
         ratios = _cdist(parsed.raw, raws)
         best_ratios = np.maximum.reduceat(ratios, raw_start[:-1]).tolist()
-        bounds = _partial_bounds(parsed.raw, raws, ratios)
-        best_bounds = np.maximum.reduceat(bounds, raw_start[:-1]).tolist()
         centroid = self._semantic.centroid_similarity
         vector = context.vector
 
@@ -634,17 +645,25 @@ class KnowledgeIndex:
                 semantic[doc] - context.best_semantic,
                 centroid(doc, vector),
             )
-            known = _rank(weights, features) + adjust[n]
-            pending.append((known + weights[_PARTIAL] * best_bounds[n] / 100.0, n, features))
+            # partial_ratio is at most 100: the most this candidate can rank
+            pending.append((_rank(weights, features) + adjust[n] + weights[_PARTIAL], n, features))
 
         needed = len(pending) if exact is None else max(1, exact)
         pending.sort(key=lambda item: item[0], reverse=True)
         done: list[tuple[int, _Candidate]] = []
         best_ranks: list[float] = []  # the exact ranks so far, best first, at most `needed`
+        lowest = -math.inf  # no candidate ranked below this is needed (see ``floor``)
         for bound, n, features in pending:
+            if floor is not None and best_ranks and bound + _BOUND_SLACK < best_ranks[0]:
+                # No candidate left can rank first: the best is known, and with it the floor.
+                best = max(done, key=lambda item: (item[1].rank, item[1].bm25, -item[0]))[1]
+                lowest = floor(context, best)
+                floor = None
+            if bound + _BOUND_SLACK < lowest:
+                break
             if len(best_ranks) >= needed and bound + _BOUND_SLACK < best_ranks[-1]:
                 break  # neither this one nor any after it can be among the first `needed`
-            partial = _best_partial(parsed.raw, raws, bounds, raw_start[n], raw_start[n + 1])
+            partial = _best_partial(parsed.raw, raws[raw_start[n] : raw_start[n + 1]])
             features = (*features[:_PARTIAL], partial / 100.0, *features[_PARTIAL + 1 :])
             rank = _rank(weights, features)
             if adjust[n]:
@@ -691,6 +710,23 @@ class _Probe:
         return hit / mass if mass > 0 else 0.0
 
 
+def _rank_floor(gate: float, best_rank: float, threshold: float, tuning: Tuning) -> float:
+    """The ranking score under which a candidate surely scores below ``threshold`` when the
+    best candidate has ``best_rank`` and the gate log-odds ``gate`` (see ``search``): +inf
+    when even the best is not shown. Conservative: scores are rounded to 0.1."""
+    target = threshold - 0.05
+    if target <= 0.0:
+        return -math.inf
+    if target >= 100.0:
+        return math.inf
+    least = math.log(target / (100.0 - target))  # the log-odds that round to the threshold
+    if gate < least - 1e-9:
+        return math.inf
+    if tuning.follow_slope <= 0:
+        return -math.inf
+    return best_rank - tuning.follow_margin - (gate - least) / tuning.follow_slope - 1e-6
+
+
 def _rank(weights: tuple[float, ...], features: tuple[float, ...]) -> float:
     """``sum(w * f)``, added up in the same order as ``sum`` would (so to the same bits)."""
     w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, w10 = weights
@@ -735,41 +771,14 @@ def _line_hits(lines: list[str], terms: Iterable[str]) -> dict[str, set[int]]:
     return out
 
 
-def _partial_bounds(
-    query: str, raws: list[str], ratios: npt.NDArray[np.float64]
-) -> npt.NDArray[np.float64]:
-    """An upper bound of ``partial_ratio(query, raw)`` for each raw, from their exact ``ratio``.
-
-    ``partial_ratio`` is the best ``ratio`` of the shorter string (length ``L``) with a window
-    of the longer one. A window has at most the LCS ``m`` of the whole strings in common with
-    it (``ratio`` gives ``m``: it is ``2m / (len1 + len2)``), so the best it can score is
-    ``2m / (L + m)``.
-    """
-    lengths = np.fromiter(map(len, raws), dtype=np.float64, count=len(raws))
-    lensum = lengths + len(query)
-    lcs = (lensum - np.round(lensum * (1.0 - ratios / 100.0))) / 2.0
-    shorter = np.minimum(lengths, len(query))
-    bound = 200.0 * lcs / np.maximum(shorter + lcs, 1.0)
-    return np.where(shorter > 0, bound, 100.0) + _BOUND_SLACK  # type: ignore[no-any-return]
-
-
-def _best_partial(
-    query: str, raws: list[str], bounds: npt.NDArray[np.float64], start: int, end: int
-) -> float:
-    """``max(partial_ratio(query, raw))`` over ``raws[start:end]``, the best-bounded first;
-    a raw whose bound cannot beat the best so far is not compared at all."""
-    mine = bounds[start:end].tolist()
-    best = 0.0
-    for i in sorted(range(len(mine)), key=mine.__getitem__, reverse=True):
-        if mine[i] <= best:
-            break
-        raw = raws[start + i]
+def _best_partial(query: str, raws: list[str]) -> float:
+    """``max(partial_ratio(query, raw) for raw in raws)``; 100 at once when one of the two
+    lies whole in the other (its best window is itself), which is common and cheap to see."""
+    for raw in raws:
         if raw and query and (raw in query if len(raw) <= len(query) else query in raw):
-            return 100.0  # the shorter lies whole in the longer: its best window is itself
-        score = fuzz.partial_ratio(query, raw, score_cutoff=best)
-        if score > best:
-            best = score
-    return best
+            return 100.0
+    found = process.extractOne(query, raws, scorer=fuzz.partial_ratio)
+    return found[1] if found is not None else 0.0
 
 
 def _sigmoid(x: float) -> float:
