@@ -168,6 +168,10 @@ class _Word(NamedTuple):
     unknown: bool  # no article has it, not even as a function word of its body
 
 
+# What a question's term means in this index: indexed?, related words, _Word, stands for.
+_TermInfo = tuple[bool, tuple[tuple[str, float], ...], _Word, str]
+
+
 class _Query(NamedTuple):
     weights: dict[str, float]  # index term → weight (1 for the word itself, less if related)
     words: tuple[_Word, ...]
@@ -223,6 +227,8 @@ class KnowledgeIndex:
         self._words = Vocabulary()
         self._related_cache: dict[str, tuple[tuple[str, float], ...]] = {}
         self._related_version = -1
+        self._term_memo: dict[tuple[str, bool], _TermInfo] = {}
+        self._terms_version = -1
         self._feedback: dict[str, tuple[int, int]] = {}  # article id → (shown, accepted)
         self._totals = (0, 0)  # shown, accepted over all articles
         for article in articles:
@@ -476,6 +482,32 @@ class KnowledgeIndex:
                 out.append((hit[0], hit[1] / 100.0))
         return out
 
+    def _term(self, term: str, may_correct: bool) -> _TermInfo:
+        """What a question's term means here: whether it is indexed, its related indexed
+        words (looked up for an unknown term only while ``may_correct``), its _Word, and the
+        word it stands for. Remembered per term until the next add or remove."""
+        postings = self._postings
+        if postings.version != self._terms_version:
+            self._term_memo = {}
+            self._terms_version = postings.version
+        known = term in postings
+        key = (term, known or may_correct)
+        found = self._term_memo.get(key)
+        if found is not None:
+            return found
+        related = self._related(term) if known or may_correct else ()
+        forms = ((term,) if known else ()) + tuple(other for other, _ in related)
+        stands_for = term if known or not forms else forms[0]
+        unseen = not forms and postings.document_frequency(term) == 0
+        if unseen and term in _SLOT_TERMS:  # "id", "amount": recognised, just not asked about
+            word = _Word(forms, postings.idf(stands_for), False, False)
+        else:
+            word = _Word(forms, postings.idf(stands_for), not is_stopword(term), unseen)
+        found = (known, related, word, stands_for)
+        if len(self._term_memo) < 50_000:
+            self._term_memo[key] = found
+        return found
+
     def _parse(self, query: object) -> _Query | None:
         if not isinstance(query, str):
             return None
@@ -497,23 +529,16 @@ class KnowledgeIndex:
         words: list[_Word] = []
         fuzzy: list[str] = []
         corrected = 0
+        typo_terms = self._tuning.typo_terms
         for term in terms:
-            known = term in postings
-            related: tuple[tuple[str, float], ...] = ()
-            if known or corrected < self._tuning.typo_terms:
-                corrected += not known
-                related = self._related(term)
+            may_correct = corrected < typo_terms
+            known, related, word, stands_for = self._term(term, may_correct)
+            corrected += not known and may_correct
             if known:
                 weights[term] = 1.0
             for other, weight in related:
                 weights[other] = max(weights.get(other, 0.0), weight)
-            forms = ((term,) if known else ()) + tuple(other for other, _ in related)
-            stands_for = term if known or not forms else forms[0]
-            unseen = not forms and postings.document_frequency(term) == 0
-            if unseen and term in _SLOT_TERMS:  # "id", "amount": recognised, just not asked about
-                words.append(_Word(forms, postings.idf(stands_for), False, False))
-            else:
-                words.append(_Word(forms, postings.idf(stands_for), not is_stopword(term), unseen))
+            words.append(word)
             fuzzy.append(stands_for)
         if not words:
             return None

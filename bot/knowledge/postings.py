@@ -45,6 +45,7 @@ class InvertedIndex:
         "_terms_version",
         "_tfs",
         "_total_length",
+        "_version",
         "_vocab_dirty",
     )
 
@@ -62,6 +63,7 @@ class InvertedIndex:
         self._vocab_dirty = True
         self._terms_version = 0  # bumped whenever a term appears or vanishes
         self._idf: dict[str, float] = {}  # idf by term until the next add or remove
+        self._version = 0  # bumped by every add and remove
 
     def __len__(self) -> int:
         return len(self._lengths)
@@ -73,6 +75,11 @@ class InvertedIndex:
     def vocabulary_changed(self) -> bool:
         """True once terms appeared or vanished since :meth:`vocabulary` was last called."""
         return self._vocab_dirty
+
+    @property
+    def version(self) -> int:
+        """Changes with every add and remove (for caches of idf and the like)."""
+        return self._version
 
     @property
     def terms_version(self) -> int:
@@ -110,6 +117,7 @@ class InvertedIndex:
         doc = self._next
         self._next += 1
         self._idf = {}
+        self._version += 1
         length = 0
         for term, tf in weighted_terms.items():
             if tf <= 0:
@@ -134,6 +142,7 @@ class InvertedIndex:
         if length is None:
             return
         self._idf = {}
+        self._version += 1
         self._total_length -= length
         terms = set(terms)
         for term in set(seen).difference(terms):

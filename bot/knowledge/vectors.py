@@ -125,9 +125,12 @@ class StaticEncoder:
 
     def rows(self, ids: list[int] | npt.NDArray[np.int32]) -> npt.NDArray[np.float32]:
         """The float32 vectors of token ``ids``, one row each (dequantised on the way)."""
+        index = np.asarray(ids, dtype=np.intp)
         if self._scales is None:
-            return self._rows[ids]  # type: ignore[return-value]
-        return self._rows[ids].astype(np.float32) * self._scales[ids]
+            return self._rows[index]  # type: ignore[return-value]
+        rows = self._rows[index].astype(np.float32)
+        rows *= self._scales[index]
+        return rows
 
     def token_ids(self, text: str) -> list[int]:
         """WordPiece ids of ``text``; a word that cannot be split is dropped, like [UNK]."""
@@ -149,7 +152,13 @@ class StaticEncoder:
 
     def encode(self, text: str) -> Vector:
         """The unit vector of ``text``; the zero vector when it has no known token."""
-        return self.vectors_of([self.token_ids(text)])[0]
+        ids = self.token_ids(text)
+        if ids:
+            vector = self.rows(ids).sum(axis=0)
+            norm = float(np.sqrt(vector.dot(vector)))
+            if norm > 0:
+                return vector / norm  # type: ignore[no-any-return]
+        return np.zeros(self.dims, dtype=np.float32)
 
     def vectors_of(self, id_lists: list[list[int]]) -> npt.NDArray[np.float32]:
         """One unit row per list of token ids (the zero row for an empty list)."""
