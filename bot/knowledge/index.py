@@ -87,7 +87,9 @@ _TOKEN_SET = FEATURES.index("token_set")
 _SEMANTIC = FEATURES.index("semantic")
 _CENTROID = FEATURES.index("centroid")
 _PARTIAL = FEATURES.index("partial")
-_BOUND_SLACK = 1e-9  # an upper bound is compared with exact ranks summed in another order
+# An upper bound of a rank is summed in another order than the rank, and from a centroid
+# cosine that can differ from the exact one in its last bits (< 1e-6): it gets this slack.
+_BOUND_SLACK = 1e-4
 # Gate: logistic over _gate_features (ranking score, topic cover of the article, token_set,
 # unknown share, semantic, best semantic, peak, centroid). Fitted by benchmarks/kb_tune.py on
 # CLINC150 val (label: right article among the first three) against oos_val + oos_train
@@ -229,6 +231,8 @@ class KnowledgeIndex:
         self._related_version = -1
         self._term_memo: dict[tuple[str, bool], _TermInfo] = {}
         self._terms_version = -1
+        self._titles: dict[int, tuple[tuple[str, ...], tuple[float, ...], float]] = {}
+        self._titles_version = -1
         self._feedback: dict[str, tuple[int, int]] = {}  # article id → (shown, accepted)
         self._totals = (0, 0)  # shown, accepted over all articles
         for article in articles:
@@ -623,13 +627,16 @@ class KnowledgeIndex:
         line_start.append(len(lines))
         raw_start.append(len(raws))
 
+        covers = [0.0] * len(entries)
+        titles = [0.0] * len(entries)
         candidates = set(docs)
         having = [  # per topic word, the candidates that have one of its forms anywhere
             set().union(*(postings.having(form, candidates) for form in forms))
             for forms, _ in probe.topics
         ]
         words = set(parsed.fuzzy.split())
-        found = _line_hits(lines, words | probe.forms)
+        # A phrasing's terms are all indexed, so a term that is not cannot be in one.
+        found = _line_hits(lines, [w for w in words | probe.forms if w in postings])
         covered = np.zeros(len(lines))
         for forms, idf in probe.topics:
             hit = set().union(*(found.get(form, ()) for form in forms))
@@ -645,60 +652,98 @@ class KnowledgeIndex:
         best_token_sets = np.maximum.reduceat(token_sets, starts).tolist()
         ratios = _cdist(parsed.raw, raws)
         best_ratios = np.maximum.reduceat(ratios, raw_start[:-1]).tolist()
-        centroid = self._semantic.centroid_similarity
         vector = context.vector
-
         adjust = self._acceptance_adjustments(entries)
         total = probe.total
-        pending: list[tuple[float, int, tuple[float, ...]]] = []  # bound, position, features
+        best_semantic = context.best_semantic
+        # What each candidate can rank at most: every feature but two exact, partial_ratio at
+        # its most (100), the centroid cosine from one product for all (it may differ from
+        # the per-article dot product used for the rank in the last bits, hence the slack).
+        w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, w10 = weights
+        roughly = self._semantic.centroid_similarities(list(docs), vector)
+        pending: list[tuple[float, int]] = []
         for n, (doc, bm25) in enumerate(docs.items()):
             cover = 0.0
             for (_, idf), hit in zip(probe.topics, having, strict=True):
                 if doc in hit:
                     cover += idf
+            covers[n] = cover
             first = line_start[n]
-            features = (
-                bm25 / best_bm25 if best_bm25 > 0 else 0.0,
-                cover / total,
-                best_covered[n] / total,
-                covered_list[first] / total,
-                probe.precision(lines[first].split()),
-                best_token_sets[n] / 100.0,
-                best_ratios[n] / 100.0,
-                0.0,  # partial, below
-                semantic[doc],
-                semantic[doc] - context.best_semantic,
-                centroid(doc, vector),
+            titles[n] = probe.precision(*self._title_weights(entries[n]))
+            sem = semantic[doc]
+            most = (
+                w0 * (bm25 / best_bm25 if best_bm25 > 0 else 0.0)
+                + w1 * cover / total
+                + w2 * best_covered[n] / total
+                + w3 * covered_list[first] / total
+                + w4 * titles[n]
+                + w5 * best_token_sets[n] / 100.0
+                + w6 * best_ratios[n] / 100.0
+                + w7
+                + w8 * sem
+                + w9 * (sem - best_semantic)
+                + w10 * roughly[n]
+                + adjust[n]
             )
-            # partial_ratio is at most 100: the most this candidate can rank
-            pending.append((_rank(weights, features) + adjust[n] + weights[_PARTIAL], n, features))
+            pending.append((most, n))
 
         needed = len(pending) if exact is None else max(1, exact)
         pending.sort(key=lambda item: item[0], reverse=True)
+        centroid = self._semantic.centroid_similarity
         done: list[tuple[int, _Candidate]] = []
         best_ranks: list[float] = []  # the exact ranks so far, best first, at most `needed`
         lowest = -math.inf  # no candidate ranked below this is needed (see ``floor``)
-        for bound, n, features in pending:
-            if floor is not None and best_ranks and bound + _BOUND_SLACK < best_ranks[0]:
+        for most, n in pending:
+            bound = most + _BOUND_SLACK
+            if floor is not None and best_ranks and bound < best_ranks[0]:
                 # No candidate left can rank first: the best is known, and with it the floor.
                 best = max(done, key=lambda item: (item[1].rank, item[1].bm25, -item[0]))[1]
                 lowest = floor(context, best)
                 floor = None
-            if bound + _BOUND_SLACK < lowest:
+            if bound < lowest:
                 break
-            if len(best_ranks) >= needed and bound + _BOUND_SLACK < best_ranks[-1]:
+            if len(best_ranks) >= needed and bound < best_ranks[-1]:
                 break  # neither this one nor any after it can be among the first `needed`
-            partial = _best_partial(parsed.raw, raws[raw_start[n] : raw_start[n + 1]])
-            features = (*features[:_PARTIAL], partial / 100.0, *features[_PARTIAL + 1 :])
+            doc = entries[n].doc
+            bm25 = docs[doc]
+            first = line_start[n]
+            sem = semantic[doc]
+            features = (
+                bm25 / best_bm25 if best_bm25 > 0 else 0.0,
+                covers[n] / total,
+                best_covered[n] / total,
+                covered_list[first] / total,
+                titles[n],
+                best_token_sets[n] / 100.0,
+                best_ratios[n] / 100.0,
+                _best_partial(parsed.raw, raws[raw_start[n] : raw_start[n + 1]]) / 100.0,
+                sem,
+                sem - best_semantic,
+                centroid(doc, vector),
+            )
             rank = _rank(weights, features)
             if adjust[n]:
                 rank = rank + adjust[n]
-            done.append((n, _Candidate(entries[n], docs[entries[n].doc], features, rank)))
+            done.append((n, _Candidate(entries[n], bm25, features, rank)))
             best_ranks.append(rank)
             best_ranks.sort(reverse=True)
             del best_ranks[needed:]
         done.sort(key=lambda item: item[0])  # shortlist order, which breaks ties as before
         return [candidate for _, candidate in done]
+
+    def _title_weights(self, entry: _Entry) -> tuple[tuple[str, ...], tuple[float, ...], float]:
+        """A title's distinct terms, their idf and its idf mass (for ``title_precision``),
+        remembered per article until the next add or remove changes the idf."""
+        version = self._postings.version
+        if version != self._titles_version:
+            self._titles = {}
+            self._titles_version = version
+        found = self._titles.get(entry.doc)
+        if found is None:
+            terms = tuple(entry.phrases.split("\n", 1)[0].split())
+            idfs = tuple(self._postings.idf(term) for term in terms)
+            found = self._titles[entry.doc] = (terms, idfs, sum(idfs))
+        return found
 
     def _acceptance_adjustments(self, entries: list[_Entry]) -> list[float]:
         """What each entry's acceptance adds to its ranking score (0 without feedback)."""
@@ -722,17 +767,17 @@ class _Probe:
         self.present = frozenset(f for w in parsed.words for f in w.forms)
         self.forms = frozenset(f for forms, _ in self.topics for f in forms)
 
-    def precision(self, terms: Iterable[str]) -> float:
-        """Idf share of ``terms`` (a title's, each once) that the question has."""
-        mass = hit = 0.0
-        idf_of = self._postings.idf
+    def precision(self, terms: tuple[str, ...], idfs: tuple[float, ...], mass: float) -> float:
+        """Idf share of ``terms`` (a title's, each once, with their ``idfs`` adding up to
+        ``mass``) that the question has."""
+        if mass <= 0:
+            return 0.0
+        hit = 0.0
         present = self.present
-        for term in terms:
-            idf = idf_of(term)
-            mass += idf
+        for term, idf in zip(terms, idfs, strict=True):
             if term in present:
                 hit += idf
-        return hit / mass if mass > 0 else 0.0
+        return hit / mass
 
 
 def _rank_floor(gate: float, best_rank: float, threshold: float, tuning: Tuning) -> float:

@@ -13,6 +13,8 @@ question on the starter kit).
 
 from __future__ import annotations
 
+from itertools import accumulate
+
 import numpy as np
 import numpy.typing as npt
 
@@ -34,7 +36,7 @@ class SemanticTable:
 
     def __init__(self, encoder: StaticEncoder) -> None:
         self._encoder = encoder
-        # doc → its phrasings' summed token vectors and their lengths
+        # doc → its phrasings' summed token vectors and their lengths (1 where 0)
         self._vectors: dict[int, tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]] = {}
         self._vector_bytes = 0
         dims = encoder.dims
@@ -74,7 +76,7 @@ class SemanticTable:
             lengths_of = np.linalg.norm(sums, axis=1)
             norms = tuple(lengths_of.tolist())
             if self._vector_bytes + sums.nbytes <= self.vector_budget:
-                self._vectors[doc] = (sums, lengths_of)
+                self._vectors[doc] = (sums, np.where(lengths_of > 0, lengths_of, 1.0))
                 self._vector_bytes += sums.nbytes
         self._phrases[doc] = (flat, lengths, norms)
 
@@ -94,20 +96,27 @@ class SemanticTable:
         """The ``count`` documents whose centroids are closest to ``query``, closest first."""
         if not self._slot_of or count <= 0:
             return []
-        sims = self._centroids[: self._used] @ query
-        sims[self._slot_doc[: self._used] < 0] = -2.0
+        used = self._used
+        sims = self._centroids[:used] @ query
+        if self._free:
+            sims[self._slot_doc[:used] < 0] = -2.0
         count = min(count, len(self._slot_of))
-        if count < len(sims):
-            top = np.argpartition(-sims, count - 1)[:count]
-        else:
-            top = np.arange(len(sims))
+        top = np.argpartition(-sims, count - 1)[:count] if count < used else np.arange(used)
         top = top[np.argsort(-sims[top], kind="stable")]
-        slot_doc = self._slot_doc
-        return [(int(slot_doc[slot]), float(sims[slot])) for slot in top if slot_doc[slot] >= 0]
+        found = zip(self._slot_doc[top].tolist(), sims[top].tolist(), strict=True)
+        return [(doc, sim) for doc, sim in found if doc >= 0]
 
     def centroid_similarity(self, doc: int, query: Vector) -> float:
         slot = self._slot_of.get(doc)
         return float(self._centroids[slot] @ query) if slot is not None else 0.0
+
+    def centroid_similarities(self, docs: list[int], query: Vector) -> list[float]:
+        """:meth:`centroid_similarity` of each document, as one matrix product: the same up to
+        the last bits of float32 (the per-document dot product adds up in another order)."""
+        slot_of = self._slot_of
+        slots = [slot_of.get(doc, -1) for doc in docs]
+        sims = (self._centroids[slots] @ query).tolist()
+        return [sim if slot >= 0 else 0.0 for slot, sim in zip(slots, sims, strict=True)]
 
     def phrase_similarities(self, docs: list[int], query: Vector) -> dict[int, float]:
         """For each document, the cosine of ``query`` with its closest title or keyword
@@ -127,10 +136,8 @@ class SemanticTable:
                 return self._summed_similarities(docs, query)  # past the budget
         best: dict[int, float] = {}
         if owners:
-            norms = np.concatenate(lengths)
-            sims = (np.concatenate(matrices) @ query) / np.where(norms > 0, norms, 1.0)
-            starts = np.zeros(len(matrices), dtype=np.intp)
-            np.cumsum([len(m) for m in matrices[:-1]], out=starts[1:])
+            sims = (np.concatenate(matrices) @ query) / np.concatenate(lengths)
+            starts = list(accumulate((len(m) for m in matrices[:-1]), initial=0))
             best = dict(zip(owners, np.maximum.reduceat(sims, starts).tolist(), strict=True))
         return {doc: best.get(doc, 0.0) for doc in docs}
 
