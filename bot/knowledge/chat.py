@@ -349,4 +349,6 @@ def normalize(text: str) -> str:
         for pattern, word in _SLOTS:
             text = pattern.sub(word, text)
         text = _CODE.sub(_code, _PHONE.sub(_phone, text))
+    if SHORTHAND.keys().isdisjoint(_WORD.findall(text)):  # text is case-folded: no .lower()
+        return text
     return _WORD.sub(_shorthand, text)

@@ -334,7 +334,7 @@ class KnowledgeIndex:
             return _rank_floor(self._gate_logit(context, best) + offset, best.rank, threshold, t)
 
         ranked = self._ranked(query, limit, exact=limit, floor=floor)
-        if ranked is None:
+        if ranked is None or not ranked[1]:
             return []
         context, candidates = ranked
         best = candidates[0]
@@ -566,7 +566,9 @@ class KnowledgeIndex:
         calibration looks at three); candidates that provably cannot be among them are left
         out, so their most expensive feature is not computed. None: every candidate
         (benchmarks/kb_tune.py fits on all of them). ``floor``: given the best candidate, the
-        ranking score under which a candidate is not needed either (a search's threshold).
+        ranking score under which a candidate is not needed either (a search's threshold);
+        +inf when nothing is shown, and if that holds for a ceiling of every candidate the
+        shortlist comes back empty.
         """
         parsed = self._parse(query)
         if parsed is None or not self._by_id:
@@ -687,6 +689,18 @@ class KnowledgeIndex:
             )
             pending.append((most, n))
 
+        if floor is not None and pending and self._ceiling_applies():
+            # The best any candidate could do in the gate (each feature at its highest over
+            # the shortlist): when even that is not shown, nothing is, and nothing is needed.
+            ceiling = [0.0] * len(FEATURES)
+            ceiling[_COVER] = max(covers) / total
+            ceiling[_TOKEN_SET] = max(best_token_sets) / 100.0
+            ceiling[_SEMANTIC] = max(semantic.values())
+            ceiling[_CENTROID] = max(roughly) + _BOUND_SLACK
+            most = max(item[0] for item in pending) + _BOUND_SLACK
+            if floor(context, _Candidate(entries[0], 0.0, tuple(ceiling), most)) == math.inf:
+                return []
+
         needed = len(pending) if exact is None else max(1, exact)
         pending.sort(key=lambda item: item[0], reverse=True)
         centroid = self._semantic.centroid_similarity
@@ -730,6 +744,12 @@ class KnowledgeIndex:
             del best_ranks[needed:]
         done.sort(key=lambda item: item[0])  # shortlist order, which breaks ties as before
         return [candidate for _, candidate in done]
+
+    def _ceiling_applies(self) -> bool:
+        """Whether the gate grows with every candidate feature it reads (the shipped weights
+        do), so that the highest of each over a shortlist bounds it from above."""
+        w = self._tuning.gate_weights
+        return min(w[0], w[1], w[2], w[4], w[7]) >= 0
 
     def _title_weights(self, entry: _Entry) -> tuple[tuple[str, ...], tuple[float, ...], float]:
         """A title's distinct terms, their idf and its idf mass (for ``title_precision``),

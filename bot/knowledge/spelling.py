@@ -66,6 +66,11 @@ class Vocabulary:
             self._known = known
         mends = self._mends
         counts = self._counts
+        if all(
+            len(word) < MIN_WORD or word in counts or (word in mends and mends[word] is None)
+            for word in _WORD.findall(text)
+        ):
+            return text  # nothing to mend (the common case), without a callback per word
         mended = 0
 
         def fix(match: re.Match[str]) -> str:
