@@ -489,16 +489,9 @@ class KnowledgeIndex:
     def _term(self, term: str, may_correct: bool) -> _TermInfo:
         """What a question's term means here: whether it is indexed, its related indexed
         words (looked up for an unknown term only while ``may_correct``), its _Word, and the
-        word it stands for. Remembered per term until the next add or remove."""
+        word it stands for. ``_parse`` remembers it per term until the next add or remove."""
         postings = self._postings
-        if postings.version != self._terms_version:
-            self._term_memo = {}
-            self._terms_version = postings.version
         known = term in postings
-        key = (term, known or may_correct)
-        found = self._term_memo.get(key)
-        if found is not None:
-            return found
         related = self._related(term) if known or may_correct else ()
         forms = ((term,) if known else ()) + tuple(other for other, _ in related)
         stands_for = term if known or not forms else forms[0]
@@ -507,10 +500,7 @@ class KnowledgeIndex:
             word = _Word(forms, postings.idf(stands_for), False, False)
         else:
             word = _Word(forms, postings.idf(stands_for), not is_stopword(term), unseen)
-        found = (known, related, word, stands_for)
-        if len(self._term_memo) < 50_000:
-            self._term_memo[key] = found
-        return found
+        return (known, related, word, stands_for)
 
     def _parse(self, query: object) -> _Query | None:
         if not isinstance(query, str):
@@ -534,9 +524,18 @@ class KnowledgeIndex:
         fuzzy: list[str] = []
         corrected = 0
         typo_terms = self._tuning.typo_terms
+        if postings.version != self._terms_version:
+            self._term_memo = {}
+            self._terms_version = postings.version
+        memo = self._term_memo
         for term in terms:
             may_correct = corrected < typo_terms
-            known, related, word, stands_for = self._term(term, may_correct)
+            info = memo.get((term, may_correct))
+            if info is None:
+                info = self._term(term, may_correct)
+                if len(memo) < 50_000:
+                    memo[(term, may_correct)] = info
+            known, related, word, stands_for = info
             corrected += not known and may_correct
             if known:
                 weights[term] = 1.0
