@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -111,6 +112,7 @@ ACCEPTANCE_WEIGHT = 2.0
 # Calibrations of this process by content (articles, tuning, encoder): rebuilding an index of
 # the same articles (a test, a reload) reuses the answer instead of asking again.
 _CALIBRATIONS: dict[int, Calibration] = {}
+_CALIBRATIONS_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +203,15 @@ class _Candidate(NamedTuple):
 
 
 class KnowledgeIndex:
-    """Articles searchable by a free-text question; add and remove are incremental."""
+    """Articles searchable by a free-text question; add and remove are incremental.
+
+    Threads: any number of ``search`` calls may run at once (each only reads the index; the
+    per-word memos it fills are replaced, never half-written), and so may ``calibrate``,
+    which asks its questions of a copy. ``add``, ``remove`` and ``set_feedback`` change the
+    index in place and must not run while it is searched: to change an index in service,
+    build the next version with :meth:`with_changes` (or change a :meth:`copy`), then swap
+    the reference the searches use.
+    """
 
     def __init__(
         self,
@@ -235,8 +245,60 @@ class KnowledgeIndex:
         self._titles_version = -1
         self._feedback: dict[str, tuple[int, int]] = {}  # article id → (shown, accepted)
         self._totals = (0, 0)  # shown, accepted over all articles
+        self._lock = threading.Lock()  # one calibration at a time
         for article in articles:
             self.add(article)
+
+    def copy(self) -> KnowledgeIndex:
+        """An independent index with the same articles, feedback and calibration, to change
+        while this one goes on serving searches.
+
+        Cheap: articles, their analysed phrasings and vectors are shared, and so are the
+        postings and the centroid matrix until the copy (or this index) changes them, which
+        copies only what it changes (:meth:`InvertedIndex.copy`, :meth:`SemanticTable.copy`).
+        """
+        other = KnowledgeIndex.__new__(KnowledgeIndex)
+        other.threshold = self.threshold
+        other._calibrate = self._calibrate
+        other._version = self._version
+        other._calibrated_version = self._calibrated_version
+        other.calibration = self.calibration
+        other.limit = self.limit
+        other._tuning = self._tuning
+        other._postings = self._postings.copy()
+        other._encoder = self._encoder
+        other._semantic = self._semantic.copy()
+        other._by_id = dict(self._by_id)
+        other._by_doc = dict(self._by_doc)
+        other._vocabulary = self._vocabulary  # replaced, never changed in place
+        other._words = self._words.copy()
+        other._related_cache = {}
+        other._related_version = -1
+        other._term_memo = {}
+        other._terms_version = -1
+        other._titles = {}
+        other._titles_version = -1
+        other._feedback = dict(self._feedback)
+        other._totals = self._totals
+        other._lock = threading.Lock()
+        return other
+
+    def with_changes(
+        self, added: Iterable[Article] = (), removed: Iterable[str] = ()
+    ) -> KnowledgeIndex:
+        """The next version of this index: a :meth:`copy` with ``removed`` (ids) taken out,
+        then ``added`` put in (an article with an id already there replaces it), calibrated
+        and ready to search. This index is not changed: searches on it, in any thread, go
+        on seeing the old version until the caller swaps the reference.
+        """
+        new = self.copy()
+        for article_id in removed:
+            new.remove(article_id)
+        for article in added:
+            new.add(article)
+        if new._calibrate and new._version != new._calibrated_version:
+            new.calibrate()
+        return new
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -253,11 +315,12 @@ class KnowledgeIndex:
         return [entry.article for entry in self._by_doc.values()]
 
     def add(self, article: Article) -> None:
-        """Index an article, replacing any article with the same id."""
+        """Index an article, replacing any article with the same id (in place: not while
+        this index is searched, see the class docstring)."""
         self._add(article, self._body(article))
 
     def remove(self, article_id: str) -> None:
-        """Forget an article; unknown ids are ignored."""
+        """Forget an article; unknown ids are ignored (in place, like :meth:`add`)."""
         self._remove(article_id, None)
 
     def set_feedback(self, article_id: str, shown: int, accepted: int) -> None:
@@ -350,21 +413,36 @@ class KnowledgeIndex:
 
     def calibrate(self) -> Calibration:
         """Fit the gate to these articles (:mod:`bot.knowledge.calibration`); ``search`` does
-        it by itself the first time after articles were added or removed."""
-        order = list(self._by_id)
-        articles = [e.article for e in self._by_id.values()]
-        key = hash(
-            (
-                self._tuning,
-                id(self._encoder),
-                tuple(sorted((a.id, a.title, a.keywords, a.body) for a in articles)),
+        it by itself the first time after articles were added or removed.
+
+        The held-out questions are asked of a :meth:`copy`, so searches running meanwhile in
+        other threads see this index unchanged, with its previous calibration.
+        """
+        with self._lock:
+            version = self._version
+            if version == self._calibrated_version and self._calibrated_version >= 0:
+                return self.calibration  # done by another thread while this one waited
+            articles = [e.article for e in self._by_id.values()]
+            key = hash(
+                (
+                    self._tuning,
+                    id(self._encoder),
+                    tuple(sorted((a.id, a.title, a.keywords, a.body) for a in articles)),
+                )
             )
-        )
-        known = _CALIBRATIONS.get(key)
-        if known is not None:  # the same articles again (a restart, a test): same answer
+            known = _CALIBRATIONS.get(key)
+            if known is None:  # else the same articles again (a restart, a test): same answer
+                known = self.copy()._held_out_calibration(articles)
+                with _CALIBRATIONS_LOCK:
+                    if len(_CALIBRATIONS) >= 64:
+                        _CALIBRATIONS.pop(next(iter(_CALIBRATIONS)))
+                    _CALIBRATIONS[key] = known
             self.calibration = known
-            self._calibrated_version = self._version
+            self._calibrated_version = version
             return known
+
+    def _held_out_calibration(self, articles: list[Article]) -> Calibration:
+        """Ask this index (a scratch copy: it is changed) the held-out questions."""
         bodies: dict[str, _Body] = {}
 
         def body(article: Article) -> _Body:
@@ -390,17 +468,8 @@ class KnowledgeIndex:
                 positives.append(logit)
             else:
                 misses += 1
-        # Articles asked about went back in at the end: restore the original order.
-        entries = [self._by_id[article_id] for article_id in order]
-        self._by_id = {e.article.id: e for e in entries}
-        self._by_doc = {e.doc: e for e in entries}
         offset = choose_offset(negatives, positives)
-        self.calibration = Calibration(offset, len(positives), misses, len(negatives))
-        self._calibrated_version = self._version
-        if len(_CALIBRATIONS) >= 64:
-            _CALIBRATIONS.pop(next(iter(_CALIBRATIONS)))
-        _CALIBRATIONS[key] = self.calibration
-        return self.calibration
+        return Calibration(offset, len(positives), misses, len(negatives))
 
     # -- internals (benchmarks/kb_tune.py reads _ranked and _gate_features) ------------------
 

@@ -33,7 +33,8 @@ class Bm25Params:
 
 
 class InvertedIndex:
-    """Term → documents, with the statistics BM25 needs, updated in place."""
+    """Term → documents, with the statistics BM25 needs, updated in place (or, after
+    :meth:`copy`, copied on the first change of a term)."""
 
     __slots__ = (
         "_docs",
@@ -42,6 +43,7 @@ class InvertedIndex:
         "_next",
         "_params",
         "_seen",
+        "_shared",
         "_terms_version",
         "_tfs",
         "_total_length",
@@ -64,6 +66,34 @@ class InvertedIndex:
         self._terms_version = 0  # bumped whenever a term appears or vanishes
         self._idf: dict[str, float] = {}  # idf by term until the next add or remove
         self._version = 0  # bumped by every add and remove
+        self._shared: set[str] = set()  # terms whose arrays a copy may still be reading
+
+    def copy(self) -> InvertedIndex:
+        """An index with the same postings, sharing every term's arrays with this one until
+        either side changes that term (then it copies them first): a new version of a large
+        index costs a few dictionary copies, not its postings."""
+        other = InvertedIndex.__new__(InvertedIndex)
+        other._params = self._params
+        other._docs = dict(self._docs)
+        other._tfs = dict(self._tfs)
+        other._lengths = dict(self._lengths)
+        other._seen = Counter(self._seen)
+        other._total_length = self._total_length
+        other._next = self._next
+        other._vocab_dirty = True
+        other._terms_version = self._terms_version
+        other._idf = self._idf  # replaced, never changed, by an add or remove
+        other._version = self._version
+        self._shared = set(self._docs)
+        other._shared = set(self._docs)
+        return other
+
+    def _own(self, term: str) -> None:
+        """Copy ``term``'s arrays before changing them if a copy of this index shares them."""
+        if term in self._shared:
+            self._shared.discard(term)
+            self._docs[term] = array("q", self._docs[term])
+            self._tfs[term] = array("H", self._tfs[term])
 
     def __len__(self) -> int:
         return len(self._lengths)
@@ -129,6 +159,9 @@ class InvertedIndex:
                 self._tfs[term] = array("H")
                 self._vocab_dirty = True
                 self._terms_version += 1
+            elif self._shared and term in self._shared:
+                self._own(term)
+                docs = self._docs[term]
             docs.append(doc)
             self._tfs[term].append(min(tf, _TF_MAX))
         self._lengths[doc] = length
@@ -157,11 +190,15 @@ class InvertedIndex:
                 continue
             i = bisect_left(docs, doc)
             if i < len(docs) and docs[i] == doc:
+                if self._shared and term in self._shared:
+                    self._own(term)
+                    docs = self._docs[term]
                 del docs[i]
                 del self._tfs[term][i]
                 if not docs:
                     del self._docs[term]
                     del self._tfs[term]
+                    self._shared.discard(term)
                     self._vocab_dirty = True
                     self._terms_version += 1
 

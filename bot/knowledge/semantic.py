@@ -49,6 +49,30 @@ class SemanticTable:
         # length of each phrasing's summed vector)
         self._phrases: dict[int, tuple[npt.NDArray[np.int32], tuple[int, ...], tuple[float, ...]]]
         self._phrases = {}
+        self._shared = False  # the centroid arrays are also a copy's until one side writes
+
+    def copy(self) -> SemanticTable:
+        """A table with the same vectors; the centroid matrix is shared until either side
+        adds or removes a document (that side copies it first), everything else per document
+        is never changed in place and stays shared."""
+        other = SemanticTable.__new__(SemanticTable)
+        other._encoder = self._encoder
+        other._vectors = dict(self._vectors)
+        other._vector_bytes = self._vector_bytes
+        other._centroids = self._centroids
+        other._slot_doc = self._slot_doc
+        other._used = self._used
+        other._free = list(self._free)
+        other._slot_of = dict(self._slot_of)
+        other._phrases = dict(self._phrases)
+        other._shared = self._shared = True
+        return other
+
+    def _own(self) -> None:
+        if self._shared:
+            self._centroids = self._centroids.copy()
+            self._slot_doc = self._slot_doc.copy()
+            self._shared = False
 
     def __len__(self) -> int:
         return len(self._slot_of)
@@ -63,6 +87,7 @@ class SemanticTable:
         vectors = encoder.vectors_of([*id_lists, body_ids] if body_ids else id_lists)
         centroid = vectors.mean(axis=0) if len(vectors) else np.zeros(encoder.dims, np.float32)
         norm = float(np.linalg.norm(centroid))
+        self._own()
         slot = self._free.pop() if self._free else self._grow()
         self._centroids[slot] = centroid / norm if norm > 0 else centroid
         self._slot_doc[slot] = doc
@@ -84,6 +109,7 @@ class SemanticTable:
         slot = self._slot_of.pop(doc, None)
         if slot is None:
             return
+        self._own()
         self._centroids[slot] = 0.0
         self._slot_doc[slot] = -1
         self._free.append(slot)

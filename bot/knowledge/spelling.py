@@ -36,6 +36,15 @@ class Vocabulary:
         self._mends: dict[str, str | None] = {}
         self._known: Callable[[str], bool] | None = None
 
+    def copy(self) -> Vocabulary:
+        """The same words, counted apart from this vocabulary from now on."""
+        other = Vocabulary()
+        other._counts = Counter(self._counts)
+        other._sorted = self._sorted  # replaced, never changed in place
+        other._mends = dict(self._mends)
+        other._known = self._known
+        return other
+
     def __contains__(self, word: object) -> bool:
         return word in self._counts
 
