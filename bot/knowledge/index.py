@@ -39,6 +39,7 @@ import threading
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import NamedTuple
 
 import numpy as np
@@ -707,18 +708,16 @@ class KnowledgeIndex:
         words = set(parsed.fuzzy.split())
         # A phrasing's terms are all indexed, so a term that is not cannot be in one.
         found = _line_hits(lines, [w for w in words | probe.forms if w in postings])
-        covered = np.zeros(len(lines))
-        for forms, idf in probe.topics:
-            hit = set().union(*(found.get(form, ()) for form in forms))
-            if hit:
-                covered[list(hit)] += idf  # in topic order, as a per-line sum would add them
-        starts = line_start[:-1]
-        best_covered = np.maximum.reduceat(covered, starts).tolist()
-        covered_list = covered.tolist()
+        covered_list = [0.0] * len(lines)
+        for forms, idf in probe.topics:  # in topic order, as a per-line sum would add them
+            for i in set().union(*(found.get(form, ()) for form in forms)):
+                covered_list[i] += idf
+        best_covered = [max(covered_list[first:end]) for first, end in pairwise(line_start)]
         # token_set_ratio: lines without a common term are plain ratios of sorted term lists
         token_sets = _cdist(" ".join(sorted(words)), lines)
         for i in set().union(*(found.get(word, ()) for word in words)):
             token_sets[i] = fuzz.token_set_ratio(parsed.fuzzy, lines[i])
+        starts = line_start[:-1]
         best_token_sets = np.maximum.reduceat(token_sets, starts).tolist()
         ratios = _cdist(parsed.raw, raws)
         best_ratios = np.maximum.reduceat(ratios, raw_start[:-1]).tolist()
