@@ -18,6 +18,9 @@ from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
 from operator import itemgetter
 
+import numpy as np
+import numpy.typing as npt
+
 __all__ = ["Bm25Params", "InvertedIndex", "weighted_counts"]
 
 _TF_MAX = 0xFFFF  # the tf column is unsigned 16-bit
@@ -39,6 +42,7 @@ class InvertedIndex:
     __slots__ = (
         "_docs",
         "_idf",
+        "_length_of",
         "_lengths",
         "_next",
         "_params",
@@ -59,6 +63,7 @@ class InvertedIndex:
         self._docs: dict[str, array[int]] = {}
         self._tfs: dict[str, array[int]] = {}
         self._lengths: dict[int, int] = {}
+        self._length_of = array("q")  # the same by document number, for numpy (0: removed)
         self._seen: Counter[str] = Counter()  # documents that have a term without a posting
         self._total_length = 0
         self._next = 0
@@ -77,6 +82,7 @@ class InvertedIndex:
         other._docs = dict(self._docs)
         other._tfs = dict(self._tfs)
         other._lengths = dict(self._lengths)
+        other._length_of = array("q", self._length_of)
         other._seen = Counter(self._seen)
         other._total_length = self._total_length
         other._next = self._next
@@ -165,6 +171,7 @@ class InvertedIndex:
             docs.append(doc)
             self._tfs[term].append(min(tf, _TF_MAX))
         self._lengths[doc] = length
+        self._length_of.append(length)  # doc == its position: numbers are handed out in order
         self._total_length += length
         self._seen.update(set(seen).difference(weighted_terms))
         return doc
@@ -174,6 +181,7 @@ class InvertedIndex:
         length = self._lengths.pop(doc, None)
         if length is None:
             return
+        self._length_of[doc] = 0
         self._idf = {}
         self._version += 1
         self._total_length -= length
@@ -236,7 +244,7 @@ class InvertedIndex:
         k1_plus = k1 + 1.0
         norm = k1 * b / (self._total_length / n) if self._total_length else 0.0
         base = k1 * (1.0 - b)
-        lengths = self._lengths
+        lengths = np.frombuffer(self._length_of, dtype=np.int64)
         terms = sorted((t for t in query if t in self._docs), key=lambda t: len(self._docs[t]))
         scores: dict[int, float] = {}
         read = 0
@@ -249,30 +257,58 @@ class InvertedIndex:
             read += len(docs)
             scale = self.idf(term) * query[term] * k1_plus
             get = scores.get
-            for doc, tf in zip(docs, self._tfs[term], strict=True):
-                scores[doc] = get(doc, 0.0) + scale * tf / (tf + base + norm * lengths[doc])
+            weights = _weights(docs, self._tfs[term], scale, base, norm, lengths)
+            for doc, weight in zip(docs, weights, strict=True):
+                scores[doc] = get(doc, 0.0) + weight
         if rest < len(terms):
             pool = max(self.pool, limit)
             if len(scores) > pool:
                 scores = dict(heapq.nlargest(pool, scores.items(), key=_SECOND))
+            kept = list(scores)
+            kept_np = np.array(kept, dtype=np.int64)
             for term in terms[rest:]:
                 docs = self._docs[term]
                 tfs = self._tfs[term]
                 size = len(docs)
                 scale = self.idf(term) * query[term] * k1_plus
                 if size < 8 * len(scores):  # reading the postings is cheaper than bisecting
-                    for doc, tf in zip(docs, tfs, strict=True):
+                    weights = _weights(docs, tfs, scale, base, norm, lengths)
+                    for doc, weight in zip(docs, weights, strict=True):
                         if doc in scores:
-                            scores[doc] += scale * tf / (tf + base + norm * lengths[doc])
+                            scores[doc] += weight
                     continue
-                for doc in scores:
-                    i = bisect_left(docs, doc)
-                    if i < size and docs[i] == doc:
-                        tf = tfs[i]
-                        scores[doc] += scale * tf / (tf + base + norm * lengths[doc])
+                # Bisect every kept document into the postings, all at once.
+                docs_np = np.frombuffer(docs, dtype=np.int64)
+                at = np.searchsorted(docs_np, kept_np)
+                found = np.flatnonzero(docs_np[np.minimum(at, size - 1)] == kept_np)
+                tf = np.frombuffer(tfs, dtype=np.uint16)[at[found]].astype(np.float64)
+                weight = scale * tf / (tf + base + norm * lengths[kept_np[found]])
+                for i, value in zip(found.tolist(), weight.tolist(), strict=True):
+                    scores[kept[i]] += value
         if len(scores) > limit:
             return heapq.nlargest(limit, scores.items(), key=_SECOND)
         return sorted(scores.items(), key=_SECOND, reverse=True)
+
+
+def _weights(
+    docs: array[int],
+    tfs: array[int],
+    scale: float,
+    base: float,
+    norm: float,
+    lengths: npt.NDArray[np.int64],
+) -> list[float]:
+    """Each posting's BM25 weight, ``scale * tf / (tf + base + norm * length)``: in numpy
+    for a long postings list (the same float64 operations in the same order, so the same
+    bits), in Python for a short one, where numpy's per-call cost would dominate."""
+    if len(docs) < 32:
+        return [
+            scale * tf / (tf + base + norm * int(lengths[doc]))
+            for doc, tf in zip(docs, tfs, strict=True)
+        ]
+    tf = np.frombuffer(tfs, dtype=np.uint16).astype(np.float64)
+    length = lengths[np.frombuffer(docs, dtype=np.int64)]
+    return (scale * tf / (tf + base + norm * length)).tolist()  # type: ignore[no-any-return]
 
 
 def weighted_counts(fields: Iterable[tuple[Iterable[str], int]]) -> Counter[str]:

@@ -7,8 +7,12 @@ digits, e-mail and link markers, apostrophes, shorthand, phrase starts, non-ASCI
 
 from __future__ import annotations
 
+import heapq
 import math
+import random
 import unicodedata
+from bisect import bisect_left
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -25,6 +29,7 @@ from bot.knowledge.index import (
     _rank_floor,
     _sigmoid,
 )
+from bot.knowledge.postings import Bm25Params, InvertedIndex, weighted_counts
 from bot.knowledge.spelling import MAX_MENDS, MIN_WORD, Vocabulary
 
 WORDS = [
@@ -196,3 +201,64 @@ def test_a_runner_up_under_the_floor_scores_under_the_threshold(
         assert best_score < threshold
     elif rank < floor:
         assert score < threshold
+
+
+# -- BM25 with numpy weights: the search it replaced -------------------------------------------
+
+
+def reference_search(index: InvertedIndex, query: dict[str, float], limit: int) -> list[Any]:
+    """InvertedIndex.search before its weights were computed with numpy."""
+    n = len(index._lengths)
+    if not n or limit <= 0:
+        return []
+    k1, b = index._params.k1, index._params.b
+    k1_plus = k1 + 1.0
+    norm = k1 * b / (index._total_length / n) if index._total_length else 0.0
+    base = k1 * (1.0 - b)
+    lengths = index._lengths
+    terms = sorted((t for t in query if t in index._docs), key=lambda t: len(index._docs[t]))
+    scores: dict[int, float] = {}
+    read = 0
+    rest = len(terms)
+    for rank, term in enumerate(terms):
+        docs = index._docs[term]
+        if rank and read + len(docs) > index.budget:
+            rest = rank
+            break
+        read += len(docs)
+        scale = index.idf(term) * query[term] * k1_plus
+        for doc, tf in zip(docs, index._tfs[term], strict=True):
+            scores[doc] = scores.get(doc, 0.0) + scale * tf / (tf + base + norm * lengths[doc])
+    if rest < len(terms):
+        pool = max(index.pool, limit)
+        if len(scores) > pool:
+            scores = dict(heapq.nlargest(pool, scores.items(), key=lambda item: item[1]))
+        for term in terms[rest:]:
+            docs, tfs = index._docs[term], index._tfs[term]
+            scale = index.idf(term) * query[term] * k1_plus
+            for doc in scores:
+                i = bisect_left(docs, doc)
+                if i < len(docs) and docs[i] == doc:
+                    tf = tfs[i]
+                    scores[doc] += scale * tf / (tf + base + norm * lengths[doc])
+    if len(scores) > limit:
+        return heapq.nlargest(limit, scores.items(), key=lambda item: item[1])
+    return sorted(scores.items(), key=lambda item: item[1], reverse=True)
+
+
+@pytest.mark.parametrize("size", [40, 3_000])
+def test_bm25_is_the_same_with_numpy_weights(size: int) -> None:
+    rng = random.Random(size)
+    vocabulary = [f"w{i}" for i in range(300)]
+    index = InvertedIndex(Bm25Params(k1=2.0, b=0.75))
+    added = []
+    for _ in range(size):
+        words = rng.choices(vocabulary, weights=[1 / (i + 1) for i in range(300)], k=30)
+        added.append(weighted_counts([(words, 1), (words[:4], 3)]))
+        index.add(added[-1])
+    for doc in rng.sample(range(size), size // 10):
+        index.remove(doc, added[doc])
+    for _ in range(60):
+        query = {w: rng.choice([1.0, 0.5]) for w in rng.sample(vocabulary[:120], 6)}
+        for limit in (3, 12, 40):
+            assert index.search(query, limit) == reference_search(index, query, limit)
