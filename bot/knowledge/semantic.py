@@ -13,6 +13,7 @@ question on the starter kit).
 
 from __future__ import annotations
 
+from array import array
 from itertools import accumulate
 
 import numpy as np
@@ -47,7 +48,7 @@ class SemanticTable:
         self._slot_of: dict[int, int] = {}
         # doc → (token ids of its phrasings, one after the other; tokens per phrasing; the
         # length of each phrasing's summed vector)
-        self._phrases: dict[int, tuple[npt.NDArray[np.int32], tuple[int, ...], tuple[float, ...]]]
+        self._phrases: dict[int, tuple[npt.NDArray[np.int32], tuple[int, ...], array[float]]]
         self._phrases = {}
         self._shared = False  # the centroid arrays are also a copy's until one side writes
 
@@ -94,12 +95,12 @@ class SemanticTable:
         self._slot_of[doc] = slot
         flat = np.array([i for ids in id_lists for i in ids], dtype=np.int32)
         lengths = tuple(len(ids) for ids in id_lists)
-        norms: tuple[float, ...] = ()
+        norms = array("f")  # float32 like the norms themselves: 4 bytes each, not a float
         if id_lists:
             starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
             sums = np.add.reduceat(encoder.rows(flat), starts, axis=0)
             lengths_of = np.linalg.norm(sums, axis=1)
-            norms = tuple(lengths_of.tolist())
+            norms.frombytes(lengths_of.astype(np.float32).tobytes())
             if self._vector_bytes + sums.nbytes <= self.vector_budget:
                 self._vectors[doc] = (sums, np.where(lengths_of > 0, lengths_of, 1.0))
                 self._vector_bytes += sums.nbytes
