@@ -288,6 +288,7 @@ _EMOJI_WORDS = {
     "📧": " email ",
 }
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_DIGIT = re.compile(r"\d")  # every slot pattern but e-mail and link needs one
 
 
 def _is_pictograph(ch: str) -> bool:
@@ -339,9 +340,15 @@ def normalize(text: str) -> str:
     The result is for matching only: it is never shown to anyone.
     """
     text = _strip_emoji(unicodedata.normalize("NFKC", text)).casefold()
-    text = _LINK.sub(" link ", _EMAIL.sub(" email ", text))
-    text = _AMOUNT.sub(_amount, text)
-    for pattern, word in _SLOTS:
-        text = pattern.sub(word, text)
-    text = _CODE.sub(_code, _PHONE.sub(_phone, text))
+    if "@" in text:
+        text = _EMAIL.sub(" email ", text)
+    if "http" in text or "www." in text:
+        text = _LINK.sub(" link ", text)
+    if _DIGIT.search(text):  # amounts, sizes, quantities, times, dates, phones, ids
+        text = _AMOUNT.sub(_amount, text)
+        for pattern, word in _SLOTS:
+            text = pattern.sub(word, text)
+        text = _CODE.sub(_code, _PHONE.sub(_phone, text))
+    if SHORTHAND.keys().isdisjoint(_WORD.findall(text)):  # text is case-folded: no .lower()
+        return text
     return _WORD.sub(_shorthand, text)

@@ -32,6 +32,18 @@ class Vocabulary:
     def __init__(self) -> None:
         self._counts: Counter[str] = Counter()
         self._sorted: list[str] | None = []
+        # word → what mend makes of it (None: left alone), while the words and ``known`` stay
+        self._mends: dict[str, str | None] = {}
+        self._known: Callable[[str], bool] | None = None
+
+    def copy(self) -> Vocabulary:
+        """The same words, counted apart from this vocabulary from now on."""
+        other = Vocabulary()
+        other._counts = Counter(self._counts)
+        other._sorted = self._sorted  # replaced, never changed in place
+        other._mends = dict(self._mends)
+        other._known = self._known
+        return other
 
     def __contains__(self, word: object) -> bool:
         return word in self._counts
@@ -41,6 +53,7 @@ class Vocabulary:
         self._counts.update(w for text in texts for w in _WORD.findall(text.lower()))
         if len(self._counts) != before:
             self._sorted = None
+            self._mends = {}
 
     def remove(self, texts: Iterable[str]) -> None:
         self._counts.subtract(w for text in texts for w in _WORD.findall(text.lower()))
@@ -49,20 +62,39 @@ class Vocabulary:
             del self._counts[word]
         if gone:
             self._sorted = None
+            self._mends = {}
 
     def mend(self, text: str, known: Callable[[str], bool]) -> str:
         """``text`` (normalised, lower case) with unknown words split or corrected;
-        ``known`` says whether a word is a real word even if no article uses it."""
+        ``known`` says whether a word is a real word even if no article uses it.
+
+        What a word becomes is remembered until the articles' words change: the same words
+        come back question after question, and a correction scans every word."""
+        if known != self._known:
+            self._mends = {}
+            self._known = known
+        mends = self._mends
+        counts = self._counts
+        if all(
+            len(word) < MIN_WORD or word in counts or (word in mends and mends[word] is None)
+            for word in _WORD.findall(text)
+        ):
+            return text  # nothing to mend (the common case), without a callback per word
         mended = 0
 
         def fix(match: re.Match[str]) -> str:
             nonlocal mended
             word = match.group(0)
-            if mended >= MAX_MENDS or len(word) < MIN_WORD or word in self._counts:
+            if mended >= MAX_MENDS or len(word) < MIN_WORD or word in counts:
                 return word
-            if known(word):
-                return word
-            replacement = self._split(word, known) or self._closest(word)
+            if word in mends:
+                replacement = mends[word]
+            else:
+                replacement = None
+                if not known(word):
+                    replacement = self._split(word, known) or self._closest(word)
+                if len(mends) < 50_000:
+                    mends[word] = replacement
             if replacement is None:
                 return word
             mended += 1

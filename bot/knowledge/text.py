@@ -9,6 +9,7 @@ on short helpdesk questions.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -87,11 +88,14 @@ _PHRASES = {
     tuple(stem(w) for w in words): stem(target) for words, target in PHRASE_SYNONYMS.items()
 }
 _PHRASE_LENGTHS = sorted({len(words) for words in _PHRASES}, reverse=True)
+_PHRASE_STARTS = frozenset(words[0] for words in _PHRASES)
 _ARTICLES = frozenset(("a", "an", "the", "to", "of", "is", "are", "be"))
 _STOP_STEMS = frozenset(stem(w) for w in STOPWORDS) | STOPWORDS
 
 
+@functools.lru_cache(maxsize=65_536)
 def _term(raw: str) -> str:
+    """A word's index term (remembered: every question and article repeats common words)."""
     mapped = _SYNONYMS.get(raw)
     if mapped is not None:
         return mapped
@@ -100,9 +104,15 @@ def _term(raw: str) -> str:
 
 
 def _merge_phrases(terms: list[str]) -> list[str]:
+    if _PHRASE_STARTS.isdisjoint(terms):  # the common case: no phrase can start anywhere
+        return terms
     out: list[str] = []
     i = 0
     while i < len(terms):
+        if terms[i] not in _PHRASE_STARTS:
+            out.append(terms[i])
+            i += 1
+            continue
         for size in _PHRASE_LENGTHS:
             target = _PHRASES.get(tuple(terms[i : i + size]))
             if target is not None:
@@ -127,8 +137,9 @@ def analyze(text: str, *, keep_stopwords: bool = False) -> list[str]:
     you do" the function words are what tells questions apart.
     """
     text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
-    for pattern, replacement in _CONTRACTIONS:
-        text = pattern.sub(replacement, text)
+    if "'" in text or "cant" in text or "wont" in text:  # else no contraction can match
+        for pattern, replacement in _CONTRACTIONS:
+            text = pattern.sub(replacement, text)
     raw = [w for w in _WORD.findall(text) if len(w) <= MAX_TOKEN_LEN]
     terms = _merge_phrases([_term(w) for w in raw])
     if keep_stopwords:
