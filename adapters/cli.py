@@ -258,7 +258,7 @@ async def _kb_search(
     # No database yet means no imported articles: the Markdown sources are the whole answer.
     runtime = await _look_up(settings, without_database="")
     try:
-        index = runtime.knowledge
+        index = runtime.desk.knowledge.index
         if args.query == "-":
             for line in stdin or sys.stdin:
                 query = line.rstrip("\n")
@@ -332,7 +332,7 @@ async def _known_articles(settings: Settings, without_database: str) -> list[Art
     """Every article the desk knows (sources and database), by id, read-only."""
     runtime = await _look_up(settings, without_database=without_database)
     try:
-        return sorted(runtime.knowledge.articles(), key=lambda a: a.id)
+        return sorted(runtime.desk.knowledge.index.articles(), key=lambda a: a.id)
     finally:
         await runtime.close()
 
@@ -361,7 +361,7 @@ async def _kb_stats(settings: Settings, args: argparse.Namespace) -> int:
     try:
         async with runtime.uow_factory() as uow:
             helpful = await uow.knowledge.helpful_counts()
-        articles = {a.id: a for a in runtime.knowledge.articles()}
+        articles = {a.id: a for a in runtime.desk.knowledge.index.articles()}
     finally:
         await runtime.close()
     ranked = sorted(articles.values(), key=lambda a: (-helpful.get(a.id, 0), a.id))
@@ -413,7 +413,7 @@ async def _kb_remove(settings: Settings, args: argparse.Namespace) -> int:
         async with runtime.uow_factory() as uow:
             removed = await uow.knowledge.remove(args.id)
             await uow.commit()
-        article = runtime.knowledge.get(args.id)
+        article = runtime.desk.knowledge.index.get(args.id)
     finally:
         await runtime.close()
     if removed:

@@ -56,7 +56,6 @@ class Runtime:
     clock: Clock
     engine: AsyncEngine
     uow_factory: SqlUnitOfWorkFactory
-    knowledge: KnowledgeIndex
     desk: Desk
     dispatcher: Dispatcher
     terminal: Terminal
@@ -142,7 +141,6 @@ async def build(
         clock,
         engine,
         uow_factory,
-        knowledge,
         desk,
         dispatcher,
         terminal or Terminal(sys.stdin, sys.stdout),
@@ -224,7 +222,7 @@ async def run(
         stack.push_async_callback(runtime.dispatcher.drain)  # kicked by events, clients open
         await http.start()
         terminal.write(
-            f"tierdesk: {len(runtime.knowledge)} knowledge-base articles, storage "
+            f"tierdesk: {len(runtime.desk.knowledge.index)} knowledge-base articles, storage "
             f"{safe_url(settings.storage_url)}, "
             f"platforms {', '.join(runtime.dispatcher.gateways) or 'none'}"
         )

@@ -11,6 +11,7 @@ queue its notices (:class:`~bot.services.outbox.Postman`), commit. Refusals
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable
@@ -52,6 +53,7 @@ log = logging.getLogger(__name__)
 PROMPT = "prompt:"  # conversation state prefix for an agent asked to type a reason or reply
 INTERNAL_PREFIX = "//"
 MAX_INBOUND = 100_000  # characters kept from one message; more is cut with a marker
+LARGE_INDEX = 2_000  # articles from which a search (~1 ms and up) leaves the event loop
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 Handler = Callable[..., Awaitable[Any]]  # a service's handler of one command type
@@ -94,9 +96,9 @@ class Desk:
         self.clock = clock
         self.rules = Rules(settings)
         self.tickets = TicketService(settings, self.rules)
-        self.intake = Intake(settings, knowledge)
-        self.oncall = OnCallService(settings)
         self.knowledge = KnowledgeService(knowledge, self.rules, uow_factory)
+        self.intake = Intake(settings, lambda: self.knowledge.index)
+        self.oncall = OnCallService(settings)
         self.sla = SlaService(settings, uow_factory, clock, self.tickets, self.oncall)
         t, k = self.tickets, self.knowledge
         self._handlers: dict[type[c.Command], Handler] = {
@@ -438,6 +440,14 @@ class Desk:
         typed as its chat command (``/escalate N reason``)."""
         return self._parsers[_PROMPTED[action]](f"{number} {text}")
 
+    async def _off_loop(self, turn: Callable[..., Turn], *args: Any) -> Turn:
+        """An intake turn (pure: it reads the settings and one version of the index) in a
+        worker thread when its knowledge search is heavy, so other events go on meanwhile;
+        on a small knowledge base a thread hand-off would cost more than the search."""
+        if len(self.knowledge.index) < LARGE_INDEX:
+            return turn(*args)
+        return await asyncio.to_thread(turn, *args)
+
     # -- dialogs -------------------------------------------------------------------------
 
     async def _current(self, work: Work, conversation: Conversation | None) -> Conversation | None:
@@ -461,7 +471,7 @@ class Desk:
     async def _start_intake(
         self, work: Work, actor: Actor, text: str, open_tickets: list[Ticket]
     ) -> None:
-        turn = self.intake.begin(text, open_tickets)
+        turn = await self._off_loop(self.intake.begin, text, open_tickets)
         conversation = Conversation(
             actor.chat.platform,
             actor.chat.chat_id,
@@ -480,7 +490,9 @@ class Desk:
         except ValueError:
             await work.uow.conversations.delete(conversation)
             raise InvalidInput("I lost track of that conversation; please start again.") from None
-        turn = self.intake.advance(step, conversation.data, said, work.now.date())
+        turn = await self._off_loop(
+            self.intake.advance, step, conversation.data, said, work.now.date()
+        )
         await self._apply(work, actor, conversation, turn)
 
     async def _apply(

@@ -10,6 +10,7 @@ desk stores the state between turns, so a restart resumes mid-conversation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -82,9 +83,13 @@ class Intake:
     """Runs intake turns against the configured questions and the knowledge base; what it
     says comes from :mod:`bot.views.intake`."""
 
-    def __init__(self, settings: Settings, knowledge: KnowledgeIndex) -> None:
+    def __init__(self, settings: Settings, index: Callable[[], KnowledgeIndex]) -> None:
         self.settings = settings
-        self.knowledge = knowledge
+        self._index = index  # the search index as it is now (a new version after changes)
+
+    @property
+    def knowledge(self) -> KnowledgeIndex:
+        return self._index()
 
     # -- entry ---------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ brings the index up to the database when that number moved.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 from bot import views
@@ -36,19 +37,19 @@ class KnowledgeService:
 
     async def sync(self) -> bool:
         """Bring the index up to the database's published articles if they changed since
-        the last look (one cheap read when they did not); True if the index changed."""
+        the last look (one cheap read when they did not); True if the index changed.
+
+        The next version is built beside the current one (off the event loop) and swapped
+        in whole, so a search never sees half a change, in this thread or another."""
         async with self.uow_factory() as uow:
             version = await uow.knowledge.version()
             if version == self._version:
                 return False
             stored = {a.id: a for a in await uow.knowledge.articles() if not a.draft}
-        for gone in self._stored.keys() - stored.keys():
-            self.index.remove(gone)
-            if gone in self._files:  # a database article had replaced a Markdown one
-                self.index.add(self._files[gone])
-        for article in stored.values():
-            if self._stored.get(article.id) != article:
-                self.index.add(article)
+        removed = self._stored.keys() - stored.keys()
+        added = [a for a in stored.values() if self._stored.get(a.id) != a]
+        added += [self._files[i] for i in removed if i in self._files]  # Markdown comes back
+        self.index = await asyncio.to_thread(self.index.with_changes, added, removed)
         self._stored, self._version = stored, version
         return True
 

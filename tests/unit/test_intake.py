@@ -28,7 +28,8 @@ PASSWORD = Article(
 
 @pytest.fixture
 def intake() -> Intake:
-    return Intake(make_settings(), KnowledgeIndex([VPN, PASSWORD]))
+    index = KnowledgeIndex([VPN, PASSWORD])
+    return Intake(make_settings(), lambda: index)
 
 
 def labels(turn) -> list[str]:
@@ -172,6 +173,7 @@ def test_empty_or_symbol_only_description_is_reasked(intake: Intake, text: str) 
 
 
 def test_no_details_step_when_disabled() -> None:
-    intake = Intake(make_settings(intake__ask_details=False), KnowledgeIndex([]))
+    index = KnowledgeIndex([])
+    intake = Intake(make_settings(intake__ask_details=False), lambda: index)
     turn = walk(intake, "screen flickers", "me", "no", "today", "hardware")
     assert turn.step is Step.CONFIRM
