@@ -119,6 +119,7 @@ class Dispatcher:
         self._round: _Round | None = None  # the one running
         self._wanted = False  # kicked since the running round last looked for due items
         self._runner: asyncio.Task[None] | None = None
+        self._beats: set[asyncio.Task[None]] = set()  # heartbeats finishing a last renewal
 
     def kick(self) -> None:
         """Deliver what is due now, in the background: adapters call this right after an
@@ -136,6 +137,7 @@ class Dispatcher:
         """Wait for background deliveries started by :meth:`kick` (at shutdown)."""
         while self._runner is not None and not self._runner.done():
             await asyncio.gather(self._runner, return_exceptions=True)
+        await asyncio.gather(*self._beats, return_exceptions=True)
 
     async def _run_kicked(self) -> None:
         while self._wanted:
@@ -208,11 +210,16 @@ class Dispatcher:
                     log.warning("outbox lease renewal failed: %s", exc)
 
         task = asyncio.get_running_loop().create_task(beat())
+        self._beats.add(task)
+        task.add_done_callback(self._beats.discard)
         try:
             yield
         finally:
+            # Not awaited: a renewal under way may wait long for the database (behind a burst
+            # of events on SQLite's one connection), and the round, its lock and the next
+            # round must not wait with it. Late, it finds the round's items recorded, or at
+            # worst delays the take-over of a failed round's items by one lease.
             done.set()
-            await task
 
 
 class _State(enum.Enum):

@@ -192,6 +192,55 @@ async def test_kicks_during_a_round_start_one_more_round_at_most(
     assert rounds <= 2
 
 
+class SlowRenewals:
+    """Units of work whose lease renewals wait until ``release`` is set (a database busy
+    with a burst of events); ``started`` is set when one is under way."""
+
+    def __init__(self, inner: SqlUnitOfWorkFactory) -> None:
+        self.inner = inner
+        self.started = asyncio.Event()
+        self.release = asyncio.Event()
+
+    def __call__(self) -> Any:
+        return _SlowRenewal(self, self.inner())
+
+
+class _SlowRenewal:
+    def __init__(self, owner: SlowRenewals, uow: Any) -> None:
+        self.owner, self.uow = owner, uow
+
+    async def __aenter__(self) -> Any:
+        uow = await self.uow.__aenter__()
+        renew = uow.outbox.renew
+
+        async def slow(owner: str, until: Any) -> int:
+            self.owner.started.set()
+            await self.owner.release.wait()
+            return int(await renew(owner, until))
+
+        uow.outbox.renew = slow
+        return uow
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.uow.__aexit__(*exc)
+
+
+async def test_a_renewal_stuck_behind_a_busy_database_holds_up_no_round(
+    world: World, gateway: GatedGateway
+) -> None:
+    factory = SlowRenewals(world.uow_factory)  # type: ignore[arg-type]
+    dispatcher = Dispatcher(factory, world.clock, {"console": gateway}, heartbeat=0.01)
+    gateway.held["C"] = factory.started  # the send takes until a renewal is under way
+    await queue(world, item("C", "slow reply"))
+    # not held until the renewal gets through
+    assert await asyncio.wait_for(dispatcher.deliver_due(), WAIT) == 1
+    await queue(world, item("C", "next reply"))
+    assert await dispatcher.deliver_due() == 1
+    factory.release.set()
+    await dispatcher.drain()
+    assert gateway.texts("C") == ["slow reply", "next reply"]
+
+
 class Statements:
     """Counts the SQL statements an engine runs (an executemany counts once)."""
 
