@@ -25,6 +25,7 @@ from sqlalchemy.orm import aliased
 from bot.messages import OutboxItem, Route, RouteKind
 from bot.ports import CardRef, RefKey
 from storage.codec import decode_message, encode_message
+from storage.pool import urgent
 from storage.repositories.base import SqlRepository, rowcount
 from storage.tables import (
     CARD,
@@ -63,6 +64,10 @@ class SqlOutboxRepository(SqlRepository):
     An item is pending while ``delivered_at`` and ``failed_at`` are both unset. A failure with
     a retry time moves ``next_attempt_at``; one without gives up by setting ``failed_at``,
     which keeps the row (and its ``last_error``) for inspection but out of :meth:`due`.
+
+    The statements that open the dispatcher's transactions (reading due items, recording,
+    renewing leases) are :func:`~storage.pool.urgent`: they get the next free connection
+    before the use cases queued for one, so replies go out while a burst is being handled.
     """
 
     def __init__(self, session: AsyncSession) -> None:
@@ -110,7 +115,9 @@ class SqlOutboxRepository(SqlRepository):
             .with_for_update(skip_locked=True)  # SQLite has no row locks; it renders nothing
             .execution_options(populate_existing=True)
         )
-        return [_outbox_from_row(r) for r in await self._session.scalars(stmt)]
+        with urgent():
+            rows = await self._session.scalars(stmt)
+        return [_outbox_from_row(r) for r in rows]
 
     async def mark_delivered(self, item_id: int, at: datetime, message_id: str = "") -> None:
         await self._update(
@@ -169,7 +176,8 @@ class SqlOutboxRepository(SqlRepository):
             .values(next_attempt_at=until)
             .execution_options(synchronize_session=False)
         )
-        return rowcount(await self._session.execute(stmt))
+        with urgent():
+            return rowcount(await self._session.execute(stmt))
 
     async def card_pending(self, platform: str, chat_id: str, card_key: str) -> datetime | None:
         await self.write_queued()
@@ -291,7 +299,8 @@ class SqlOutboxRepository(SqlRepository):
             index_elements=["platform", "chat_id", "key"],
             set_={"message_id": stmt.excluded.message_id, "digest": stmt.excluded.digest},
         )
-        await self._session.execute(stmt)
+        with urgent():
+            await self._session.execute(stmt)
 
     async def card_refs(self, keys: Collection[RefKey]) -> dict[RefKey, CardRef]:
         await self.write_queued()
@@ -353,7 +362,9 @@ class SqlOutboxRepository(SqlRepository):
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-        if rowcount(await self._session.execute(stmt)) == 0:
+        with urgent():
+            result = await self._session.execute(stmt)
+        if rowcount(result) == 0:
             raise LookupError(f"outbox item {item_id} does not exist")
 
     async def _update_many(self, item_ids: Collection[int], **values: Any) -> None:
@@ -367,7 +378,8 @@ class SqlOutboxRepository(SqlRepository):
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-        await self._session.execute(stmt)
+        with urgent():
+            await self._session.execute(stmt)
 
 
 def _lease_values(until: datetime, owner: str, at: datetime | None) -> dict[str, Any]:
