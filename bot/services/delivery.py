@@ -152,9 +152,14 @@ class Dispatcher:
                 self._wanted = True
 
     async def deliver_due(self, limit: int = ROUND_LIMIT) -> int:
-        """Send up to ``limit`` due items; returns how many were delivered."""
+        """Send up to ``limit`` due items; returns how many were delivered. Stopped at the
+        limit with more due, it starts another round in the background at once, as a kick
+        does (the scheduled round would come only seconds later)."""
         async with self._lock:
-            return (await self._run_round(limit)).delivered
+            round_ = await self._run_round(limit)
+        if round_.cut:
+            self.kick()
+        return round_.delivered
 
     async def _run_round(self, limit: int) -> _Round:
         """One round; the caller holds the lock."""

@@ -192,6 +192,17 @@ async def test_kicks_during_a_round_start_one_more_round_at_most(
     assert rounds <= 2
 
 
+async def test_a_round_stopped_at_its_limit_goes_on_at_once_in_the_background(
+    world: World, gateway: GatedGateway
+) -> None:
+    await queue(world, *interleaved(chats=4, each=3))
+    assert await world.dispatcher.deliver_due(limit=5) == 5
+    await world.dispatcher.drain()  # not left for the next scheduled round
+    assert len(gateway.sent) == 12
+    for c in range(4):
+        assert gateway.texts(f"C{c}") == [f"C{c} #{n}" for n in range(3)]
+
+
 class SlowRenewals:
     """Units of work whose lease renewals wait until ``release`` is set (a database busy
     with a burst of events); ``started`` is set when one is under way."""
