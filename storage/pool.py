@@ -7,8 +7,7 @@ queued behind a thousand handlers, the first reply would go out only after the l
 was handled, and a lease renewal could come too late. A checkout made inside
 :func:`urgent` is therefore handed the next free connection before any other waiter; the
 outbox repository makes its own statements urgent. Use cases are not starved: an urgent
-transaction is short and there is at most one per delivery round at a time, and among
-themselves they are served strictly in turn.
+transaction is short and there is at most one per delivery round at a time.
 """
 
 from __future__ import annotations
@@ -39,46 +38,37 @@ def urgent() -> Iterator[None]:
 
 
 class _UrgentFirstQueue(AsyncAdaptedQueue[Any]):
-    """The pool's queue of idle connections, and of those waiting for one.
-
-    A returned connection is handed straight to the first urgent waiter, else to the first
-    other one, else kept. Handing it over (rather than putting it back for the woken waiter
-    to fetch, as ``asyncio.Queue`` does) also keeps a newcomer from taking it first and
-    sending the waiter to the back of the line, again and again, under a steady load.
-    """
+    """The pool's queue: a returned connection goes to an urgent waiter if there is one."""
 
     def __init__(self, maxsize: int = 0, use_lifo: bool = False) -> None:
         super().__init__(maxsize, use_lifo)
-        self._waiting: dict[bool, deque[asyncio.Future[Any]]] = {True: deque(), False: deque()}
+        self._urgent: deque[asyncio.Future[Any]] = deque()
 
     def put_nowait(self, item: Any) -> None:
-        for urgent in (True, False):
-            waiting = self._waiting[urgent]
-            while waiting:
-                waiter = waiting.popleft()
-                if not waiter.done():
-                    waiter.set_result(item)
-                    return
+        while self._urgent:
+            waiter = self._urgent.popleft()
+            if not waiter.done():
+                waiter.set_result(item)
+                return
         super().put_nowait(item)
 
     def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
-        if self._waiting[True] or self._waiting[False]:
+        if self._urgent:
             self.put_nowait(item)
             return
         super().put(item, block, timeout)
 
     def get(self, block: bool = True, timeout: float | None = None) -> Any:
-        urgent = _URGENT.get()
-        if not self._waiting[True] and (urgent or not self._waiting[False]):
-            with contextlib.suppress(Empty):
-                return self.get_nowait()  # an idle connection, and nobody is before us
-        if not block:
-            raise Empty()
-        return self.await_(self._wait(urgent, seconds=timeout))
+        if not (block and _URGENT.get()):
+            return super().get(block, timeout)
+        try:
+            return self.get_nowait()
+        except Empty:
+            return self.await_(self._get_urgently(seconds=timeout))
 
-    async def _wait(self, urgent: bool, *, seconds: float | None) -> Any:
+    async def _get_urgently(self, *, seconds: float | None) -> Any:
         waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._waiting[urgent].append(waiter)
+        self._urgent.append(waiter)
         try:
             async with asyncio.timeout(seconds):
                 return await waiter
@@ -88,7 +78,7 @@ class _UrgentFirstQueue(AsyncAdaptedQueue[Any]):
             else:
                 waiter.cancel()
                 with contextlib.suppress(ValueError):
-                    self._waiting[urgent].remove(waiter)
+                    self._urgent.remove(waiter)
             if isinstance(exc, TimeoutError):
                 raise Empty() from exc  # the pool turns it into its own timeout error
             raise

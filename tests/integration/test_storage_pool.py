@@ -86,21 +86,3 @@ async def test_an_urgent_waiter_that_gives_up_leaves_the_connection_to_the_other
         await asyncio.gather(gave_up, return_exceptions=True)
     await asyncio.wait_for(waiting, WAIT)
     assert got == ["event"]
-
-
-async def test_a_connection_given_back_goes_to_whoever_waited_for_it(engine: AsyncEngine) -> None:
-    """A newcomer asking right when a connection comes back does not take it from the one
-    waiting (who would be sent to the back of the line: under a steady load, for seconds)."""
-    got: list[str] = []
-
-    async def checkout(name: str) -> None:
-        async with engine.connect():
-            got.append(name)
-
-    held = await engine.connect()
-    waiting = asyncio.create_task(checkout("waited"))
-    await queued()
-    await held.close()
-    await checkout("came later")  # asks at once, before the waiter has run
-    await asyncio.wait_for(waiting, WAIT)
-    assert got == ["waited", "came later"]
