@@ -38,11 +38,17 @@ def urgent() -> Iterator[None]:
 
 
 class _UrgentFirstQueue(AsyncAdaptedQueue[Any]):
-    """The pool's queue: a returned connection goes to an urgent waiter if there is one."""
+    """The pool's queue: a returned connection goes to an urgent waiter if there is one.
+
+    An urgent checkout never takes an idle connection while others wait: that one may be
+    promised to a waiter just woken, who would then go to the back of the line (and under a
+    stream of urgent checkouts, again and again). It waits for the next one returned.
+    """
 
     def __init__(self, maxsize: int = 0, use_lifo: bool = False) -> None:
         super().__init__(maxsize, use_lifo)
         self._urgent: deque[asyncio.Future[Any]] = deque()
+        self._others = 0  # checkouts of the other kind under way
 
     def put_nowait(self, item: Any) -> None:
         while self._urgent:
@@ -60,11 +66,15 @@ class _UrgentFirstQueue(AsyncAdaptedQueue[Any]):
 
     def get(self, block: bool = True, timeout: float | None = None) -> Any:
         if not (block and _URGENT.get()):
-            return super().get(block, timeout)
-        try:
-            return self.get_nowait()
-        except Empty:
-            return self.await_(self._get_urgently(seconds=timeout))
+            self._others += 1
+            try:
+                return super().get(block, timeout)
+            finally:
+                self._others -= 1
+        if not self._others:
+            with contextlib.suppress(Empty):
+                return self.get_nowait()
+        return self.await_(self._get_urgently(seconds=timeout))
 
     async def _get_urgently(self, *, seconds: float | None) -> Any:
         waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()

@@ -86,3 +86,24 @@ async def test_an_urgent_waiter_that_gives_up_leaves_the_connection_to_the_other
         await asyncio.gather(gave_up, return_exceptions=True)
     await asyncio.wait_for(waiting, WAIT)
     assert got == ["event"]
+
+
+async def test_an_urgent_checkout_takes_no_connection_promised_to_a_waiter(
+    engine: AsyncEngine,
+) -> None:
+    """Going first means next, not before one already handed the connection: that one would
+    go to the back of the line, and under a stream of urgent checkouts stay there."""
+    got: list[str] = []
+
+    async def checkout(name: str) -> None:
+        async with engine.connect():
+            got.append(name)
+
+    held = await engine.connect()
+    waiting = asyncio.create_task(checkout("event"))
+    await queued()
+    await held.close()  # the event's task is woken to take it, and has not run yet
+    with urgent():
+        await checkout("outbox")
+    await asyncio.wait_for(waiting, WAIT)
+    assert got == ["event", "outbox"]
