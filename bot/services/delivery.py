@@ -21,7 +21,9 @@ per batch, not twice per message.
 
 Adapters call :meth:`Dispatcher.kick` after every event: a running round is told to look for
 new items before it ends, or one round is started in the background; a burst of events never
-queues more than one round behind the running one.
+queues more than one round behind the running one. Looks for what events queued are spaced
+(:data:`SPACING`): storage serves the outbox's transactions before the events' own, so under
+a stream of events one look serves several replies rather than each event paying for one.
 
 Exactly once across crashes. A lease is short (:data:`LEASE`) and renewed by a heartbeat
 while its round is still sending, so a live sender keeps its items however slow the platform
@@ -76,6 +78,8 @@ THREAD_WAIT = timedelta(seconds=1)  # a threaded item's card is pending: look ag
 BATCH = 50  # items leased (and outcomes recorded) per transaction
 CONCURRENCY = 32  # sends in flight at once, each to a different chat
 ROUND_LIMIT = 200  # items one round takes at most
+SPACING = 0.05  # seconds between looks for what events queued (see _Round._look_again_in)
+GATHER_KICKS = 25  # … unless this many events came meanwhile
 
 LaneKey = tuple[str, str]
 """(platform, chat or user id): the messages of one destination go out in queue order."""
@@ -105,6 +109,7 @@ class Dispatcher:
         heartbeat: float = HEARTBEAT,
         batch: int = BATCH,
         concurrency: int = CONCURRENCY,
+        spacing: float = SPACING,
     ) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
@@ -113,6 +118,8 @@ class Dispatcher:
         self.heartbeat = heartbeat
         self.batch = batch
         self.concurrency = concurrency
+        self.spacing = spacing
+        self._last_look = float("-inf")  # loop time of the last look for due items
         self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:16]}"  # this sender, in leases
         self._rounds = itertools.count(1)
         self._lock = asyncio.Lock()  # one delivery round at a time in this process
@@ -144,7 +151,7 @@ class Dispatcher:
             self._wanted = False
             try:
                 async with self._lock:
-                    round_ = await self._run_round(ROUND_LIMIT)
+                    round_ = await self._run_round(ROUND_LIMIT, paced=True)
             except Exception:  # the scheduled round will try again
                 log.exception("background delivery failed")
                 return
@@ -161,9 +168,9 @@ class Dispatcher:
             self.kick()
         return round_.delivered
 
-    async def _run_round(self, limit: int) -> _Round:
+    async def _run_round(self, limit: int, *, paced: bool = False) -> _Round:
         """One round; the caller holds the lock."""
-        round_ = _Round(self, limit)
+        round_ = _Round(self, limit, paced=paced)
         self._round = round_
         try:
             await round_.run()
@@ -259,7 +266,7 @@ class _Round:
     The main loop only talks to the database; lane tasks only talk to the platforms. They
     meet in ``finished`` (outcomes to record) and the ``changed`` event."""
 
-    def __init__(self, dispatcher: Dispatcher, limit: int) -> None:
+    def __init__(self, dispatcher: Dispatcher, limit: int, *, paced: bool = False) -> None:
         self.d = dispatcher
         self.limit = limit
         self.owner = f"{dispatcher.owner}.{next(dispatcher._rounds)}"  # renews this round's only
@@ -277,18 +284,40 @@ class _Round:
         self.in_flight = 0  # jobs taken and not finished
         self.taken = 0
         self.exhausted = False  # the last look found fewer items than it asked for
-        self.wakes = 0  # kicks seen: one during a look means there may be more
+        self.kicked = False  # an event was handled since that look: items may be due
+        self.kicks = 0  # kicks since that look
+        self.paced = paced  # kicked, not asked: even the first look keeps the spacing
+        self.looks = 0
         self.delivered = 0
 
     @property
     def cut(self) -> bool:
-        return self.taken >= self.limit and not self.exhausted
+        return self.taken >= self.limit and (not self.exhausted or self.kicked)
 
     def wake(self) -> None:
         """New items may be due (an event was handled): look again before ending."""
-        self.exhausted = False
-        self.wakes += 1
+        self.kicked = True
+        self.kicks += 1
         self.changed.set()
+
+    def _look_again_in(self) -> float | None:
+        """Seconds until the next look for due items; None: none is needed now.
+
+        After a full batch the next look is at once. Looks for what events queued are
+        spaced by :data:`SPACING` (across rounds): each one takes the database's connection
+        ahead of the events' own transactions, so under a stream of events it is one look
+        per few replies, not one per event, and the events keep their turn."""
+        if self.taken >= self.limit or self.in_flight >= self.d.batch:
+            return None
+        if not self.platforms - self.paused:
+            return None
+        if not self.exhausted and (self.looks or not self.paced):
+            return 0.0
+        if self.exhausted and not self.kicked:
+            return None
+        if self.kicks >= GATHER_KICKS:
+            return 0.0
+        return max(0.0, self.d._last_look + self.d.spacing - asyncio.get_running_loop().time())
 
     async def run(self) -> None:
         try:
@@ -304,22 +333,19 @@ class _Round:
         while True:
             if self.fatal is not None:
                 raise self.fatal
-            take = (
-                not self.exhausted
-                and self.taken < self.limit
-                and self.in_flight < self.d.batch
-                and bool(self.platforms - self.paused)
-            )
+            wait = self._look_again_in()
+            take = wait == 0.0
             record = bool(self.finished) and (
-                take or not self.in_flight or len(self.finished) >= self.d.batch
-            )
+                take or len(self.finished) >= self.d.batch or (not self.in_flight and wait is None)
+            )  # else kept for the look to come, in the same transaction
             if take or record:
                 await self._transaction(take)
                 continue
-            if not self.in_flight:
+            if not self.in_flight and wait is None:
                 return
             self.changed.clear()
-            await self.changed.wait()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.changed.wait(), wait)
 
     async def _transaction(self, take: bool) -> None:
         """Record what finished and lease the next batch, in one transaction."""
@@ -341,10 +367,12 @@ class _Round:
         to come, lease the rest to this round. Returns the jobs in lane order."""
         asked = min(self.d.batch, self.limit - self.taken)
         platforms = sorted(self.platforms - self.paused)
-        wakes = self.wakes
+        self.kicked, self.kicks = False, 0  # seen by this look (a kick during it is not)
+        self.looks += 1
+        self.d._last_look = asyncio.get_running_loop().time()
         items = await uow.outbox.due(now, platforms, asked)
         self.taken += len(items)
-        self.exhausted = len(items) < asked and wakes == self.wakes
+        self.exhausted = len(items) < asked
         if not items:
             return []
         superseded = await uow.outbox.superseded_among(items)

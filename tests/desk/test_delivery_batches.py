@@ -15,7 +15,7 @@ from sqlalchemy import event
 from bot.errors import GatewayError
 from bot.messages import Message, OutboxItem, Route, RouteKind
 from bot.ports import Sent
-from bot.services.delivery import Dispatcher
+from bot.services.delivery import GATHER_KICKS, Dispatcher
 from storage.uow import SqlUnitOfWorkFactory
 from tests.desk.conftest import World
 from tests.factories import T0
@@ -170,10 +170,10 @@ async def test_kicks_during_a_round_start_one_more_round_at_most(
     rounds = 0
     run_round = world.dispatcher._run_round
 
-    async def counted(limit: int) -> Any:
+    async def counted(limit: int, **options: Any) -> Any:
         nonlocal rounds
         rounds += 1
-        return await run_round(limit)
+        return await run_round(limit, **options)
 
     monkeypatch.setattr(world.dispatcher, "_run_round", counted)
     gateway.held["SLOW"] = asyncio.Event()
@@ -201,6 +201,55 @@ async def test_a_round_stopped_at_its_limit_goes_on_at_once_in_the_background(
     assert len(gateway.sent) == 12
     for c in range(4):
         assert gateway.texts(f"C{c}") == [f"C{c} #{n}" for n in range(3)]
+
+
+async def test_a_stream_of_events_is_looked_for_once_per_many_not_once_each(
+    world: World, gateway: GatedGateway
+) -> None:
+    """While a reply is out, the replies of the next events are gathered into one look
+    (here: the spacing between looks is long, so only enough of them bring it forward)."""
+    looks = 0
+    due = None
+
+    class Counting:
+        def __call__(self) -> Any:
+            return _Counted(world.uow_factory())  # type: ignore[operator]
+
+    class _Counted:
+        def __init__(self, uow: Any) -> None:
+            self.uow = uow
+
+        async def __aenter__(self) -> Any:
+            nonlocal due
+            uow = await self.uow.__aenter__()
+            due = uow.outbox.due
+
+            async def counted(*args: Any) -> Any:
+                nonlocal looks
+                looks += 1
+                return await due(*args)
+
+            uow.outbox.due = counted
+            return uow
+
+        async def __aexit__(self, *exc: object) -> None:
+            await self.uow.__aexit__(*exc)
+
+    dispatcher = Dispatcher(Counting(), world.clock, {"console": gateway}, spacing=3600)
+    gateway.held["SLOW"] = asyncio.Event()
+    await queue(world, item("SLOW", "first"))
+    dispatcher.kick()
+    await gateway.until_sending()
+    for n in range(GATHER_KICKS):
+        await queue(world, item(f"D{n}", f"reply {n}"))
+        dispatcher.kick()
+        if n < GATHER_KICKS - 1:
+            assert looks == 1  # gathered, not looked for one by one
+    await gateway.until_sent(GATHER_KICKS)  # the last kick brought the look forward
+    assert looks == 2
+    gateway.held["SLOW"].set()
+    await dispatcher.drain()
+    assert len(gateway.sent) == GATHER_KICKS + 1 and looks == 2
 
 
 class SlowRenewals:
