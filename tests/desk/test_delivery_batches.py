@@ -4,7 +4,7 @@ item or a burst of kicks holds up nobody; a batch costs a few statements, not a 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -93,6 +93,30 @@ def interleaved(chats: int, each: int) -> Iterator[OutboxItem]:
     for n in range(each):
         for c in range(chats):
             yield item(f"C{c}", f"C{c} #{n}")
+
+
+class PatchedOutbox:
+    """Units of work whose outbox method ``name`` is wrapped by ``wrap(original)``."""
+
+    def __init__(self, inner: Any, name: str, wrap: Callable[[Any], Any]) -> None:
+        self.inner, self.name, self.wrap = inner, name, wrap
+
+    def __call__(self) -> Any:
+        return _Patched(self, self.inner())
+
+
+class _Patched:
+    def __init__(self, factory: PatchedOutbox, uow: Any) -> None:
+        self.factory, self.uow = factory, uow
+
+    async def __aenter__(self) -> Any:
+        uow = await self.uow.__aenter__()
+        original = getattr(uow.outbox, self.factory.name)
+        setattr(uow.outbox, self.factory.name, self.factory.wrap(original))
+        return uow
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.uow.__aexit__(*exc)
 
 
 async def test_a_batch_goes_out_in_parallel_across_chats_in_order_within_each(
@@ -209,33 +233,17 @@ async def test_a_stream_of_events_is_looked_for_once_per_many_not_once_each(
     """While a reply is out, the replies of the next events are gathered into one look
     (here: the spacing between looks is long, so only enough of them bring it forward)."""
     looks = 0
-    due = None
 
-    class Counting:
-        def __call__(self) -> Any:
-            return _Counted(world.uow_factory())  # type: ignore[operator]
+    def counted(due: Any) -> Any:
+        async def look(*args: Any) -> Any:
+            nonlocal looks
+            looks += 1
+            return await due(*args)
 
-    class _Counted:
-        def __init__(self, uow: Any) -> None:
-            self.uow = uow
+        return look
 
-        async def __aenter__(self) -> Any:
-            nonlocal due
-            uow = await self.uow.__aenter__()
-            due = uow.outbox.due
-
-            async def counted(*args: Any) -> Any:
-                nonlocal looks
-                looks += 1
-                return await due(*args)
-
-            uow.outbox.due = counted
-            return uow
-
-        async def __aexit__(self, *exc: object) -> None:
-            await self.uow.__aexit__(*exc)
-
-    dispatcher = Dispatcher(Counting(), world.clock, {"console": gateway}, spacing=3600)
+    factory = PatchedOutbox(world.uow_factory, "due", counted)
+    dispatcher = Dispatcher(factory, world.clock, {"console": gateway}, spacing=3600)
     gateway.held["SLOW"] = asyncio.Event()
     await queue(world, item("SLOW", "first"))
     dispatcher.kick()
@@ -252,51 +260,28 @@ async def test_a_stream_of_events_is_looked_for_once_per_many_not_once_each(
     assert len(gateway.sent) == GATHER_KICKS + 1 and looks == 2
 
 
-class SlowRenewals:
-    """Units of work whose lease renewals wait until ``release`` is set (a database busy
-    with a burst of events); ``started`` is set when one is under way."""
-
-    def __init__(self, inner: SqlUnitOfWorkFactory) -> None:
-        self.inner = inner
-        self.started = asyncio.Event()
-        self.release = asyncio.Event()
-
-    def __call__(self) -> Any:
-        return _SlowRenewal(self, self.inner())
-
-
-class _SlowRenewal:
-    def __init__(self, owner: SlowRenewals, uow: Any) -> None:
-        self.owner, self.uow = owner, uow
-
-    async def __aenter__(self) -> Any:
-        uow = await self.uow.__aenter__()
-        renew = uow.outbox.renew
-
-        async def slow(owner: str, until: Any) -> int:
-            self.owner.started.set()
-            await self.owner.release.wait()
-            return int(await renew(owner, until))
-
-        uow.outbox.renew = slow
-        return uow
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.uow.__aexit__(*exc)
-
-
 async def test_a_renewal_stuck_behind_a_busy_database_holds_up_no_round(
     world: World, gateway: GatedGateway
 ) -> None:
-    factory = SlowRenewals(world.uow_factory)  # type: ignore[arg-type]
+    started, release = asyncio.Event(), asyncio.Event()
+
+    def slow(renew: Any) -> Any:  # the database is busy with a burst of events
+        async def renewal(owner: str, until: Any) -> int:
+            started.set()
+            await release.wait()
+            return int(await renew(owner, until))
+
+        return renewal
+
+    factory = PatchedOutbox(world.uow_factory, "renew", slow)
     dispatcher = Dispatcher(factory, world.clock, {"console": gateway}, heartbeat=0.01)
-    gateway.held["C"] = factory.started  # the send takes until a renewal is under way
+    gateway.held["C"] = started  # the send takes until a renewal is under way
     await queue(world, item("C", "slow reply"))
     # not held until the renewal gets through
     assert await asyncio.wait_for(dispatcher.deliver_due(), WAIT) == 1
     await queue(world, item("C", "next reply"))
     assert await dispatcher.deliver_due() == 1
-    factory.release.set()
+    release.set()
     await dispatcher.drain()
     assert gateway.texts("C") == ["slow reply", "next reply"]
 
