@@ -28,11 +28,21 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Every benchmark of benchmarks/README.md, sized to finish in under 5 minutes on the 2-core
+# machine; each prints its JSON line(s) with the reference measured in the same run. SQLite
+# only by default; BENCH_PG_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench_h also
+# measures PostgreSQL where a benchmark can (that database's public schema is wiped; longer).
+BENCH_PG_URL ?=
+BENCH_PG := $(if $(BENCH_PG_URL),--pg-url $(BENCH_PG_URL))
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/kb_quality.py
-	$(BIN)/python benchmarks/kb_latency.py
-	$(BIN)/python benchmarks/sla_tick.py
-	$(BIN)/python benchmarks/slack_first_dm.py --rounds 1
+	$(BIN)/python benchmarks/kb_latency.py --sizes 1000 10000
+	$(BIN)/python benchmarks/sla_tick.py --quick $(BENCH_PG)
+	$(BIN)/python benchmarks/desk_handle.py --quick $(BENCH_PG)
+	$(BIN)/python benchmarks/slack_first_dm.py --quick $(BENCH_PG)
+	$(BIN)/python benchmarks/slack_claims.py $(BENCH_PG)
+	$(BIN)/python benchmarks/idle_rss.py --idle 3
 
 clean:
 	rm -rf $(VENV) tierdesk.db .pytest_cache

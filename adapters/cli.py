@@ -19,13 +19,16 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from adapters import console
 from adapters import runtime as rt
-from bot.domain import Status, Ticket
+from adapters.platforms import PLATFORMS
+from bot.domain import Status, clocks
 from bot.durations import format_duration
 from bot.errors import ConfigError
 from bot.knowledge import Article, scan_markdown_dir
 from bot.knowledge.markdown import to_markdown
 from bot.settings import DEFAULT_CONFIG_NAME, Settings, find_config, load_settings, summarize
+from bot.views import ticket_record
 
 NO_OVERRIDES = "no on-call overrides are known; answering from the configured rotations"
 
@@ -169,7 +172,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _settings(path: str | None) -> Settings:
-    return load_settings(_config_file(path), os.environ)
+    return load_settings(_config_file(path), os.environ, platforms=PLATFORMS)
 
 
 def _config_file(given: str | None) -> Path:
@@ -223,7 +226,7 @@ async def _look_up(settings: Settings, *, without_database: str | None = None) -
 
 def _check_config(args: argparse.Namespace) -> int:
     path = _config_file(args.file or args.config)
-    settings = load_settings(path, os.environ)
+    settings = load_settings(path, os.environ, platforms=PLATFORMS)
     rt.load_sources(settings)  # Markdown errors are configuration errors too
     rt.check_adapter_options(settings)  # and so are an enabled adapter's own options
     print(f"{path}: OK")
@@ -233,7 +236,11 @@ def _check_config(args: argparse.Namespace) -> int:
 
 
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
-    await rt.run(settings, console=args.console)
+    if args.console:  # asked for by name: on even where the config turned it off
+        name = console.DESCRIPTOR.name
+        on = dataclasses.replace(settings.adapters[name], enabled=True)
+        settings = dataclasses.replace(settings, adapters={**settings.adapters, name: on})
+    await rt.run(settings, interactive=args.console)
     return 0
 
 
@@ -438,7 +445,7 @@ async def _tickets(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         await runtime.close()
     if args.json:
-        print(json.dumps([_ticket_json(t, names) for t in tickets], indent=2, ensure_ascii=False))
+        print(json.dumps([ticket_record(t, names) for t in tickets], indent=2, ensure_ascii=False))
         return 0
     if not tickets:
         print("No tickets.")
@@ -504,7 +511,9 @@ async def _sla_due(settings: Settings, args: argparse.Namespace) -> int:
     calendar = settings.sla.calendar(target.calendar)
     start = _instant(args.at, calendar.zone)
     targets = {"response": target.response, "resolution": target.resolution}
-    due = {clock: calendar.add(start, length) for clock, length in targets.items()}
+    opened = clocks.if_opened(settings.sla, priority, category, start)
+    assert opened.response_due_at is not None and opened.resolution_due_at is not None
+    due = {"response": opened.response_due_at, "resolution": opened.resolution_due_at}
     if args.json:
         print(
             json.dumps(
@@ -547,53 +556,44 @@ def _local(instant: datetime, zone: str) -> str:
 
 async def _oncall(settings: Settings, args: argparse.Namespace) -> int:
     at = _instant(args.at, settings.timezone)
-    only = _tier_names(settings, [args.tier] if args.tier else None)
-    tiers = [t for t in settings.tiers if not only or t.name in only]
     runtime = await _look_up(settings, without_database=NO_OVERRIDES)
     try:
+        tiers = runtime.desk.oncall.tiers(_tier_name(settings, args.tier))
         async with runtime.uow_factory() as uow:
-            overrides = await uow.oncall.overlapping(at, at + timedelta(seconds=1))
-        rows = []
-        for tier in tiers:
-            duty = runtime.desk.sla.on_call(tier.name, overrides, at)
-            rows.append(
-                {
-                    "tier": tier.name,
-                    "person": str(duty.person) if duty else None,
-                    "layer": duty.layer if duty else None,
-                    "until": duty.until.isoformat() if duty else None,
-                }
-            )
+            report = await runtime.desk.oncall.report(uow, tiers, at)
     finally:
         await runtime.close()
+    rows = [
+        {
+            "tier": tier.name,
+            "person": str(duty.person) if duty else None,
+            "layer": duty.layer if duty else None,
+            "until": duty.until.isoformat() if duty else None,
+        }
+        for tier, duty in report
+    ]
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    for row in rows:
-        if row["person"] is None:
-            print(f"{row['tier']:<5} nobody on call")
+    for tier, duty in report:
+        if duty is None:
+            print(f"{tier.name:<5} nobody on call")
         else:
-            until = _local(datetime.fromisoformat(row["until"]), settings.timezone)
-            print(f"{row['tier']:<5} {row['person']} ({row['layer']}) until {until}")
+            until = _local(duty.until, settings.timezone)
+            print(f"{tier.name:<5} {duty.person} ({duty.layer}) until {until}")
     return 0
 
 
 async def _oncall_check(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.domain import oncall
-
-    only = _tier_names(settings, [args.tier] if args.tier else None)
-    tiers = [t for t in settings.tiers if not only or t.name in only]
     start = datetime.now(UTC)
     end = start + timedelta(days=args.days)
     runtime = await _look_up(settings, without_database=NO_OVERRIDES)
     try:
+        tiers = runtime.desk.oncall.tiers(_tier_name(settings, args.tier))
         async with runtime.uow_factory() as uow:
-            stored = await uow.oncall.overlapping(start, end)
+            found = await runtime.desk.oncall.gaps(uow, tiers, start, end)
     finally:
         await runtime.close()
-    found = {}
-    for tier in tiers:
-        found[tier.name] = oncall.gaps(tier.name, tier.rotations, stored, start, end)
     if args.json:
         print(
             json.dumps(
@@ -612,28 +612,9 @@ async def _oncall_check(settings: Settings, args: argparse.Namespace) -> int:
     return 1 if any(found.values()) else 0
 
 
-def _ticket_json(ticket: Ticket, names: dict[int, str]) -> dict[str, Any]:
-    def iso(value: Any) -> Any:
-        return value.isoformat() if value is not None else None
-
-    return {
-        "number": ticket.number,
-        "summary": ticket.summary,
-        "priority": ticket.priority,
-        "urgency": ticket.urgency,
-        "status": ticket.status.value,
-        "tier": ticket.tier,
-        "category": ticket.category,
-        "product": ticket.product,
-        "version": ticket.version,
-        "requester": names.get(ticket.requester_id),
-        "assignee": names.get(ticket.assignee_id) if ticket.assignee_id else None,
-        "created_at": iso(ticket.created_at),
-        "response_due_at": iso(ticket.response_due_at),
-        "resolution_due_at": iso(ticket.resolution_due_at),
-        "first_response_at": iso(ticket.first_response_at),
-        "resolved_at": iso(ticket.resolved_at),
-    }
+def _tier_name(settings: Settings, value: str | None) -> str | None:
+    """``--tier`` as the configuration spells it (an unknown tier is an option error)."""
+    return _tier_names(settings, [value])[0] if value else None
 
 
 if __name__ == "__main__":

@@ -1,29 +1,29 @@
-"""The composition root: settings → storage → knowledge → desk → gateways → scheduler.
+"""The composition root: settings → storage → knowledge → desk → adapters → scheduler.
 
 Tests call :func:`build` with a frozen clock and fake gateways; ``tierdesk run`` calls it
-with the real ones.
+with the real ones and starts every enabled adapter of :mod:`adapters.platforms` the same
+way, the console included.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 import signal
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import TextIO
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.console import ConsoleApp, ConsoleGateway
-from adapters.console.gateway import Screen
+from adapters.host import Terminal
 from adapters.http import HttpServer
+from adapters.platforms import ADAPTERS
 from adapters.scheduler import DeskScheduler, PeriodicJob
 from bot.clock import Clock, SystemClock
 from bot.desk import Desk
@@ -45,7 +45,12 @@ PRUNE_AT = "03:30"  # daily, in the desk's zone: old sent messages and event ids
 
 @dataclass
 class Runtime:
-    """Everything one process runs, wired together."""
+    """Everything one process runs, wired together.
+
+    ``serving`` is set once every adapter, the HTTP server and the scheduler are up;
+    :meth:`stop` (a signal, or an adapter such as the console when its user leaves) asks
+    ``tierdesk run`` to shut down.
+    """
 
     settings: Settings
     clock: Clock
@@ -54,9 +59,15 @@ class Runtime:
     knowledge: KnowledgeIndex
     desk: Desk
     dispatcher: Dispatcher
+    terminal: Terminal
+    serving: asyncio.Event = field(default_factory=asyncio.Event)
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     def add_gateway(self, gateway: ChatGateway) -> None:
         self.dispatcher.gateways[gateway.platform] = gateway
+
+    def stop(self) -> None:
+        self.stopping.set()
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -105,11 +116,14 @@ async def build(
     gateways: Mapping[str, ChatGateway] | None = None,
     migrate: bool = True,
     read_only: bool = False,
+    terminal: Terminal | None = None,
+    stopping: asyncio.Event | None = None,
 ) -> Runtime:
     """Wire a runtime; migrates the database first so a fresh SQLite file just works.
 
     ``read_only`` (the CLI's look-ups) opens the existing database read-only and never
-    creates or migrates it: :class:`DatabaseNotReady` says so instead.
+    creates or migrates it: :class:`DatabaseNotReady` says so instead. ``terminal``
+    defaults to the standard streams, no one typing; ``stopping`` to a new event.
     """
     clock = clock or SystemClock()
     knowledge = knowledge_index(settings)
@@ -121,9 +135,19 @@ async def build(
         await upgrade(engine)  # the same engine: one pool, and ":memory:" is the same database
     uow_factory = SqlUnitOfWorkFactory(make_session_factory(engine), clock)
     desk = Desk(settings, uow_factory, clock, knowledge)
-    await desk.load_knowledge()
+    await desk.knowledge.sync()
     dispatcher = Dispatcher(uow_factory, clock, dict(gateways or {}))
-    return Runtime(settings, clock, engine, uow_factory, knowledge, desk, dispatcher)
+    return Runtime(
+        settings,
+        clock,
+        engine,
+        uow_factory,
+        knowledge,
+        desk,
+        dispatcher,
+        terminal or Terminal(sys.stdin, sys.stdout),
+        stopping=stopping or asyncio.Event(),
+    )
 
 
 async def _open_read_only(url: str) -> AsyncEngine:
@@ -150,7 +174,7 @@ def periodic_jobs(runtime: Runtime) -> list[PeriodicJob]:
     return [
         PeriodicJob("deliver-outbox", runtime.dispatcher.deliver_due, DELIVERY_INTERVAL),
         PeriodicJob("expire-intakes", runtime.desk.expire_intakes, EXPIRY_INTERVAL),
-        PeriodicJob("sla-tick", runtime.desk.sla.tick, runtime.settings.sla.tick.total_seconds()),
+        PeriodicJob("sla-tick", runtime.desk.tick, runtime.settings.sla.tick.total_seconds()),
         PeriodicJob(
             "daily-digest",
             runtime.desk.sla.digest,
@@ -161,29 +185,11 @@ def periodic_jobs(runtime: Runtime) -> list[PeriodicJob]:
     ]
 
 
-class RunningAdapter(Protocol):
-    """What a chat adapter's ``start(runtime, http)`` returns."""
-
-    async def stop(self) -> None: ...
-
-
 def check_adapter_options(settings: Settings) -> None:
-    """Validate each enabled chat adapter's section (``adapters.<name>.parse_options``), so
+    """Validate each enabled adapter's section (its package's ``parse_options``), so
     ``check-config`` names a mistyped key before ``run`` would."""
     for name in settings.enabled_platforms:
-        if name != "console":
-            importlib.import_module(f"adapters.{name}").parse_options(settings.adapters[name])
-
-
-async def start_chat_adapters(runtime: Runtime, http: HttpServer) -> list[RunningAdapter]:
-    """Start every enabled platform adapter but the console (``adapters.<name>.start``)."""
-    running: list[RunningAdapter] = []
-    for name in runtime.settings.enabled_platforms:
-        if name == "console":
-            continue
-        module = importlib.import_module(f"adapters.{name}")
-        running.append(await module.start(runtime, http))
-    return running
+        ADAPTERS[name].parse_options(settings.adapters[name])
 
 
 async def run(
@@ -191,56 +197,41 @@ async def run(
     *,
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
-    console: bool = False,
+    interactive: bool = False,
 ) -> None:
-    """``tierdesk run``: the desk with its enabled adapters until /quit or a signal.
+    """``tierdesk run``: the desk with its enabled adapters until a signal or an adapter
+    ends it (the console's ``/quit``).
 
-    The enabled console runs only when stdin is a terminal (``console`` forces it, for
-    scripted input): under a service manager or in a container stdin is /dev/null, and the
-    process serves its other adapters until SIGTERM or SIGINT, then stops cleanly.
+    Every enabled adapter starts the same way, ``start(runtime, http)``. Whether someone
+    types on stdin is decided here: a terminal does, and ``interactive`` (``run --console``)
+    says scripted input counts. Under a service manager or in a container stdin is
+    /dev/null, and the process serves until SIGTERM or SIGINT, then stops cleanly after
+    the deliveries in flight.
     """
-    out = stdout or sys.stdout
     source = stdin or sys.stdin
-
-    def write(line: str) -> None:
-        print(line, file=out, flush=True)
-
-    console_on = console or (settings.adapters["console"].enabled and _is_terminal(source))
-    stop = None if console_on else _stop_on_signals()  # before start-up: none is missed
-    runtime = await build(settings)
+    terminal = Terminal(source, stdout or sys.stdout, interactive or _is_terminal(source))
+    stop = _stop_on_signals()  # before start-up: none is missed
+    runtime = await build(settings, terminal=terminal, stopping=stop)
     scheduler = DeskScheduler(periodic_jobs(runtime))
     http = HttpServer(settings.http.host, settings.http.port)
-    adapters: list[RunningAdapter] = []
-    try:
-        screen = Screen(write=write, zone=settings.timezone)
-        if console_on:
-            runtime.add_gateway(ConsoleGateway(screen, runtime.clock))
-        adapters = await start_chat_adapters(runtime, http)
+    async with contextlib.AsyncExitStack() as stack:  # undone in reverse, each step surely
+        stack.push_async_callback(runtime.close)
+        stack.push_async_callback(runtime.dispatcher.drain)  # kicked while adapters stopped
+        stack.push_async_callback(http.stop)
+        for name in settings.enabled_platforms:
+            adapter = await ADAPTERS[name].start(runtime, http)
+            stack.push_async_callback(adapter.stop)
+        stack.push_async_callback(runtime.dispatcher.drain)  # kicked by events, clients open
         await http.start()
-        write(
+        terminal.write(
             f"tierdesk: {len(runtime.knowledge)} knowledge-base articles, storage "
             f"{safe_url(settings.storage_url)}, "
             f"platforms {', '.join(runtime.dispatcher.gateways) or 'none'}"
         )
-        if settings.adapters["console"].enabled and not console_on:
-            write(
-                "tierdesk: console off: stdin is not a terminal (`tierdesk run --console` "
-                "reads it anyway); running until SIGTERM or SIGINT"
-            )
         scheduler.start()
-        if console_on:
-            app = ConsoleApp(settings, runtime.desk, screen, runtime.dispatcher.deliver_due)
-            await app.run(source)
-        elif stop is not None:
-            await stop.wait()
-    finally:
-        await scheduler.stop()  # periodic runs in progress (deliveries too) finish
-        await runtime.dispatcher.drain()  # and deliveries kicked by events, while clients are open
-        for adapter in adapters:
-            await adapter.stop()
-        await http.stop()
-        await runtime.dispatcher.drain()  # kicked by events handled while the adapters stopped
-        await runtime.close()
+        stack.push_async_callback(scheduler.stop)  # periodic runs in progress finish
+        runtime.serving.set()
+        await runtime.stopping.wait()
 
 
 def _is_terminal(stream: TextIO | None) -> bool:

@@ -12,191 +12,80 @@ profile look-up, the desk's unit of work (event id, conversation, outbox) and th
 - tierdesk: ``tierdesk run`` on a copy of ``config.example.toml`` with the console off and Slack
   in HTTP mode on SQLite (a fresh file) or PostgreSQL (``--pg-url``, its public schema wiped).
 
+Each requester's first DM is the next of CLINC150's 15 000 ``train`` utterances in a seeded
+order (``common.questions``: real, varied questions, the same ones for every server and run), so
+no cache keyed on the text can flatter the figures; the reference ignores the text but makes the
+same Web API calls.
+
 Phases, each measured on every server, interleaved (reference, tierdesk, reference, tierdesk):
 ``throughput`` (``--events`` DMs, ``--in-flight`` at a time: DMs per second, CPU per DM from
 ``/proc/PID/stat``, ack p50/p99, non-200 answers), ``paced`` (``--rate`` DMs per second for
 ``--paced-seconds``: ack p99) and ``burst`` (``--burst`` DMs at once: time from each event to its
 first reply at the fake API, p50/max, and outbox messages per second). One JSON line per database.
 
-Run from the repository root: ``.venv/bin/python benchmarks/slack_first_dm.py [--quick]``.
+Run from the repository root: ``.venv/bin/python benchmarks/slack_first_dm.py [--quick]``
+(``--quick``: 200 DMs, 3 s paced, a burst of 200, one round; what ``make bench`` runs).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import json
-import os
-import re
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from tests.e2e.slack import payloads  # noqa: E402
-from tests.fakes.slack_api import FakeSlackApi, slack_user  # noqa: E402
+from common import (
+    FIRST_DM_REFERENCE,
+    ROOT,
+    SECRET,
+    BenchSlackApi,
+    Server,
+    cpu_seconds,
+    databases,
+    emit,
+    endless,
+    free_port,
+    percentile,
+    questions,
+    start_python,
+    start_tierdesk,
+    tierdesk_config,
+    wipe_pg,
+)
 
-SECRET = "bench-signing-secret-0123456789abcdef"
-TOKEN = "xoxb-bench"
-
-REFERENCE_APP = """
-import os, sys
-from aiohttp import web
-from slack_bolt.app.async_app import AsyncApp
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-from slack_sdk.web.async_client import AsyncWebClient
-
-client = AsyncWebClient(token=os.environ["SLACK_BOT_TOKEN"], base_url=os.environ["API"])
-app = AsyncApp(signing_secret=os.environ["SLACK_SIGNING_SECRET"], client=client,
-               process_before_response=True)
-
-@app.event("message")
-async def on_message(ack, body, client):
-    event = body["event"]
-    await client.users_info(user=event["user"])
-    await client.chat_postMessage(channel=event["channel"], text="Who is affected?")
-    await ack()
-
-async def handle(request):
-    return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
-
-web_app = web.Application()
-web_app.router.add_post("/slack/events", handle)
-web.run_app(web_app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
-"""
-
-
-class BenchSlackApi(FakeSlackApi):
-    """The tests' fake, knowing every user and timing each channel's first post."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.first_post: dict[str, float] = {}
-        self.posts: list[float] = []
-
-    def _answer(self, method: str, args: Any) -> dict[str, Any]:
-        if method == "users.info":
-            user = str(args.get("user"))
-            return {"ok": True, "user": slack_user(user, user.title())}
-        if method == "chat.postMessage":
-            now = time.perf_counter()
-            self.posts.append(now)
-            self.first_post.setdefault(str(args["channel"]), now)
-        return super()._answer(method, args)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process (and its reaped children) from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = sum(int(fields[i]) for i in (11, 12, 13, 14))
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-@dataclass
-class Server:
-    name: str
-    process: subprocess.Popen[bytes]
-    url: str
-    log: Path
-    users: list[str] = field(default_factory=list)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
-def tierdesk_config(folder: Path, api_url: str, port: int, db_url: str, checkout: Path) -> Path:
-    text = (checkout / "config.example.toml").read_text()
-    text = re.sub(r'(?m)^url = "sqlite\+aiosqlite:///tierdesk.db"', f'url = "{db_url}"', text)
-    text = re.sub(r'(?m)^sources = \["kb"\]', f'sources = ["{checkout / "kb"}"]', text)
-    text = re.sub(r'(?m)^api_base_url = ".*"', f'api_base_url = "{api_url}"', text)
-    text = re.sub(r"(?ms)^(\[adapters.console\]\s*\nenabled = ).*?$", r"\1false", text)
-    text = re.sub(r"(?ms)^(\[adapters.slack\]\s*\nenabled = ).*?$", r"\1true", text)
-    text = re.sub(r"(?ms)^(\[http\].*?^port = )\d+", rf"\g<1>{port}", text)
-    path = folder / "config.toml"
-    path.write_text(text)
-    return path
-
-
-def tail(log: Path) -> str:
-    return log.read_text()[-3000:]
-
-
-def spawn(args: list[str], folder: Path, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            args, cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out
-        )
-
-
-async def wait_listening(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited {process.returncode}:\n{tail(log)}")
-        with contextlib.suppress(OSError):
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            return
-        await asyncio.sleep(0.1)
-    raise RuntimeError(f"server did not listen on {port}:\n{tail(log)}")
+from tests.e2e.slack import payloads
 
 
 async def start_server(
     name: str, api: BenchSlackApi, folder: Path, db_url: str, checkout: Path
 ) -> Server:
-    port = free_port()
-    env = dict(os.environ, SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET, API=api.url)
-    env.pop("TELEGRAM_BOT_TOKEN", None)
-    log = folder / f"{name}.log"
     if name == "reference":
-        args = [sys.executable, "-c", REFERENCE_APP, str(port)]
-    else:
-        config = tierdesk_config(folder, api.url, port, db_url, checkout)
-        args = [str(checkout / ".venv/bin/tierdesk"), "run", "--config", str(config)]
-    process = spawn(args, folder, env, log)
-    await wait_listening(port, process, log)
-    return Server(name, process, f"http://127.0.0.1:{port}/slack/events", log)
+        return await start_python(name, FIRST_DM_REFERENCE, folder, api.url)
+    port = free_port()
+    config = tierdesk_config(folder, api.url, port, db_url, checkout)
+    return await start_tierdesk(name, config, port, folder, api.url, checkout)
 
 
 _users = iter(range(1, 10**9))
+QUESTIONS = questions()  # CLINC150 train utterances, seeded order (common.questions)
+_texts = endless(QUESTIONS)
 
 
 async def send_dm(http: aiohttp.ClientSession, server: Server) -> tuple[float, int, str, float]:
-    """One signed first DM from a new requester: (ack seconds, status, dm channel, sent at)."""
+    """One signed first DM from a new requester, asking the next of :data:`QUESTIONS`:
+    (ack seconds, status, dm channel, sent at)."""
     user = f"UREQ{next(_users):07d}"
     channel = "D" + user
     body = payloads.event_body(
-        payloads.message_event(user, channel, "my vpn keeps disconnecting", channel_type="im")
+        payloads.message_event(user, channel, next(_texts), channel_type="im")
     )
     headers = payloads.signed_headers(body, SECRET, content_type="application/json")
     sent = time.perf_counter()
@@ -276,6 +165,8 @@ async def burst(
 
 
 async def measure(name: str, args: argparse.Namespace, db_url: str) -> dict[str, float]:
+    global _texts
+    _texts = endless(QUESTIONS)  # every server is asked the same questions in the same order
     api = BenchSlackApi()
     await api.start()
     folder = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
@@ -291,20 +182,10 @@ async def measure(name: str, args: argparse.Namespace, db_url: str) -> dict[str,
                 figures |= await burst(http, server, api, args.burst)
             return figures
         finally:
-            server.stop()
+            await server.stop()
     finally:
         await api.stop()
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def wipe_pg(url: str) -> None:
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(url)
-    with engine.begin() as connection:
-        connection.exec_driver_sql("DROP SCHEMA public CASCADE")
-        connection.exec_driver_sql("CREATE SCHEMA public")
-    engine.dispose()
 
 
 def median_of(runs: list[dict[str, float]]) -> dict[str, float]:
@@ -329,12 +210,9 @@ async def main() -> None:
         "(another commit's worktree, for a before/after in the same run)",
     )
     args = parser.parse_args()
-    if args.quick:
-        args.events, args.burst, args.paced_seconds, args.rounds = 100, 100, 2, 1
-    databases = {"sqlite": "sqlite+aiosqlite:///tierdesk.db"}
-    if args.pg_url:
-        databases["postgresql"] = args.pg_url
-    for database, url in databases.items():
+    if args.quick:  # fits `make bench`: about 40 s per database on the 2-core machine
+        args.events, args.burst, args.paced_seconds, args.rounds = 200, 200, 3, 1
+    for database, url in databases(args.pg_url, "sqlite+aiosqlite:///tierdesk.db").items():
         reference: list[dict[str, float]] = []
         desk: list[dict[str, float]] = []
         for _ in range(args.rounds):
@@ -347,14 +225,16 @@ async def main() -> None:
             "benchmark": "slack_first_dm",
             "database": database,
             "events": args.events,
+            "burst": args.burst,
             "in_flight": args.in_flight,
+            "texts": "clinc150 train, seeded",
             "rounds": args.rounds,
             "tierdesk": ours,
             "reference": ref,
             "throughput_ratio": round(ours["dms_per_s"] / ref["dms_per_s"], 3),
             "ack_p99_ratio": round(ours["ack_p99_ms"] / ref["ack_p99_ms"], 2),
         }
-        print(json.dumps(line), flush=True)
+        emit(line)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,11 @@
-"""The desk: takes inbound events from any adapter and runs the dialog or use case they ask for.
+"""The desk: turns inbound events from any adapter into commands, checks who may run them,
+and hands what the services say to the outbox.
 
 Each event is handled in one unit of work that first records the event id, so a platform
-retry or a redelivered update is recognised and does nothing the second time. Refusals
+retry or a redelivered update is recognised and does nothing the second time. The path of
+an event: parse it into a typed command (:mod:`bot.services.commands`) or an intake turn,
+check access (:mod:`bot.services.access`), run the one service handler of that command,
+queue its notices (:class:`~bot.services.outbox.Postman`), commit. Refusals
 (:class:`~bot.errors.DeskError`) roll the work back and answer the user politely instead.
 """
 
@@ -11,8 +15,11 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot import views
 from bot.clock import Clock
 from bot.domain import ACTIVE_STATUSES, ChatAddress, Conversation, Identity, Person, Status, Ticket
 from bot.durations import parse_duration
@@ -26,14 +33,19 @@ from bot.events import (
     UserRef,
 )
 from bot.knowledge import KnowledgeIndex
-from bot.messages import Action, Button, Field, Message
+from bot.messages import Action
 from bot.ports import UnitOfWork, UnitOfWorkFactory
+from bot.services import commands as c
+from bot.services.access import Rules
 from bot.services.intake import Intake, Press, Step, Turn
-from bot.services.outbox import Outbound, ticket_of_key
+from bot.services.knowledge import KnowledgeService
+from bot.services.notices import Actor, Notice, ToActor, ToChat, Work
+from bot.services.oncall import OnCallService
+from bot.services.outbox import Postman, ticket_of_key
 from bot.services.sla import SlaService
-from bot.services.tickets import Actor, TicketService
+from bot.services.tickets import TicketService
 from bot.settings import Settings
-from bot.views import AGENT_HELP, PROMPTS, REQUESTER_HELP, draft_preview
+from bot.views.commands import AGENT_HELP, NAMES, REQUESTER_HELP
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +54,9 @@ INTERNAL_PREFIX = "//"
 MAX_INBOUND = 100_000  # characters kept from one message; more is cut with a marker
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
-Handler = Callable[[UnitOfWork, Actor, str], Awaitable[None]]
+Handler = Callable[..., Awaitable[Any]]  # a service's handler of one command type
+Parser = Callable[[str], "c.Command"]  # a chat command's arguments → its typed command
+Dialog = Callable[[Work, Actor, str, Conversation | None], Awaitable[None]]
 
 
 def clean_text(text: str) -> str:
@@ -78,43 +92,81 @@ class Desk:
         self.settings = settings
         self.uow_factory = uow_factory
         self.clock = clock
-        self.knowledge = knowledge
-        self.tickets = TicketService(settings, clock, knowledge)
+        self.rules = Rules(settings)
+        self.tickets = TicketService(settings, self.rules)
         self.intake = Intake(settings, knowledge)
-        self.sla = SlaService(settings, uow_factory, clock, self.tickets)
-        self._commands: dict[str, Handler] = {
-            "start": self._cmd_help,
-            "help": self._cmd_help,
-            "new": self._cmd_new,
-            "ticket": self._cmd_new,
-            "cancel": self._cmd_cancel,
-            "mytickets": self._cmd_mytickets,
-            "tickets": self._cmd_mytickets,
-            "show": self._cmd_show,
-            "close": self._cmd_close,
-            "reopen": self._cmd_reopen,
-            "rate": self._cmd_rate,
-            "reply": self._cmd_reply,
-            "queue": self._cmd_queue,
-            "claim": self._cmd_claim,
-            "note": self._cmd_note,
-            "escalate": self._cmd_escalate,
-            "resolve": self._cmd_resolve,
-            "waiting": self._cmd_waiting,
-            "priority": self._cmd_priority,
-            "reassign": self._cmd_reassign,
-            "kbsave": self._cmd_kbsave,
-            "kbedit": self._cmd_kbedit,
-            "kbpublish": self._cmd_kbpublish,
-            "timezone": self._cmd_timezone,
-            "ack": self._cmd_ack,
-            "oncall": self._cmd_oncall,
-            "takeoncall": self._cmd_takeoncall,
+        self.oncall = OnCallService(settings)
+        self.knowledge = KnowledgeService(knowledge, self.rules, uow_factory)
+        self.sla = SlaService(settings, uow_factory, clock, self.tickets, self.oncall)
+        t, k = self.tickets, self.knowledge
+        self._handlers: dict[type[c.Command], Handler] = {
+            c.OpenTicket: t.open,
+            c.SelfSolved: k.self_solved,
+            c.RequesterReply: t.requester_reply,
+            c.Close: t.close,
+            c.Withdraw: t.withdraw,
+            c.Reopen: t.reopen,
+            c.Rate: t.rate,
+            c.MyTickets: t.my_tickets,
+            c.ShowTicket: t.show,
+            c.Queue: t.queue,
+            c.Claim: t.claim,
+            c.AgentReply: t.agent_reply,
+            c.Escalate: t.escalate,
+            c.Resolve: t.resolve,
+            c.WaitOnRequester: t.wait_on_requester,
+            c.ChangePriority: t.change_priority,
+            c.OfferPriorities: t.offer_priorities,
+            c.Reassign: t.reassign,
+            c.Acknowledge: self.sla.acknowledge,
+            c.SaveArticle: k.save_article,
+            c.EditArticle: k.edit_article,
+            c.PublishArticle: k.publish_article,
+            c.WhoIsOnCall: self.oncall.who_is_on_call,
+            c.TakeOnCall: self.oncall.take_on_call,
+        }
+        # chat commands that are a typed command with arguments (the others are dialogs)
+        self._parsers: dict[str, Parser] = {
+            "mytickets": lambda _: c.MyTickets(),
+            "show": lambda a: c.ShowTicket(_number(a, "show")),
+            "close": lambda a: c.Close(_number(a, "close")),
+            "reopen": lambda a: c.Reopen(_number(a, "reopen")),
+            "rate": _parse_rate,
+            "queue": lambda a: c.Queue(a or None),
+            "claim": lambda a: c.Claim(_number(a, "claim")),
+            "note": lambda a: c.AgentReply(*_number_and_rest(a, "note", "text"), internal=True),
+            "escalate": lambda a: c.Escalate(*_number_and_rest(a, "escalate", "reason")),
+            "resolve": lambda a: c.Resolve(*_number_and_rest(a, "resolve", "note")),
+            "waiting": lambda a: c.WaitOnRequester(
+                *_number_and_rest(a, "waiting", "what you need")
+            ),
+            "priority": lambda a: c.ChangePriority(*_number_and_rest(a, "priority", "S1..S4")),
+            "reassign": lambda a: c.Reassign(*_number_and_rest(a, "reassign", "who")),
+            "kbsave": lambda a: c.SaveArticle(
+                *_number_and_rest(a, "kbsave", "[title]", rest_required=False)
+            ),
+            "kbedit": _parse_kbedit,
+            "kbpublish": _parse_kbpublish,
+            "ack": lambda a: c.Acknowledge(_number(a, "ack")),
+            "oncall": lambda a: c.WhoIsOnCall(a or None),
+            "takeoncall": _parse_takeoncall,
+        }
+        # chat commands that steer a dialog rather than run one command
+        self._dialogs: dict[str, Dialog] = {
+            "help": self._help,
+            "new": self._new,
+            "cancel": self._cancel,
+            "reply": self._reply,
+            "timezone": self._timezone,
         }
 
     @property
     def commands(self) -> tuple[str, ...]:
-        return tuple(self._commands)
+        """Every chat command name the desk understands (aliases included)."""
+        return tuple(NAMES)
+
+    def is_agent(self, identity: Identity) -> bool:
+        return self.rules.is_agent(identity)
 
     # -- entry ---------------------------------------------------------------------------
 
@@ -125,33 +177,42 @@ class Desk:
         async with self.uow_factory() as uow:
             if not await uow.inbound.first_time(event.user.platform, event.event_id, now):
                 return Handled(False)
+            work = Work(uow, now)
             try:
-                actor = await self._actor(uow, event)
-                await self._dispatch(uow, actor, event)
+                actor, conversation = await self._arrival(uow, event)
+                await self._dispatch(work, actor, conversation, event)
+                await Postman(self.settings, uow, now).deliver(work)
                 await uow.commit()
-                return Handled(True)
             except DeskError as exc:
                 await uow.rollback()
-                refusal = exc.message
-            await uow.inbound.first_time(event.user.platform, event.event_id, now)
-            if isinstance(event, ActionPressed) and event.toast:
-                await uow.commit()
-                return Handled(True, refusal)
-            out = Outbound(self.settings, uow, now)
-            await out.ephemeral(
-                event.chat, event.user.user_id, Message(text=refusal), name=event.user.display_name
-            )
+                return await self._refuse(uow, event, exc.message, now)
+        for then in work.afterwards:
+            await then()
+        return Handled(True)
+
+    async def _refuse(
+        self, uow: UnitOfWork, event: InboundEvent, refusal: str, now: datetime
+    ) -> Handled:
+        """Nothing of a refused event is kept but its id (a retry is still a duplicate) and,
+        unless the adapter shows the refusal to the presser itself, the answer."""
+        await uow.inbound.first_time(event.user.platform, event.event_id, now)
+        if isinstance(event, ActionPressed) and event.toast:
             await uow.commit()
-            return Handled(True)
+            return Handled(True, refusal)
+        to = ToActor(_stranger(event.user, event.chat))
+        await Postman(self.settings, uow, now).post([Notice(to, views.refusal(refusal))])
+        await uow.commit()
+        return Handled(True)
 
     async def expire_intakes(self) -> int:
         """Close dialogs idle past the configured time, telling each requester."""
         now = self.clock.now()
         async with self.uow_factory() as uow:
             stale = await uow.conversations.idle_since(now - self.settings.intake.timeout)
-            out = Outbound(self.settings, uow, now)
+            work = Work(uow, now)
             for conversation in stale:
-                await self._expire(uow, out, conversation)
+                await self._expire(work, conversation)
+            await Postman(self.settings, uow, now).deliver(work)
             await uow.commit()
         return len(stale)
 
@@ -168,15 +229,11 @@ class Desk:
             log.info("pruned %d sent messages and %d event ids older than %s", sent, events, before)
         return sent, events
 
-    async def load_knowledge(self) -> int:
-        """Add the database's articles (saved from tickets, imported) to the index."""
-        async with self.uow_factory() as uow:
-            articles = [a for a in await uow.knowledge.articles() if not a.draft]
-        for article in articles:
-            self.knowledge.add(article)
-        return len(articles)
-
-    # -- dispatch ------------------------------------------------------------------------
+    async def tick(self) -> int:
+        """The scheduler's periodic look: pings owed now, and articles another process
+        changed (one read of their version when none did). Returns the pings sent."""
+        await self.knowledge.sync()
+        return await self.sla.tick()
 
     async def meet(self, users: Iterable[UserRef]) -> None:
         """Record (or refresh) the display names of people an adapter came across without
@@ -186,224 +243,271 @@ class Desk:
             return
         async with self.uow_factory() as uow:
             for user in users:
-                await self._person(uow, user)
+                person = await uow.people.by_identity(Identity(user.platform, user.user_id))
+                await self._stored(uow, user, person)
             await uow.commit()
 
-    async def _actor(self, uow: UnitOfWork, event: InboundEvent) -> Actor:
-        person = await self._person(uow, event.user)
-        return Actor(person, Identity(event.user.platform, event.user.user_id), event.chat)
+    # -- who is acting -------------------------------------------------------------------
 
-    async def _person(self, uow: UnitOfWork, user: UserRef) -> Person:
-        """The person behind a platform account: added when first met, renamed when their
-        platform name or zone changed."""
+    async def _arrival(
+        self, uow: UnitOfWork, event: InboundEvent
+    ) -> tuple[Actor, Conversation | None]:
+        """The actor (stored once they need to be) and their dialog in this chat, in one
+        read: a first message that only starts an intake writes no person yet."""
+        user, chat = event.user, event.chat
         identity = Identity(user.platform, user.user_id)
-        person = await uow.people.by_identity(identity)
-        name = user.display_name.strip() or user.user_id
+        person, conversation = await uow.conversations.with_person(identity, chat.chat_id)
+        if person is not None and _renamed(person, user):
+            person = await self._stored(uow, user, person)
         if person is None:
+            person = Person(user.display_name.strip() or user.user_id, user.timezone)
+        return Actor(person, identity, chat), conversation
+
+    async def _stored(self, uow: UnitOfWork, user: UserRef, person: Person | None) -> Person:
+        """The person behind a platform account, stored: added when first needed, renamed
+        when their platform name or zone changed."""
+        identity = Identity(user.platform, user.user_id)
+        name = user.display_name.strip() or user.user_id
+        if person is None or person.id is None:
             try:
-                person = await uow.people.add(Person(name, user.timezone), identity)
+                return await uow.people.add(Person(name, user.timezone), identity)
             except Conflict:  # the same user's other event created them a moment ago
-                person = await uow.people.by_identity(identity)
-                assert person is not None
-        elif (user.display_name and person.display_name != name) or (
-            user.timezone and person.timezone != user.timezone
-        ):
+                found = await uow.people.by_identity(identity)
+                assert found is not None
+                return found
+        if _renamed(person, user):
             person.display_name = name
             person.timezone = user.timezone or person.timezone
             await uow.people.save(person)
         return person
 
-    async def _dispatch(self, uow: UnitOfWork, actor: Actor, event: InboundEvent) -> None:
-        if isinstance(event, CommandInvoked):
-            handler = self._commands.get(event.name.lower())
-            if handler is None:
-                raise InvalidInput(f"I don't know /{event.name}. Try /help.")
-            await handler(uow, actor, event.args.strip())
-        elif isinstance(event, ActionPressed):
-            await self._on_action(uow, actor, event)
-        else:
-            await self._on_message(uow, actor, event)
+    async def _identified(self, uow: UnitOfWork, actor: Actor) -> Actor:
+        """The actor with a stored person (commands record who did what)."""
+        if actor.person.id is not None:
+            return actor
+        user = UserRef(
+            actor.identity.platform,
+            actor.identity.external_id,
+            actor.person.display_name,
+            actor.person.timezone,
+        )
+        return replace(actor, person=await self._stored(uow, user, None))
 
-    async def _on_message(self, uow: UnitOfWork, actor: Actor, event: MessageReceived) -> None:
+    # -- commands ------------------------------------------------------------------------
+
+    async def run(
+        self, work: Work, actor: Actor, command: c.Command, ticket: Ticket | None = None
+    ) -> Any:
+        """Check ``actor`` may run ``command`` and hand it to its service."""
+        actor = await self._identified(work.uow, actor)
+        handler = self._handlers[type(command)]
+        if not isinstance(command, c.TicketCommand):
+            return await handler(work, actor, command)
+        if ticket is None or ticket.number != command.number:
+            ticket = await work.uow.tickets.get(command.number)
+        ticket = self.rules.check(actor, command.access, command.number, ticket)
+        return await handler(work, actor, command, ticket)
+
+    async def _dispatch(
+        self,
+        work: Work,
+        actor: Actor,
+        conversation: Conversation | None,
+        event: InboundEvent,
+    ) -> None:
+        if isinstance(event, CommandInvoked):
+            name = NAMES.get(event.name.lower())
+            if name is None:
+                raise InvalidInput(f"I don't know /{event.name}. Try /help.")
+            args = event.args.strip()
+            if name in self._dialogs:
+                await self._dialogs[name](work, actor, args, conversation)
+            else:
+                await self.run(work, actor, self._parsers[name](args))
+        elif isinstance(event, ActionPressed):
+            await self._on_action(work, actor, conversation, event)
+        else:
+            await self._on_message(work, actor, conversation, event)
+
+    async def _on_message(
+        self,
+        work: Work,
+        actor: Actor,
+        conversation: Conversation | None,
+        event: MessageReceived,
+    ) -> None:
         text = event.text
-        conversation = await self._conversation(uow, actor)
+        conversation = await self._current(work, conversation)
         if conversation is not None:
             if conversation.state.startswith(PROMPT):
-                await self._answer_prompt(uow, actor, conversation, text, event.files)
+                await self._answer_prompt(work, actor, conversation, text, event.files)
             else:
-                await self._intake_turn(uow, actor, conversation, text)
+                await self._intake_turn(work, actor, conversation, text)
             return
         if event.reply_to:
-            key = await uow.outbox.key_of(event.chat.platform, event.chat.chat_id, event.reply_to)
+            key = await work.uow.outbox.key_of(
+                event.chat.platform, event.chat.chat_id, event.reply_to
+            )
             number = ticket_of_key(key) if key else None
             if number is not None:
-                await self._relay(uow, actor, number, text, event.files)
+                await self._relay(work, actor, number, text, event.files)
                 return
         if not event.chat.direct:
             return  # ordinary talk in a channel is not for the desk
         if not text.strip() and event.files:
             text = "Attached: " + ", ".join(event.files)
-        open_tickets = await uow.tickets.list(
-            statuses=tuple(ACTIVE_STATUSES), requester_id=actor.id, limit=3
-        )
-        if len(open_tickets) == 1 and self._following_up(actor, open_tickets[0]):
-            number = open_tickets[0].number
-            assert number is not None
-            await self.tickets.requester_reply(uow, actor, number, text, event.files)
+        open_tickets = []
+        if actor.person.id is not None:
+            open_tickets = await work.uow.tickets.list(
+                statuses=tuple(ACTIVE_STATUSES), requester_id=actor.person.id, limit=3
+            )
+        if len(open_tickets) == 1 and self._following_up(actor, open_tickets[0], work):
+            ticket = open_tickets[0]
+            assert ticket.number is not None
+            await self.run(work, actor, c.RequesterReply(ticket.number, text, event.files))
             return
-        await self._start_intake(uow, actor, text, open_tickets)
+        await self._start_intake(work, actor, text, open_tickets)
 
-    def _following_up(self, actor: Actor, ticket: Ticket) -> bool:
+    def _following_up(self, actor: Actor, ticket: Ticket, work: Work) -> bool:
         """A message about the requester's only open ticket, not a new problem: an agent is
         talking with them about it, or they opened it here within the intake's idle time
         (the desk just told them to write here to add information)."""
         if ticket.status in _IN_CONVERSATION:
             return True
         here = ticket.requester_chat == ChatAddress(actor.chat.platform, actor.chat.chat_id)
-        return here and self.clock.now() - ticket.created_at < self.settings.intake.timeout
+        return here and work.now - ticket.created_at < self.settings.intake.timeout
 
     async def _relay(
         self,
-        uow: UnitOfWork,
+        work: Work,
         actor: Actor,
         number: int,
         text: str,
         files: tuple[str, ...] = (),
         *,
         requester_anywhere: bool = False,
-    ) -> str:
+        confirm: bool = False,
+    ) -> None:
         """A reply on ticket ``number``, however it arrived (thread, prompt, form, /reply):
         its requester's goes to the agents; anyone else's to the requester, or stays with the
         agents when it starts with ``//``. A requester writing in a channel counts as one
-        only with ``requester_anywhere``. Returns what an agent is told it became."""
-        ticket = await uow.tickets.get(number)
-        if ticket is not None and ticket.requester_id == actor.id:
+        only with ``requester_anywhere``. ``confirm``: tell an agent what it became."""
+        ticket = await work.uow.tickets.get(number)
+        if ticket is not None and ticket.requester_id == actor.person.id:
             if actor.chat.direct or requester_anywhere:
-                await self.tickets.requester_reply(uow, actor, number, text, files)
-                return ""
+                await self.run(work, actor, c.RequesterReply(number, text, files), ticket)
+                return
         internal = text.lstrip().startswith(INTERNAL_PREFIX)
         if internal:
             text = text.lstrip()[len(INTERNAL_PREFIX) :]
-        await self.tickets.agent_reply(uow, actor, number, text, internal=internal, files=files)
-        return (
-            f"Internal note added to #{number}."
-            if internal
-            else f"Sent to the requester of #{number}."
-        )
+        await self.run(work, actor, c.AgentReply(number, text, internal, files), ticket)
+        if confirm:
+            work.tell(ToActor(actor, direct_only=True), views.reply_became(number, internal))
 
-    async def _on_action(self, uow: UnitOfWork, actor: Actor, event: ActionPressed) -> None:
+    async def _on_action(
+        self,
+        work: Work,
+        actor: Actor,
+        conversation: Conversation | None,
+        event: ActionPressed,
+    ) -> None:
         action, number, value = event.action, event.ticket, event.value
-        conversation = await self._conversation(uow, actor)
+        conversation = await self._current(work, conversation)
         intake_actions = {Action.CHOOSE, Action.SOLVED, Action.NEED_HELP}
         if conversation is not None and not conversation.state.startswith(PROMPT):
             routing_reply = conversation.state == Step.ROUTE and action is Action.REPLY
             if action in intake_actions or routing_reply:
-                await self._intake_turn(uow, actor, conversation, Press(action, value, number))
+                await self._intake_turn(work, actor, conversation, Press(action, value, number))
                 return
         if action in intake_actions:
             raise InvalidInput("That question is no longer open. Write to me to start again.")
         if number is None:
             raise InvalidInput("That button is missing its ticket.")
-        arg = f"{number} {value}".strip()
-        simple: dict[Action, Handler] = {
-            Action.CLAIM: self._cmd_claim,
-            Action.REOPEN: self._cmd_reopen,
-            Action.CLOSE: self._cmd_close,
-            Action.RATE: self._cmd_rate,
-            Action.SHOW: self._cmd_show,
-            Action.ACK: self._cmd_ack,
-        }
-        if action in simple:
-            await simple[action](uow, actor, arg)
-        elif action is Action.PRIORITY and not value:
-            await self._offer_priorities(uow, actor, number)
-        elif action is Action.PRIORITY:
-            await self._cmd_priority(uow, actor, arg)
+        command = _pressed(action, number, value)
+        if command is not None:
+            await self.run(work, actor, command)
+        elif action is Action.REPLY and value:
+            await self._relay(work, actor, number, value, requester_anywhere=True, confirm=True)
         elif value:
-            await self._commands[_PROMPTED[action]](uow, actor, arg)
+            await self.run(work, actor, self._with_text(action, number, value))
         else:
-            await self._prompt(uow, actor, action, number)
+            await self._prompt(work, actor, action, number)
 
-    # -- intake --------------------------------------------------------------------------
+    def _with_text(self, action: Action, number: int, text: str) -> c.Command:
+        """The command of a button that needs text, once the text is there: read as if
+        typed as its chat command (``/escalate N reason``)."""
+        return self._parsers[_PROMPTED[action]](f"{number} {text}")
 
-    async def _conversation(self, uow: UnitOfWork, actor: Actor) -> Conversation | None:
-        chat = actor.chat
-        conversation = await uow.conversations.get(
-            chat.platform, chat.chat_id, actor.identity.external_id
-        )
+    # -- dialogs -------------------------------------------------------------------------
+
+    async def _current(self, work: Work, conversation: Conversation | None) -> Conversation | None:
+        """The dialog, unless it sat idle past the intake timeout (then it is closed)."""
         if conversation is None:
             return None
         updated = conversation.updated_at
-        if updated is not None and updated < self.clock.now() - self.settings.intake.timeout:
-            await self._expire(uow, Outbound(self.settings, uow, self.clock.now()), conversation)
+        if updated is not None and updated < work.now - self.settings.intake.timeout:
+            await self._expire(work, conversation)
             return None
         return conversation
 
-    async def _expire(self, uow: UnitOfWork, out: Outbound, conversation: Conversation) -> None:
-        await uow.conversations.delete(conversation)
-        minutes = int(self.settings.intake.timeout.total_seconds() // 60)
+    async def _expire(self, work: Work, conversation: Conversation) -> None:
+        await work.uow.conversations.delete(conversation)
         if conversation.state.startswith(PROMPT):
-            text = f"I stopped waiting for your text on #{conversation.data.get('ticket')}."
+            message = views.prompt_expired(conversation.data.get("ticket"))
         else:
-            text = (
-                f"I closed your unfinished request after {minutes} minutes without an answer. "
-                "Nothing was filed; write to me again whenever you're ready."
-            )
-        chat = ChatRef(conversation.platform, conversation.chat_id)
-        await out.to_chat(chat, Message(text=text))
+            message = views.intake_expired(int(self.settings.intake.timeout.total_seconds() // 60))
+        work.tell(ToChat(ChatRef(conversation.platform, conversation.chat_id)), message)
 
     async def _start_intake(
-        self, uow: UnitOfWork, actor: Actor, text: str, open_tickets: list[Ticket]
+        self, work: Work, actor: Actor, text: str, open_tickets: list[Ticket]
     ) -> None:
         turn = self.intake.begin(text, open_tickets)
         conversation = Conversation(
             actor.chat.platform,
             actor.chat.chat_id,
             actor.identity.external_id,
-            actor.id,
+            actor.person.id,
             state="",
             data={},
         )
-        await self._apply(uow, actor, conversation, turn)
+        await self._apply(work, actor, conversation, turn)
 
     async def _intake_turn(
-        self, uow: UnitOfWork, actor: Actor, conversation: Conversation, said: str | Press
+        self, work: Work, actor: Actor, conversation: Conversation, said: str | Press
     ) -> None:
         try:
             step = Step(conversation.state)
         except ValueError:
-            await uow.conversations.delete(conversation)
+            await work.uow.conversations.delete(conversation)
             raise InvalidInput("I lost track of that conversation; please start again.") from None
-        turn = self.intake.advance(step, conversation.data, said, self.clock.now().date())
-        await self._apply(uow, actor, conversation, turn)
+        turn = self.intake.advance(step, conversation.data, said, work.now.date())
+        await self._apply(work, actor, conversation, turn)
 
     async def _apply(
-        self, uow: UnitOfWork, actor: Actor, conversation: Conversation, turn: Turn
+        self, work: Work, actor: Actor, conversation: Conversation, turn: Turn
     ) -> None:
-        out = Outbound(self.settings, uow, self.clock.now())
         for message in turn.messages:
-            await out.to_chat(actor.chat, message, reader=actor.person)
+            work.tell(ToChat(actor.chat, actor.person), message)
         if turn.step is None:
             if conversation.state:
-                await uow.conversations.delete(conversation)
+                await work.uow.conversations.delete(conversation)
         else:
             conversation.state = turn.step.value
             conversation.data = turn.data
-            conversation.updated_at = self.clock.now()
-            await uow.conversations.save(conversation)
+            conversation.updated_at = work.now
+            await work.uow.conversations.save(conversation)
         if turn.draft is not None:
-            await self.tickets.open(uow, actor, turn.draft)
+            await self.run(work, actor, c.OpenTicket(turn.draft))
         elif turn.solved_by:
             query = str(conversation.data.get("description", ""))
-            await self.tickets.self_solved(uow, actor, turn.solved_by, query)
+            await self.run(work, actor, c.SelfSolved(turn.solved_by, query))
         elif turn.add_to is not None:
-            await self.tickets.requester_reply(uow, actor, turn.add_to, turn.added)
+            await self.run(work, actor, c.RequesterReply(turn.add_to, turn.added))
 
-    # -- agent prompts (reason / note / reply typed after pressing a button) --------------
-
-    async def _prompt(self, uow: UnitOfWork, actor: Actor, action: Action, number: int) -> None:
-        ticket = await self.tickets.ticket_for_agent(uow, actor, number)
-        question = PROMPTS[action].question.format(ref=ticket.ref)
+    async def _prompt(self, work: Work, actor: Actor, action: Action, number: int) -> None:
+        """An agent pressed a button that needs text: ask for it and wait in this chat."""
+        actor = await self._identified(work.uow, actor)
+        ticket = self.rules.check(actor, c.Access.AGENT, number, await work.uow.tickets.get(number))
         conversation = Conversation(
             actor.chat.platform,
             actor.chat.chat_id,
@@ -411,20 +515,14 @@ class Desk:
             actor.id,
             state=PROMPT + action.value,
             data={"ticket": number},
-            updated_at=self.clock.now(),
+            updated_at=work.now,
         )
-        await uow.conversations.save(conversation)
-        out = Outbound(self.settings, uow, self.clock.now())
-        await out.ephemeral(
-            actor.chat,
-            actor.identity.external_id,
-            Message(text=question + " Or /cancel.", expects_reply=True),
-            actor.person,
-        )
+        await work.uow.conversations.save(conversation)
+        work.tell(ToActor(actor), views.prompt(action, ticket.ref))
 
     async def _answer_prompt(
         self,
-        uow: UnitOfWork,
+        work: Work,
         actor: Actor,
         conversation: Conversation,
         text: str,
@@ -432,195 +530,81 @@ class Desk:
     ) -> None:
         action = Action(conversation.state.removeprefix(PROMPT))
         number = int(str(conversation.data["ticket"]))
-        await uow.conversations.delete(conversation)
+        await work.uow.conversations.delete(conversation)
         if action is Action.REPLY:
-            await self._relay(uow, actor, number, text, files)
+            await self._relay(work, actor, number, text, files)
         else:
-            await self._commands[_PROMPTED[action]](uow, actor, f"{number} {text}")
+            await self.run(work, actor, self._with_text(action, number, text))
 
-    async def _offer_priorities(self, uow: UnitOfWork, actor: Actor, number: int) -> None:
-        ticket = await self.tickets.ticket_for_agent(uow, actor, number)
-        buttons = tuple(
-            Button(f"{lv.name} {lv.label}", Action.PRIORITY, number, lv.name)
-            for lv in self.settings.priority.levels
-            if lv.name != ticket.priority
-        )
-        out = Outbound(self.settings, uow, self.clock.now())
-        await out.ephemeral(
-            actor.chat,
-            actor.identity.external_id,
-            Message(text=f"New priority for {ticket.ref}?", buttons=(buttons,)),
-            actor.person,
-        )
+    async def _help(
+        self, work: Work, actor: Actor, args: str, conversation: Conversation | None
+    ) -> None:
+        work.tell(ToActor(actor), REQUESTER_HELP)
+        if self.rules.is_agent(actor.identity):
+            work.tell(ToActor(actor), AGENT_HELP)
 
-    # -- commands ------------------------------------------------------------------------
-
-    async def _say(self, uow: UnitOfWork, actor: Actor, message: Message) -> None:
-        await Outbound(self.settings, uow, self.clock.now()).ephemeral(
-            actor.chat, actor.identity.external_id, message, actor.person
-        )
-
-    async def _confirm(self, uow: UnitOfWork, actor: Actor, text: str) -> None:
-        """A short confirmation in a direct chat; in a channel the card update says enough."""
-        if actor.chat.direct:
-            await self._say(uow, actor, Message(text=text))
-
-    async def _cmd_help(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
-        if args.startswith("ticket_") and args[7:].isdigit():  # a deep link: /start ticket_42
-            await self._cmd_show(uow, actor, args[7:])
-            return
-        await self._say(uow, actor, REQUESTER_HELP)
-        if self.tickets.is_agent(actor.identity):
-            await self._say(uow, actor, AGENT_HELP)
-
-    async def _cmd_new(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
-        conversation = await self._conversation(uow, actor)
+    async def _new(
+        self, work: Work, actor: Actor, args: str, conversation: Conversation | None
+    ) -> None:
+        conversation = await self._current(work, conversation)
         if conversation is not None:
-            await uow.conversations.delete(conversation)
-        await self._start_intake(uow, actor, args, [])
+            await work.uow.conversations.delete(conversation)
+        await self._start_intake(work, actor, args, [])
 
-    async def _cmd_cancel(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
-        conversation = await self._conversation(uow, actor)
+    async def _cancel(
+        self, work: Work, actor: Actor, args: str, conversation: Conversation | None
+    ) -> None:
+        conversation = await self._current(work, conversation)
         if conversation is not None:
             if conversation.state.startswith(PROMPT):
-                await uow.conversations.delete(conversation)
-                await self._say(uow, actor, Message(text="Cancelled; nothing was sent."))
+                await work.uow.conversations.delete(conversation)
+                work.tell(ToActor(actor), views.prompt_cancelled())
             else:
-                await self._apply(uow, actor, conversation, self.intake.cancel())  # deletes it
+                await self._apply(work, actor, conversation, self.intake.cancel())  # deletes it
             return
         if args:
-            await self.tickets.cancel(uow, actor, _number(args, "cancel"))
+            await self.run(work, actor, c.Withdraw(_number(args, "cancel")))
             return
-        await self._say(uow, actor, Message(text="There is nothing to cancel."))
+        work.tell(ToActor(actor), views.nothing_to_cancel())
 
-    async def _cmd_mytickets(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
-        await self._say(uow, actor, await self.tickets.my_tickets(uow, actor))
-
-    async def _cmd_show(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
-        await self._say(uow, actor, await self.tickets.show(uow, actor, _number(args, "show")))
-
-    async def _cmd_close(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
-        await self.tickets.close(uow, actor, _number(args, "close"))
-
-    async def _cmd_reopen(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
-        await self.tickets.reopen(uow, actor, _number(args, "reopen"))
-
-    async def _cmd_rate(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
-        number, rest = _number_and_rest(args, "rate", "1-5")
-        if not rest.strip().isdigit():
-            raise InvalidInput("Usage: /rate N 1-5")
-        await self.tickets.rate(uow, actor, number, int(rest))
-
-    async def _cmd_reply(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
+    async def _reply(
+        self, work: Work, actor: Actor, args: str, conversation: Conversation | None
+    ) -> None:
         number, text = _number_and_rest(args, "reply", "text")
-        became = await self._relay(uow, actor, number, text, requester_anywhere=True)
-        if became:
-            await self._confirm(uow, actor, became)
+        await self._relay(work, actor, number, text, requester_anywhere=True, confirm=True)
 
-    async def _cmd_queue(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
-        await self._say(uow, actor, await self.tickets.queue(uow, actor, args or None))
-
-    async def _cmd_claim(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
-        ticket = await self.tickets.claim(uow, actor, _number(args, "claim"))
-        await self._confirm(uow, actor, f"You claimed {ticket.ref}.")
-
-    async def _cmd_note(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
-        number, text = _number_and_rest(args, "note", "text")
-        await self.tickets.agent_reply(uow, actor, number, text, internal=True)
-        await self._confirm(uow, actor, f"Internal note added to #{number}.")
-
-    async def _cmd_escalate(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
-        number, reason = _number_and_rest(args, "escalate", "reason")
-        ticket = await self.tickets.escalate(uow, actor, number, reason)
-        await self._confirm(uow, actor, f"{ticket.ref} is now with {ticket.tier}.")
-
-    async def _cmd_resolve(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
-        number, note = _number_and_rest(args, "resolve", "note")
-        ticket = await self.tickets.resolve(uow, actor, number, note)
-        await self._confirm(uow, actor, f"{ticket.ref} is resolved; the requester was told.")
-
-    async def _cmd_waiting(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
-        number, need = _number_and_rest(args, "waiting", "what you need")
-        ticket = await self.tickets.wait_on_requester(uow, actor, number, need)
-        await self._confirm(uow, actor, f"{ticket.ref} is waiting on the requester.")
-
-    async def _cmd_priority(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
-        number, priority = _number_and_rest(args, "priority", "S1..S4")
-        ticket = await self.tickets.change_priority(uow, actor, number, priority)
-        await self._confirm(uow, actor, f"{ticket.ref} is now {ticket.priority}.")
-
-    async def _cmd_reassign(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
-        number, who = _number_and_rest(args, "reassign", "who")
-        await self.tickets.reassign(uow, actor, number, who)
-        await self._confirm(uow, actor, f"#{number} reassigned.")
-
-    async def _cmd_timezone(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
+    async def _timezone(
+        self, work: Work, actor: Actor, args: str, conversation: Conversation | None
+    ) -> None:
         zone = args.strip()
         if not zone:
-            current = actor.person.timezone or self.settings.timezone
-            await self._say(
-                uow,
-                actor,
-                Message(
-                    text=f"Your time zone is {current}. Change it with /timezone Europe/Berlin."
-                ),
+            work.tell(
+                ToActor(actor), views.your_zone(actor.person.timezone or self.settings.timezone)
             )
             return
         if not _valid_zone(zone):
             raise InvalidInput(f'"{zone}" is not a time zone; use a name like Europe/Berlin.')
+        actor = await self._identified(work.uow, actor)
         actor.person.timezone = zone
-        await uow.people.save(actor.person)
-        await self._say(uow, actor, Message(text=f"Times are now shown in {zone}."))
+        await work.uow.people.save(actor.person)
+        work.tell(ToActor(actor), views.zone_set(zone))
 
-    async def _cmd_ack(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
-        ticket = await self.sla.acknowledge(uow, actor, _number(args, "ack"))
-        await self._confirm(uow, actor, f"Acknowledged {ticket.ref}; reminders stop.")
 
-    async def _cmd_oncall(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
-        message = await self.sla.who_is_on_call(uow, args.strip() or None, self.clock.now())
-        await self._say(uow, actor, message)
+def _stranger(user: UserRef, chat: ChatRef) -> Actor:
+    """The actor of a refused event, as the event named them (nothing was stored)."""
+    return Actor(
+        Person(user.display_name, user.timezone),
+        Identity(user.platform, user.user_id),
+        chat,
+    )
 
-    async def _cmd_takeoncall(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
-        tier, _, duration = args.strip().partition(" ")
-        if not tier or not duration.strip():
-            raise InvalidInput("Usage: /takeoncall TIER DURATION, e.g. /takeoncall L2 4h")
-        try:
-            span = parse_duration(duration.strip())
-        except ValueError as exc:
-            raise InvalidInput(str(exc)) from exc
-        override = await self.sla.take_on_call(uow, actor, tier, span)
-        if actor.chat.direct:
-            message = Message(
-                text=f"You are on call for {override.tier}.",
-                fields=(Field("Until", override.ends_at),),
-            )
-            await self._say(uow, actor, message)
 
-    async def _cmd_kbsave(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
-        number, title = _number_and_rest(args, "kbsave", "[title]", rest_required=False)
-        article = await self.tickets.save_article(uow, actor, number, title)
-        await self._say(uow, actor, draft_preview(article))
-
-    async def _cmd_kbedit(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
-        article_id, _, rest = args.partition(" ")
-        part, _, text = rest.strip().partition(" ")
-        if not article_id or not part:
-            raise InvalidInput("Usage: /kbedit ID title|problem|solution TEXT")
-        article = await self.tickets.edit_article(uow, actor, article_id, part.lower(), text)
-        await self._say(uow, actor, draft_preview(article))
-
-    async def _cmd_kbpublish(self, uow: UnitOfWork, actor: Actor, args: str) -> None:
-        if not args.strip():
-            raise InvalidInput("Usage: /kbpublish ID")
-        article = await self.tickets.publish_article(uow, actor, args.strip())
-        await self._say(
-            uow,
-            actor,
-            Message(
-                text=f"Published “{article.title}” ({article.id}); "
-                "future requesters will be offered it."
-            ),
-        )
+def _renamed(person: Person, user: UserRef) -> bool:
+    name = user.display_name.strip() or user.user_id
+    return bool(
+        (user.display_name and person.display_name != name)
+        or (user.timezone and person.timezone != user.timezone)
+    )
 
 
 def _valid_zone(name: str) -> bool:
@@ -632,7 +616,26 @@ def _valid_zone(name: str) -> bool:
 
 
 _IN_CONVERSATION = frozenset({Status.IN_PROGRESS, Status.WAITING})
-_PROMPTED = {action: action.name.lower() for action in PROMPTS}  # the command that acts
+_PROMPTED = {Action.ESCALATE: "escalate", Action.RESOLVE: "resolve", Action.WAITING: "waiting"}
+
+
+def _pressed(action: Action, number: int, value: str) -> c.Command | None:
+    """The command a ticket button runs by itself (None: it needs text, or is a reply)."""
+    if action is Action.CLAIM:
+        return c.Claim(number)
+    if action is Action.REOPEN:
+        return c.Reopen(number)
+    if action is Action.CLOSE:
+        return c.Close(number)
+    if action is Action.RATE:
+        return _parse_rate(f"{number} {value}")
+    if action is Action.SHOW:
+        return c.ShowTicket(number)
+    if action is Action.ACK:
+        return c.Acknowledge(number)
+    if action is Action.PRIORITY:
+        return c.ChangePriority(number, value) if value else c.OfferPriorities(number)
+    return None
 
 
 def _number(args: str, command: str) -> int:
@@ -651,6 +654,37 @@ def _number_and_rest(
     if rest_required and not rest.strip():
         raise InvalidInput(usage)
     return int(head), rest.strip()
+
+
+def _parse_rate(args: str) -> c.Command:
+    number, rest = _number_and_rest(args, "rate", "1-5")
+    if not rest.strip().isdigit():
+        raise InvalidInput("Usage: /rate N 1-5")
+    return c.Rate(number, int(rest))
+
+
+def _parse_kbedit(args: str) -> c.Command:
+    article_id, _, rest = args.partition(" ")
+    part, _, text = rest.strip().partition(" ")
+    if not article_id or not part:
+        raise InvalidInput("Usage: /kbedit ID title|problem|solution TEXT")
+    return c.EditArticle(article_id, part.lower(), text)
+
+
+def _parse_kbpublish(args: str) -> c.Command:
+    if not args.strip():
+        raise InvalidInput("Usage: /kbpublish ID")
+    return c.PublishArticle(args.strip())
+
+
+def _parse_takeoncall(args: str) -> c.Command:
+    tier, _, duration = args.strip().partition(" ")
+    if not tier or not duration.strip():
+        raise InvalidInput("Usage: /takeoncall TIER DURATION, e.g. /takeoncall L2 4h")
+    try:
+        return c.TakeOnCall(tier, parse_duration(duration.strip()))
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from exc
 
 
 def _cleaned(event: InboundEvent) -> InboundEvent:

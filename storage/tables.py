@@ -35,6 +35,7 @@ __all__ = [
     "HistoryRow",
     "IdentityRow",
     "InboundEventRow",
+    "KnowledgeVersionRow",
     "MessageRefRow",
     "OutboxRow",
     "PersonRow",
@@ -202,6 +203,15 @@ class ArticleRow(Base):
     updated_at: Mapped[datetime]
 
 
+class KnowledgeVersionRow(Base):
+    """One row: moved by every change of an article, so replicas notice changes cheaply."""
+
+    __tablename__ = "knowledge_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    version: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
 class SelfServiceRow(Base):
     """A question answered by an article instead of a ticket.
 
@@ -223,7 +233,7 @@ class ConversationRow(Base):
     platform: Mapped[str] = mapped_column(String(_NAME), primary_key=True)
     chat_id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
     state: Mapped[str] = mapped_column(String(_WORD))
     data: Mapped[dict[str, Any]]
     updated_at: Mapped[datetime] = mapped_column(index=True)

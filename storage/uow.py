@@ -88,13 +88,12 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         session = self._open()
-        await self._tickets.write_queued()  # rows queued without a statement of their own
-        await self._outbox.write_queued()
+        await self._outbox.write_queued()  # rows queued without a statement of their own
         await session.commit()
 
     async def rollback(self) -> None:
         session = self._open()
-        self._tickets.discard_queued()  # the batched rows go with the rest
+        self._tickets.forget()  # what was read may not be what is stored
         self._outbox.discard_queued()
         await session.rollback()
 

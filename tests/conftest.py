@@ -3,7 +3,8 @@
 - Every test runs offline: a connection to anything but loopback or a Unix socket fails it.
 - ``database_url`` / ``uow_factory`` give a clean, migrated database, once on SQLite and once
   on PostgreSQL when ``TIERDESK_TEST_PG_URL`` is set (for example
-  ``postgresql+psycopg://postgres@127.0.0.1:5432/test``; its public schema is dropped).
+  ``postgresql+psycopg://postgres@127.0.0.1:5432/test``; each run works in schemas of its
+  own there, dropped at the end).
   PostgreSQL is migrated once per session and emptied before each test; SQLite tests each get
   a copy of a file migrated once per session.
 """
@@ -117,8 +118,8 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _pg_database() -> Iterator[tuple[str, Callable[[], None]]]:
     """``TIERDESK_TEST_PG_URL``, wiped and migrated, and a function that empties it again.
 
-    Under pytest-xdist each worker gets a schema of its own in that database (``search_path``
-    set on every connection, subprocesses included), so workers never see each other's rows.
+    Each worker gets a schema of its own in that database (``search_path`` set on every
+    connection, subprocesses included), so workers never see each other's rows.
     """
     url = os.environ.get(PG_URL_ENV)
     if not url:
@@ -128,13 +129,15 @@ def _pg_database() -> Iterator[tuple[str, Callable[[], None]]]:
     from storage.migrate import upgrade
     from storage.tables import Base
 
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    schema = f"test_{worker}" if worker.isidentifier() else "public"
-    if schema != "public":
-        parsed = sa.engine.make_url(url)
-        url = parsed.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-            hide_password=False
-        )
+    # A schema per worker and per run: two suites running at once on one machine (two
+    # checkouts, say) must not drop each other's tables. xdist workers share their parent.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    run = os.getppid() if worker != "main" else os.getpid()
+    schema = f"test_{worker}_{run}" if worker.isidentifier() else f"test_{run}"
+    parsed = sa.engine.make_url(url)
+    url = parsed.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+        hide_password=False
+    )
     engine = sa.create_engine(url, pool_size=1)
     with engine.begin() as connection:
         connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
@@ -156,8 +159,7 @@ def _pg_database() -> Iterator[tuple[str, Callable[[], None]]]:
 
     yield url, empty
     with engine.begin() as connection:
-        if schema != "public":
-            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     engine.dispose()
 
 

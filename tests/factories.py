@@ -1,4 +1,4 @@
-"""Builders for settings, events and articles used across the suite."""
+"""The suite's one factories module: settings, tickets and inbound events."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from adapters.platforms import PLATFORMS
+from bot.domain import ChatAddress, Ticket
 from bot.events import ActionPressed, ChatRef, CommandInvoked, MessageReceived, UserRef
 from bot.messages import Action
 from bot.settings import Settings, parse_settings
@@ -34,7 +36,7 @@ def make_settings(storage_url: str = "sqlite+aiosqlite:///:memory:", **changes: 
         for key in parents:
             node = node.setdefault(key, {})
         node[last] = value
-    return parse_settings(raw, {}, base_dir=ROOT)
+    return parse_settings(raw, {}, platforms=PLATFORMS, base_dir=ROOT)
 
 
 def user(name: str, platform: str = "console") -> UserRef:
@@ -69,3 +71,22 @@ def command(
 ) -> CommandInvoked:
     cmd, _, args = text.lstrip("/").partition(" ")
     return CommandInvoked(event_id or f"e{next(_ids)}", user(name), chat or dm(name), cmd, args)
+
+
+def new_ticket(**changes: Any) -> Ticket:
+    """A new, unnumbered S4 ticket of requester 1 in L1 (chain L1, L2, L3), opened at T0;
+    keyword arguments override fields."""
+    fields: dict[str, Any] = {
+        "requester_id": 1,
+        "requester_chat": ChatAddress("console", "sam"),
+        "summary": "VPN drops every hour",
+        "impact": "one",
+        "can_work": "limited",
+        "urgency": "soon",
+        "priority": "S4",
+        "tier": "L1",
+        "chain": ("L1", "L2", "L3"),
+        "created_at": T0,
+    }
+    fields.update(changes)
+    return Ticket(**fields)

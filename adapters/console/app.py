@@ -2,22 +2,34 @@
 
 ``/as agent NAME`` and ``/as requester NAME`` switch persona; a number presses the
 matching button of the latest choices shown to you; ``/quit`` (or end of input) leaves.
+:class:`ConsoleSession` is the console as ``tierdesk run`` starts it, like any adapter.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import sys
+import threading
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from adapters.console.gateway import PLATFORM, Screen
+from adapters.console.gateway import PLATFORM, ConsoleGateway, Screen
+from adapters.console.options import parse_options
 from bot.desk import Desk
 from bot.domain import Identity
 from bot.events import ActionPressed, ChatRef, CommandInvoked, MessageReceived, UserRef
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from adapters.host import Host
+
+CONSOLE_OFF = (
+    "tierdesk: console off: stdin is not a terminal (`tierdesk run --console` reads it "
+    "anyway); running until SIGTERM or SIGINT"
+)
 
 CONSOLE_HELP = """\
 Console: you are a requester chatting with the desk. Just describe a problem.
@@ -48,8 +60,10 @@ class ConsoleApp:
         self._seq = itertools.count(1)
         self._session = uuid.uuid4().hex[:8]
         self._prompting = False  # a prompt is on the terminal's last line, awaiting input
-        options = settings.adapters["console"].options
-        self.become(str(requester or options.get("requester", "sam")))
+        self._closed = False
+        self._reading: asyncio.Future[str] | None = None
+        self.options = parse_options(settings.adapters[PLATFORM])
+        self.become(requester or self.options.requester)
 
     # -- persona -------------------------------------------------------------------------
 
@@ -63,9 +77,7 @@ class ConsoleApp:
         }
         self.screen.viewer = name
         self.screen.visible = frozenset(channels)
-        self.screen.zone = str(
-            self.settings.adapters["console"].options.get("timezone", self.settings.timezone)
-        )
+        self.screen.zone = self.options.timezone or self.settings.timezone
 
     def agent_tiers(self) -> list[str]:
         identity = Identity(PLATFORM, self.name)
@@ -83,17 +95,23 @@ class ConsoleApp:
         tty = stream.isatty()
         if tty:
             self._keep_prompt_below(terminal)
-        loop = asyncio.get_running_loop()
-        while True:
+        while not self._closed:
             if tty:
                 self._prompt(terminal)
-            line = await loop.run_in_executor(None, stream.readline)
+            self._reading = read_line(stream)
+            line = await self._reading
             self._prompting = False
             if not line:
                 break
             if not await self.feed(line.rstrip("\n")):
                 break
         await self.deliver()
+
+    def close(self) -> None:
+        """End :meth:`run` as end of input would; a line being handled is finished first."""
+        self._closed = True
+        if self._reading is not None and not self._reading.done():
+            self._reading.set_result("")
 
     def _prompt(self, terminal: TextIO) -> None:
         print(f"{self.name}> ", end="", file=terminal, flush=True)
@@ -163,3 +181,72 @@ class ConsoleApp:
             name, _, args = text[1:].partition(" ")
             return CommandInvoked(event_id, user, chat, name, args)
         return MessageReceived(event_id, user, chat, text)
+
+
+def read_line(stream: TextIO) -> asyncio.Future[str]:
+    """The next line of ``stream`` ("" at its end), read in a daemon thread: a process told
+    to stop need not wait for someone to press Enter, as it would for an executor's thread."""
+    loop = asyncio.get_running_loop()
+    line: asyncio.Future[str] = loop.create_future()
+
+    def settle(text: str, error: Exception | None) -> None:
+        if line.done():  # closed meanwhile
+            return
+        if error is not None:
+            line.set_exception(error)
+        else:
+            line.set_result(text)
+
+    def read() -> None:
+        text, error = "", None
+        try:
+            text = stream.readline()
+        except (OSError, ValueError) as exc:  # a broken or closed stream
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
+            loop.call_soon_threadsafe(settle, text, error)
+
+    threading.Thread(target=read, name="console-input", daemon=True).start()
+    return line
+
+
+class ConsoleSession:
+    """The console as a running adapter of ``tierdesk run``.
+
+    When someone types on the terminal it registers its gateway at once (so the start-up
+    line lists it), starts the chat once the desk serves, and ends the process when the
+    chat ends; otherwise it only says, after the start-up line, why it is off.
+    """
+
+    def __init__(self, runtime: Host) -> None:
+        self.runtime = runtime
+        self.app: ConsoleApp | None = None
+        terminal = runtime.terminal
+        if terminal.interactive:
+            screen = Screen(write=terminal.write, zone=runtime.settings.timezone)
+            runtime.add_gateway(ConsoleGateway(screen, runtime.clock))
+            self.app = ConsoleApp(
+                runtime.settings, runtime.desk, screen, runtime.dispatcher.deliver_due
+            )
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        await self.runtime.serving.wait()
+        terminal = self.runtime.terminal
+        if self.app is None:
+            terminal.write(CONSOLE_OFF)
+            return
+        try:
+            await self.app.run(terminal.stdin, terminal.stdout)
+        finally:
+            self.runtime.stop()
+
+    async def stop(self) -> None:
+        """Stop reading; the line in hand is handled and delivered first."""
+        if self.app is not None and self.runtime.serving.is_set():
+            self.app.close()
+        else:
+            self._task.cancel()
+        await asyncio.wait({self._task})
+        if not self._task.cancelled():
+            self._task.result()  # the chat's own error, if it ended in one

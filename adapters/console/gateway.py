@@ -6,12 +6,13 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from adapters.console.options import DESCRIPTOR
 from adapters.console.render import render
 from bot.clock import Clock
 from bot.messages import Button, Message, Route, RouteKind, digest
 from bot.ports import Sent
 
-PLATFORM = "console"
+PLATFORM = DESCRIPTOR.name
 
 
 @dataclass(slots=True)

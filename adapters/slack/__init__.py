@@ -1,30 +1,31 @@
 """Slack: DMs for requesters, tier channels with live ticket cards, threads relayed both ways.
 
-``start(runtime, http)`` is what :func:`adapters.runtime.start_chat_adapters` calls: it
+``start(runtime, http)`` is what the runtime calls, as for every enabled adapter: it
 registers the Slack gateway with the outbox dispatcher and starts the bolt app (HTTP
-route or Socket Mode). Modules: ``options`` (the config section), ``translate`` (payload →
-desk event) and ``render`` (neutral message → Block Kit) are pure; ``gateway`` talks to
-the Web API; ``app`` is bolt.
+route or Socket Mode). Modules: ``options`` (the config section and :data:`DESCRIPTOR`,
+what the settings know of Slack), ``translate`` (payload → desk event) and ``render``
+(neutral message → Block Kit) are pure; ``gateway`` talks to the Web API; ``app`` is bolt.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from adapters.slack.app import SlackAdapter
-from adapters.slack.gateway import SlackGateway
-from adapters.slack.options import SlackOptions, parse_options
+from adapters.slack.options import DESCRIPTOR, SlackOptions, parse_options
 
 if TYPE_CHECKING:
+    from adapters.host import Host
     from adapters.http import HttpServer
-    from adapters.runtime import Runtime
+    from adapters.slack.app import SlackAdapter
 
 
-async def start(runtime: Runtime, http: HttpServer) -> SlackAdapter:
+async def start(runtime: Host, http: HttpServer) -> SlackAdapter:
     """Wire Slack into a runtime; the HTTP route is added before ``http.start()``."""
+    from adapters.slack.app import SlackAdapter  # bolt loads only when Slack runs
+
     adapter = SlackAdapter(
         runtime.desk,
-        parse_options(runtime.settings.adapters["slack"]),
+        parse_options(runtime.settings.adapters[DESCRIPTOR.name]),
         deliver_soon=runtime.dispatcher.kick,
     )
     runtime.add_gateway(adapter.gateway)
@@ -32,4 +33,4 @@ async def start(runtime: Runtime, http: HttpServer) -> SlackAdapter:
     return adapter
 
 
-__all__ = ["SlackAdapter", "SlackGateway", "SlackOptions", "parse_options", "start"]
+__all__ = ["DESCRIPTOR", "SlackOptions", "parse_options", "start"]

@@ -33,6 +33,9 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.middleware.authorization.async_single_team_authorization import (
+    AsyncSingleTeamAuthorization,
+)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.http import HttpServer
@@ -95,8 +98,20 @@ class SlackAdapter:
             await self._socket.connect_async()
             log.info("slack: connected in Socket Mode")
         else:
+            await self._authorize_once()
             http.add_route("POST", self.path, self.handle_http)
             log.info("slack: events, interactivity and %s on %s", self.command, self.path)
+
+    async def _authorize_once(self) -> None:
+        """bolt asks ``auth.test`` at the first request and keeps the answer, but requests
+        that arrive together before it has one each ask again (two hundred presses at once:
+        two hundred calls). Ask once before serving; if that fails, bolt asks later."""
+        for middleware in self.app._async_middleware_list:  # bolt's own list; no setter
+            if isinstance(middleware, AsyncSingleTeamAuthorization):
+                try:
+                    middleware.auth_test_result = await self.client.auth_test()
+                except Exception as exc:
+                    log.warning("slack: auth.test at start failed (bolt retries it): %s", exc)
 
     async def stop(self) -> None:
         if self._socket is not None:
@@ -206,7 +221,7 @@ class SlackAdapter:
             channel_id = str((body.get("channel") or {}).get("id") or "")
             await self._apologise(user_id, channel_id, BUTTON_UNUSABLE)
             return
-        agent = self.desk.tickets.is_agent(Identity(translate.PLATFORM, event.user.user_id))
+        agent = self.desk.is_agent(Identity(translate.PLATFORM, event.user.user_id))
         if translate.asks_for_text(event) and agent:
             if await self._open_prompt(body, event):
                 return

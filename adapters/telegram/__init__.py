@@ -1,26 +1,28 @@
 """Telegram: requesters in private chats, agents in their tier's group, on python-telegram-bot.
 
-``start(runtime, http)`` is what :func:`adapters.runtime.start_chat_adapters` calls: it
+``start(runtime, http)`` is what the runtime calls, as for every enabled adapter: it
 validates ``[adapters.telegram]``, registers the gateway with the outbox dispatcher and
-starts long polling or the webhook.
+starts long polling or the webhook. ``options`` holds the config section and
+:data:`DESCRIPTOR`, what the settings know of Telegram.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from adapters.telegram.app import TelegramAdapter
-from adapters.telegram.gateway import TelegramGateway
-from adapters.telegram.options import TelegramOptions, parse_options
+from adapters.telegram.options import DESCRIPTOR, TelegramOptions, parse_options
 
 if TYPE_CHECKING:
+    from adapters.host import Host
     from adapters.http import HttpServer
-    from adapters.runtime import Runtime
+    from adapters.telegram.app import TelegramAdapter
 
 
-async def start(runtime: Runtime, http: HttpServer) -> TelegramAdapter:
+async def start(runtime: Host, http: HttpServer) -> TelegramAdapter:
     """Start the bot on the runtime's desk; the caller stops it with ``await adapter.stop()``."""
-    options = parse_options(runtime.settings.adapters["telegram"])
+    from adapters.telegram.app import TelegramAdapter  # PTB loads only when Telegram runs
+
+    options = parse_options(runtime.settings.adapters[DESCRIPTOR.name])
     adapter = TelegramAdapter(
         options,
         runtime.desk,
@@ -33,4 +35,4 @@ async def start(runtime: Runtime, http: HttpServer) -> TelegramAdapter:
     return adapter
 
 
-__all__ = ["TelegramAdapter", "TelegramGateway", "TelegramOptions", "parse_options", "start"]
+__all__ = ["DESCRIPTOR", "TelegramOptions", "parse_options", "start"]

@@ -46,7 +46,7 @@ from bot.clock import Clock
 from bot.desk import Desk
 from bot.events import InboundEvent
 from bot.settings import Settings
-from bot.views import AGENT_COMMANDS, NOT_SAVED, REQUESTER_COMMANDS, Command
+from bot.views import AGENT_COMMANDS, NOT_SAVED, REQUESTER_COMMANDS, ChatCommand
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ STALE_BUTTON = "This button is out of date. Please use the matching command inst
 START = BotCommand("start", "Start, or open a ticket from a link")  # Telegram's own entry
 
 
-def _menu(commands: tuple[Command, ...], known: set[str]) -> list[BotCommand]:
+def _menu(commands: tuple[ChatCommand, ...], known: set[str]) -> list[BotCommand]:
     """A command menu (descriptions 3-256 characters) of the commands the desk knows."""
     return [
         BotCommand(c.name, (f"/{c.name} {c.usage}: {c.what}" if c.usage else c.what)[:256])

@@ -1,4 +1,9 @@
-"""The ``[adapters.telegram]`` options, validated into a frozen object; errors name the key."""
+"""The ``[adapters.telegram]`` options, validated into a frozen object; errors name the key.
+
+:data:`DESCRIPTOR` is Telegram as the desk's settings see it: the bot token ``enabled =
+"auto"`` waits for, and the shape of a chat id, which ``check-config`` holds every tier's
+group to.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,15 @@ from dataclasses import dataclass
 
 from bot.config_node import ConfigNode
 from bot.errors import ConfigError
-from bot.settings import AdapterSettings
+from bot.settings import AdapterSettings, Platform
 
 KEY = "adapters.telegram"
+DESCRIPTOR = Platform(
+    name="telegram",
+    credentials=("token",),
+    channel_id=re.compile(r"-?[0-9]+"),
+    channel_shape="a Telegram chat id (an integer like -1001234567890)",
+)
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_BASE_FILE_URL = "https://api.telegram.org/file/bot"
 DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
@@ -46,7 +57,7 @@ def parse_options(adapter: AdapterSettings) -> TelegramOptions:
         "deliver_after_update",
     )
     token = node.string("token", "")
-    if not token:
+    if DESCRIPTOR.missing_credentials(node.value):
         raise ConfigError(node.key("token"), "required (the token BotFather gave you)")
     webhook_url = node.string("webhook_url", "")
     secret = node.string("webhook_secret", "")

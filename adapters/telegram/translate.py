@@ -4,6 +4,8 @@
   a reply carries the replied-to message id, which the desk maps to a ticket's card;
 - a message starting with a bot command → :class:`CommandInvoked` (``/claim@desk_bot 42``
   → ``claim``, ``42``); a command addressed to another bot is not ours;
+- a deep link (``t.me/<bot>?start=ticket_42`` opens the private chat with ``/start
+  ticket_42``) → the desk's ``show``, ``42``, as if ``/show 42`` had been typed;
 - a callback query → :class:`ActionPressed`, its data decoded by :mod:`callback_data`;
 - anything else (edits, joins, stickers, other bots) → ``None``.
 
@@ -15,10 +17,13 @@ random number after a week without updates) these are never reused.
 
 from __future__ import annotations
 
+import re
+
 from telegram import Chat, Message, Update, User
 from telegram.constants import ChatType, MessageEntityType
 
 from adapters.telegram.callback_data import LongValues, decode
+from adapters.telegram.options import DESCRIPTOR
 from bot.events import (
     ActionPressed,
     ChatRef,
@@ -28,7 +33,8 @@ from bot.events import (
     UserRef,
 )
 
-PLATFORM = "telegram"
+PLATFORM = DESCRIPTOR.name
+DEEP_LINK = re.compile(r"ticket_([0-9]+)")  # the start parameter that shows a ticket
 
 
 def translate(
@@ -99,8 +105,8 @@ def _message(update: Update, message: Message, bot_username: str) -> InboundEven
         name, _, addressee = command.partition("@")
         if addressee and bot_username and addressee.lower() != bot_username.lower():
             return None  # "/help@other_bot" in a group is for another bot
-        args = text[len(command) + 1 :].strip()
-        return CommandInvoked(event_id, user, chat, name.lower(), args, raw=raw)
+        name, args = _deep_link(name.lower(), text[len(command) + 1 :].strip())
+        return CommandInvoked(event_id, user, chat, name, args, raw=raw)
     files = files_of(message)
     if not text.strip() and not files:
         return None
@@ -117,6 +123,12 @@ def _command(message: Message) -> str | None:
         if entity.type == MessageEntityType.BOT_COMMAND and entity.offset == 0:
             return message.text[1 : entity.length]
     return None
+
+
+def _deep_link(name: str, args: str) -> tuple[str, str]:
+    """``("show", "42")`` for ``/start ticket_42``; any other command as it came."""
+    link = DEEP_LINK.fullmatch(args) if name == "start" else None
+    return ("show", link.group(1)) if link else (name, args)
 
 
 def _reply_to(message: Message) -> str:

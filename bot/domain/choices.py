@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from bot.settings import Choice
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """An answer offered in the intake; ``aliases`` help match free text to it."""
+
+    key: str
+    label: str
+    aliases: tuple[str, ...] = ()
+
 
 _WORD = re.compile(r"[\w']+")
 

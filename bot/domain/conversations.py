@@ -8,12 +8,13 @@ from datetime import datetime
 
 @dataclass(slots=True)
 class Conversation:
-    """The stored state of one requester's intake dialog, keyed by platform, chat and user."""
+    """The stored state of one dialog, keyed by platform, chat and user. ``person_id`` is
+    None while the person is not stored (a first message that only started an intake)."""
 
     platform: str
     chat_id: str
     user_id: str
-    person_id: int
+    person_id: int | None
     state: str
     data: dict[str, object] = field(default_factory=dict)
     updated_at: datetime | None = None

@@ -5,7 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from bot.settings import Product
+
+@dataclass(frozen=True, slots=True)
+class ProductVersion:
+    version: str
+    support_ends: date | None = None  # None: supported until further notice
+    lts: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    key: str
+    name: str
+    versions: tuple[ProductVersion, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,20 +30,6 @@ class SupportStatus:
     supported: bool | None  # None when the version is not in the table
     ends: date | None = None
     lts: bool = False
-
-    def notice(self) -> str:
-        """A sentence for the requester and the agent; empty when nothing needs saying."""
-        if not self.known:
-            return (
-                f"{self.product} {self.version} is not in our lifecycle table; "
-                "an agent will check it."
-            )
-        if self.supported is False and self.ends is not None:
-            return (
-                f"{self.product} {self.version} reached its end of support on "
-                f"{self.ends.isoformat()}. We will still look at it, but a fix may need an upgrade."
-            )
-        return ""
 
 
 def support_status(product: Product, version: str, today: date) -> SupportStatus:

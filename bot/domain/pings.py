@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 
-from bot.domain import Ticket
 from bot.domain.clocks import target_of
-from bot.domain.sla import Quiet, SlaSettings, Step
+from bot.domain.sla import Quiet, SlaSettings
+from bot.domain.tickets import Ticket
 
 
 class Kind(StrEnum):
@@ -25,37 +25,6 @@ class Kind(StrEnum):
     BREACH = "breach"
     REPEAT = "repeat"
     ESCALATION = "esc"
-
-
-@dataclass(frozen=True, slots=True)
-class Escalation:
-    """The escalation rules copied onto a ticket at its first ping."""
-
-    repeat_every: timedelta
-    ack_timeout: timedelta
-    chain: tuple[Step, ...]
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "repeat_every": int(self.repeat_every.total_seconds()),
-            "ack_timeout": int(self.ack_timeout.total_seconds()),
-            "chain": [s.value for s in self.chain],
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, object]) -> Escalation:
-        chain = data.get("chain", [])
-        return cls(
-            timedelta(seconds=int(str(data["repeat_every"]))),
-            timedelta(seconds=int(str(data["ack_timeout"]))),
-            tuple(Step(str(s)) for s in chain) if isinstance(chain, list) else (),
-        )
-
-    @classmethod
-    def of(cls, ticket: Ticket, sla: SlaSettings) -> Escalation:
-        if ticket.escalation:
-            return cls.from_json(ticket.escalation)
-        return cls(sla.repeat_every, sla.ack_timeout, sla.policy(ticket.policy).chain)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,16 +49,17 @@ def clock_key(clock: str, due: datetime) -> str:
 
 def running_clocks(ticket: Ticket) -> list[tuple[str, datetime | None, datetime]]:
     """(clock, warning instant, due instant) of each clock that is running."""
-    if not ticket.status.active or ticket.paused_at is not None:
+    clocks = ticket.clocks
+    if not ticket.status.active or clocks.paused_at is not None:
         return []
-    clocks: list[tuple[str, datetime | None, datetime]] = []
-    if ticket.first_response_at is None and ticket.response_due_at is not None:
-        clocks.append(("response", ticket.response_warn_at, ticket.response_due_at))
-    if ticket.resolution_due_at is not None:
-        clocks.append(("resolution", ticket.resolution_warn_at, ticket.resolution_due_at))
-    if ticket.update_due_at is not None:
-        clocks.append(("update", None, ticket.update_due_at))
-    return clocks
+    running: list[tuple[str, datetime | None, datetime]] = []
+    if ticket.first_response_at is None and clocks.response_due_at is not None:
+        running.append(("response", clocks.response_warn_at, clocks.response_due_at))
+    if clocks.resolution_due_at is not None:
+        running.append(("resolution", clocks.resolution_warn_at, clocks.resolution_due_at))
+    if clocks.update_due_at is not None:
+        running.append(("update", None, clocks.update_due_at))
+    return running
 
 
 def breached_clocks(ticket: Ticket, now: datetime) -> list[str]:
@@ -102,7 +72,7 @@ def plan(ticket: Ticket, sla: SlaSettings, now: datetime, done: Mapping[str, dat
     and when to look at the ticket again."""
     target = target_of(ticket, sla)
     calendar = sla.calendar(target.calendar)
-    rules = Escalation.of(ticket, sla)
+    rules = ticket.clocks.escalation_rules(sla)
     pings: list[Ping] = []
     upcoming: list[datetime] = []
     for clock, warn_at, due in running_clocks(ticket):

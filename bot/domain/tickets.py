@@ -7,11 +7,14 @@ with :class:`~bot.errors.InvalidTransition`, so every entry point gets the same 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from bot.domain import clocks
+from bot.domain.clocks import Clocks
 from bot.domain.people import ChatAddress
+from bot.domain.sla import SlaSettings
 from bot.errors import InvalidTransition
 
 
@@ -45,9 +48,32 @@ _STATUS_LABELS = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A finished intake: everything needed to open a ticket."""
+
+    description: str
+    summary: str
+    impact: str
+    can_work: str
+    urgency: str
+    details: str = ""
+    category: str | None = None
+    product: str | None = None
+    version: str | None = None
+    version_supported: bool | None = None
+    notice: str = ""
+
+
 @dataclass(slots=True)
 class Ticket:
-    """A request for help that agents work on."""
+    """A request for help that agents work on.
+
+    Every change of state goes through a transition below, which refuses what the ticket's
+    state does not allow and moves the SLA clocks with it (started, paused, resumed,
+    stopped, re-targeted): no caller touches :attr:`clocks` by hand, so the rules of
+    :mod:`bot.domain.clocks` hold whoever changes the ticket.
+    """
 
     requester_id: int
     requester_chat: ChatAddress
@@ -59,8 +85,6 @@ class Ticket:
     tier: str
     chain: tuple[str, ...]
     created_at: datetime
-    response_due_at: datetime | None = None
-    resolution_due_at: datetime | None = None
     details: str = ""
     category: str | None = None
     product: str | None = None
@@ -74,23 +98,32 @@ class Ticket:
     closed_at: datetime | None = None
     resolution_note: str = ""
     rating: int | None = None
-    # SLA clocks (see bot.domain.clocks): warnings, pauses, the update clock and the tick's index
-    policy: str = "default"
-    response_warn_at: datetime | None = None
-    resolution_warn_at: datetime | None = None
-    resolution_started_at: datetime | None = None
-    paused_at: datetime | None = None
-    paused_seconds: int = 0
-    update_due_at: datetime | None = None
-    next_ping_at: datetime | None = None
-    escalation: dict[str, object] | None = None  # rules copied at the first ping
+    clocks: Clocks = field(default_factory=Clocks)
     number: int | None = None
 
     @property
     def ref(self) -> str:
         return f"#{self.number}"
 
+    @property
+    def active(self) -> bool:
+        """In a queue or being worked on: its clocks may run."""
+        return self.status.active
+
+    @property
+    def next_tier(self) -> str | None:
+        """The tier after this one in the ticket's chain; None at its end."""
+        if self.tier not in self.chain:
+            return None
+        position = self.chain.index(self.tier)
+        return self.chain[position + 1] if position + 1 < len(self.chain) else None
+
     # -- transitions -----------------------------------------------------------------------
+
+    def open(self, sla: SlaSettings) -> None:
+        """A new ticket's clocks start, under its category's policy."""
+        self.updated_at = self.created_at
+        clocks.start(self, sla)
 
     def _require_active(self, verb: str) -> None:
         if not self.status.active:
@@ -98,7 +131,11 @@ class Ticket:
                 f"Ticket {self.ref} is {self.status.label.lower()}; it cannot be {verb}."
             )
 
-    def claim(self, agent_id: int, now: datetime) -> None:
+    def _require_not_done(self) -> None:
+        if self.status in (Status.CLOSED, Status.CANCELLED):
+            raise InvalidTransition(f"Ticket {self.ref} is {self.status.label.lower()}.")
+
+    def claim(self, agent_id: int, now: datetime, sla: SlaSettings) -> None:
         self._require_active("claimed")
         if self.assignee_id == agent_id:
             raise InvalidTransition(f"Ticket {self.ref} is already yours.")
@@ -110,6 +147,7 @@ class Ticket:
         self.status = Status.IN_PROGRESS
         self._responded(now)
         self.updated_at = now
+        clocks.recompute(self, sla)
 
     def assign(self, agent_id: int, now: datetime) -> None:
         self._require_active("reassigned")
@@ -120,29 +158,26 @@ class Ticket:
             self.status = Status.IN_PROGRESS
         self.updated_at = now
 
-    def agent_replied(self, now: datetime) -> None:
-        if self.status in (Status.CLOSED, Status.CANCELLED):
-            raise InvalidTransition(f"Ticket {self.ref} is {self.status.label.lower()}.")
+    def agent_replied(self, now: datetime, sla: SlaSettings) -> None:
+        """An agent answered the requester: a first response, and the update clock stops."""
+        self._require_not_done()
         self._responded(now)
         self.updated_at = now
+        clocks.stop_update_clock(self, sla)
 
-    def requester_replied(self, now: datetime) -> None:
-        if self.status in (Status.CLOSED, Status.CANCELLED):
-            raise InvalidTransition(f"Ticket {self.ref} is {self.status.label.lower()}.")
+    def requester_replied(self, now: datetime, sla: SlaSettings) -> None:
+        """The requester wrote: a ticket waiting on them goes on, and an agent owes an
+        answer within the policy's update target."""
+        self._require_not_done()
         if self.status is Status.WAITING:
             self.status = Status.IN_PROGRESS if self.assignee_id is not None else Status.OPEN
+            clocks.resume(self, sla, now)
         self.updated_at = now
+        clocks.start_update_clock(self, sla, now)
 
-    @property
-    def next_tier(self) -> str | None:
-        """The tier after this one in the ticket's chain; None at its end."""
-        if self.tier not in self.chain:
-            return None
-        position = self.chain.index(self.tier)
-        return self.chain[position + 1] if position + 1 < len(self.chain) else None
-
-    def escalate(self, now: datetime) -> str:
-        """Move to the next tier of the ticket's chain; returns the new tier."""
+    def escalate(self, now: datetime, sla: SlaSettings) -> str:
+        """Move to the next tier of the ticket's chain; returns the new tier. A restarting
+        policy gives the new tier the full resolution target."""
         self._require_active("escalated")
         next_tier = self.next_tier
         if next_tier is None:
@@ -153,23 +188,33 @@ class Ticket:
         self.assignee_id = None
         self.status = Status.OPEN
         self.updated_at = now
+        if sla.policy(self.clocks.policy).restart_on_escalation:
+            clocks.restart_resolution(self, sla, now)
         return self.tier
 
-    def wait_on_requester(self, now: datetime) -> None:
+    def wait_on_requester(self, now: datetime, sla: SlaSettings) -> None:
         self._require_active("set to waiting")
         if self.status is Status.WAITING:
             raise InvalidTransition(f"Ticket {self.ref} is already waiting on the requester.")
         self.status = Status.WAITING
         self.updated_at = now
+        if sla.policy(self.clocks.policy).pause_when_waiting:
+            clocks.pause(self, now)
 
-    def resolve(self, note: str, now: datetime) -> None:
+    def resolve(self, note: str, now: datetime, *, by: int | None = None) -> None:
+        """Resolved (``by`` that agent: its assignee from now on, if it had none). The
+        clocks pause: a reopen resumes them where they stopped."""
         self._require_active("resolved")
         self.status = Status.RESOLVED
         self.resolution_note = note
         self.resolved_at = now
         self.updated_at = now
+        if self.assignee_id is None:
+            self.assignee_id = by
+        clocks.pause(self, now)
 
-    def reopen(self, now: datetime) -> None:
+    def reopen(self, now: datetime, sla: SlaSettings) -> None:
+        """Back to work; the time it spent resolved is not counted."""
         if self.status is not Status.RESOLVED:
             raise InvalidTransition(
                 f"Only a resolved ticket can be reopened; {self.ref} is "
@@ -178,26 +223,30 @@ class Ticket:
         self.status = Status.IN_PROGRESS if self.assignee_id is not None else Status.OPEN
         self.resolved_at = None
         self.updated_at = now
+        clocks.resume(self, sla, now)
 
-    def close(self, now: datetime) -> None:
+    def close(self, now: datetime, sla: SlaSettings) -> None:
         if self.status in (Status.CLOSED, Status.CANCELLED):
             raise InvalidTransition(f"Ticket {self.ref} is already {self.status.label.lower()}.")
         self.status = Status.CLOSED
         self.closed_at = now
         self.updated_at = now
+        clocks.recompute(self, sla)
 
-    def cancel(self, now: datetime) -> None:
+    def cancel(self, now: datetime, sla: SlaSettings) -> None:
         self._require_active("cancelled")
         self.status = Status.CANCELLED
         self.closed_at = now
         self.updated_at = now
+        clocks.recompute(self, sla)
 
-    def change_priority(self, priority: str, now: datetime) -> None:
+    def change_priority(self, priority: str, now: datetime, sla: SlaSettings) -> None:
         self._require_active("reprioritised")
         if priority == self.priority:
             raise InvalidTransition(f"Ticket {self.ref} already has priority {priority}.")
         self.priority = priority
         self.updated_at = now
+        clocks.recompute(self, sla)
 
     def rate(self, score: int, now: datetime) -> None:
         if self.status not in (Status.RESOLVED, Status.CLOSED):

@@ -14,20 +14,15 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from bot.domain import Ticket
-from bot.domain.choices import match_choice, mentioned
+from bot.domain import Draft, Ticket
+from bot.domain.choices import Choice, match_choice, mentioned
 from bot.domain.lifecycle import support_status
-from bot.knowledge import KnowledgeIndex
-from bot.messages import Action, Button, Field, Message
-from bot.services.tickets import Draft
-from bot.settings import Choice, Settings
-from bot.views import priority_label, product_name, summary_of, urgency_label
-
-NEW = "new"
-SKIP = "skip"
-UNKNOWN = "unknown"
-SUBMIT = "submit"
-EXCERPT = 280
+from bot.knowledge import Article, KnowledgeIndex
+from bot.messages import Action, Message
+from bot.settings import Settings
+from bot.views import intake as ask
+from bot.views import summary_of
+from bot.views.intake import NEW, SKIP, SUBMIT, UNKNOWN
 
 
 class Step(StrEnum):
@@ -66,7 +61,6 @@ class Turn:
     cancelled: bool = False
 
 
-CANCEL_BUTTON = Button("Cancel", Action.CHOOSE, value="cancel")
 _YES = {"yes", "y", "ok", "okay", "submit", "send", "sure", "yep", "correct", "go", "confirm"}
 _NO = {"no", "n", "nope", "cancel", "stop", "abort"}
 _SOLVED = {"solved", "that solved it", "it worked", "worked", "thanks", "thank you", "fixed"}
@@ -85,7 +79,8 @@ _STILL = {
 
 
 class Intake:
-    """Runs intake turns against the configured questions and the knowledge base."""
+    """Runs intake turns against the configured questions and the knowledge base; what it
+    says comes from :mod:`bot.views.intake`."""
 
     def __init__(self, settings: Settings, knowledge: KnowledgeIndex) -> None:
         self.settings = settings
@@ -96,15 +91,15 @@ class Intake:
     def begin(self, text: str, open_tickets: list[Ticket]) -> Turn:
         """A requester with no dialog running wrote ``text`` (may be empty: /new)."""
         if text.strip() and open_tickets:
-            offer = [[t.number, f"Add to {t.ref}: {t.summary[:40]}"] for t in open_tickets[:3]]
+            offer = [[t.number, ask.route_label(t.number, t.summary)] for t in open_tickets[:3]]
             data: dict[str, object] = {"pending": text, "offer": offer}
             return Turn(Step.ROUTE, data, (self._question(Step.ROUTE, data),))
         if not text.strip():
-            return Turn(Step.DESCRIBE, {}, (self._ask_describe(),))
+            return Turn(Step.DESCRIBE, {}, (ask.ask_describe(),))
         return self._describe(text, {})
 
     def cancel(self) -> Turn:
-        return Turn(None, {}, (Message(text="Cancelled. Nothing was filed."),), cancelled=True)
+        return Turn(None, {}, (ask.cancelled(),), cancelled=True)
 
     # -- turns ---------------------------------------------------------------------------
 
@@ -141,34 +136,18 @@ class Intake:
         text = said if isinstance(said, str) else ""
         if text.strip().lower() in {"new", "new problem", "something new", "it's new"}:
             return self._describe(pending, {})
-        return Turn(
-            step,
-            data,
-            (
-                Message(text="Please pick a ticket to add this to, or “It's a new problem”."),
-                self._question(step, data),
-            ),
-        )
+        return Turn(step, data, (ask.pick_a_ticket(), self._question(step, data)))
 
     def _on_describe(
         self, step: Step, data: dict[str, object], said: str | Press, today: date
     ) -> Turn:
         if isinstance(said, Press) or not said.strip():
-            return Turn(step, data, (self._ask_describe(),))
+            return Turn(step, data, (ask.ask_describe(),))
         return self._describe(said, data)
 
     def _describe(self, text: str, data: dict[str, object]) -> Turn:
         if not any(ch.isalnum() for ch in text):
-            return Turn(
-                Step.DESCRIBE,
-                data,
-                (
-                    Message(
-                        text="I couldn't read a problem in that. "
-                        "Tell me in a sentence what's wrong."
-                    ),
-                ),
-            )
+            return Turn(Step.DESCRIBE, data, (ask.unreadable(),))
         data = {**data, "description": text.strip()}
         found = self.knowledge.search(
             text, limit=self.settings.knowledge.limit, threshold=self.settings.knowledge.threshold
@@ -200,17 +179,7 @@ class Intake:
                 return self._solved(ids[0])
             if text in _STILL:
                 return self._next(step, {k: v for k, v in data.items() if k != "chosen"})
-        return Turn(
-            step,
-            data,
-            (
-                Message(
-                    text="Did one of these solve it? Press the article "
-                    "that helped, or “I still need help”."
-                ),
-                self._question(step, data),
-            ),
-        )
+        return Turn(step, data, (ask.did_one_help(), self._question(step, data)))
 
     def _pressed_by_number(self, data: dict[str, object], number: int) -> Press | str:
         """A number typed at the suggestions means the button shown with it (the escape is
@@ -229,13 +198,8 @@ class Intake:
         return Turn(Step.SUGGEST, data, (self._question(Step.SUGGEST, data),))
 
     def _solved(self, article_id: str) -> Turn:
-        article = self.knowledge.get(article_id)
-        title = article.title if article else "the article"
         return Turn(
-            None,
-            {},
-            (Message(text=f"Glad “{title}” helped! No ticket needed. Write again any time."),),
-            solved_by=article_id,
+            None, {}, (ask.glad_it_helped(self.knowledge.get(article_id)),), solved_by=article_id
         )
 
     def _on_choice(
@@ -274,9 +238,10 @@ class Intake:
             status = support_status(product, version, today)
             data["version"] = status.version
             data["version_supported"] = status.supported
-            if status.notice():
-                data["notice"] = status.notice()
-                messages.append(Message(text="Note: " + status.notice()))
+            notice = ask.support_notice(status)
+            if notice:
+                data["notice"] = notice
+                messages.append(ask.version_note(notice))
         turn = self._next(step, data)
         return Turn(turn.step, turn.data, (*messages, *turn.messages), turn.draft)
 
@@ -362,124 +327,29 @@ class Intake:
         return ()
 
     def _reask(self, step: Step, data: dict[str, object]) -> Turn:
-        hint = Message(text="Sorry, I didn't get that. " + self._hint(step))
-        return Turn(step, data, (hint, self._question(step, data)))
-
-    def _hint(self, step: Step) -> str:
-        """What kind of answer the question expects, with examples from its choices."""
-        choices = self._choices(step)
-        if choices:
-            words = ", ".join(f"“{(c.aliases or (c.label,))[0]}”" for c in choices)
-            return f"Answer with a number from 1 to {len(choices)}, or in words like {words}."
-        if step is Step.VERSION:
-            return "Type the version you use, like 5.2, or “don't know”."
-        if step is Step.CONFIRM:
-            return "Say yes to open the ticket, or cancel."
-        return "Use one of the buttons, or cancel."
-
-    def _ask_describe(self) -> Message:
-        return Message(
-            text="What's the problem? Describe it in your own words.", buttons=((CANCEL_BUTTON,),)
-        )
+        hint = ask.hint(step.value, self._choices(step))
+        return Turn(step, data, ask.reask(hint, self._question(step, data)))
 
     def _question(self, step: Step, data: dict[str, object]) -> Message:
         if step is Step.ROUTE:
-            offer = data.get("offer")  # [[ticket number, label], …], stored at begin
-            buttons = tuple(
-                (Button(str(label), Action.REPLY, int(number)),)
-                for number, label in (offer if isinstance(offer, list) else [])
-            )
-            return Message(
-                text="Is this about one of your open tickets, or something new?",
-                buttons=(*buttons, (Button("It's a new problem", Action.CHOOSE, value=NEW),)),
-            )
+            return ask.route(data.get("offer"))  # stored at begin
         if step is Step.DESCRIBE:
-            return self._ask_describe()
+            return ask.ask_describe()
         if step is Step.SUGGEST:
-            return self._suggestions(data)
+            chosen = self.knowledge.get(str(data.get("chosen", "")))
+            return ask.suggestions(self._suggested(data), chosen)
         if step is Step.VERSION:
-            product = self.settings.product(str(data["product"]))
-            rows = [
-                Button(v.version + (" (LTS)" if v.lts else ""), Action.CHOOSE, value=v.version)
-                for v in product.versions[-6:]
-            ]
-            return Message(
-                text=f"Which version of {product.name} are you using? Pick it or type it.",
-                buttons=(
-                    tuple(rows),
-                    (Button("I don't know", Action.CHOOSE, value=UNKNOWN), CANCEL_BUTTON),
-                ),
-            )
+            return ask.version_question(self.settings.product(str(data["product"])))
         if step is Step.DETAILS:
-            return Message(
-                text="Anything else we should know? Error messages, since when, what you "
-                "already tried. Write it here, or skip.",
-                buttons=((Button("Skip", Action.CHOOSE, value=SKIP), CANCEL_BUTTON),),
-            )
+            return ask.details_question()
         if step is Step.CONFIRM:
-            return self._confirmation(data)
-        questions = {
-            Step.IMPACT: "Who is affected?",
-            Step.CAN_WORK: "Can you still work?",
-            Step.URGENCY: "How urgent is it for you?",
-            Step.CATEGORY: "What is it about?",
-        }
-        text = questions[step]
+            return ask.confirmation(self.settings, self._draft(data))
         guess = str(data.get("guess", "")) if step is Step.CATEGORY else ""
-        labels = {c.key: c.label for c in self._choices(step)}
-        if guess in labels:
-            text += f" It sounds like “{labels[guess]}”: say yes, or pick another."
-        return Message(
-            text=text,
-            buttons=tuple(
-                (Button(label, Action.CHOOSE, value=key),) for key, label in labels.items()
-            )
-            + ((CANCEL_BUTTON,),),
-        )
+        return ask.choice_question(step.value, self._choices(step), guess)
 
-    def _suggestions(self, data: dict[str, object]) -> Message:
-        still = (Button("I still need help", Action.NEED_HELP),)
-        chosen = self.knowledge.get(str(data.get("chosen", "")))
-        if chosen is not None:
-            return Message(
-                text=f"Did “{chosen.title}” solve your problem? Then no ticket is needed.",
-                buttons=(still, (Button("Yes, it solved it", Action.SOLVED, value=chosen.id),)),
-            )
-        lines = []
-        buttons = [still]  # first, always: the same number however many articles follow
-        for i, article_id in enumerate(_list(data.get("suggestions")), 1):
-            article = self.knowledge.get(str(article_id))
-            if article is None:
-                continue
-            lines.append(f"{i}. {article.title}\n{_excerpt(article.body)}")
-            buttons.append(
-                (Button(f"This solved it: {article.title[:40]}", Action.SOLVED, value=article.id),)
-            )
-        return Message(
-            title="These articles might help", text="\n\n".join(lines), buttons=tuple(buttons)
-        )
-
-    def _confirmation(self, data: dict[str, object]) -> Message:
-        draft = self._draft(data)
-        priority = self.settings.priority.priority_for(draft.impact, draft.can_work)
-        fields = [
-            Field("Summary", draft.summary),
-            Field("Priority", priority_label(self.settings, priority)),
-            Field("Urgency", urgency_label(self.settings, draft.urgency)),
-        ]
-        if draft.category:
-            fields.append(Field("Category", self.settings.category(draft.category).label))
-        if draft.version:
-            fields.append(
-                Field("Version", f"{product_name(self.settings, draft.product)} {draft.version}")
-            )
-        if draft.details:
-            fields.append(Field("Details", draft.details[:300]))
-        return Message(
-            title="Ready to open this ticket?",
-            fields=tuple(fields),
-            buttons=((Button("Open ticket", Action.CHOOSE, value=SUBMIT), CANCEL_BUTTON),),
-        )
+    def _suggested(self, data: dict[str, object]) -> list[Article]:
+        found = (self.knowledge.get(str(a)) for a in _list(data.get("suggestions")))
+        return [a for a in found if a is not None]
 
     def _draft(self, data: dict[str, object]) -> Draft:
         description = str(data.get("description", ""))
@@ -501,8 +371,3 @@ class Intake:
 
 def _list(value: object) -> list[object]:
     return list(value) if isinstance(value, list | tuple) else []
-
-
-def _excerpt(body: str) -> str:
-    text = " ".join(line.strip("#>*- ") for line in body.splitlines() if line.strip())
-    return text if len(text) <= EXCERPT else text[: EXCERPT - 1].rsplit(" ", 1)[0] + "…"

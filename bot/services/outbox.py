@@ -1,147 +1,162 @@
-"""Where messages go: turns "the requester", "tier L2's channel" or "this person" into routes.
+"""Where notices go: turns audiences ("the requester", "tier L2's channel", "this person")
+into routes and queues every message of a command in the outbox.
 
-Routes are resolved when a message is queued, so the outbox holds concrete destinations
-and delivery needs no configuration or lookups.
+Routes are resolved when a message is queued, so the outbox holds concrete destinations and
+delivery needs no configuration or look-ups. Cards are rendered here, from the ticket as the
+command left it, so every command that changes a ticket shows the same card.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from bot.domain import Identity, Person, Ticket
-from bot.events import ChatRef
+from bot.domain import CommentKind, Identity, Person, Ticket
 from bot.messages import Message, OutboxItem, Route, RouteKind, card_key
 from bot.ports import UnitOfWork
+from bot.services.notices import (
+    Notice,
+    ToAccount,
+    ToActor,
+    ToCards,
+    ToChat,
+    ToPerson,
+    ToRequester,
+    ToThread,
+    ToTier,
+    Work,
+)
 from bot.settings import Settings
+from bot.views import card_text, ticket_card
 
 
-@dataclass(slots=True)
-class Outbound:
-    """Queues messages into the unit of work's outbox; one per use-case run."""
+class Postman:
+    """Queues one command's notices; look-ups are cached for the run (a tick pings the same
+    on-call person for many tickets)."""
 
-    settings: Settings
-    uow: UnitOfWork
-    now: datetime
-    # look-ups cached for this run: a tick pings the same on-call person for many tickets
-    _by_identity: dict[Identity, Person | None] = field(default_factory=dict)
-    _people: dict[int, Person | None] = field(default_factory=dict)
-    _identities: dict[int, list[Identity]] = field(default_factory=dict)
+    def __init__(self, settings: Settings, uow: UnitOfWork, now: datetime) -> None:
+        self.settings = settings
+        self.uow = uow
+        self.now = now
+        self._by_identity: dict[Identity, Person | None] = {}
+        self._people: dict[int, Person | None] = {}
+        self._identities: dict[int, list[Identity]] = {}
+
+    async def deliver(self, work: Work) -> None:
+        """Hand a finished command over: its history lines, then its messages."""
+        await self.uow.tickets.add_history_many(work.history)
+        await self.post(work.notices)
+
+    async def post(self, notices: Iterable[Notice]) -> None:
+        items: list[OutboxItem] = []
+        for notice in notices:
+            items += await self._items(notice)
+        for item in items:
+            await self.uow.outbox.add(item)
 
     async def person_of(self, identity: Identity) -> Person | None:
         if identity not in self._by_identity:
             self._by_identity[identity] = await self.uow.people.by_identity(identity)
         return self._by_identity[identity]
 
-    async def person(self, person_id: int) -> Person | None:
+    async def _person(self, person_id: int) -> Person | None:
         if person_id not in self._people:
             self._people[person_id] = await self.uow.people.get(person_id)
         return self._people[person_id]
 
-    async def _put(self, route: Route, message: Message, ticket: int | None) -> None:
-        item = OutboxItem(route=route, message=message, created_at=self.now, ticket_number=ticket)
-        await self.uow.outbox.add(item)
+    async def _items(self, notice: Notice) -> list[OutboxItem]:
+        to, message = notice.to, notice.message
+        if isinstance(to, ToCards):
+            return await self._cards(to.ticket, to.tiers or (to.ticket.tier,))
+        assert message is not None
+        routes: Sequence[Route]
+        ticket: int | None = None
+        if isinstance(to, ToRequester):
+            routes, ticket = [await self._requester(to.ticket)], to.ticket.number
+        elif isinstance(to, ToThread):
+            key = card_key(_number(to.ticket), to.ticket.tier)
+            routes, ticket = self._tier_routes(to.ticket.tier, thread_key=key), to.ticket.number
+        elif isinstance(to, ToPerson):
+            routes, ticket = await self._person_routes(to.person_id), to.ticket
+        elif isinstance(to, ToAccount):
+            routes, ticket = await self._account_routes(to.identity), to.ticket
+        elif isinstance(to, ToTier):
+            routes = self._tier_routes(to.tier)
+        elif isinstance(to, ToChat):
+            route = self._chat_route(to.chat.platform, to.chat.chat_id, to.reader)
+            routes, ticket = [route], to.ticket
+        else:
+            routes = self._actor_routes(to)
+        return [self._item(route, message, ticket) for route in routes]
 
-    async def to_chat(
-        self,
-        chat: ChatRef,
-        message: Message,
-        ticket: int | None = None,
-        reader: Person | None = None,
-    ) -> None:
-        """Answer in the chat an event came from; times in ``reader``'s zone when known."""
-        route = Route(chat.platform, RouteKind.CHAT, chat_id=chat.chat_id, zone=self._zone(reader))
-        await self._put(route, message, ticket)
+    def _item(self, route: Route, message: Message, ticket: int | None) -> OutboxItem:
+        return OutboxItem(route=route, message=message, created_at=self.now, ticket_number=ticket)
 
-    async def ephemeral(
-        self,
-        chat: ChatRef,
-        user_id: str,
-        message: Message,
-        reader: Person | None = None,
-        *,
-        name: str = "",
-    ) -> None:
-        """Tell only ``user``; in a direct chat that is just the chat. The route's label is
-        their name (``reader``'s, else ``name``): a platform that cannot hide a message from
-        the rest of a group addresses it to them by it."""
-        if chat.direct:
-            await self.to_chat(chat, message, reader=reader)
-            return
-        route = Route(
-            chat.platform,
-            RouteKind.EPHEMERAL,
-            chat_id=chat.chat_id,
-            user_id=user_id,
-            label=reader.display_name if reader else name,
-            zone=self._zone(reader),
-        )
-        await self._put(route, message, None)
+    # -- audiences → routes ----------------------------------------------------------------
 
-    async def to_requester(self, ticket: Ticket, message: Message) -> None:
+    def _zone(self, person: Person | None) -> str:
+        return (person.timezone if person else None) or self.settings.timezone
+
+    def _chat_route(self, platform: str, chat_id: str, reader: Person | None) -> Route:
+        return Route(platform, RouteKind.CHAT, chat_id=chat_id, zone=self._zone(reader))
+
+    async def _requester(self, ticket: Ticket) -> Route:
         chat = ticket.requester_chat
-        requester = await self.person(ticket.requester_id)
-        route = Route(
+        requester = await self._person(ticket.requester_id)
+        return Route(
             chat.platform,
             RouteKind.CHAT,
             chat_id=chat.chat_id,
             label="requester",
             zone=self._zone(requester),
         )
-        await self._put(route, message, ticket.number)
 
-    def _zone(self, person: Person | None) -> str:
-        return (person.timezone if person else None) or self.settings.timezone
+    def _actor_routes(self, to: ToActor) -> list[Route]:
+        """Only the actor: their direct chat as it is; in a channel a message the platform
+        hides from the others, labelled with their name for one that cannot."""
+        chat, person = to.actor.chat, to.actor.person
+        if chat.direct:
+            return [self._chat_route(chat.platform, chat.chat_id, person)]
+        if to.direct_only:
+            return []
+        return [
+            Route(
+                chat.platform,
+                RouteKind.EPHEMERAL,
+                chat_id=chat.chat_id,
+                user_id=to.actor.identity.external_id,
+                label=person.display_name,
+                zone=self._zone(person),
+            )
+        ]
 
-    async def to_person(self, person_id: int, message: Message, ticket: int | None = None) -> None:
+    async def _person_routes(self, person_id: int) -> list[Route]:
         """A direct message on the first platform the person is known on that is running."""
         if person_id not in self._identities:
             self._identities[person_id] = await self.uow.people.identities(person_id)
-        identities = self._identities[person_id]
-        person = await self.person(person_id)
-        label = person.display_name if person else ""
-        for identity in _prefer_enabled(identities, self.settings.enabled_platforms):
-            route = Route(
-                identity.platform,
-                RouteKind.USER,
-                user_id=identity.external_id,
-                label=label,
-                zone=self._zone(person),
-            )
-            await self._put(route, message, ticket)
-            return
+        enabled = self.settings.enabled_platforms
+        known = [i for i in self._identities[person_id] if i.platform in enabled]
+        if not known:
+            return []
+        identity = min(known, key=lambda i: enabled.index(i.platform))
+        person = await self._person(person_id)
+        return [self._direct(identity, person, person.display_name if person else "")]
 
-    async def to_identity(
-        self, identity: Identity, message: Message, ticket: int | None = None
-    ) -> None:
-        """A direct message to a platform account (e.g. the person on call)."""
+    async def _account_routes(self, identity: Identity) -> list[Route]:
         if identity.platform not in self.settings.enabled_platforms:
-            return
+            return []
         person = await self.person_of(identity)
-        route = Route(
+        label = person.display_name if person else identity.external_id
+        return [self._direct(identity, person, label)]
+
+    def _direct(self, identity: Identity, person: Person | None, label: str) -> Route:
+        return Route(
             identity.platform,
             RouteKind.USER,
             user_id=identity.external_id,
-            label=person.display_name if person else identity.external_id,
+            label=label,
             zone=self._zone(person),
         )
-        await self._put(route, message, ticket)
-
-    async def card(self, ticket: Ticket, tier: str, message: Message) -> None:
-        """Post or update the ticket's card in ``tier``'s channels."""
-        key = card_key(_number(ticket), tier)
-        for route in self._tier_routes(tier, card_key=key):
-            await self._put(route, message, ticket.number)
-
-    async def to_thread(self, ticket: Ticket, message: Message) -> None:
-        """Post in the ticket's thread under its card in the current tier's channels."""
-        key = card_key(_number(ticket), ticket.tier)
-        for route in self._tier_routes(ticket.tier, thread_key=key):
-            await self._put(route, message, ticket.number)
-
-    async def to_tier(self, tier: str, message: Message) -> None:
-        for route in self._tier_routes(tier):
-            await self._put(route, message, None)
 
     def _tier_routes(
         self, tier_name: str, *, card_key: str = "", thread_key: str = ""
@@ -162,11 +177,19 @@ class Outbound:
             if platform in enabled
         ]
 
+    # -- cards -----------------------------------------------------------------------------
 
-def _prefer_enabled(identities: list[Identity], enabled: tuple[str, ...]) -> list[Identity]:
-    return sorted(
-        (i for i in identities if i.platform in enabled), key=lambda i: enabled.index(i.platform)
-    )
+    async def _cards(self, ticket: Ticket, tiers: Sequence[str]) -> list[OutboxItem]:
+        number = _number(ticket)
+        names = await self.uow.people.names((ticket.requester_id, ticket.assignee_id))
+        first = await self.uow.tickets.comments(number, kind=CommentKind.REQUESTER, limit=1)
+        details = card_text(first[0].text if first else ticket.summary, number)
+        items = []
+        for tier in tiers:
+            card = ticket_card(ticket, self.settings, names, tier=tier, details=details)
+            key = card_key(number, tier)
+            items += [self._item(r, card, number) for r in self._tier_routes(tier, card_key=key)]
+        return items
 
 
 def _number(ticket: Ticket) -> int:

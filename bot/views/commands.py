@@ -1,57 +1,73 @@
-"""The chat commands as people are told about them: help texts and platform command menus."""
+"""The one table of chat commands: what the desk understands, and how people are told.
+
+The desk parses exactly these names (and their aliases); the help texts, Slack's slash
+command and Telegram's command menus are all made from this table, so a command added
+here is known everywhere and a command missing here is known nowhere.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from bot.messages import Message
 
 
+class Audience(StrEnum):
+    REQUESTER = "requester"
+    AGENT = "agent"
+
+
 @dataclass(frozen=True, slots=True)
-class Command:
+class ChatCommand:
     """A desk command as people are told about it (help texts, a platform's command menu)."""
 
     name: str
     usage: str  # the arguments, e.g. "N text"; "" for none
     what: str
+    audience: Audience
+    aliases: tuple[str, ...] = ()  # other names that run it (not listed)
 
     @property
     def line(self) -> str:
         return f"/{self.name} {self.usage}".rstrip() + f" — {self.what}"
 
 
-REQUESTER_COMMANDS: tuple[Command, ...] = (
-    Command("new", "", "report a problem"),
-    Command("mytickets", "", "your tickets"),
-    Command("show", "N", "one ticket with its history"),
-    Command("reply", "N text", "add information to ticket N"),
-    Command("close", "N", "close ticket N"),
-    Command("reopen", "N", "reopen ticket N"),
-    Command("rate", "N 1-5", "rate how ticket N was handled"),
-    Command("timezone", "Area/City", "the zone your due times are shown in"),
-    Command("cancel", "", "stop what we're doing"),
-    Command("help", "", "what I can do"),
-)
+_R, _A = Audience.REQUESTER, Audience.AGENT
 
-
-AGENT_COMMANDS: tuple[Command, ...] = (
-    Command("queue", "[TIER]", "open tickets, most pressing first"),
-    Command("show", "N", "a ticket with its history"),
-    Command("claim", "N", "take a ticket"),
-    Command("reply", "N text", "answer the requester (// first: an internal note)"),
-    Command("note", "N text", "internal note (agents only)"),
-    Command("escalate", "N reason", "pass to the next tier"),
-    Command("resolve", "N note", "mark resolved"),
-    Command("waiting", "N what you need", "ask the requester and wait for the answer"),
-    Command("priority", "N S2", "change priority"),
-    Command("reassign", "N who", "give the ticket to another agent of its tier"),
-    Command("kbsave", "N [title]", "draft a knowledge-base article from the resolution"),
-    Command("kbedit", "ID part text", "rewrite a draft's title, problem or solution"),
-    Command("kbpublish", "ID", "publish a draft: requesters are offered it from now on"),
-    Command("ack", "N", "acknowledge an SLA breach (stops the reminders)"),
-    Command("oncall", "[TIER]", "who is on call now"),
-    Command("takeoncall", "TIER 4h", "take a tier's on-call duty"),
+COMMANDS: tuple[ChatCommand, ...] = (
+    ChatCommand("new", "", "report a problem", _R, aliases=("ticket",)),
+    ChatCommand("mytickets", "", "your tickets", _R, aliases=("tickets",)),
+    ChatCommand("show", "N", "one ticket with its history", _R),
+    ChatCommand("reply", "N text", "add information to ticket N", _R),
+    ChatCommand("close", "N", "close ticket N", _R),
+    ChatCommand("reopen", "N", "reopen ticket N", _R),
+    ChatCommand("rate", "N 1-5", "rate how ticket N was handled", _R),
+    ChatCommand("timezone", "Area/City", "the zone your due times are shown in", _R),
+    ChatCommand("cancel", "", "stop what we're doing", _R),
+    ChatCommand("help", "", "what I can do", _R, aliases=("start",)),
+    ChatCommand("queue", "[TIER]", "open tickets, most pressing first", _A),
+    ChatCommand("show", "N", "a ticket with its history", _A),
+    ChatCommand("claim", "N", "take a ticket", _A),
+    ChatCommand("reply", "N text", "answer the requester (// first: an internal note)", _A),
+    ChatCommand("note", "N text", "internal note (agents only)", _A),
+    ChatCommand("escalate", "N reason", "pass to the next tier", _A),
+    ChatCommand("resolve", "N note", "mark resolved", _A),
+    ChatCommand("waiting", "N what you need", "ask the requester and wait for the answer", _A),
+    ChatCommand("priority", "N S2", "change priority", _A),
+    ChatCommand("reassign", "N who", "give the ticket to another agent of its tier", _A),
+    ChatCommand("kbsave", "N [title]", "draft a knowledge-base article from the resolution", _A),
+    ChatCommand("kbedit", "ID part text", "rewrite a draft's title, problem or solution", _A),
+    ChatCommand("kbpublish", "ID", "publish a draft: requesters are offered it from now on", _A),
+    ChatCommand("ack", "N", "acknowledge an SLA breach (stops the reminders)", _A),
+    ChatCommand("oncall", "[TIER]", "who is on call now", _A),
+    ChatCommand("takeoncall", "TIER 4h", "take a tier's on-call duty", _A),
 )
+REQUESTER_COMMANDS = tuple(c for c in COMMANDS if c.audience is Audience.REQUESTER)
+AGENT_COMMANDS = tuple(c for c in COMMANDS if c.audience is Audience.AGENT)
+NAMES: dict[str, str] = {
+    alias: c.name for c in COMMANDS for alias in (c.name, *c.aliases)
+}  # every name the desk understands → the command it runs
 
 
 REQUESTER_HELP = Message(
@@ -63,6 +79,4 @@ REQUESTER_HELP = Message(
         )
     ),
 )
-
-
 AGENT_HELP = Message(title="Agent commands", text="\n".join(c.line for c in AGENT_COMMANDS))

@@ -15,3 +15,9 @@ def draft_preview(article: Article) -> Message:
         f"solution: /kbedit {article.id} title|problem|solution TEXT. "
         f"Then /kbpublish {article.id}.",
     )
+
+
+def published(article: Article) -> Message:
+    return Message(
+        text=f"Published “{article.title}” ({article.id}); future requesters will be offered it."
+    )

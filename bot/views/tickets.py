@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
-from bot.domain import Comment, CommentKind, HistoryEntry, Status, Ticket
-from bot.durations import format_instant
+from bot.domain import Comment, CommentKind, HistoryEntry, Status, Ticket, clocks, pings
+from bot.domain.sla import SlaSettings
+from bot.durations import format_duration, format_instant
 from bot.messages import Action, Button, Field, Message
 from bot.settings import Settings
 
@@ -70,10 +71,11 @@ def ticket_fields(
             )
         )
     if ticket.status.active:
-        if ticket.first_response_at is None and ticket.response_due_at is not None:
-            fields.append(Field("Response due", ticket.response_due_at))
-        if ticket.resolution_due_at is not None:
-            fields.append(Field("Resolution due", ticket.resolution_due_at))
+        clocks = ticket.clocks
+        if ticket.first_response_at is None and clocks.response_due_at is not None:
+            fields.append(Field("Response due", clocks.response_due_at))
+        if clocks.resolution_due_at is not None:
+            fields.append(Field("Resolution due", clocks.resolution_due_at))
     if ticket.resolution_note and ticket.status in (Status.RESOLVED, Status.CLOSED):
         fields.append(Field("Resolution", ticket.resolution_note))
     return tuple(fields)
@@ -220,11 +222,212 @@ def queue_order(settings: Settings) -> Callable[[Ticket], tuple[int, int, str]]:
     far = "9999"
 
     def key(ticket: Ticket) -> tuple[int, int, str]:
-        due = ticket.resolution_due_at.isoformat() if ticket.resolution_due_at else far
+        due = ticket.clocks.resolution_due_at
         return (
             settings.priority.rank(ticket.priority),
             settings.priority.urgency_rank(ticket.urgency),
-            due,
+            due.isoformat() if due else far,
         )
 
     return key
+
+
+# -- what people are told as a ticket changes ---------------------------------------------
+
+MAX_TEXT = 20_000  # longer comments are kept whole in history but relayed shortened
+CARD_TEXT = 1500  # the problem as a card shows it; a longer one says where the rest is
+_REQUESTER_DID = {"closed": "closed it", "cancelled": "withdrew it", "reopened": "reopened it"}
+
+
+def shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def card_text(text: str, number: int) -> str:
+    """The requester's opening words as a card shows them, saying where the rest is."""
+    if len(text) <= CARD_TEXT:
+        return text
+    shown = text[: CARD_TEXT - 1].rstrip()
+    return f"{shown}… [{len(text) - len(shown):,} more characters: /show {number}]"
+
+
+def opened_history(settings: Settings, ticket: Ticket) -> str:
+    return (
+        f"{priority_label(settings, ticket.priority)}, "
+        f"urgency {urgency_label(settings, ticket.urgency)}"
+    )
+
+
+def requester_wrote(ticket: Ticket, text: str, author: str) -> Message:
+    return Message(
+        title=f"{ticket.ref}: requester wrote", quote=shorten(text, MAX_TEXT), quote_author=author
+    )
+
+
+def added_to(ticket: Ticket) -> Message:
+    return Message(text=f"Added to {ticket.ref}. (For a new problem, send /new.)")
+
+
+def requester_changed(ticket: Ticket, action: str) -> Message:
+    return Message(text=f"The requester {_REQUESTER_DID[action]}: {ticket.ref}.")
+
+
+def status_now(ticket: Ticket) -> Message:
+    return Message(text=f"Ticket {ticket.ref} is now {ticket.status.label.lower()}.")
+
+
+def rated(ticket: Ticket, score: int) -> Message:
+    return Message(text=f"The requester rated {ticket.ref} {score}/5.")
+
+
+def thanks_for_rating(ticket: Ticket) -> Message:
+    return Message(text=f"Thanks for rating {ticket.ref}.")
+
+
+def my_tickets(tickets: Sequence[Ticket], settings: Settings) -> Message:
+    return ticket_list("Your tickets", tickets, settings, "You have no tickets.")
+
+
+def queue(tiers: Sequence[str], tickets: Sequence[Ticket], settings: Settings) -> Message:
+    title = f"Queue {', '.join(tiers)}: {len(tickets)} open"
+    return ticket_list(title, tickets, settings, "Nothing open. 🎉")
+
+
+def clock_fields(ticket: Ticket, sla: SlaSettings, now: datetime) -> tuple[Field, ...]:
+    """Each running clock: business time left, or how long it is overdue."""
+    if not ticket.status.active:
+        return ()
+    if ticket.clocks.paused_at is not None:
+        return (Field("SLA clocks", "paused while waiting on the requester"),)
+    calendar = sla.calendar(clocks.target_of(ticket, sla).calendar)
+    fields = []
+    for clock, _, due in pings.running_clocks(ticket):
+        label = clock.capitalize()
+        if due <= now:
+            fields.append(Field(f"{label} time left", f"overdue by {format_duration(now - due)}"))
+        else:
+            hours = "" if calendar.always else " of business time"
+            left = format_duration(calendar.elapsed(now, due))
+            fields.append(Field(f"{label} time left", f"{left}{hours}"))
+    return tuple(fields)
+
+
+def claimed_for_agents(ticket: Ticket, agent: str) -> Message:
+    return Message(text=f"{agent} claimed {ticket.ref}.")
+
+
+def claimed_for_requester(ticket: Ticket, agent: str) -> Message:
+    return Message(text=f"{agent} is now working on {ticket.ref} ({ticket.summary}).")
+
+
+def you_claimed(ticket: Ticket) -> Message:
+    return Message(text=f"You claimed {ticket.ref}.")
+
+
+def internal_note(text: str, author: str) -> Message:
+    return Message(title="Internal note", quote=text, quote_author=author)
+
+
+def reply_for_requester(ticket: Ticket, text: str, agent: str) -> Message:
+    return Message(
+        title=f"Reply on {ticket.ref}",
+        quote=shorten(text, MAX_TEXT),
+        quote_author=agent,
+        text="Write here to answer.",
+    )
+
+
+def replied_for_agents(text: str, agent: str) -> Message:
+    return Message(text=f"{agent} replied to the requester.", quote=shorten(text, 500))
+
+
+def reply_became(number: int, internal: bool) -> Message:
+    """What an agent's /reply became, told to them."""
+    if internal:
+        return Message(text=f"Internal note added to #{number}.")
+    return Message(text=f"Sent to the requester of #{number}.")
+
+
+def now_with(ticket: Ticket) -> Message:
+    return Message(text=f"{ticket.ref} is now with {ticket.tier}.")
+
+
+def escalated_for_agents(old_tier: str, by: str, reason: str) -> Message:
+    return Message(title=f"Escalated from {old_tier} by {by or 'the desk'}", quote=reason)
+
+
+def escalated_for_requester(ticket: Ticket, tier_label: str) -> Message:
+    return Message(text=f"{ticket.ref} was passed to {tier_label} for a closer look.")
+
+
+def you_resolved(ticket: Ticket) -> Message:
+    return Message(text=f"{ticket.ref} is resolved; the requester was told.")
+
+
+def needs_your_answer(ticket: Ticket, need: str, agent: str) -> Message:
+    return Message(
+        title=f"{agent} needs your answer on {ticket.ref}",
+        quote=shorten(need, MAX_TEXT),
+        quote_author=agent,
+        text="Write here to reply.",
+    )
+
+
+def now_waiting(ticket: Ticket) -> Message:
+    return Message(text=f"{ticket.ref} is waiting on the requester.")
+
+
+def priority_changed(settings: Settings, ticket: Ticket, old: str) -> Message:
+    new = priority_label(settings, ticket.priority)
+    return Message(text=f"{ticket.ref} priority changed from {old} to {new}.")
+
+
+def now_priority(ticket: Ticket) -> Message:
+    return Message(text=f"{ticket.ref} is now {ticket.priority}.")
+
+
+def priority_choices(settings: Settings, ticket: Ticket) -> Message:
+    buttons = tuple(
+        Button(f"{lv.name} {lv.label}", Action.PRIORITY, ticket.number, lv.name)
+        for lv in settings.priority.levels
+        if lv.name != ticket.priority
+    )
+    return Message(text=f"New priority for {ticket.ref}?", buttons=(buttons,))
+
+
+def reassigned(ticket: Ticket, by: str, to: str) -> Message:
+    return Message(text=f"{by} gave {ticket.ref} to {to}.")
+
+
+def assigned_to_you(ticket: Ticket, by: str) -> Message:
+    return Message(text=f"{by} assigned {ticket.ref} to you: {ticket.summary}")
+
+
+def you_reassigned(ticket: Ticket) -> Message:
+    return Message(text=f"{ticket.ref} reassigned.")
+
+
+def ticket_record(ticket: Ticket, names: Mapping[int, str]) -> dict[str, object]:
+    """A ticket as scripts read it (``tierdesk tickets --json``): instants in ISO-8601 UTC."""
+
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    return {
+        "number": ticket.number,
+        "summary": ticket.summary,
+        "priority": ticket.priority,
+        "urgency": ticket.urgency,
+        "status": ticket.status.value,
+        "tier": ticket.tier,
+        "category": ticket.category,
+        "product": ticket.product,
+        "version": ticket.version,
+        "requester": names.get(ticket.requester_id),
+        "assignee": names.get(ticket.assignee_id) if ticket.assignee_id else None,
+        "created_at": iso(ticket.created_at),
+        "response_due_at": iso(ticket.clocks.response_due_at),
+        "resolution_due_at": iso(ticket.clocks.resolution_due_at),
+        "first_response_at": iso(ticket.first_response_at),
+        "resolved_at": iso(ticket.resolved_at),
+    }

@@ -17,9 +17,10 @@ Concurrency, on both databases:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Result, Table
+from sqlalchemy import Result, Table, TextClause, bindparam, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,12 +35,17 @@ class SqlRepository:
         self._dialect = session.get_bind().dialect.name
 
     def _insert(self, table: Any) -> sqlite.Insert | postgresql.Insert:
-        target: Table = table.__table__
-        if self._dialect == "postgresql":
-            return postgresql.insert(target)
-        if self._dialect == "sqlite":
-            return sqlite.insert(target)
-        raise NotImplementedError(f"no upsert for {self._dialect}")
+        return upsert_of(self._dialect, table)
+
+
+def upsert_of(dialect: str, table: Any) -> sqlite.Insert | postgresql.Insert:
+    """``INSERT`` with ``ON CONFLICT`` for ``dialect`` (a row class or a table)."""
+    target: Table = getattr(table, "__table__", table)
+    if dialect == "postgresql":
+        return postgresql.insert(target)
+    if dialect == "sqlite":
+        return sqlite.insert(target)
+    raise NotImplementedError(f"no upsert for {dialect}")
 
 
 def rowcount(result: Result[Any]) -> int:
@@ -49,3 +55,29 @@ def rowcount(result: Result[Any]) -> int:
 
 class IdentityTaken(Conflict, ValueError):
     """The platform account already belongs to a person (``people.add`` lost a race)."""
+
+
+def upsert(
+    table: Table, key: Sequence[str], *, update: Sequence[str] = (), returning: str = ""
+) -> TextClause:
+    """``INSERT … ON CONFLICT (key) DO NOTHING`` (or ``DO UPDATE`` of ``update``) of every
+    column of ``table`` but its autoincrement key, as one textual statement both databases
+    read alike, with each parameter typed by its column.
+
+    SQLAlchemy 2.0 does not cache the compiled form of its ``on_conflict_*`` constructs, so
+    the hot path's upserts (an event id, a dialog, a card's reference) would be compiled
+    again at every call; a textual statement with typed parameters is compiled once.
+    """
+    columns = [c for c in table.columns if not (c.primary_key and c.autoincrement is True)]
+    names = ", ".join(c.name for c in columns)
+    values = ", ".join(f":{c.name}" for c in columns)
+    action = (
+        "DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in update)
+        if update
+        else "DO NOTHING"
+    )
+    conflict = ", ".join(key)
+    sql = f"INSERT INTO {table.name} ({names}) VALUES ({values}) ON CONFLICT ({conflict}) {action}"
+    if returning:
+        sql += f" RETURNING {returning}"
+    return text(sql).bindparams(*(bindparam(c.name, type_=c.type) for c in columns))

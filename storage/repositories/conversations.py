@@ -1,85 +1,137 @@
-"""Dialog state, one row per (platform, chat, user)."""
+"""Dialog state, one row per (platform, chat, user), in Core statements."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.domain import (
-    Conversation,
-)
-from storage.repositories.base import SqlRepository
-from storage.tables import (
-    ConversationRow,
+from bot.domain import Conversation, Identity, Person
+from storage.repositories.base import SqlRepository, upsert
+from storage.tables import ConversationRow, IdentityRow, PersonRow
+
+CONVERSATIONS: Table = ConversationRow.__table__  # type: ignore[assignment]
+IDENTITIES: Table = IdentityRow.__table__  # type: ignore[assignment]
+PEOPLE: Table = PersonRow.__table__  # type: ignore[assignment]
+_SAVE = upsert(
+    CONVERSATIONS,
+    ("platform", "chat_id", "user_id"),
+    update=("person_id", "state", "data", "updated_at"),
 )
 
 
 class SqlConversationRepository(SqlRepository):
-    """Intake dialog state, one row per (platform, chat, user)."""
+    """Dialog state, one row per (platform, chat, user)."""
 
     def __init__(self, session: AsyncSession, clock: Clock) -> None:
         super().__init__(session)
         self._clock = clock
 
     async def get(self, platform: str, chat_id: str, user_id: str) -> Conversation | None:
-        row = await self._session.get(
-            ConversationRow, (platform, chat_id, user_id), populate_existing=True
+        stmt = select(CONVERSATIONS).where(
+            CONVERSATIONS.c.platform == platform,
+            CONVERSATIONS.c.chat_id == chat_id,
+            CONVERSATIONS.c.user_id == user_id,
         )
-        return None if row is None else _conversation_from_row(row)
+        row = (await self._session.execute(stmt)).first()
+        return None if row is None else _conversation(row._mapping)
+
+    async def with_person(
+        self, identity: Identity, chat_id: str
+    ) -> tuple[Person | None, Conversation | None]:
+        """Who an account belongs to and their dialog in ``chat_id``, in one statement."""
+        key = select(
+            literal(identity.platform).label("platform"),
+            literal(identity.external_id).label("external_id"),
+            literal(chat_id).label("chat_id"),
+        ).subquery("key")
+        stmt = (
+            select(
+                PEOPLE.c.id,
+                PEOPLE.c.display_name,
+                PEOPLE.c.timezone,
+                CONVERSATIONS.c.person_id,
+                CONVERSATIONS.c.state,
+                CONVERSATIONS.c.data,
+                CONVERSATIONS.c.updated_at,
+            )
+            .select_from(key)
+            .outerjoin(
+                IDENTITIES,
+                (IDENTITIES.c.platform == key.c.platform)
+                & (IDENTITIES.c.external_id == key.c.external_id),
+            )
+            .outerjoin(PEOPLE, PEOPLE.c.id == IDENTITIES.c.person_id)
+            .outerjoin(
+                CONVERSATIONS,
+                (CONVERSATIONS.c.platform == key.c.platform)
+                & (CONVERSATIONS.c.chat_id == key.c.chat_id)
+                & (CONVERSATIONS.c.user_id == key.c.external_id),
+            )
+        )
+        row = (await self._session.execute(stmt)).one()
+        person = (
+            None
+            if row.id is None
+            else Person(display_name=row.display_name, timezone=row.timezone, id=row.id)
+        )
+        conversation = None
+        if row.state is not None:
+            conversation = Conversation(
+                platform=identity.platform,
+                chat_id=chat_id,
+                user_id=identity.external_id,
+                person_id=row.person_id,
+                state=row.state,
+                data=dict(row.data),
+                updated_at=row.updated_at,
+            )
+        return person, conversation
 
     async def save(self, conversation: Conversation) -> None:
         """Insert or replace; stamps ``updated_at`` with now if the desk left it unset."""
         if conversation.updated_at is None:
             conversation.updated_at = self._clock.now()
         values = {
+            "platform": conversation.platform,
+            "chat_id": conversation.chat_id,
+            "user_id": conversation.user_id,
             "person_id": conversation.person_id,
             "state": conversation.state,
             "data": dict(conversation.data),
             "updated_at": conversation.updated_at,
         }
-        stmt = self._insert(ConversationRow).values(
-            platform=conversation.platform,
-            chat_id=conversation.chat_id,
-            user_id=conversation.user_id,
-            **values,
-        )
-        await self._session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["platform", "chat_id", "user_id"], set_=values
-            )
-        )
+        await self._session.execute(_SAVE, values)
 
     async def delete(self, conversation: Conversation) -> None:
         await self._session.execute(
-            delete(ConversationRow)
-            .where(
-                ConversationRow.platform == conversation.platform,
-                ConversationRow.chat_id == conversation.chat_id,
-                ConversationRow.user_id == conversation.user_id,
+            delete(CONVERSATIONS).where(
+                CONVERSATIONS.c.platform == conversation.platform,
+                CONVERSATIONS.c.chat_id == conversation.chat_id,
+                CONVERSATIONS.c.user_id == conversation.user_id,
             )
-            .execution_options(synchronize_session="fetch")
         )
 
     async def idle_since(self, cutoff: datetime) -> list[Conversation]:
         stmt = (
-            select(ConversationRow)
-            .where(ConversationRow.updated_at < cutoff)
-            .order_by(ConversationRow.updated_at)
-            .execution_options(populate_existing=True)
+            select(CONVERSATIONS)
+            .where(CONVERSATIONS.c.updated_at < cutoff)
+            .order_by(CONVERSATIONS.c.updated_at)
         )
-        return [_conversation_from_row(r) for r in await self._session.scalars(stmt)]
+        return [_conversation(r._mapping) for r in await self._session.execute(stmt)]
 
 
-def _conversation_from_row(row: ConversationRow) -> Conversation:
+def _conversation(row: Mapping[str, Any]) -> Conversation:
     return Conversation(
-        platform=row.platform,
-        chat_id=row.chat_id,
-        user_id=row.user_id,
-        person_id=row.person_id,
-        state=row.state,
-        data=dict(row.data),
-        updated_at=row.updated_at,
+        platform=row["platform"],
+        chat_id=row["chat_id"],
+        user_id=row["user_id"],
+        person_id=row["person_id"],
+        state=row["state"],
+        data=dict(row["data"]),
+        updated_at=row["updated_at"],
     )

@@ -6,9 +6,15 @@ from datetime import datetime
 
 from sqlalchemy import delete
 
-from storage.repositories.base import SqlRepository, rowcount
+from storage.repositories.base import SqlRepository, rowcount, upsert
 from storage.tables import (
     InboundEventRow,
+)
+
+_FIRST_TIME = upsert(
+    InboundEventRow.__table__,  # type: ignore[arg-type]
+    ("platform", "event_id"),
+    returning="event_id",
 )
 
 
@@ -18,13 +24,8 @@ class SqlInboundRepository(SqlRepository):
     async def first_time(self, platform: str, event_id: str, at: datetime) -> bool:
         # RETURNING rather than rowcount: drivers disagree on INSERT rowcounts (psycopg's
         # is gone once SQLAlchemy closes the cursor), but a returned row means "inserted".
-        stmt = (
-            self._insert(InboundEventRow)
-            .values(platform=platform, event_id=event_id, received_at=at)
-            .on_conflict_do_nothing(index_elements=["platform", "event_id"])
-            .returning(InboundEventRow.event_id)
-        )
-        result = await self._session.execute(stmt)
+        values = {"platform": platform, "event_id": event_id, "received_at": at}
+        result = await self._session.execute(_FIRST_TIME, values)
         return result.first() is not None
 
     async def prune(self, before: datetime) -> int:

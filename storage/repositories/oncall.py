@@ -1,24 +1,23 @@
-"""On-call overrides taken from chat."""
+"""On-call overrides taken from chat, in Core statements."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 
-from bot.domain import (
-    Identity,
-)
+from bot.domain import Identity
 from bot.domain.oncall import OnCallOverride
 from storage.repositories.base import SqlRepository
-from storage.tables import (
-    OnCallOverrideRow,
-)
+from storage.tables import OnCallOverrideRow
+
+OVERRIDES: Table = OnCallOverrideRow.__table__  # type: ignore[assignment]
 
 
 class SqlOnCallRepository(SqlRepository):
     async def add(self, override: OnCallOverride) -> OnCallOverride:
-        row = OnCallOverrideRow(
+        stmt = insert(OVERRIDES).values(
             tier=override.tier,
             platform=override.person.platform,
             external_id=override.person.external_id,
@@ -26,23 +25,15 @@ class SqlOnCallRepository(SqlRepository):
             ends_at=override.ends_at,
             created_at=override.created_at,
         )
-        self._session.add(row)
-        await self._session.flush()
-        return OnCallOverride(
-            override.tier,
-            override.person,
-            override.starts_at,
-            override.ends_at,
-            override.created_at,
-            row.id,
-        )
+        override_id = (await self._session.execute(stmt.returning(OVERRIDES.c.id))).scalar_one()
+        return replace(override, id=override_id)
 
     async def overlapping(self, start: datetime, end: datetime) -> list[OnCallOverride]:
         """Overrides of any tier that are in force at some instant of [start, end)."""
         stmt = (
-            select(OnCallOverrideRow)
-            .where(OnCallOverrideRow.ends_at > start, OnCallOverrideRow.starts_at < end)
-            .order_by(OnCallOverrideRow.created_at, OnCallOverrideRow.id)
+            select(OVERRIDES)
+            .where(OVERRIDES.c.ends_at > start, OVERRIDES.c.starts_at < end)
+            .order_by(OVERRIDES.c.created_at, OVERRIDES.c.id)
         )
         return [
             OnCallOverride(
@@ -53,5 +44,5 @@ class SqlOnCallRepository(SqlRepository):
                 r.created_at,
                 r.id,
             )
-            for r in await self._session.scalars(stmt)
+            for r in await self._session.execute(stmt)
         ]

@@ -1,91 +1,80 @@
-"""People and the platform accounts that identify them."""
+"""People and the platform accounts that identify them, in Core statements."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, delete, insert, select, update
 
-from bot.domain import (
-    Identity,
-    Person,
-)
-from storage.repositories.base import IdentityTaken, SqlRepository
-from storage.tables import (
-    IdentityRow,
-    PersonRow,
-)
+from bot.domain import Identity, Person
+from storage.repositories.base import IdentityTaken, SqlRepository, upsert
+from storage.tables import IdentityRow, PersonRow
+
+PEOPLE: Table = PersonRow.__table__  # type: ignore[assignment]
+IDENTITIES: Table = IdentityRow.__table__  # type: ignore[assignment]
+_CLAIM_IDENTITY = upsert(IDENTITIES, ("platform", "external_id"), returning="person_id")
 
 
 class SqlPersonRepository(SqlRepository):
     """People and the platform accounts that identify them."""
 
     async def get(self, person_id: int) -> Person | None:
-        row = await self._session.get(PersonRow, person_id)
-        return None if row is None else _person_from_row(row)
+        row = (await self._session.execute(select(PEOPLE).where(PEOPLE.c.id == person_id))).first()
+        return None if row is None else Person(row.display_name, row.timezone, row.id)
 
     async def names(self, person_ids: Iterable[int | None]) -> dict[int, str]:
         wanted = {i for i in person_ids if i is not None}
         if not wanted:
             return {}
-        stmt = select(PersonRow.id, PersonRow.display_name).where(PersonRow.id.in_(wanted))
+        stmt = select(PEOPLE.c.id, PEOPLE.c.display_name).where(PEOPLE.c.id.in_(wanted))
         found = dict((await self._session.execute(stmt)).tuples().all())
         return {i: found.get(i, "?") for i in wanted}
 
     async def by_identity(self, identity: Identity) -> Person | None:
         stmt = (
-            select(PersonRow)
-            .join(IdentityRow, IdentityRow.person_id == PersonRow.id)
+            select(PEOPLE)
+            .join(IDENTITIES, IDENTITIES.c.person_id == PEOPLE.c.id)
             .where(
-                IdentityRow.platform == identity.platform,
-                IdentityRow.external_id == identity.external_id,
+                IDENTITIES.c.platform == identity.platform,
+                IDENTITIES.c.external_id == identity.external_id,
             )
         )
-        row = await self._session.scalar(stmt)
-        return None if row is None else _person_from_row(row)
+        row = (await self._session.execute(stmt)).first()
+        return None if row is None else Person(row.display_name, row.timezone, row.id)
 
     async def add(self, person: Person, identity: Identity) -> Person:
-        """Store ``person`` with ``identity``; :class:`IdentityTaken` if it is someone's."""
+        """Store ``person`` with ``identity``; :class:`IdentityTaken` if the account is
+        someone's already (another transaction added them a moment ago). Two statements,
+        no savepoint: the account is claimed with ``ON CONFLICT DO NOTHING``, and a person
+        row that lost the claim is deleted again, leaving the transaction usable."""
         if person.id is not None:
             raise ValueError(f"person {person.id} is already stored")
-        row = PersonRow(display_name=person.display_name, timezone=person.timezone)
-        try:
-            # A savepoint, so a lost race leaves the caller's transaction usable.
-            async with self._session.begin_nested():
-                self._session.add(row)
-                await self._session.flush()
-                self._session.add(
-                    IdentityRow(
-                        platform=identity.platform,
-                        external_id=identity.external_id,
-                        person_id=row.id,
-                    )
-                )
-                await self._session.flush()
-        except IntegrityError as exc:
-            raise IdentityTaken(f"{identity} already belongs to a person") from exc
-        person.id = row.id
+        stmt = insert(PEOPLE).values(display_name=person.display_name, timezone=person.timezone)
+        person_id = (await self._session.execute(stmt.returning(PEOPLE.c.id))).scalar_one()
+        claim = {"platform": identity.platform, "external_id": identity.external_id}
+        claimed = await self._session.execute(_CLAIM_IDENTITY, {**claim, "person_id": person_id})
+        if claimed.first() is None:
+            await self._session.execute(delete(PEOPLE).where(PEOPLE.c.id == person_id))
+            raise IdentityTaken(f"{identity} already belongs to a person")
+        person.id = person_id
         return person
 
     async def save(self, person: Person) -> None:
         if person.id is None:
             raise ValueError("person has no id; add them first")
-        row = await self._session.get(PersonRow, person.id)
-        if row is None:
+        stmt = (
+            update(PEOPLE)
+            .where(PEOPLE.c.id == person.id)
+            .values(display_name=person.display_name, timezone=person.timezone)
+            .returning(PEOPLE.c.id)
+        )
+        if (await self._session.execute(stmt)).first() is None:
             raise LookupError(f"person {person.id} does not exist")
-        row.display_name = person.display_name
-        row.timezone = person.timezone
-        await self._session.flush()
 
     async def identities(self, person_id: int) -> list[Identity]:
         stmt = (
-            select(IdentityRow.platform, IdentityRow.external_id)
-            .where(IdentityRow.person_id == person_id)
-            .order_by(IdentityRow.platform, IdentityRow.external_id)
+            select(IDENTITIES.c.platform, IDENTITIES.c.external_id)
+            .where(IDENTITIES.c.person_id == person_id)
+            .order_by(IDENTITIES.c.platform, IDENTITIES.c.external_id)
         )
         return [Identity(p, e) for p, e in await self._session.execute(stmt)]
-
-
-def _person_from_row(row: PersonRow) -> Person:
-    return Person(display_name=row.display_name, timezone=row.timezone, id=row.id)

@@ -1,106 +1,107 @@
-"""Tickets, their history and their comments."""
+"""Tickets, their history and their comments, in Core statements.
+
+Rows become tickets through :mod:`storage.mapping` only. A ticket read in this unit of work
+remembers its column values, so ``save`` writes just the columns that changed (often one or
+two), and nothing at all when nothing did.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain import (
-    ChatAddress,
-    Comment,
-    CommentKind,
-    HistoryEntry,
-    Status,
-    Ticket,
-)
+from bot.domain import Comment, CommentKind, HistoryEntry, Status, Ticket
+from storage.mapping import ticket_from_row, ticket_values
 from storage.repositories.base import SqlRepository
-from storage.tables import (
-    CommentRow,
-    HistoryRow,
-    TicketRow,
-)
+from storage.tables import CommentRow, HistoryRow, TicketRow
+
+TICKETS: Table = TicketRow.__table__  # type: ignore[assignment]
+HISTORY: Table = HistoryRow.__table__  # type: ignore[assignment]
+COMMENTS: Table = CommentRow.__table__  # type: ignore[assignment]
 
 
 class SqlTicketRepository(SqlRepository):
-    """Tickets, their history and their comments.
-
-    Rows read in this unit of work are kept referenced, so ``save`` updates them without
-    reading them again (the session itself holds them only weakly).
-    """
+    """Tickets, their history and their comments."""
 
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(session)
-        self._rows: dict[int, TicketRow] = {}
-        self._history: list[dict[str, Any]] = []
+        self._stored: dict[int, dict[str, Any]] = {}  # number → values as last read/written
 
-    async def write_queued(self) -> None:
-        """Write the history lines queued by ``add_history`` in one statement."""
-        if self._history:
-            rows, self._history = self._history, []
-            await self._session.execute(insert(HistoryRow), rows)
+    def forget(self) -> None:
+        """The transaction rolled back: what was read may not be what is stored."""
+        self._stored.clear()
 
-    def discard_queued(self) -> None:
-        """Forget queued history and the rows kept for ``save`` (the transaction rolled back)."""
-        self._history.clear()
-        self._rows.clear()
-
-    def _keep(self, row: TicketRow) -> Ticket:
-        self._rows[row.number] = row
-        return _ticket_from_row(row)
+    def _read(self, row: Any) -> Ticket:
+        ticket = ticket_from_row(row._mapping)
+        assert ticket.number is not None
+        self._stored[ticket.number] = ticket_values(ticket)
+        return ticket
 
     async def add(self, ticket: Ticket) -> Ticket:
         if ticket.number is not None:
             raise ValueError(f"ticket {ticket.ref} is already stored")
-        row = TicketRow()
-        _ticket_to_row(ticket, row)
-        self._session.add(row)
-        await self._session.flush()
-        ticket.number = row.number
-        self._rows[row.number] = row
+        values = ticket_values(ticket)
+        stmt = insert(TICKETS).values(values).returning(TICKETS.c.number)
+        ticket.number = int((await self._session.execute(stmt)).scalar_one())
+        self._stored[ticket.number] = values
         return ticket
 
     async def get(self, number: int) -> Ticket | None:
-        # Locked and re-read: the caller is about to decide something from this state.
-        stmt = (
-            select(TicketRow)
-            .where(TicketRow.number == number)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        row = await self._session.scalar(stmt)
-        return None if row is None else self._keep(row)
+        # Locked: the caller is about to decide something from this state.
+        stmt = select(TICKETS).where(TICKETS.c.number == number).with_for_update()
+        row = (await self._session.execute(stmt)).first()
+        return None if row is None else self._read(row)
 
     async def save(self, ticket: Ticket) -> None:
+        changes = self._changes(ticket)
+        if changes:
+            stmt = update(TICKETS).where(TICKETS.c.number == ticket.number).values(changes)
+            await self._session.execute(stmt)
+
+    async def save_many(self, tickets: Sequence[Ticket]) -> None:
+        """Several tickets read in this unit of work (the SLA tick's batch): one executemany
+        per set of changed columns."""
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+        for ticket in tickets:
+            changes = self._changes(ticket)
+            if changes:
+                groups[tuple(sorted(changes))].append(
+                    {"n": ticket.number, **{f"v_{k}": v for k, v in changes.items()}}
+                )
+        for columns, rows in groups.items():
+            stmt = (
+                update(TICKETS)
+                .where(TICKETS.c.number == bindparam("n"))
+                .values({c: bindparam(f"v_{c}") for c in columns})
+            )
+            await self._session.execute(stmt, rows)
+
+    def _changes(self, ticket: Ticket) -> dict[str, Any]:
         if ticket.number is None:
             raise ValueError("ticket has no number; add it first")
-        row = self._rows.get(ticket.number) or await self._session.get(TicketRow, ticket.number)
-        if row is None:
-            raise LookupError(f"ticket {ticket.ref} does not exist")
-        _ticket_to_row(ticket, row)  # written at the next flush (a query or the commit)
+        stored = self._stored.get(ticket.number)
+        if stored is None:
+            raise LookupError(f"ticket {ticket.ref} was not read in this unit of work")
+        values = ticket_values(ticket)
+        changes = {k: v for k, v in values.items() if stored.get(k) != v}
+        self._stored[ticket.number] = values
+        return changes
 
     async def add_history(self, entry: HistoryEntry) -> None:
-        self._history.append(  # written with the others before a read or at commit
-            {
-                "ticket_number": entry.ticket_number,
-                "at": entry.at,
-                "action": entry.action,
-                "actor_id": entry.actor_id,
-                "source": entry.source,
-                "detail": entry.detail,
-            }
-        )
+        await self.add_history_many([entry])
+
+    async def add_history_many(self, entries: Sequence[HistoryEntry]) -> None:
+        if entries:
+            await self._session.execute(insert(HISTORY), [_history_values(e) for e in entries])
 
     async def history(self, number: int) -> list[HistoryEntry]:
-        await self.write_queued()
-        stmt = (
-            select(HistoryRow)
-            .where(HistoryRow.ticket_number == number)
-            .order_by(HistoryRow.at, HistoryRow.id)
-        )
+        stmt = select(HISTORY).where(HISTORY.c.ticket_number == number)
+        rows = await self._session.execute(stmt.order_by(HISTORY.c.at, HISTORY.c.id))
         return [
             HistoryEntry(
                 ticket_number=r.ticket_number,
@@ -111,12 +112,12 @@ class SqlTicketRepository(SqlRepository):
                 detail=r.detail,
                 id=r.id,
             )
-            for r in await self._session.scalars(stmt)
+            for r in rows
         ]
 
     async def add_comment(self, comment: Comment) -> None:
-        self._session.add(
-            CommentRow(
+        await self._session.execute(
+            insert(COMMENTS).values(
                 ticket_number=comment.ticket_number,
                 at=comment.at,
                 author_id=comment.author_id,
@@ -125,19 +126,18 @@ class SqlTicketRepository(SqlRepository):
                 source=comment.source,
             )
         )
-        # inserted with the others at the next flush
 
     async def comments(
         self, number: int, *, kind: CommentKind | None = None, limit: int | None = None
     ) -> list[Comment]:
         stmt = (
-            select(CommentRow)
-            .where(CommentRow.ticket_number == number)
-            .order_by(CommentRow.at, CommentRow.id)
+            select(COMMENTS)
+            .where(COMMENTS.c.ticket_number == number)
+            .order_by(COMMENTS.c.at, COMMENTS.c.id)
             .limit(limit)
         )
         if kind is not None:
-            stmt = stmt.where(CommentRow.kind == kind.value)
+            stmt = stmt.where(COMMENTS.c.kind == kind.value)
         return [
             Comment(
                 ticket_number=r.ticket_number,
@@ -148,8 +148,20 @@ class SqlTicketRepository(SqlRepository):
                 source=r.source,
                 id=r.id,
             )
-            for r in await self._session.scalars(stmt)
+            for r in await self._session.execute(stmt)
         ]
+
+    async def due_for_ping(self, now: datetime, limit: int) -> list[Ticket]:
+        """Tickets whose ``next_ping_at`` has come, by that index alone; locked, and on
+        PostgreSQL skipping rows another replica's tick holds."""
+        stmt = (
+            select(TICKETS)
+            .where(TICKETS.c.next_ping_at <= now)
+            .order_by(TICKETS.c.next_ping_at, TICKETS.c.number)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [self._read(r) for r in await self._session.execute(stmt)]
 
     # Last in the class: a method named ``list`` shadows the builtin in annotations after it.
     async def list(
@@ -160,104 +172,25 @@ class SqlTicketRepository(SqlRepository):
         requester_id: int | None = None,
         limit: int | None = None,
     ) -> list[Ticket]:
-        stmt = select(TicketRow).order_by(TicketRow.number.desc())
+        """Tickets matching every filter, newest first; read only (not locked)."""
+        stmt = select(TICKETS).order_by(TICKETS.c.number.desc())
         if statuses:
-            stmt = stmt.where(TicketRow.status.in_([Status(s).value for s in statuses]))
+            stmt = stmt.where(TICKETS.c.status.in_([Status(s).value for s in statuses]))
         if tiers:
-            stmt = stmt.where(TicketRow.tier.in_(list(tiers)))
+            stmt = stmt.where(TICKETS.c.tier.in_(list(tiers)))
         if requester_id is not None:
-            stmt = stmt.where(TicketRow.requester_id == requester_id)
+            stmt = stmt.where(TICKETS.c.requester_id == requester_id)
         if limit is not None:
             stmt = stmt.limit(limit)
-        return [_ticket_from_row(r) for r in await self._session.scalars(stmt)]
-
-    async def due_for_ping(self, now: datetime, limit: int) -> list[Ticket]:
-        """Tickets whose ``next_ping_at`` has come, by that index alone; locked, and on
-        PostgreSQL skipping rows another replica's tick holds."""
-        stmt = (
-            select(TicketRow)
-            .where(TicketRow.next_ping_at <= now)
-            .order_by(TicketRow.next_ping_at, TicketRow.number)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-            .execution_options(populate_existing=True)
-        )
-        return [self._keep(r) for r in await self._session.scalars(stmt)]
+        return [ticket_from_row(r._mapping) for r in await self._session.execute(stmt)]
 
 
-def _ticket_to_row(ticket: Ticket, row: TicketRow) -> None:
-    row.requester_id = ticket.requester_id
-    row.requester_chat_platform = ticket.requester_chat.platform
-    row.requester_chat_id = ticket.requester_chat.chat_id
-    row.summary = ticket.summary
-    row.details = ticket.details
-    row.impact = ticket.impact
-    row.can_work = ticket.can_work
-    row.urgency = ticket.urgency
-    row.priority = ticket.priority
-    row.tier = ticket.tier
-    row.chain = list(ticket.chain)
-    row.category = ticket.category
-    row.product = ticket.product
-    row.version = ticket.version
-    row.version_supported = ticket.version_supported
-    row.status = Status(ticket.status).value
-    row.assignee_id = ticket.assignee_id
-    row.created_at = ticket.created_at
-    row.updated_at = ticket.updated_at
-    row.response_due_at = ticket.response_due_at
-    row.resolution_due_at = ticket.resolution_due_at
-    row.first_response_at = ticket.first_response_at
-    row.resolved_at = ticket.resolved_at
-    row.closed_at = ticket.closed_at
-    row.resolution_note = ticket.resolution_note
-    row.rating = ticket.rating
-    row.policy = ticket.policy
-    row.response_warn_at = ticket.response_warn_at
-    row.resolution_warn_at = ticket.resolution_warn_at
-    row.resolution_started_at = ticket.resolution_started_at
-    row.paused_at = ticket.paused_at
-    row.paused_seconds = ticket.paused_seconds
-    row.update_due_at = ticket.update_due_at
-    row.next_ping_at = ticket.next_ping_at
-    row.escalation = dict(ticket.escalation) if ticket.escalation is not None else None
-
-
-def _ticket_from_row(row: TicketRow) -> Ticket:
-    return Ticket(
-        number=row.number,
-        requester_id=row.requester_id,
-        requester_chat=ChatAddress(row.requester_chat_platform, row.requester_chat_id),
-        summary=row.summary,
-        details=row.details,
-        impact=row.impact,
-        can_work=row.can_work,
-        urgency=row.urgency,
-        priority=row.priority,
-        tier=row.tier,
-        chain=tuple(row.chain),
-        category=row.category,
-        product=row.product,
-        version=row.version,
-        version_supported=row.version_supported,
-        status=Status(row.status),
-        assignee_id=row.assignee_id,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        response_due_at=row.response_due_at,
-        resolution_due_at=row.resolution_due_at,
-        first_response_at=row.first_response_at,
-        resolved_at=row.resolved_at,
-        closed_at=row.closed_at,
-        resolution_note=row.resolution_note,
-        rating=row.rating,
-        policy=row.policy,
-        response_warn_at=row.response_warn_at,
-        resolution_warn_at=row.resolution_warn_at,
-        resolution_started_at=row.resolution_started_at,
-        paused_at=row.paused_at,
-        paused_seconds=row.paused_seconds,
-        update_due_at=row.update_due_at,
-        next_ping_at=row.next_ping_at,
-        escalation=dict(row.escalation) if row.escalation is not None else None,
-    )
+def _history_values(entry: HistoryEntry) -> dict[str, Any]:
+    return {
+        "ticket_number": entry.ticket_number,
+        "at": entry.at,
+        "action": entry.action,
+        "actor_id": entry.actor_id,
+        "source": entry.source,
+        "detail": entry.detail,
+    }

@@ -1,7 +1,11 @@
-"""A desk on a real database (SQLite, and PostgreSQL when configured) with a frozen clock."""
+"""A desk with a frozen clock on the in-memory unit of work (:mod:`tests.fakes.uow`): the
+desk and its services are tested here; storage has its own tests on SQLite and PostgreSQL
+(``tests/integration``), and the end-to-end tests run everything on both databases. Tests
+of what only a database does (leases, delivery across crashes) ask for ``stored_world``."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
@@ -12,8 +16,11 @@ from bot.events import InboundEvent
 from bot.knowledge import Article, KnowledgeIndex
 from bot.services.delivery import Dispatcher
 from bot.settings import Settings
+from storage.db import make_engine, make_session_factory
+from storage.uow import SqlUnitOfWorkFactory
 from tests.factories import T0, make_settings
 from tests.fakes.gateway import Delivery, RecordingGateway
+from tests.fakes.uow import FakeUnitOfWorkFactory
 
 ARTICLES = [
     Article(
@@ -60,5 +67,21 @@ def build_world(
 
 
 @pytest.fixture
+def uow_factory() -> FakeUnitOfWorkFactory:
+    """Units of work over one in-memory database (this package's tests)."""
+    return FakeUnitOfWorkFactory(FrozenClock(T0))
+
+
+@pytest.fixture
 async def world(uow_factory) -> World:
     return build_world(uow_factory)
+
+
+@pytest.fixture
+async def stored_world(database_url: str) -> AsyncIterator[World]:
+    """The desk on a real database, SQLite and PostgreSQL."""
+    engine = make_engine(database_url)
+    try:
+        yield build_world(SqlUnitOfWorkFactory(make_session_factory(engine)))
+    finally:
+        await engine.dispose()

@@ -47,7 +47,7 @@ async def test_a_saved_article_is_a_draft_until_its_agent_publishes_it(
     )
     assert "These articles might help" not in await offered(world, "kim")
     restarted = build_world(uow_factory, clock=world.clock)  # drafts stay out after a restart
-    await restarted.desk.load_knowledge()
+    await restarted.desk.knowledge.sync()
     assert "These articles might help" not in await offered(restarted, "kim")
 
     sent = await world.run(command("alice", "/kbpublish ticket-1"))

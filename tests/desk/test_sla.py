@@ -138,15 +138,15 @@ async def test_paused_while_waiting_and_resumed_with_the_wait_added(world: World
     number = await open_ticket(world, impact="one", can_work="no")  # S3: 3 h on 12x5
     await world.run(command("alice", f"/claim {number}"))
     async with world.uow_factory() as uow:
-        before = (await uow.tickets.get(number)).resolution_due_at
+        before = (await uow.tickets.get(number)).clocks.resolution_due_at
     await world.run(command("alice", f"/waiting {number} which floor?"))
     world.clock.advance(timedelta(hours=1))
     assert await tick(world) == []
     await world.run(command("sam", f"/reply {number} here is the screenshot"))
     async with world.uow_factory() as uow:
         ticket = await uow.tickets.get(number)
-    assert ticket.status is Status.IN_PROGRESS and ticket.paused_at is None
-    assert ticket.resolution_due_at == before + timedelta(hours=1)
+    assert ticket.status is Status.IN_PROGRESS and ticket.clocks.paused_at is None
+    assert ticket.clocks.resolution_due_at == before + timedelta(hours=1)
 
 
 async def test_low_priority_breach_outside_hours_waits_for_the_morning(uow_factory) -> None:
@@ -155,7 +155,7 @@ async def test_low_priority_breach_outside_hours_waits_for_the_morning(uow_facto
     await open_ticket(world, impact="one", can_work="no")  # S3: respond within 1 h, 12x5
     async with world.uow_factory() as uow:
         ticket = await uow.tickets.get(1)
-    assert ticket.response_due_at == datetime(2026, 11, 23, 19, 0, tzinfo=UTC)  # 20:00 close
+    assert ticket.clocks.response_due_at == datetime(2026, 11, 23, 19, 0, tzinfo=UTC)  # 20:00 close
     world.clock.set(datetime(2026, 11, 23, 19, 5, tzinfo=UTC))
     assert [d for d in await tick(world) if "breached" in d.message.title] == []
     world.clock.set(datetime(2026, 11, 24, 7, 0, tzinfo=UTC))  # 08:00 Berlin: open again
@@ -230,7 +230,7 @@ async def test_update_clock_after_a_requester_message(uow_factory) -> None:
     assert any(d.message.title.endswith("update SLA breached") for d in sent)
     await world.run(command("alice", f"/reply {number} working on it"))
     async with world.uow_factory() as uow:
-        assert (await uow.tickets.get(number)).update_due_at is None
+        assert (await uow.tickets.get(number)).clocks.update_due_at is None
 
 
 async def test_daily_digest_once_per_day_to_every_tier(world: World) -> None:

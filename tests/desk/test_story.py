@@ -194,7 +194,7 @@ async def test_priority_change_recomputes_due_times(world: World) -> None:
     async with world.uow_factory() as uow:
         ticket = await uow.tickets.get(number)
     assert ticket is not None and ticket.priority == "S2"
-    assert ticket.resolution_due_at == T0 + timedelta(hours=2)
+    assert ticket.clocks.resolution_due_at == T0 + timedelta(hours=2)
 
 
 async def test_queue_orders_by_priority_then_urgency(world: World) -> None:

@@ -70,6 +70,18 @@ def test_check_config_checks_an_enabled_adapters_own_options(
     assert done.stderr.strip().startswith("config error: adapters.slack.comand: unknown key")
 
 
+def test_check_config_checks_the_consoles_options_as_any_adapters(tmp_path: Path) -> None:
+    bad = write_config(tmp_path)
+    text = bad.read_text(encoding="utf-8")
+    bad.write_text(text.replace('requester = "sam"', 'requestor = "sam"'), encoding="utf-8")
+    done = tierdesk("check-config", str(bad))
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "config error: adapters.console.requestor: unknown key "
+        "(expected one of: requester, timezone)"
+    )
+
+
 def test_kb_search_json_and_stdin_batch(tmp_path: Path) -> None:
     config = str(write_config(tmp_path))
     done = tierdesk("kb", "search", "vpn keeps disconnecting", "--json", "--config", config)

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from adapters import runtime as rt
 from adapters.cli import main
-from bot.domain import ChatAddress, Identity, Person, Ticket
+from adapters.platforms import PLATFORMS
+from bot.domain import Identity, Person
 from bot.settings import load_settings
 from tests.e2e.console_process import write_config
-from tests.factories import EXAMPLE
+from tests.factories import EXAMPLE, new_ticket
 
 Output = tuple[int, str, str]
 
@@ -34,25 +34,12 @@ def seed_ticket(config: Path, summary: str) -> None:
     """One open L1 ticket from sam in the database ``config`` names."""
 
     async def seed() -> None:
-        runtime = await rt.build(load_settings(config, {}))
+        runtime = await rt.build(load_settings(config, {}, platforms=PLATFORMS))
         try:
             async with runtime.uow_factory() as uow:
                 sam = await uow.people.add(Person("sam"), Identity("console", "sam"))
                 assert sam.id is not None
-                await uow.tickets.add(
-                    Ticket(
-                        requester_id=sam.id,
-                        requester_chat=ChatAddress("console", "sam"),
-                        summary=summary,
-                        impact="one",
-                        can_work="limited",
-                        urgency="soon",
-                        priority="S4",
-                        tier="L1",
-                        chain=("L1", "L2", "L3"),
-                        created_at=datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
-                    )
-                )
+                await uow.tickets.add(new_ticket(requester_id=sam.id, summary=summary))
                 await uow.commit()
         finally:
             await runtime.close()

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from adapters.console import ConsoleApp, ConsoleGateway
-from adapters.console.gateway import Screen
+from adapters.console.app import ConsoleApp
+from adapters.console.gateway import ConsoleGateway, Screen
 from adapters.runtime import Runtime, build
 from bot.clock import FrozenClock
 from tests.factories import T0, make_settings

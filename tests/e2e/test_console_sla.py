@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from adapters.console import ConsoleApp, ConsoleGateway
-from adapters.console.gateway import Screen
+from adapters.console.app import ConsoleApp
+from adapters.console.gateway import ConsoleGateway, Screen
 from adapters.runtime import build
 from bot.clock import FrozenClock
 from tests.factories import T0, make_settings

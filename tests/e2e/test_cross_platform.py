@@ -101,6 +101,7 @@ async def desk(database_url: str) -> AsyncIterator[Desk]:
     slack_adapter = await adapters.slack.start(runtime, http)
     telegram_adapter = await adapters.telegram.start(runtime, http)
     await http.start()
+    slack_api.take()  # what the adapter asked at start (auth.test) is no request's doing
     session = aiohttp.ClientSession()
     url = f"http://127.0.0.1:{http.port}{slack_adapter.path}"
     try:

@@ -170,3 +170,53 @@ def test_a_console_that_ends_at_once_leaves_no_traceback(
     assert captured.err == ""
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors == []  # APScheduler logged 'Job ... raised an exception' (CancelledError)
+
+
+async def test_sigint_ends_a_console_waiting_for_input(tmp_path: Path) -> None:
+    # The console waits for a line the user never types: Ctrl-C (SIGINT) must still end
+    # the process cleanly, without waiting for Enter.
+    leader, follower = pty.openpty()
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            tierdesk_executable(),
+            "run",
+            "--config",
+            str(write_config(tmp_path)),
+            stdin=follower,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            cwd=tmp_path,
+        )
+        desk = Service(proc)
+        try:
+            await desk.expect("You are sam (requester).")
+            assert "platforms console" in desk.lines[0]
+            proc.send_signal(signal.SIGINT)
+            code, err = await desk.finish()
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+    finally:
+        os.close(leader)
+        os.close(follower)
+    assert code == 0
+    assert "Traceback" not in err, err
+
+
+def test_run_console_runs_the_console_even_where_the_config_turned_it_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path)
+    text = config.read_text(encoding="utf-8")
+    assert "[adapters.console]\nenabled = true\n" in text
+    config.write_text(
+        text.replace(
+            "[adapters.console]\nenabled = true\n", "[adapters.console]\nenabled = false\n"
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.setattr("sys.stdin", io.StringIO("/whoami\n"))
+    assert main(["run", "--console", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "platforms console" in out and out.count("You are sam (requester).") == 2

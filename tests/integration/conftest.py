@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from bot.domain import ChatAddress, Identity, Person, Ticket
 from storage.uow import SqlUnitOfWorkFactory
+from tests.factories import T0, new_ticket
 
-T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+__all__ = ["T0"]
 
 
 @pytest.fixture
@@ -32,19 +32,7 @@ def make_ticket(people: dict[str, int]) -> Callable[..., Ticket]:
     """A new (unnumbered) ticket from alice; keyword arguments override fields."""
 
     def make(**changes: Any) -> Ticket:
-        fields: dict[str, Any] = {
-            "requester_id": people["alice"],
-            "requester_chat": ChatAddress("console", "alice"),
-            "summary": "VPN drops every hour",
-            "impact": "one",
-            "can_work": "limited",
-            "urgency": "soon",
-            "priority": "S4",
-            "tier": "L1",
-            "chain": ("L1", "L2", "L3"),
-            "created_at": T0,
-        }
-        fields.update(changes)
-        return Ticket(**fields)
+        mine = {"requester_id": people["alice"], "requester_chat": ChatAddress("console", "alice")}
+        return new_ticket(**(mine | changes))
 
     return make

@@ -13,18 +13,23 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
 from bot.domain import ChatAddress, Comment, CommentKind, HistoryEntry, Status, Ticket
+from bot.domain.clocks import Clocks
 from bot.errors import InvalidTransition
 from storage.tables import TicketRow
 from storage.uow import SqlUnitOfWorkFactory
+from tests.factories import make_settings
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 BERLIN = ZoneInfo("Europe/Berlin")
 
 MakeTicket = Callable[..., Ticket]
 
+SLA = make_settings().sla  # the clocks' rules, for transitions
+
 
 def _datetimes(ticket: Ticket) -> list[datetime]:
-    values = (getattr(ticket, f.name) for f in dataclasses.fields(ticket))
+    values = [getattr(ticket, f.name) for f in dataclasses.fields(ticket)]
+    values += [getattr(ticket.clocks, f.name) for f in dataclasses.fields(ticket.clocks)]
     return [v for v in values if isinstance(v, datetime)]
 
 
@@ -69,8 +74,10 @@ async def test_every_field_round_trips(
         tier="L2",
         chain=("L1", "L2", "vendor"),
         created_at=local,
-        response_due_at=local + timedelta(minutes=15),
-        resolution_due_at=local + timedelta(hours=1),
+        clocks=Clocks(
+            response_due_at=local + timedelta(minutes=15),
+            resolution_due_at=local + timedelta(hours=1),
+        ),
         category="access",
         product="tierdesk",
         version="2.4",
@@ -122,7 +129,7 @@ async def test_save_updates_and_refuses_unknown_tickets(
     async with uow_factory() as uow:
         ticket = await uow.tickets.get(number)
         assert ticket is not None
-        ticket.claim(people["bob"], T0 + timedelta(minutes=5))
+        ticket.claim(people["bob"], T0 + timedelta(minutes=5), SLA)
         await uow.tickets.save(ticket)
         await uow.commit()
 
@@ -254,7 +261,7 @@ async def test_get_serialises_concurrent_claims(
         async with uow_factory() as uow:
             ticket = await uow.tickets.get(number)
             assert ticket is not None
-            ticket.claim(people[agent], T0)
+            ticket.claim(people[agent], T0, SLA)
             await uow.tickets.save(ticket)
             await uow.commit()
 
@@ -264,7 +271,7 @@ async def test_get_serialises_concurrent_claims(
         second = asyncio.create_task(claim("carol"))
         await asyncio.sleep(0.1)
         assert not second.done()  # blocked on the first transaction
-        ticket.claim(people["bob"], T0)
+        ticket.claim(people["bob"], T0, SLA)
         await first.tickets.save(ticket)
         await first.commit()
 

@@ -6,11 +6,10 @@ from datetime import date
 
 import pytest
 
-from bot.domain import ChatAddress, Ticket
 from bot.knowledge import Article, KnowledgeIndex
 from bot.messages import Action
 from bot.services.intake import Intake, Press, Step
-from tests.factories import T0, make_settings
+from tests.factories import make_settings, new_ticket
 
 TODAY = date(2026, 11, 23)
 VPN = Article(
@@ -152,19 +151,7 @@ def walk_from(intake: Intake, turn, *answers):
 
 
 def test_open_tickets_make_it_ask_whether_this_is_new(intake: Intake) -> None:
-    ticket = Ticket(
-        requester_id=1,
-        requester_chat=ChatAddress("console", "sam"),
-        summary="VPN down",
-        impact="one",
-        can_work="no",
-        urgency="now",
-        priority="S3",
-        tier="L1",
-        chain=("L1", "L2"),
-        created_at=T0,
-        number=7,
-    )
+    ticket = new_ticket(summary="VPN down", number=7)
     turn = intake.begin("still broken after restart", [ticket])
     assert turn.step is Step.ROUTE
     assert "Add to #7: VPN down" in labels(turn)

@@ -22,9 +22,9 @@ from bot.domain.oncall import (
     gaps,
     next_in_rotation,
     on_call,
-    parse_layers,
 )
 from bot.errors import ConfigError
+from bot.settings.oncall import parse_layers
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")

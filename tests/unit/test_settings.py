@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from adapters.platforms import PLATFORMS
 from bot.errors import ConfigError
 from bot.settings import load_settings, parse_settings
 from tests.factories import EXAMPLE, ROOT, example_raw
 
 
 def parse(raw: dict, environ: dict[str, str] | None = None):
-    return parse_settings(raw, environ or {}, base_dir=ROOT)
+    return parse_settings(raw, environ or {}, platforms=PLATFORMS, base_dir=ROOT)
 
 
 def error_of(raw: dict, environ: dict[str, str] | None = None) -> str:
@@ -23,7 +24,7 @@ def error_of(raw: dict, environ: dict[str, str] | None = None) -> str:
 
 
 def test_example_config_loads_with_every_section() -> None:
-    settings = load_settings(EXAMPLE, {})
+    settings = load_settings(EXAMPLE, {}, platforms=PLATFORMS)
     assert [t.name for t in settings.tiers] == ["L1", "L2", "L3"]
     assert settings.priority.priority_for("group", "no") == "S1"
     assert settings.priority.priority_for("one", "limited") == "S4"
@@ -135,6 +136,6 @@ def test_broken_toml_and_missing_file_are_clear(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("[desk\ntimezone = 1", encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid TOML"):
-        load_settings(bad, {})
+        load_settings(bad, {}, platforms=PLATFORMS)
     with pytest.raises(ConfigError, match="file not found"):
-        load_settings(tmp_path / "missing.toml", {})
+        load_settings(tmp_path / "missing.toml", {}, platforms=PLATFORMS)

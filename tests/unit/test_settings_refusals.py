@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from adapters.platforms import PLATFORMS
 from bot.errors import ConfigError
 from bot.settings import parse_settings
 from tests.e2e.console_process import tierdesk_executable
@@ -19,7 +20,7 @@ def error_of(mutate) -> str:
     raw = example_raw()
     mutate(raw)
     with pytest.raises(ConfigError) as caught:
-        parse_settings(raw, {}, base_dir=ROOT)
+        parse_settings(raw, {}, platforms=PLATFORMS, base_dir=ROOT)
     return str(caught.value)
 
 
@@ -92,7 +93,7 @@ def test_workable_values_pass() -> None:
     raw["tiers"][0]["channels"] = {"slack": "C0123ABC", "telegram": "-1001234567890"}
     raw["tiers"][1]["channels"] = {"slack": "G0PRIVATE", "telegram": "42"}
     raw["tiers"][1]["agents"] = ["slack:U024BE7LH", "telegram:123456"]
-    settings = parse_settings(raw, {}, base_dir=ROOT)
+    settings = parse_settings(raw, {}, platforms=PLATFORMS, base_dir=ROOT)
     assert settings.tiers[0].channels["telegram"] == "-1001234567890"
 
 

@@ -76,12 +76,28 @@ def test_a_reply_to_a_card_in_a_group_carries_the_card_id() -> None:
             "escalate",
             "42 needs a firewall change",
         ),
-        ("/start ticket_7", "start", "ticket_7"),
+        ("/start", "start", ""),
         ("/queue", "queue", ""),
     ],
 )
 def test_commands_lose_the_slash_and_the_bot_name(text: str, name: str, args: str) -> None:
     event = run(message(text, chat=GROUP, who=ALICE))
+    assert isinstance(event, CommandInvoked)
+    assert (event.name, event.args) == (name, args)
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "args"),
+    [
+        ("/start ticket_7", "show", "7"),  # t.me/<bot>?start=ticket_7
+        ("/start@TierDesk_Bot ticket_42", "show", "42"),
+        ("/start ticket_", "start", "ticket_"),
+        ("/start ticket_7 now", "start", "ticket_7 now"),
+        ("/show ticket_7", "show", "ticket_7"),  # only /start carries a deep link
+    ],
+)
+def test_a_deep_link_to_a_ticket_is_the_show_command(text: str, name: str, args: str) -> None:
+    event = run(message(text, who=SAM))
     assert isinstance(event, CommandInvoked)
     assert (event.name, event.args) == (name, args)
 

@@ -16,7 +16,8 @@ import pytest
 
 from adapters.http import HttpServer
 from adapters.runtime import Runtime, build
-from adapters.slack import SlackAdapter, start
+from adapters.slack import start
+from adapters.slack.app import SlackAdapter
 from bot.clock import FrozenClock
 from tests.e2e.slack import payloads
 from tests.factories import T0, make_settings
@@ -159,6 +160,7 @@ async def slack(database_url: str) -> AsyncIterator[SlackWorld]:
     server = HttpServer("127.0.0.1", 0)
     adapter = await start(runtime, server)
     await server.start()
+    api.take()  # what the adapter asked at start (auth.test) is no request's doing
     session = aiohttp.ClientSession()
     url = f"http://127.0.0.1:{server.port}{adapter.path}"
     try:

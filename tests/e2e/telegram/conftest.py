@@ -19,7 +19,7 @@ import pytest
 import adapters.telegram
 from adapters.http import HttpServer
 from adapters.runtime import Runtime, build
-from adapters.telegram import TelegramAdapter
+from adapters.telegram.app import TelegramAdapter
 from bot.clock import FrozenClock
 from tests.factories import T0, make_settings
 from tests.fakes.telegram_api import TOKEN, Call, FakeBotApi, group, person

@@ -9,31 +9,26 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from bot.config_node import ConfigNode, join_key
 from bot.domain import Identity
-from bot.domain.oncall import Layer, parse_layers
-from bot.domain.sla import SlaSettings, parse_sla
+from bot.domain.choices import Choice
+from bot.domain.lifecycle import Product, ProductVersion
+from bot.domain.oncall import Layer
+from bot.domain.sla import SlaSettings
 from bot.durations import format_duration
 from bot.errors import ConfigError
+from bot.settings.oncall import parse_layers
+from bot.settings.sla import parse_sla
 
 DEFAULT_CONFIG_NAME = "config.toml"
 MIN_KEEP = timedelta(days=1)
 EXAMPLE_CONFIG_NAME = "config.example.toml"
-
-
-@dataclass(frozen=True, slots=True)
-class Choice:
-    """An answer offered in the intake; ``aliases`` help match free text to it."""
-
-    key: str
-    label: str
-    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,20 +88,6 @@ class Category:
 
 
 @dataclass(frozen=True, slots=True)
-class ProductVersion:
-    version: str
-    support_ends: date | None = None  # None: supported until further notice
-    lts: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Product:
-    key: str
-    name: str
-    versions: tuple[ProductVersion, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class IntakeSettings:
     timeout: timedelta = timedelta(minutes=30)
     ask_details: bool = True
@@ -117,6 +98,34 @@ class KnowledgeSettings:
     sources: tuple[Path, ...] = ()
     limit: int = 3
     threshold: float | None = None  # None: the index's calibrated default
+
+
+@dataclass(frozen=True, slots=True)
+class Platform:
+    """A chat platform as the settings see it, declared by its adapter: ``bot/`` names no
+    platform, yet a person or channel on one the desk lacks, a misshapen channel id and an
+    adapter turned on without its credentials are still refused with their key."""
+
+    name: str
+    credentials: tuple[str, ...] = ()  # option keys "auto" needs before it turns the adapter on
+    stand_ins: Mapping[str, str] = field(default_factory=dict)  # credential → key set instead
+    channel_id: re.Pattern[str] | None = None  # what a channel id looks like; None: anything
+    channel_shape: str = ""  # the same in words, for errors: "a channel id like C0123456789"
+
+    def missing_credentials(self, options: Mapping[str, Any]) -> tuple[str, ...]:
+        """The credential keys not set in ``options``, in declared order."""
+
+        def given(key: str) -> bool:
+            return bool(str(options.get(key) or "").strip())
+
+        return tuple(
+            key
+            for key in self.credentials
+            if not given(key) and not (key in self.stand_ins and given(self.stand_ins[key]))
+        )
+
+    def is_channel_id(self, channel: str) -> bool:
+        return self.channel_id is None or self.channel_id.fullmatch(channel) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,21 +199,6 @@ class Settings:
 # -- loading -------------------------------------------------------------------------------
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-# The chat adapters there are, and what each needs before "auto" turns it on.
-PLATFORMS = ("console", "slack", "telegram")
-_CREDENTIALS = {"slack": ("bot_token", "signing_secret"), "telegram": ("token",)}
-
-
-def _missing_credentials(name: str, options: Mapping[str, Any]) -> list[str]:
-    """Credential keys an adapter still needs (Socket Mode needs no signing secret)."""
-
-    def given(key: str) -> bool:
-        return bool(str(options.get(key) or "").strip())
-
-    required = list(_CREDENTIALS.get(name, ()))
-    if name == "slack" and given("app_token"):
-        required.remove("signing_secret")
-    return [key for key in required if not given(key)]
 
 
 def find_config(path: str | Path | None, cwd: Path) -> Path:
@@ -215,14 +209,20 @@ def find_config(path: str | Path | None, cwd: Path) -> Path:
         candidate = cwd / name
         if candidate.exists():
             return candidate
-    packaged = Path(__file__).resolve().parent.parent / EXAMPLE_CONFIG_NAME
+    packaged = Path(__file__).resolve().parents[2] / EXAMPLE_CONFIG_NAME
     if packaged.exists():
         return packaged
     raise ConfigError("", f"no {DEFAULT_CONFIG_NAME} or {EXAMPLE_CONFIG_NAME} in {cwd}")
 
 
-def load_settings(path: str | Path, environ: Mapping[str, str]) -> Settings:
-    """Read and validate a TOML file; raises ConfigError naming the key and the reason."""
+def load_settings(
+    path: str | Path, environ: Mapping[str, str], *, platforms: Sequence[Platform]
+) -> Settings:
+    """Read and validate a TOML file; raises ConfigError naming the key and the reason.
+
+    ``platforms`` are the chat platforms the desk has (the composition root passes the
+    adapters' registry): people, channels and adapter sections may name only these.
+    """
     file = Path(path)
     try:
         raw = tomllib.loads(file.read_text(encoding="utf-8"))
@@ -232,17 +232,21 @@ def load_settings(path: str | Path, environ: Mapping[str, str]) -> Settings:
         raise ConfigError("", f"{file}: not valid TOML ({exc})") from exc
     except UnicodeDecodeError as exc:
         raise ConfigError("", f"{file}: not UTF-8 text") from exc
-    return parse_settings(raw, environ, base_dir=file.resolve().parent, source=file)
+    return parse_settings(
+        raw, environ, platforms=platforms, base_dir=file.resolve().parent, source=file
+    )
 
 
 def parse_settings(
     raw: Mapping[str, Any],
     environ: Mapping[str, str],
     *,
+    platforms: Sequence[Platform],
     base_dir: Path,
     source: Path | None = None,
 ) -> Settings:
-    """Validate an already-parsed TOML document."""
+    """Validate an already-parsed TOML document (``platforms`` as for :func:`load_settings`)."""
+    known = {platform.name: platform for platform in platforms}
     root = ConfigNode("", _substitute(raw, environ, ""))
     root.only(
         "desk",
@@ -269,7 +273,7 @@ def parse_settings(
             storage.key("keep"), "keep at least 1d: chat platforms redeliver events for hours"
         )
     priority = _priority(root.table("priority"))
-    tiers = _tiers(root, timezone)
+    tiers = _tiers(root, timezone, known)
     tier_names = tuple(t.name for t in tiers)
     categories = _categories(root, tier_names)
     products = _products(root)
@@ -304,7 +308,7 @@ def parse_settings(
         products=products,
         intake=intake,
         knowledge=knowledge,
-        adapters=_adapters(root.table("adapters")),
+        adapters=_adapters(root.table("adapters"), known),
         http=HttpSettings(
             host=http.string("host", "127.0.0.1"),
             port=http.integer("port", 8080, low=1, high=65535),
@@ -344,10 +348,6 @@ def _resolve(base_dir: Path, text: str) -> Path:
 
 
 STORAGE_DRIVERS = ("sqlite+aiosqlite", "postgresql+psycopg")  # the async drivers installed
-CHANNEL_SHAPES = {  # what a platform's channel ids look like, for check-config
-    "slack": (re.compile(r"[CGD][A-Z0-9]{2,}"), "a Slack channel id like C0123456789"),
-    "telegram": (re.compile(r"-?[0-9]+"), "a Telegram chat id (an integer like -1001234567890)"),
-}
 
 
 def _storage_url(node: ConfigNode, base_dir: Path) -> str:
@@ -377,7 +377,11 @@ def _driver_hint(scheme: str, rest: str) -> str:
     )
 
 
-def _check_people_and_channels(item: ConfigNode, tier: Tier) -> None:
+def _names(known: Mapping[str, Platform]) -> str:
+    return ", ".join(sorted(known))
+
+
+def _check_people_and_channels(item: ConfigNode, tier: Tier, known: Mapping[str, Platform]) -> None:
     """Every agent and on-call member on a platform the desk has, every channel id in its
     platform's shape: a typo here would otherwise only show as silence at run time."""
     people = [(item.key(f"agents[{j}]"), who) for j, who in enumerate(tier.agents)]
@@ -386,19 +390,18 @@ def _check_people_and_channels(item: ConfigNode, tier: Tier) -> None:
             (item.key(f"rotations[{k}].members[{m}]"), who) for m, who in enumerate(layer.members)
         ]
     for key, who in people:
-        if who.platform not in PLATFORMS:
+        if who.platform not in known:
             raise ConfigError(
                 key,
                 f'unknown platform "{who.platform}" in "{who.platform}:{who.external_id}" '
-                f"(known: {', '.join(PLATFORMS)})",
+                f"(known: {_names(known)})",
             )
     for platform, channel in tier.channels.items():
         key = join_key(item.key("channels"), platform)
         if not channel.strip():
             raise ConfigError(key, "empty channel id")
-        shape = CHANNEL_SHAPES.get(platform)
-        if shape is not None and not shape[0].fullmatch(channel):
-            raise ConfigError(key, f'"{channel}" is not {shape[1]}')
+        if not known[platform].is_channel_id(channel):
+            raise ConfigError(key, f'"{channel}" is not {known[platform].channel_shape}')
 
 
 def _choices(node: ConfigNode, key: str, defaults: tuple[Choice, ...]) -> tuple[Choice, ...]:
@@ -500,7 +503,7 @@ def _priority(node: ConfigNode) -> PrioritySettings:
     return PrioritySettings(impacts, can_work, urgencies, tuple(levels), matrix)
 
 
-def _tiers(root: ConfigNode, timezone: str) -> tuple[Tier, ...]:
+def _tiers(root: ConfigNode, timezone: str, known: Mapping[str, Platform]) -> tuple[Tier, ...]:
     items = root.tables("tiers")
     if not items:
         raise ConfigError("tiers", "at least one tier is required")
@@ -511,7 +514,7 @@ def _tiers(root: ConfigNode, timezone: str) -> tuple[Tier, ...]:
         if any(t.name == name for t in tiers):
             raise ConfigError(item.key("name"), f'duplicate tier "{name}"')
         channels = item.table("channels")
-        channels.only(*PLATFORMS)
+        channels.only(*known)
         tiers.append(
             Tier(
                 name=name,
@@ -525,7 +528,7 @@ def _tiers(root: ConfigNode, timezone: str) -> tuple[Tier, ...]:
                 ),
             )
         )
-        _check_people_and_channels(item, tiers[-1])
+        _check_people_and_channels(item, tiers[-1], known)
     return tuple(tiers)
 
 
@@ -572,15 +575,17 @@ def _products(root: ConfigNode) -> tuple[Product, ...]:
     return tuple(products)
 
 
-def _adapters(node: ConfigNode) -> Mapping[str, AdapterSettings]:
+def _adapters(node: ConfigNode, known: Mapping[str, Platform]) -> Mapping[str, AdapterSettings]:
+    """Every known platform's adapter, by name; a missing section means ``enabled = "auto"``,
+    which turns on the adapters that need no credentials (the console) and no other."""
+    for name in node.value:
+        if name not in known:
+            raise ConfigError(node.key(name), f"unknown adapter (known: {_names(known)})")
     adapters: dict[str, AdapterSettings] = {}
-    names = set(node.value) | {"console"}
-    for name in sorted(names):
-        if name not in PLATFORMS:
-            raise ConfigError(node.key(name), f"unknown adapter (known: {', '.join(PLATFORMS)})")
+    for name in sorted(known):
         item = node.table(name)
         options = {k: v for k, v in item.value.items() if k != "enabled"}
-        missing = _missing_credentials(name, options)
+        missing = known[name].missing_credentials(options)
         enabled_raw = item.value.get("enabled", "auto")
         if enabled_raw == "auto":
             enabled = not missing

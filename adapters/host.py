@@ -1,0 +1,65 @@
+"""What an adapter package may use of the process that starts it, and what it gives back.
+
+The runtime (:mod:`adapters.runtime`) is the one host; adapters see it through
+:class:`Host` only, so they import nothing of the composition root that imports them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, TextIO
+
+from bot.clock import Clock
+from bot.desk import Desk
+from bot.ports import ChatGateway
+from bot.services.delivery import Dispatcher
+from bot.settings import AdapterSettings, Platform, Settings
+
+if TYPE_CHECKING:
+    from adapters.http import HttpServer
+
+
+@dataclass(frozen=True, slots=True)
+class Terminal:
+    """The process's standard streams, which an adapter (the console) may chat on."""
+
+    stdin: TextIO
+    stdout: TextIO
+    interactive: bool = False  # someone types on stdin: a terminal, or `run --console`
+
+    def write(self, line: str) -> None:
+        print(line, file=self.stdout, flush=True)
+
+
+class Host(Protocol):
+    """The running desk as an adapter sees it."""
+
+    settings: Settings
+    clock: Clock
+    desk: Desk
+    dispatcher: Dispatcher
+    terminal: Terminal
+    serving: asyncio.Event  # set once everything is up
+
+    def add_gateway(self, gateway: ChatGateway) -> None: ...
+
+    def stop(self) -> None:
+        """Ask the process to shut down (the console's user left)."""
+        ...
+
+
+class RunningAdapter(Protocol):
+    """What an adapter's ``start(host, http)`` returns."""
+
+    async def stop(self) -> None: ...
+
+
+class Adapter(Protocol):
+    """The face of an adapter package (the module itself satisfies it)."""
+
+    DESCRIPTOR: Platform
+
+    def parse_options(self, adapter: AdapterSettings) -> object: ...
+
+    async def start(self, runtime: Host, http: HttpServer) -> RunningAdapter: ...
