@@ -1,5 +1,6 @@
 """Outbox delivery in batches: chats in parallel, each chat in order; a slow chat, a failing
-item or a burst of kicks holds up nobody; a batch costs a few statements, not a few per item."""
+item or a burst of kicks holds up nobody (on the in-memory unit of work); a batch costs a few
+statements, not a few per item (on SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -68,12 +69,17 @@ class GatedGateway(RecordingGateway):
         return [d.message.text for d in self.sent if d.route.chat_id == chat]
 
 
-@pytest.fixture
-def gateway(world: World) -> GatedGateway:
+def gate(world: World) -> GatedGateway:
+    """Deliver ``world``'s outbox through a gated gateway, in batches of ten."""
     gated = GatedGateway()
     world.gateway = gated
     world.dispatcher = Dispatcher(world.uow_factory, world.clock, {"console": gated}, batch=10)
     return gated
+
+
+@pytest.fixture
+def gateway(world: World) -> GatedGateway:
+    return gate(world)
 
 
 def item(chat: str, text: str, *, card: str = "", thread: str = "") -> OutboxItem:
@@ -302,10 +308,11 @@ class Statements:
 
 
 async def test_a_batch_costs_a_few_statements_however_many_items_it_has(
-    world: World, gateway: GatedGateway
+    stored_world: World,
 ) -> None:
     """Forty cards with a thread note each, to forty channels: a few statements per batch
     of ten (read, look-ups, lease, record), none per item."""
+    world, gateway = stored_world, gate(stored_world)
     cards = [item(f"C{n}", f"card {n}", card=f"ticket:{n}:L1") for n in range(40)]
     notes = [item(f"C{n}", f"note {n}", thread=f"ticket:{n}:L1") for n in range(40)]
     await queue(world, *cards, *notes)
