@@ -8,7 +8,7 @@ history lines and the messages it queues are committed together or not at all.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -150,7 +150,17 @@ class InboundRepository(Protocol):
         ...
 
 
+RefKey = tuple[str, str, str]
+"""Where a platform message is remembered: (platform, chat id, key) of a card or relay."""
+
+
 class OutboxRepository(Protocol):
+    """Messages waiting for delivery, and where the ones delivered are.
+
+    The ``*_many`` / batch methods are one statement each whatever the number of items, so a
+    delivery round costs a few statements per batch, not per message.
+    """
+
     async def add(self, item: OutboxItem) -> None: ...
 
     async def due(self, now: datetime, platforms: Sequence[str], limit: int) -> list[OutboxItem]:
@@ -179,6 +189,27 @@ class OutboxRepository(Protocol):
         """Extend every lease ``owner`` holds to ``until`` (its heartbeat); how many."""
         ...
 
+    async def lease_many(
+        self,
+        item_ids: Collection[int],
+        until: datetime,
+        *,
+        owner: str = "",
+        at: datetime | None = None,
+    ) -> None:
+        """:meth:`lease` for several items at once."""
+        ...
+
+    async def release(self, items: Sequence[OutboxItem], until: datetime) -> None:
+        """Give back leased items that were not sent: tried again from ``until``, the lease
+        ended, and their first-lease time as it was when they were read (``leased_at``), so
+        only an item that may really be on the platform is looked for before it is sent."""
+        ...
+
+    async def mark_delivered_many(self, sent: Mapping[int, str], at: datetime) -> None:
+        """:meth:`mark_delivered` for several items: item id → the platform's message id."""
+        ...
+
     async def card_pending(self, platform: str, chat_id: str, card_key: str) -> datetime | None:
         """When the oldest undelivered post of this card is next tried; None if none is
         pending (a thread item waits for its card only while the card can still come)."""
@@ -186,6 +217,15 @@ class OutboxRepository(Protocol):
 
     async def superseded(self, item: OutboxItem) -> bool:
         """True if a newer item for the same card (platform, chat, card_key) is queued."""
+        ...
+
+    async def superseded_among(self, items: Sequence[OutboxItem]) -> set[int]:
+        """The ids of those ``items`` that :meth:`superseded` is true for."""
+        ...
+
+    async def cards_pending(self, keys: Collection[RefKey]) -> dict[RefKey, datetime]:
+        """:meth:`card_pending` for several cards (``card_key`` in the key's last place);
+        cards with no pending post are left out."""
         ...
 
     async def put_ref(
@@ -197,6 +237,14 @@ class OutboxRepository(Protocol):
 
     async def card_ref(self, platform: str, chat_id: str, key: str) -> CardRef | None:
         """The card's platform message and the digest of what it shows, if it was sent."""
+        ...
+
+    async def card_refs(self, keys: Collection[RefKey]) -> dict[RefKey, CardRef]:
+        """:meth:`card_ref` for several keys; keys never sent are left out."""
+        ...
+
+    async def put_refs(self, refs: Mapping[RefKey, CardRef]) -> None:
+        """:meth:`put_ref` for several keys."""
         ...
 
     async def get_ref(self, platform: str, chat_id: str, key: str) -> str | None: ...
@@ -343,6 +391,7 @@ __all__ = [
     "PersonRepository",
     "PingRepository",
     "ReadBackGateway",
+    "RefKey",
     "Sent",
     "TicketRepository",
     "UnitOfWork",

@@ -29,6 +29,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.pool import UrgentFirstPool
+
 __all__ = ["SQLITE_BUSY_TIMEOUT_MS", "make_engine", "make_session_factory"]
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -56,6 +58,8 @@ def make_engine(url: str | URL, *, echo: bool = False, read_only: bool = False) 
         if read_only and parsed.database and parsed.database != ":memory:":
             file = quote(parsed.database)  # a missing file is an error, never created
             parsed = parsed.set(database=f"file:{file}?mode=ro", query={"uri": "true"})
+        if options:  # a file: the outbox's bookkeeping goes before queued use cases
+            options["poolclass"] = UrgentFirstPool
         engine = create_async_engine(parsed, echo=echo, **options)
         _configure_sqlite(engine, read_only=read_only)
         return engine
@@ -68,6 +72,7 @@ def make_engine(url: str | URL, *, echo: bool = False, read_only: bool = False) 
         return create_async_engine(
             parsed,
             echo=echo,
+            poolclass=UrgentFirstPool,
             pool_size=5,
             max_overflow=10,
             pool_pre_ping=True,

@@ -65,7 +65,11 @@ class SlackAdapter:
         self.options = options
         self.deliver_soon = deliver_soon  # replies go out right after the event
         self.client = AsyncWebClient(token=options.bot_token, base_url=options.api_base_url)
-        self.gateway = SlackGateway(self.client)
+        # The outbox's own client and connection pool: under a burst, replies do not queue
+        # behind the users.info look-ups of every event being handled.
+        self.gateway = SlackGateway(
+            AsyncWebClient(token=options.bot_token, base_url=options.api_base_url)
+        )
         self.directory = Directory(self.client)
         self.path = options.path
         self.command = options.command
@@ -86,8 +90,9 @@ class SlackAdapter:
 
     async def start(self, http: HttpServer) -> None:
         """Socket Mode when an app token is set, else a route on the HTTP server."""
-        if self.client.session is None:  # one connection pool for every Web API call
-            self.client.session = aiohttp.ClientSession()
+        for client in (self.client, self.gateway.client):  # a connection pool each, reused
+            if client.session is None:
+                client.session = aiohttp.ClientSession()
         if self.app_token:
             self._socket = AsyncSocketModeHandler(self.app, self.app_token)
             await self._socket.connect_async()
@@ -113,9 +118,10 @@ class SlackAdapter:
             await self._socket.close_async()
             self._socket = None
         await self.drain()
-        if self.client.session is not None:
-            await self.client.session.close()
-            self.client.session = None
+        for client in (self.client, self.gateway.client):
+            if client.session is not None:
+                await client.session.close()
+                client.session = None
 
     async def drain(self) -> None:
         """Wait until every acknowledged request has been handled."""

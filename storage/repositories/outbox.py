@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.messages import OutboxItem, Route, RouteKind
-from bot.ports import CardRef
+from bot.ports import CardRef, RefKey
 from storage.codec import decode_message, encode_message
+from storage.pool import urgent
 from storage.repositories.base import SqlRepository, rowcount
 from storage.tables import (
     CARD,
@@ -50,6 +64,10 @@ class SqlOutboxRepository(SqlRepository):
     An item is pending while ``delivered_at`` and ``failed_at`` are both unset. A failure with
     a retry time moves ``next_attempt_at``; one without gives up by setting ``failed_at``,
     which keeps the row (and its ``last_error``) for inspection but out of :meth:`due`.
+
+    The statements that open the dispatcher's transactions (reading due items, recording,
+    renewing leases) are :func:`~storage.pool.urgent`: they get the next free connection
+    before the use cases queued for one, so replies go out while a burst is being handled.
     """
 
     def __init__(self, session: AsyncSession) -> None:
@@ -97,11 +115,24 @@ class SqlOutboxRepository(SqlRepository):
             .with_for_update(skip_locked=True)  # SQLite has no row locks; it renders nothing
             .execution_options(populate_existing=True)
         )
-        return [_outbox_from_row(r) for r in await self._session.scalars(stmt)]
+        with urgent():
+            rows = await self._session.scalars(stmt)
+        return [_outbox_from_row(r) for r in rows]
 
     async def mark_delivered(self, item_id: int, at: datetime, message_id: str = "") -> None:
         await self._update(
             item_id, attempts=OutboxRow.attempts + 1, delivered_at=at, sent_id=message_id
+        )
+
+    async def mark_delivered_many(self, sent: Mapping[int, str], at: datetime) -> None:
+        """One UPDATE; the platform ids go in by a CASE on the item id."""
+        if not sent:
+            return
+        sent_id: Any = next(iter(sent.values()))
+        if len(set(sent.values())) > 1:
+            sent_id = case(sent, value=OutboxRow.id, else_=OutboxRow.sent_id)
+        await self._update_many(
+            sent, attempts=OutboxRow.attempts + 1, delivered_at=at, sent_id=sent_id
         )
 
     async def mark_failed(
@@ -116,11 +147,26 @@ class SqlOutboxRepository(SqlRepository):
     async def lease(
         self, item_id: int, until: datetime, *, owner: str = "", at: datetime | None = None
     ) -> None:
-        values: dict[str, Any] = {"next_attempt_at": until, "lease_owner": owner}
-        if owner:
-            first = literal(at, OutboxRow.__table__.c.leased_at.type)  # type: ignore[attr-defined]
-            values["leased_at"] = func.coalesce(OutboxRow.leased_at, first)
-        await self._update(item_id, **values)
+        await self._update(item_id, **_lease_values(until, owner, at))
+
+    async def lease_many(
+        self,
+        item_ids: Collection[int],
+        until: datetime,
+        *,
+        owner: str = "",
+        at: datetime | None = None,
+    ) -> None:
+        await self._update_many(item_ids, **_lease_values(until, owner, at))
+
+    async def release(self, items: Sequence[OutboxItem], until: datetime) -> None:
+        """At most two UPDATEs: items never taken before forget this lease's time; the
+        others keep theirs (a sender before this one may have sent them)."""
+        never = [i.id for i in items if i.id is not None and i.leased_at is None]
+        before = [i.id for i in items if i.id is not None and i.leased_at is not None]
+        values: dict[str, Any] = {"next_attempt_at": until, "lease_owner": ""}
+        await self._update_many(never, leased_at=None, **values)
+        await self._update_many(before, **values)
 
     async def renew(self, owner: str, until: datetime) -> int:
         await self.write_queued()
@@ -130,7 +176,8 @@ class SqlOutboxRepository(SqlRepository):
             .values(next_attempt_at=until)
             .execution_options(synchronize_session=False)
         )
-        return rowcount(await self._session.execute(stmt))
+        with urgent():
+            return rowcount(await self._session.execute(stmt))
 
     async def card_pending(self, platform: str, chat_id: str, card_key: str) -> datetime | None:
         await self.write_queued()
@@ -148,6 +195,51 @@ class SqlOutboxRepository(SqlRepository):
         )
         found: datetime | None = await self._session.scalar(stmt)
         return found
+
+    async def cards_pending(self, keys: Collection[RefKey]) -> dict[RefKey, datetime]:
+        """One SELECT of every pending post of these cards, oldest first per card."""
+        await self.write_queued()
+        if not keys:
+            return {}
+        stmt = (
+            select(
+                OutboxRow.platform,
+                OutboxRow.chat_id,
+                OutboxRow.card_key,
+                func.coalesce(OutboxRow.next_attempt_at, OutboxRow.created_at),
+            )
+            .where(
+                tuple_(OutboxRow.platform, OutboxRow.chat_id, OutboxRow.card_key).in_(list(keys)),
+                CARD,
+                PENDING,
+            )
+            .order_by(OutboxRow.id)
+        )
+        found: dict[RefKey, datetime] = {}
+        for platform, chat_id, key, when in await self._session.execute(stmt):
+            found.setdefault((platform, chat_id, key), when)
+        return found
+
+    async def superseded_among(self, items: Sequence[OutboxItem]) -> set[int]:
+        """One SELECT: the card items among ``items`` with a later item for the same card."""
+        await self.write_queued()
+        ids = [i.id for i in items if i.id is not None and i.route.card_key]
+        if not ids:
+            return set()
+        newer = aliased(OutboxRow)
+        stmt = select(OutboxRow.id).where(
+            OutboxRow.id.in_(ids),
+            select(newer.id)
+            .where(
+                newer.platform == OutboxRow.platform,
+                newer.chat_id == OutboxRow.chat_id,
+                newer.card_key == OutboxRow.card_key,
+                newer.card_key != "",  # the partial index's own condition
+                newer.id > OutboxRow.id,
+            )
+            .exists(),
+        )
+        return set((await self._session.scalars(stmt)).all())
 
     async def superseded(self, item: OutboxItem) -> bool:
         """True if a later item for the same card was queued, whatever became of it: a late
@@ -191,6 +283,40 @@ class SqlOutboxRepository(SqlRepository):
             )
         )
         await self._session.execute(stmt)
+
+    async def put_refs(self, refs: Mapping[RefKey, CardRef]) -> None:
+        """One multi-row ``INSERT … ON CONFLICT DO UPDATE`` (the keys are distinct, as both
+        databases require of one such statement)."""
+        await self.write_queued()
+        if not refs:
+            return
+        rows = [
+            {"platform": p, "chat_id": c, "key": k, "message_id": r.message_id, "digest": r.digest}
+            for (p, c, k), r in refs.items()
+        ]
+        stmt = self._insert(MessageRefRow).values(rows)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["platform", "chat_id", "key"],
+            set_={"message_id": stmt.excluded.message_id, "digest": stmt.excluded.digest},
+        )
+        with urgent():
+            await self._session.execute(stmt)
+
+    async def card_refs(self, keys: Collection[RefKey]) -> dict[RefKey, CardRef]:
+        await self.write_queued()
+        if not keys:
+            return {}
+        stmt = select(
+            MessageRefRow.platform,
+            MessageRefRow.chat_id,
+            MessageRefRow.key,
+            MessageRefRow.message_id,
+            MessageRefRow.digest,
+        ).where(
+            tuple_(MessageRefRow.platform, MessageRefRow.chat_id, MessageRefRow.key).in_(list(keys))
+        )
+        rows = await self._session.execute(stmt)
+        return {(p, c, k): CardRef(message_id, digest) for p, c, k, message_id, digest in rows}
 
     async def card_ref(self, platform: str, chat_id: str, key: str) -> CardRef | None:
         await self.write_queued()
@@ -236,8 +362,32 @@ class SqlOutboxRepository(SqlRepository):
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-        if rowcount(await self._session.execute(stmt)) == 0:
+        with urgent():
+            result = await self._session.execute(stmt)
+        if rowcount(result) == 0:
             raise LookupError(f"outbox item {item_id} does not exist")
+
+    async def _update_many(self, item_ids: Collection[int], **values: Any) -> None:
+        """One UPDATE of these items (none: no statement)."""
+        await self.write_queued()
+        if not item_ids:
+            return
+        stmt = (
+            update(OutboxRow)
+            .where(OutboxRow.id.in_(list(item_ids)))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        with urgent():
+            await self._session.execute(stmt)
+
+
+def _lease_values(until: datetime, owner: str, at: datetime | None) -> dict[str, Any]:
+    values: dict[str, Any] = {"next_attempt_at": until, "lease_owner": owner}
+    if owner:
+        first: ColumnElement[Any] = literal(at, OutboxRow.__table__.c.leased_at.type)  # type: ignore[attr-defined]
+        values["leased_at"] = func.coalesce(OutboxRow.leased_at, first)
+    return values
 
 
 def _outbox_from_row(row: OutboxRow) -> OutboxItem:
