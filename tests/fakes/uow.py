@@ -32,9 +32,7 @@ from bot.domain.oncall import OnCallOverride
 from bot.errors import Conflict
 from bot.knowledge import Article
 from bot.messages import OutboxItem
-from bot.ports import CardRef
-
-RefKey = tuple[str, str, str]  # (platform, chat id, key) of a card or relay
+from bot.ports import CardRef, RefKey
 
 ConversationKey = tuple[str, str, str]
 
