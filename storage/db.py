@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage import sqlite_inline
 from storage.pool import UrgentFirstPool
 
 __all__ = ["SQLITE_BUSY_TIMEOUT_MS", "make_engine", "make_session_factory"]
@@ -52,14 +53,16 @@ def make_engine(url: str | URL, *, echo: bool = False, read_only: bool = False) 
         # One connection: SQLite has one writer anyway, and every unit of work writes
         # (``BEGIN IMMEDIATE``), so more connections only spin in the busy handler and make
         # the tail; queued in the pool they are served in order instead.
+        database = parsed.database or ":memory:"
         options: dict[str, Any] = {}
-        if parsed.database not in (None, "", ":memory:"):
+        if database != ":memory:":
+            # the outbox's bookkeeping goes before queued use cases
             options = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60}
-        if read_only and parsed.database and parsed.database != ":memory:":
-            file = quote(parsed.database)  # a missing file is an error, never created
-            parsed = parsed.set(database=f"file:{file}?mode=ro", query={"uri": "true"})
-        if options:  # a file: the outbox's bookkeeping goes before queued use cases
             options["poolclass"] = UrgentFirstPool
+        uri = read_only and database != ":memory:"
+        if uri:  # a missing file is an error, never created
+            database = f"file:{quote(database)}?mode=ro"
+        options["async_creator"] = sqlite_inline.connect(database, uri=uri)
         engine = create_async_engine(parsed, echo=echo, **options)
         _configure_sqlite(engine, read_only=read_only)
         return engine
