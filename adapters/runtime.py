@@ -32,7 +32,7 @@ from bot.knowledge import Article, KnowledgeIndex, load_markdown_dir
 from bot.ports import ChatGateway
 from bot.services.delivery import Dispatcher
 from bot.settings import Settings
-from storage.db import make_engine, make_session_factory
+from storage.db import make_engine
 from storage.migrate import current, head, upgrade
 from storage.uow import SqlUnitOfWorkFactory
 
@@ -132,7 +132,7 @@ async def build(
         engine = make_engine(settings.storage_url)
     if migrate and not read_only:
         await upgrade(engine)  # the same engine: one pool, and ":memory:" is the same database
-    uow_factory = SqlUnitOfWorkFactory(make_session_factory(engine), clock)
+    uow_factory = SqlUnitOfWorkFactory(engine, clock)
     desk = Desk(settings, uow_factory, clock, knowledge)
     await desk.knowledge.sync()
     dispatcher = Dispatcher(uow_factory, clock, dict(gateways or {}))

@@ -40,7 +40,7 @@ from benchmarks.common import (  # noqa: E402
     wipe_pg,
 )
 from bot.messages import Message, OutboxItem, Route, RouteKind  # noqa: E402
-from storage.db import make_engine, make_session_factory  # noqa: E402
+from storage.db import make_engine  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.uow import SqlUnitOfWorkFactory  # noqa: E402
 
@@ -67,7 +67,7 @@ async def queue(url: str, count: int, cards: int) -> None:
     await upgrade(url)
     engine = make_engine(url)
     try:
-        uow_factory = SqlUnitOfWorkFactory(make_session_factory(engine))
+        uow_factory = SqlUnitOfWorkFactory(engine)
         async with uow_factory() as uow:
             for item in items(count, cards):
                 await uow.outbox.add(item)

@@ -5,12 +5,12 @@ PostgreSQL (replicas). Wiring, in the composition root::
 
     engine = make_engine(settings.storage_url)
     await storage.migrate.upgrade(engine)
-    uow_factory = SqlUnitOfWorkFactory(make_session_factory(engine), clock)
+    uow_factory = SqlUnitOfWorkFactory(engine, clock)
 
 (:mod:`storage.migrate` is not imported here, so ``python -m storage.migrate`` runs cleanly.)
 """
 
-from storage.db import make_engine, make_session_factory
+from storage.db import make_engine
 from storage.repositories import IdentityTaken
 from storage.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
 
@@ -19,5 +19,4 @@ __all__ = [
     "SqlUnitOfWork",
     "SqlUnitOfWorkFactory",
     "make_engine",
-    "make_session_factory",
 ]

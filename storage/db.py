@@ -24,15 +24,13 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
     create_async_engine,
 )
 
 from storage import sqlite_inline
 from storage.pool import UrgentFirstPool
 
-__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "make_engine", "make_session_factory"]
+__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "make_engine"]
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 """How long a SQLite writer waits for another one before ``database is locked``."""
@@ -82,11 +80,6 @@ def make_engine(url: str | URL, *, echo: bool = False, read_only: bool = False) 
             pool_recycle=1800,
         )
     raise ValueError(f"{parsed.render_as_string()}: only SQLite and PostgreSQL are supported")
-
-
-def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions whose objects stay readable after commit (no lazy reload in async code)."""
-    return async_sessionmaker(engine, expire_on_commit=False)
 
 
 def _configure_sqlite(engine: AsyncEngine, *, read_only: bool = False) -> None:

@@ -1,6 +1,6 @@
-"""The unit of work: one session, one transaction, every repository.
+"""The unit of work: one transaction, every repository.
 
-A use case opens one, changes state, appends history, queues outbox messages and commits;
+A use case opens one, changes state, appends history, writes its outbox messages and commits;
 anything not committed when the block ends is rolled back, so a failing use case leaves no
 half-written ticket and queues no message.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import Clock, SystemClock
 from bot.ports import (
@@ -33,6 +33,7 @@ from storage.repositories import (
     SqlPingRepository,
     SqlTicketRepository,
 )
+from storage.repositories.base import Transaction
 
 __all__ = ["SqlUnitOfWork", "SqlUnitOfWorkFactory"]
 
@@ -48,28 +49,26 @@ class SqlUnitOfWork:
     inbound: InboundRepository
     outbox: OutboxRepository
     pings: PingRepository
-    _outbox: SqlOutboxRepository
-    _tickets: SqlTicketRepository
     oncall: OnCallRepository
+    _tickets: SqlTicketRepository
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession], clock: Clock) -> None:
-        self._session_factory = session_factory
+    def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
+        self._engine = engine
         self._clock = clock
-        self._session: AsyncSession | None = None
+        self._db: Transaction | None = None
 
     async def __aenter__(self) -> Self:
-        if self._session is not None:
+        if self._db is not None:
             raise RuntimeError("this unit of work is already open")
-        session = self._session_factory()
-        self._session = session
-        self.tickets = self._tickets = SqlTicketRepository(session)
-        self.people = SqlPersonRepository(session)
-        self.conversations = SqlConversationRepository(session, self._clock)
-        self.knowledge = SqlKnowledgeRepository(session, self._clock)
-        self.inbound = SqlInboundRepository(session)
-        self.outbox = self._outbox = SqlOutboxRepository(session)
-        self.pings = SqlPingRepository(session)
-        self.oncall = SqlOnCallRepository(session)
+        db = self._db = Transaction(self._engine)
+        self.tickets = self._tickets = SqlTicketRepository(db)
+        self.people = SqlPersonRepository(db)
+        self.conversations = SqlConversationRepository(db, self._clock)
+        self.knowledge = SqlKnowledgeRepository(db, self._clock)
+        self.inbound = SqlInboundRepository(db)
+        self.outbox = SqlOutboxRepository(db)
+        self.pings = SqlPingRepository(db)
+        self.oncall = SqlOnCallRepository(db)
         return self
 
     async def __aexit__(
@@ -78,39 +77,29 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        session, self._session = self._session, None
-        if session is None:
-            return
-        try:
-            await session.rollback()
-        finally:
-            await session.close()
+        db, self._db = self._db, None
+        if db is not None:
+            await db.close()  # what was not committed is rolled back
 
     async def commit(self) -> None:
-        session = self._open()
-        await self._outbox.write_queued()  # rows queued without a statement of their own
-        await session.commit()
+        await self._open().commit()
 
     async def rollback(self) -> None:
-        session = self._open()
         self._tickets.forget()  # what was read may not be what is stored
-        self._outbox.discard_queued()
-        await session.rollback()
+        await self._open().rollback()
 
-    def _open(self) -> AsyncSession:
-        if self._session is None:
+    def _open(self) -> Transaction:
+        if self._db is None:
             raise RuntimeError("use the unit of work inside `async with`")
-        return self._session
+        return self._db
 
 
 class SqlUnitOfWorkFactory:
     """Makes a fresh :class:`SqlUnitOfWork` per use case (the desk's ``UnitOfWorkFactory``)."""
 
-    def __init__(
-        self, session_factory: async_sessionmaker[AsyncSession], clock: Clock | None = None
-    ) -> None:
-        self._session_factory = session_factory
+    def __init__(self, engine: AsyncEngine, clock: Clock | None = None) -> None:
+        self.engine = engine
         self._clock: Clock = clock if clock is not None else SystemClock()
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._session_factory, self._clock)
+        return SqlUnitOfWork(self.engine, self._clock)

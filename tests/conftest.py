@@ -180,11 +180,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 async def uow_factory(database_url: str) -> AsyncIterator[SqlUnitOfWorkFactory]:
     """Units of work on ``database_url``; the engine is disposed after the test."""
-    from storage.db import make_engine, make_session_factory
+    from storage.db import make_engine
     from storage.uow import SqlUnitOfWorkFactory
 
     engine = make_engine(database_url)
     try:
-        yield SqlUnitOfWorkFactory(make_session_factory(engine))
+        yield SqlUnitOfWorkFactory(engine)
     finally:
         await engine.dispose()

@@ -1,8 +1,9 @@
 """SQL implementations of the desk's repository ports (:mod:`bot.ports`).
 
-Each repository works inside the one ``AsyncSession`` of its unit of work and never commits.
-Rows are mapped to fresh ``bot`` dataclasses on the way out, so the desk never holds an ORM
-object. Writes are flushed at once, so a constraint error surfaces at the call that caused it.
+Each repository works inside the one :class:`Transaction` of its unit of work and never
+commits. Every statement is Core (no ORM session, no identity map); rows become ``bot``
+dataclasses through :mod:`storage.mapping` and the repositories' own small mappers. Writes
+are executed at once, so a constraint error surfaces at the call that caused it.
 
 Concurrency, on both databases:
 
@@ -20,19 +21,60 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Result, Table, TextClause, bindparam, text
+from sqlalchemy import Executable, Result, ScalarResult, Table, TextClause, bindparam, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.errors import Conflict
 
 
-class SqlRepository:
-    """Shared plumbing: the session and the dialect-specific ``INSERT … ON CONFLICT``."""
+class Transaction:
+    """The one database transaction of a unit of work, on a Core connection (no ORM session:
+    every statement is Core, and the session's bookkeeping cost a quarter of each one).
 
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-        self._dialect = session.get_bind().dialect.name
+    The connection is taken from the pool at the first statement, not when the unit of work
+    opens, so the outbox's statements made under :func:`storage.pool.urgent` are the ones
+    that check it out (and get the next free connection before queued use cases)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._connection: AsyncConnection | None = None
+        self.dialect = engine.dialect.name
+
+    async def _open(self) -> AsyncConnection:
+        if self._connection is None:
+            self._connection = await self._engine.connect()
+        return self._connection
+
+    async def execute(self, statement: Executable, parameters: Any = None) -> Result[Any]:
+        return await (await self._open()).execute(statement, parameters)
+
+    async def scalar(self, statement: Executable, parameters: Any = None) -> Any:
+        return await (await self._open()).scalar(statement, parameters)
+
+    async def scalars(self, statement: Executable, parameters: Any = None) -> ScalarResult[Any]:
+        return await (await self._open()).scalars(statement, parameters)
+
+    async def commit(self) -> None:
+        if self._connection is not None:
+            await self._connection.commit()
+
+    async def rollback(self) -> None:
+        if self._connection is not None:
+            await self._connection.rollback()
+
+    async def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            await connection.close()  # rolls back what was not committed
+
+
+class SqlRepository:
+    """Shared plumbing: the transaction and the dialect-specific ``INSERT … ON CONFLICT``."""
+
+    def __init__(self, db: Transaction) -> None:
+        self._db = db
+        self._dialect = db.dialect
 
     def _insert(self, table: Any) -> sqlite.Insert | postgresql.Insert:
         return upsert_of(self._dialect, table)

@@ -7,11 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, delete, literal, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.domain import Conversation, Identity, Person
-from storage.repositories.base import SqlRepository, upsert
+from storage.repositories.base import SqlRepository, Transaction, upsert
 from storage.tables import ConversationRow, IdentityRow, PersonRow
 
 CONVERSATIONS: Table = ConversationRow.__table__  # type: ignore[assignment]
@@ -27,8 +26,8 @@ _SAVE = upsert(
 class SqlConversationRepository(SqlRepository):
     """Dialog state, one row per (platform, chat, user)."""
 
-    def __init__(self, session: AsyncSession, clock: Clock) -> None:
-        super().__init__(session)
+    def __init__(self, db: Transaction, clock: Clock) -> None:
+        super().__init__(db)
         self._clock = clock
 
     async def get(self, platform: str, chat_id: str, user_id: str) -> Conversation | None:
@@ -37,7 +36,7 @@ class SqlConversationRepository(SqlRepository):
             CONVERSATIONS.c.chat_id == chat_id,
             CONVERSATIONS.c.user_id == user_id,
         )
-        row = (await self._session.execute(stmt)).first()
+        row = (await self._db.execute(stmt)).first()
         return None if row is None else _conversation(row._mapping)
 
     async def with_person(
@@ -73,7 +72,7 @@ class SqlConversationRepository(SqlRepository):
                 & (CONVERSATIONS.c.user_id == key.c.external_id),
             )
         )
-        row = (await self._session.execute(stmt)).one()
+        row = (await self._db.execute(stmt)).one()
         person = (
             None
             if row.id is None
@@ -105,10 +104,10 @@ class SqlConversationRepository(SqlRepository):
             "data": dict(conversation.data),
             "updated_at": conversation.updated_at,
         }
-        await self._session.execute(_SAVE, values)
+        await self._db.execute(_SAVE, values)
 
     async def delete(self, conversation: Conversation) -> None:
-        await self._session.execute(
+        await self._db.execute(
             delete(CONVERSATIONS).where(
                 CONVERSATIONS.c.platform == conversation.platform,
                 CONVERSATIONS.c.chat_id == conversation.chat_id,
@@ -122,7 +121,7 @@ class SqlConversationRepository(SqlRepository):
             .where(CONVERSATIONS.c.updated_at < cutoff)
             .order_by(CONVERSATIONS.c.updated_at)
         )
-        return [_conversation(r._mapping) for r in await self._session.execute(stmt)]
+        return [_conversation(r._mapping) for r in await self._db.execute(stmt)]
 
 
 def _conversation(row: Mapping[str, Any]) -> Conversation:

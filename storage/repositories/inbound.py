@@ -25,9 +25,9 @@ class SqlInboundRepository(SqlRepository):
         # RETURNING rather than rowcount: drivers disagree on INSERT rowcounts (psycopg's
         # is gone once SQLAlchemy closes the cursor), but a returned row means "inserted".
         values = {"platform": platform, "event_id": event_id, "received_at": at}
-        result = await self._session.execute(_FIRST_TIME, values)
+        result = await self._db.execute(_FIRST_TIME, values)
         return result.first() is not None
 
     async def prune(self, before: datetime) -> int:
         stmt = delete(InboundEventRow).where(InboundEventRow.received_at < before)
-        return rowcount(await self._session.execute(stmt))
+        return rowcount(await self._db.execute(stmt))

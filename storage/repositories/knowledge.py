@@ -11,12 +11,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Table, delete, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.domain import SelfServiceResolution
 from bot.knowledge import Article
-from storage.repositories.base import SqlRepository, rowcount
+from storage.repositories.base import SqlRepository, Transaction, rowcount
 from storage.tables import ArticleRow, KnowledgeVersionRow, SelfServiceRow
 
 ARTICLES: Table = ArticleRow.__table__  # type: ignore[assignment]
@@ -27,21 +26,21 @@ SELF_SERVICE: Table = SelfServiceRow.__table__  # type: ignore[assignment]
 class SqlKnowledgeRepository(SqlRepository):
     """Articles written in chat (or imported), and self-service resolutions."""
 
-    def __init__(self, session: AsyncSession, clock: Clock) -> None:
-        super().__init__(session)
+    def __init__(self, db: Transaction, clock: Clock) -> None:
+        super().__init__(db)
         self._clock = clock
 
     async def version(self) -> int:
-        found = await self._session.scalar(select(VERSION.c.version))
+        found = await self._db.scalar(select(VERSION.c.version))
         return int(found or 0)
 
     async def articles(self) -> list[Article]:
         stmt = select(ARTICLES).order_by(ARTICLES.c.id)
-        return [_article(r._mapping) for r in await self._session.execute(stmt)]
+        return [_article(r._mapping) for r in await self._db.execute(stmt)]
 
     async def get(self, article_id: str) -> Article | None:
         stmt = select(ARTICLES).where(ARTICLES.c.id == article_id)
-        row = (await self._session.execute(stmt)).first()
+        row = (await self._db.execute(stmt)).first()
         return None if row is None else _article(row._mapping)
 
     async def put(self, article: Article) -> None:
@@ -56,11 +55,11 @@ class SqlKnowledgeRepository(SqlRepository):
             "updated_at": now,
         }
         stmt = self._insert(ArticleRow).values(id=article.id, created_at=now, **values)
-        await self._session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=values))
+        await self._db.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=values))
         await self._bump()
 
     async def remove(self, article_id: str) -> bool:
-        result = await self._session.execute(delete(ARTICLES).where(ARTICLES.c.id == article_id))
+        result = await self._db.execute(delete(ARTICLES).where(ARTICLES.c.id == article_id))
         removed = rowcount(result) > 0
         if removed:
             await self._bump()
@@ -68,14 +67,14 @@ class SqlKnowledgeRepository(SqlRepository):
 
     async def _bump(self) -> None:
         stmt = self._insert(KnowledgeVersionRow).values(id=1, version=1)
-        await self._session.execute(
+        await self._db.execute(
             stmt.on_conflict_do_update(
                 index_elements=["id"], set_={"version": VERSION.c.version + 1}
             )
         )
 
     async def add_self_service(self, record: SelfServiceResolution) -> None:
-        await self._session.execute(
+        await self._db.execute(
             insert(SELF_SERVICE).values(
                 person_id=record.person_id,
                 article_id=record.article_id,
@@ -85,12 +84,12 @@ class SqlKnowledgeRepository(SqlRepository):
         )
 
     async def self_service_count(self) -> int:
-        count = await self._session.scalar(select(func.count()).select_from(SELF_SERVICE))
+        count = await self._db.scalar(select(func.count()).select_from(SELF_SERVICE))
         return int(count or 0)
 
     async def helpful_counts(self) -> dict[str, int]:
         stmt = select(SELF_SERVICE.c.article_id, func.count()).group_by(SELF_SERVICE.c.article_id)
-        return {article_id: int(n) for article_id, n in (await self._session.execute(stmt)).all()}
+        return {article_id: int(n) for article_id, n in (await self._db.execute(stmt)).all()}
 
 
 def _article(row: Mapping[str, Any]) -> Article:

@@ -25,7 +25,7 @@ class SqlOnCallRepository(SqlRepository):
             ends_at=override.ends_at,
             created_at=override.created_at,
         )
-        override_id = (await self._session.execute(stmt.returning(OVERRIDES.c.id))).scalar_one()
+        override_id = (await self._db.execute(stmt.returning(OVERRIDES.c.id))).scalar_one()
         return replace(override, id=override_id)
 
     async def overlapping(self, start: datetime, end: datetime) -> list[OnCallOverride]:
@@ -44,5 +44,5 @@ class SqlOnCallRepository(SqlRepository):
                 r.created_at,
                 r.id,
             )
-            for r in await self._session.execute(stmt)
+            for r in await self._db.execute(stmt)
         ]

@@ -19,8 +19,6 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from bot.messages import OutboxItem, Route, RouteKind
 from bot.ports import CardRef, RefKey
@@ -33,6 +31,8 @@ from storage.tables import (
     MessageRefRow,
     OutboxRow,
 )
+
+OUTBOX: Table = OutboxRow.__table__  # type: ignore[assignment]
 
 
 def _outbox_values(item: OutboxItem) -> dict[str, Any]:
@@ -70,41 +70,29 @@ class SqlOutboxRepository(SqlRepository):
     before the use cases queued for one, so replies go out while a burst is being handled.
     """
 
-    def __init__(self, session: AsyncSession) -> None:
-        super().__init__(session)
-        self._queued: list[OutboxItem] = []
-
     async def add(self, item: OutboxItem) -> None:
-        """Queue ``item``; rows are written together (one statement) before the next read of
-        the outbox or at commit, which also sets ``item.id``."""
-        self._queued.append(item)
+        await self.add_many([item])
 
-    def discard_queued(self) -> None:
-        """Forget items not yet written (the transaction rolled back)."""
-        self._queued.clear()
+    async def add_many(self, items: Sequence[OutboxItem]) -> None:
+        """One statement for every message of a command (or a tick's batch); sets their ids.
 
-    async def write_queued(self) -> None:
-        if not self._queued:
+        An executemany SQLAlchemy sends as multi-row INSERTs ("insertmanyvalues") from a
+        cached statement. Both databases number the rows in the order given, so the sorted
+        ids match the items. (RETURNING's sort_by_parameter_order would promise it, but
+        without a sentinel column SQLAlchemy then sends one INSERT per row.)"""
+        if not items:
             return
-        queued, self._queued = self._queued, []
-        table: Table = OutboxRow.__table__  # type: ignore[assignment]
-        # One executemany: SQLAlchemy batches it into multi-row INSERTs ("insertmanyvalues")
-        # from a cached statement. Both databases number the rows in the order given, so the
-        # sorted ids match the items. (RETURNING's sort_by_parameter_order would promise it,
-        # but without a sentinel column SQLAlchemy then sends one INSERT per row: the SLA
-        # tick went from 48 to 110 ms.)
-        result = await self._session.execute(
-            insert(table).returning(table.c.id), [_outbox_values(i) for i in queued]
+        result = await self._db.execute(
+            insert(OUTBOX).returning(OUTBOX.c.id), [_outbox_values(i) for i in items]
         )
-        for item, item_id in zip(queued, sorted(result.scalars().all()), strict=True):
+        for item, item_id in zip(items, sorted(result.scalars().all()), strict=True):
             item.id = item_id
 
     async def due(self, now: datetime, platforms: Sequence[str], limit: int) -> list[OutboxItem]:
-        await self.write_queued()
         if not platforms or limit <= 0:
             return []
         stmt = (
-            select(OutboxRow)
+            select(OUTBOX)
             .where(
                 PENDING,
                 OutboxRow.platform.in_(list(platforms)),
@@ -113,10 +101,9 @@ class SqlOutboxRepository(SqlRepository):
             .order_by(OutboxRow.created_at, OutboxRow.id)
             .limit(limit)
             .with_for_update(skip_locked=True)  # SQLite has no row locks; it renders nothing
-            .execution_options(populate_existing=True)
         )
         with urgent():
-            rows = await self._session.scalars(stmt)
+            rows = await self._db.execute(stmt)
         return [_outbox_from_row(r) for r in rows]
 
     async def mark_delivered(self, item_id: int, at: datetime, message_id: str = "") -> None:
@@ -169,7 +156,6 @@ class SqlOutboxRepository(SqlRepository):
         await self._update_many(before, **values)
 
     async def renew(self, owner: str, until: datetime) -> int:
-        await self.write_queued()
         stmt = (
             update(OutboxRow)
             .where(PENDING, OutboxRow.lease_owner == owner)
@@ -177,10 +163,9 @@ class SqlOutboxRepository(SqlRepository):
             .execution_options(synchronize_session=False)
         )
         with urgent():
-            return rowcount(await self._session.execute(stmt))
+            return rowcount(await self._db.execute(stmt))
 
     async def card_pending(self, platform: str, chat_id: str, card_key: str) -> datetime | None:
-        await self.write_queued()
         stmt = (
             select(func.coalesce(OutboxRow.next_attempt_at, OutboxRow.created_at))
             .where(
@@ -193,12 +178,11 @@ class SqlOutboxRepository(SqlRepository):
             .order_by(OutboxRow.id)
             .limit(1)
         )
-        found: datetime | None = await self._session.scalar(stmt)
+        found: datetime | None = await self._db.scalar(stmt)
         return found
 
     async def cards_pending(self, keys: Collection[RefKey]) -> dict[RefKey, datetime]:
         """One SELECT of every pending post of these cards, oldest first per card."""
-        await self.write_queued()
         if not keys:
             return {}
         stmt = (
@@ -216,35 +200,33 @@ class SqlOutboxRepository(SqlRepository):
             .order_by(OutboxRow.id)
         )
         found: dict[RefKey, datetime] = {}
-        for platform, chat_id, key, when in await self._session.execute(stmt):
+        for platform, chat_id, key, when in await self._db.execute(stmt):
             found.setdefault((platform, chat_id, key), when)
         return found
 
     async def superseded_among(self, items: Sequence[OutboxItem]) -> set[int]:
         """One SELECT: the card items among ``items`` with a later item for the same card."""
-        await self.write_queued()
         ids = [i.id for i in items if i.id is not None and i.route.card_key]
         if not ids:
             return set()
-        newer = aliased(OutboxRow)
+        newer = OUTBOX.alias("newer")
         stmt = select(OutboxRow.id).where(
             OutboxRow.id.in_(ids),
-            select(newer.id)
+            select(newer.c.id)
             .where(
-                newer.platform == OutboxRow.platform,
-                newer.chat_id == OutboxRow.chat_id,
-                newer.card_key == OutboxRow.card_key,
-                newer.card_key != "",  # the partial index's own condition
-                newer.id > OutboxRow.id,
+                newer.c.platform == OutboxRow.platform,
+                newer.c.chat_id == OutboxRow.chat_id,
+                newer.c.card_key == OutboxRow.card_key,
+                newer.c.card_key != "",  # the partial index's own condition
+                newer.c.id > OutboxRow.id,
             )
             .exists(),
         )
-        return set((await self._session.scalars(stmt)).all())
+        return set((await self._db.scalars(stmt)).all())
 
     async def superseded(self, item: OutboxItem) -> bool:
         """True if a later item for the same card was queued, whatever became of it: a late
         retry of an old version must not overwrite a newer one already shown."""
-        await self.write_queued()
         route = item.route
         if not route.card_key or item.id is None:
             return False
@@ -259,19 +241,17 @@ class SqlOutboxRepository(SqlRepository):
             )
             .exists()
         )
-        return bool(await self._session.scalar(stmt))
+        return bool(await self._db.scalar(stmt))
 
     async def prune(self, before: datetime) -> int:
-        await self.write_queued()
         stmt = delete(OutboxRow).where(
             or_(OutboxRow.delivered_at < before, OutboxRow.failed_at < before)
         )
-        return rowcount(await self._session.execute(stmt))
+        return rowcount(await self._db.execute(stmt))
 
     async def put_ref(
         self, platform: str, chat_id: str, key: str, message_id: str, digest: str = ""
     ) -> None:
-        await self.write_queued()
         stmt = (
             self._insert(MessageRefRow)
             .values(
@@ -282,12 +262,11 @@ class SqlOutboxRepository(SqlRepository):
                 set_={"message_id": message_id, "digest": digest},
             )
         )
-        await self._session.execute(stmt)
+        await self._db.execute(stmt)
 
     async def put_refs(self, refs: Mapping[RefKey, CardRef]) -> None:
         """One multi-row ``INSERT … ON CONFLICT DO UPDATE`` (the keys are distinct, as both
         databases require of one such statement)."""
-        await self.write_queued()
         if not refs:
             return
         rows = [
@@ -300,10 +279,9 @@ class SqlOutboxRepository(SqlRepository):
             set_={"message_id": stmt.excluded.message_id, "digest": stmt.excluded.digest},
         )
         with urgent():
-            await self._session.execute(stmt)
+            await self._db.execute(stmt)
 
     async def card_refs(self, keys: Collection[RefKey]) -> dict[RefKey, CardRef]:
-        await self.write_queued()
         if not keys:
             return {}
         stmt = select(
@@ -315,31 +293,28 @@ class SqlOutboxRepository(SqlRepository):
         ).where(
             tuple_(MessageRefRow.platform, MessageRefRow.chat_id, MessageRefRow.key).in_(list(keys))
         )
-        rows = await self._session.execute(stmt)
+        rows = await self._db.execute(stmt)
         return {(p, c, k): CardRef(message_id, digest) for p, c, k, message_id, digest in rows}
 
     async def card_ref(self, platform: str, chat_id: str, key: str) -> CardRef | None:
-        await self.write_queued()
         stmt = select(MessageRefRow.message_id, MessageRefRow.digest).where(
             MessageRefRow.platform == platform,
             MessageRefRow.chat_id == chat_id,
             MessageRefRow.key == key,
         )
-        row = (await self._session.execute(stmt)).first()
+        row = (await self._db.execute(stmt)).first()
         return CardRef(row.message_id, row.digest) if row is not None else None
 
     async def get_ref(self, platform: str, chat_id: str, key: str) -> str | None:
-        await self.write_queued()
         stmt = select(MessageRefRow.message_id).where(
             MessageRefRow.platform == platform,
             MessageRefRow.chat_id == chat_id,
             MessageRefRow.key == key,
         )
-        found: str | None = await self._session.scalar(stmt)
+        found: str | None = await self._db.scalar(stmt)
         return found
 
     async def key_of(self, platform: str, chat_id: str, message_id: str) -> str | None:
-        await self.write_queued()
         stmt = (
             select(MessageRefRow.key)
             .where(
@@ -350,12 +325,11 @@ class SqlOutboxRepository(SqlRepository):
             .order_by(MessageRefRow.key)
             .limit(1)
         )
-        found: str | None = await self._session.scalar(stmt)
+        found: str | None = await self._db.scalar(stmt)
         return found
 
     async def _update(self, item_id: int, **values: Any) -> None:
         """One UPDATE (no read of the row and its message first)."""
-        await self.write_queued()
         stmt = (
             update(OutboxRow)
             .where(OutboxRow.id == item_id)
@@ -363,13 +337,12 @@ class SqlOutboxRepository(SqlRepository):
             .execution_options(synchronize_session=False)
         )
         with urgent():
-            result = await self._session.execute(stmt)
+            result = await self._db.execute(stmt)
         if rowcount(result) == 0:
             raise LookupError(f"outbox item {item_id} does not exist")
 
     async def _update_many(self, item_ids: Collection[int], **values: Any) -> None:
         """One UPDATE of these items (none: no statement)."""
-        await self.write_queued()
         if not item_ids:
             return
         stmt = (
@@ -379,7 +352,7 @@ class SqlOutboxRepository(SqlRepository):
             .execution_options(synchronize_session=False)
         )
         with urgent():
-            await self._session.execute(stmt)
+            await self._db.execute(stmt)
 
 
 def _lease_values(until: datetime, owner: str, at: datetime | None) -> dict[str, Any]:
@@ -390,7 +363,7 @@ def _lease_values(until: datetime, owner: str, at: datetime | None) -> dict[str,
     return values
 
 
-def _outbox_from_row(row: OutboxRow) -> OutboxItem:
+def _outbox_from_row(row: Any) -> OutboxItem:
     return OutboxItem(
         id=row.id,
         route=Route(

@@ -19,7 +19,7 @@ class SqlPersonRepository(SqlRepository):
     """People and the platform accounts that identify them."""
 
     async def get(self, person_id: int) -> Person | None:
-        row = (await self._session.execute(select(PEOPLE).where(PEOPLE.c.id == person_id))).first()
+        row = (await self._db.execute(select(PEOPLE).where(PEOPLE.c.id == person_id))).first()
         return None if row is None else Person(row.display_name, row.timezone, row.id)
 
     async def names(self, person_ids: Iterable[int | None]) -> dict[int, str]:
@@ -27,7 +27,7 @@ class SqlPersonRepository(SqlRepository):
         if not wanted:
             return {}
         stmt = select(PEOPLE.c.id, PEOPLE.c.display_name).where(PEOPLE.c.id.in_(wanted))
-        found = dict((await self._session.execute(stmt)).tuples().all())
+        found = dict((await self._db.execute(stmt)).tuples().all())
         return {i: found.get(i, "?") for i in wanted}
 
     async def by_identity(self, identity: Identity) -> Person | None:
@@ -39,7 +39,7 @@ class SqlPersonRepository(SqlRepository):
                 IDENTITIES.c.external_id == identity.external_id,
             )
         )
-        row = (await self._session.execute(stmt)).first()
+        row = (await self._db.execute(stmt)).first()
         return None if row is None else Person(row.display_name, row.timezone, row.id)
 
     async def add(self, person: Person, identity: Identity) -> Person:
@@ -50,11 +50,11 @@ class SqlPersonRepository(SqlRepository):
         if person.id is not None:
             raise ValueError(f"person {person.id} is already stored")
         stmt = insert(PEOPLE).values(display_name=person.display_name, timezone=person.timezone)
-        person_id = (await self._session.execute(stmt.returning(PEOPLE.c.id))).scalar_one()
+        person_id = (await self._db.execute(stmt.returning(PEOPLE.c.id))).scalar_one()
         claim = {"platform": identity.platform, "external_id": identity.external_id}
-        claimed = await self._session.execute(_CLAIM_IDENTITY, {**claim, "person_id": person_id})
+        claimed = await self._db.execute(_CLAIM_IDENTITY, {**claim, "person_id": person_id})
         if claimed.first() is None:
-            await self._session.execute(delete(PEOPLE).where(PEOPLE.c.id == person_id))
+            await self._db.execute(delete(PEOPLE).where(PEOPLE.c.id == person_id))
             raise IdentityTaken(f"{identity} already belongs to a person")
         person.id = person_id
         return person
@@ -68,7 +68,7 @@ class SqlPersonRepository(SqlRepository):
             .values(display_name=person.display_name, timezone=person.timezone)
             .returning(PEOPLE.c.id)
         )
-        if (await self._session.execute(stmt)).first() is None:
+        if (await self._db.execute(stmt)).first() is None:
             raise LookupError(f"person {person.id} does not exist")
 
     async def identities(self, person_id: int) -> list[Identity]:
@@ -77,4 +77,4 @@ class SqlPersonRepository(SqlRepository):
             .where(IDENTITIES.c.person_id == person_id)
             .order_by(IDENTITIES.c.platform, IDENTITIES.c.external_id)
         )
-        return [Identity(p, e) for p, e in await self._session.execute(stmt)]
+        return [Identity(p, e) for p, e in await self._db.execute(stmt)]

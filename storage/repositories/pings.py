@@ -23,7 +23,7 @@ class SqlPingRepository(SqlRepository):
         stmt = select(PingStageRow.ticket_number, PingStageRow.key, PingStageRow.at).where(
             PingStageRow.ticket_number.in_(list(numbers))
         )
-        for number, key, at in (await self._session.execute(stmt)).all():
+        for number, key, at in (await self._db.execute(stmt)).all():
             found[number][key] = at
         return found
 
@@ -39,7 +39,7 @@ class SqlPingRepository(SqlRepository):
             .on_conflict_do_nothing()
             .returning(PingStageRow.ticket_number, PingStageRow.key)
         )
-        return {(n, k) for n, k in (await self._session.execute(stmt)).all()}
+        return {(n, k) for n, k in (await self._db.execute(stmt)).all()}
 
     async def count_since(self, kind: str, since: datetime) -> dict[int, int]:
         """Stages whose key contains ``:kind`` recorded since ``since``, per ticket."""
@@ -48,4 +48,4 @@ class SqlPingRepository(SqlRepository):
             .where(PingStageRow.at >= since, PingStageRow.key.like(f"%:{kind}%"))
             .group_by(PingStageRow.ticket_number)
         )
-        return {n: c for n, c in (await self._session.execute(stmt)).all()}
+        return {n: c for n, c in (await self._db.execute(stmt)).all()}

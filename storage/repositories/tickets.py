@@ -13,11 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, bindparam, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import Comment, CommentKind, HistoryEntry, Status, Ticket
 from storage.mapping import ticket_from_row, ticket_values
-from storage.repositories.base import SqlRepository
+from storage.repositories.base import SqlRepository, Transaction
 from storage.tables import CommentRow, HistoryRow, TicketRow
 
 TICKETS: Table = TicketRow.__table__  # type: ignore[assignment]
@@ -28,8 +27,8 @@ COMMENTS: Table = CommentRow.__table__  # type: ignore[assignment]
 class SqlTicketRepository(SqlRepository):
     """Tickets, their history and their comments."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        super().__init__(session)
+    def __init__(self, db: Transaction) -> None:
+        super().__init__(db)
         self._stored: dict[int, dict[str, Any]] = {}  # number → values as last read/written
 
     def forget(self) -> None:
@@ -47,21 +46,21 @@ class SqlTicketRepository(SqlRepository):
             raise ValueError(f"ticket {ticket.ref} is already stored")
         values = ticket_values(ticket)
         stmt = insert(TICKETS).values(values).returning(TICKETS.c.number)
-        ticket.number = int((await self._session.execute(stmt)).scalar_one())
+        ticket.number = int((await self._db.execute(stmt)).scalar_one())
         self._stored[ticket.number] = values
         return ticket
 
     async def get(self, number: int) -> Ticket | None:
         # Locked: the caller is about to decide something from this state.
         stmt = select(TICKETS).where(TICKETS.c.number == number).with_for_update()
-        row = (await self._session.execute(stmt)).first()
+        row = (await self._db.execute(stmt)).first()
         return None if row is None else self._read(row)
 
     async def save(self, ticket: Ticket) -> None:
         changes = self._changes(ticket)
         if changes:
             stmt = update(TICKETS).where(TICKETS.c.number == ticket.number).values(changes)
-            await self._session.execute(stmt)
+            await self._db.execute(stmt)
 
     async def save_many(self, tickets: Sequence[Ticket]) -> None:
         """Several tickets read in this unit of work (the SLA tick's batch): one executemany
@@ -79,7 +78,7 @@ class SqlTicketRepository(SqlRepository):
                 .where(TICKETS.c.number == bindparam("n"))
                 .values({c: bindparam(f"v_{c}") for c in columns})
             )
-            await self._session.execute(stmt, rows)
+            await self._db.execute(stmt, rows)
 
     def _changes(self, ticket: Ticket) -> dict[str, Any]:
         if ticket.number is None:
@@ -97,11 +96,11 @@ class SqlTicketRepository(SqlRepository):
 
     async def add_history_many(self, entries: Sequence[HistoryEntry]) -> None:
         if entries:
-            await self._session.execute(insert(HISTORY), [_history_values(e) for e in entries])
+            await self._db.execute(insert(HISTORY), [_history_values(e) for e in entries])
 
     async def history(self, number: int) -> list[HistoryEntry]:
         stmt = select(HISTORY).where(HISTORY.c.ticket_number == number)
-        rows = await self._session.execute(stmt.order_by(HISTORY.c.at, HISTORY.c.id))
+        rows = await self._db.execute(stmt.order_by(HISTORY.c.at, HISTORY.c.id))
         return [
             HistoryEntry(
                 ticket_number=r.ticket_number,
@@ -116,7 +115,7 @@ class SqlTicketRepository(SqlRepository):
         ]
 
     async def add_comment(self, comment: Comment) -> None:
-        await self._session.execute(
+        await self._db.execute(
             insert(COMMENTS).values(
                 ticket_number=comment.ticket_number,
                 at=comment.at,
@@ -148,7 +147,7 @@ class SqlTicketRepository(SqlRepository):
                 source=r.source,
                 id=r.id,
             )
-            for r in await self._session.execute(stmt)
+            for r in await self._db.execute(stmt)
         ]
 
     async def due_for_ping(self, now: datetime, limit: int) -> list[Ticket]:
@@ -161,7 +160,7 @@ class SqlTicketRepository(SqlRepository):
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return [self._read(r) for r in await self._session.execute(stmt)]
+        return [self._read(r) for r in await self._db.execute(stmt)]
 
     # Last in the class: a method named ``list`` shadows the builtin in annotations after it.
     async def list(
@@ -182,7 +181,7 @@ class SqlTicketRepository(SqlRepository):
             stmt = stmt.where(TICKETS.c.requester_id == requester_id)
         if limit is not None:
             stmt = stmt.limit(limit)
-        return [ticket_from_row(r._mapping) for r in await self._session.execute(stmt)]
+        return [ticket_from_row(r._mapping) for r in await self._db.execute(stmt)]
 
 
 def _history_values(entry: HistoryEntry) -> dict[str, Any]:

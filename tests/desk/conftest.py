@@ -16,7 +16,7 @@ from bot.events import InboundEvent
 from bot.knowledge import Article, KnowledgeIndex
 from bot.services.delivery import Dispatcher
 from bot.settings import Settings
-from storage.db import make_engine, make_session_factory
+from storage.db import make_engine
 from storage.uow import SqlUnitOfWorkFactory
 from tests.factories import T0, make_settings
 from tests.fakes.gateway import Delivery, RecordingGateway
@@ -82,6 +82,6 @@ async def stored_world(database_url: str) -> AsyncIterator[World]:
     """The desk on a real database, SQLite and PostgreSQL."""
     engine = make_engine(database_url)
     try:
-        yield build_world(SqlUnitOfWorkFactory(make_session_factory(engine)))
+        yield build_world(SqlUnitOfWorkFactory(engine))
     finally:
         await engine.dispose()

@@ -296,7 +296,7 @@ class Statements:
     """Counts the SQL statements an engine runs (an executemany counts once)."""
 
     def __init__(self, uow_factory: SqlUnitOfWorkFactory) -> None:
-        self.engine = uow_factory._session_factory.kw["bind"].sync_engine
+        self.engine = uow_factory.engine.sync_engine
         self.count = 0
         event.listen(self.engine, "before_cursor_execute", self._count)
 

@@ -6,12 +6,14 @@ import asyncio
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from bot.domain import Identity
-from storage.db import SQLITE_BUSY_TIMEOUT_MS, make_engine, make_session_factory
+from storage.db import SQLITE_BUSY_TIMEOUT_MS, make_engine
 from storage.tables import IdentityRow, InboundEventRow
+
+EVENTS = InboundEventRow.__table__
 
 
 @pytest.fixture
@@ -42,23 +44,24 @@ async def test_sqlite_pragmas_are_on_for_every_connection(sqlite_url: str) -> No
 async def test_sqlite_writers_take_turns(sqlite_url: str) -> None:
     """BEGIN IMMEDIATE: a second writer waits for the first instead of failing."""
     engine = make_engine(sqlite_url)
-    sessions = make_session_factory(engine)
     at = datetime(2026, 1, 1, tzinfo=UTC)
     try:
-        async with sessions() as first:
-            await first.scalar(select(InboundEventRow).limit(1))  # a read takes the lock too
+        async with engine.connect() as first:
+            await first.scalar(select(EVENTS).limit(1))  # a read takes the lock too
 
             async def second_writer() -> None:
-                async with sessions() as second:
-                    second.add(InboundEventRow(platform="x", event_id="2", received_at=at))
+                async with engine.connect() as second:
+                    await second.execute(
+                        insert(EVENTS).values(platform="x", event_id="2", received_at=at)
+                    )
                     await second.commit()
 
             task = asyncio.create_task(second_writer())
             await asyncio.sleep(0.1)
             assert not task.done()
-            first.add(InboundEventRow(platform="x", event_id="1", received_at=at))
+            await first.execute(insert(EVENTS).values(platform="x", event_id="1", received_at=at))
             await first.commit()
-            await asyncio.wait_for(task, timeout=5)
+        await asyncio.wait_for(task, timeout=5)
     finally:
         await engine.dispose()
 
@@ -66,24 +69,25 @@ async def test_sqlite_writers_take_turns(sqlite_url: str) -> None:
 async def test_foreign_keys_are_enforced(database_url: str) -> None:
     engine = make_engine(database_url)
     try:
-        async with make_session_factory(engine)() as session:
+        async with engine.connect() as connection:
             identity = Identity("slack", "U1")
-            session.add(IdentityRow(platform=identity.platform, external_id="U1", person_id=404))
+            row = {"platform": identity.platform, "external_id": "U1", "person_id": 404}
             with pytest.raises(IntegrityError):
-                await session.flush()
+                await connection.execute(insert(IdentityRow.__table__).values(row))
     finally:
         await engine.dispose()
 
 
 async def test_instants_come_back_in_utc_and_naive_ones_are_refused(database_url: str) -> None:
     engine = make_engine(database_url)
-    sessions = make_session_factory(engine)
     east = datetime(2026, 3, 29, 1, 30, tzinfo=timezone(timedelta(hours=5, minutes=30)))
     try:
-        async with sessions() as session:
-            session.add(InboundEventRow(platform="x", event_id="1", received_at=east))
+        async with engine.connect() as session:
+            await session.execute(
+                insert(EVENTS).values(platform="x", event_id="1", received_at=east)
+            )
             await session.commit()
-        async with sessions() as session:
+        async with engine.connect() as session:
             stored = await session.scalar(select(InboundEventRow.received_at))
             assert stored == east
             assert stored is not None and stored.tzinfo is UTC
@@ -95,12 +99,10 @@ async def test_instants_come_back_in_utc_and_naive_ones_are_refused(database_url
                 )
             )
             assert later == "1"
-        async with sessions() as session:
-            session.add(
-                InboundEventRow(platform="x", event_id="2", received_at=datetime(2026, 1, 1))
-            )
+        async with engine.connect() as session:
+            naive = {"platform": "x", "event_id": "2", "received_at": datetime(2026, 1, 1)}
             with pytest.raises(StatementError, match="naive datetime"):
-                await session.flush()
+                await session.execute(insert(EVENTS).values(naive))
     finally:
         await engine.dispose()
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.clock import FrozenClock
 from bot.domain import SelfServiceResolution
 from bot.knowledge import Article
-from storage.db import make_engine, make_session_factory
+from storage.db import make_engine
 from storage.tables import ArticleRow
 from storage.uow import SqlUnitOfWorkFactory
 
@@ -35,7 +35,7 @@ async def clocked(database_url: str) -> AsyncIterator[tuple[SqlUnitOfWorkFactory
     engine = make_engine(database_url)
     clock = FrozenClock(T0)
     try:
-        yield SqlUnitOfWorkFactory(make_session_factory(engine), clock), clock
+        yield SqlUnitOfWorkFactory(engine, clock), clock
     finally:
         await engine.dispose()
 
@@ -73,9 +73,9 @@ async def test_put_replaces_by_id_and_keeps_created_at(
 
     async with factory() as uow:
         assert await uow.knowledge.articles() == [revised]
-        session = uow._session
-        assert session is not None
-        row = await session.scalar(select(ArticleRow))
+        db = uow._db  # below the port: no port tells when an article was created
+        assert db is not None
+        row = (await db.execute(select(ArticleRow.__table__))).first()
         assert row is not None
         assert (row.created_at, row.updated_at) == (T0, T0 + timedelta(days=2))
 

@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import FrozenClock
 from bot.domain import Conversation, Identity, Person
-from storage.db import make_engine, make_session_factory
+from storage.db import make_engine
 from storage.repositories import IdentityTaken
+from storage.repositories.base import Transaction
 from storage.tables import IdentityRow
 from storage.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
 
@@ -141,7 +141,7 @@ async def test_save_stamps_a_missing_updated_at_from_the_clock(
     database_url: str, people: dict[str, int]
 ) -> None:
     engine = make_engine(database_url)
-    factory = SqlUnitOfWorkFactory(make_session_factory(engine), FrozenClock(T0))
+    factory = SqlUnitOfWorkFactory(engine, FrozenClock(T0))
     try:
         dialog = _dialog(people["alice"], updated_at=None)
         async with factory() as uow:
@@ -180,10 +180,10 @@ async def test_idle_since_returns_stale_dialogs_oldest_first(
 # -- helpers -----------------------------------------------------------------------------
 
 
-def _session(uow: SqlUnitOfWork) -> AsyncSession:
-    session = uow._session  # the tests may reach below the port
-    assert session is not None
-    return session
+def _session(uow: SqlUnitOfWork) -> Transaction:
+    db = uow._db  # the tests may reach below the port
+    assert db is not None
+    return db
 
 
 async def _everyone(uow: SqlUnitOfWork, upto: int) -> list[Person]:

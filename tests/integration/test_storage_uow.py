@@ -12,7 +12,7 @@ from bot import ports
 from bot.domain import HistoryEntry, Identity, Person, Ticket
 from bot.messages import Message, OutboxItem, Route, RouteKind
 from storage import repositories
-from storage.db import make_engine, make_session_factory
+from storage.db import make_engine
 from storage.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -113,7 +113,7 @@ async def test_a_restart_sees_everything_committed(
     database_url: str, make_ticket: Callable[..., Ticket]
 ) -> None:
     engine = make_engine(database_url)
-    factory = SqlUnitOfWorkFactory(make_session_factory(engine))
+    factory = SqlUnitOfWorkFactory(engine)
     async with factory() as uow:
         ticket = await uow.tickets.add(make_ticket())
         await uow.outbox.put_ref("slack", "C1", "ticket:1:L1", "123.456")
@@ -121,7 +121,7 @@ async def test_a_restart_sees_everything_committed(
     await engine.dispose()
 
     engine = make_engine(database_url)
-    factory = SqlUnitOfWorkFactory(make_session_factory(engine))
+    factory = SqlUnitOfWorkFactory(engine)
     try:
         async with factory() as uow:
             assert await uow.tickets.get(1) == ticket
