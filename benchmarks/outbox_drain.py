@@ -70,7 +70,7 @@ async def queue(url: str, count: int, cards: int) -> None:
         uow_factory = SqlUnitOfWorkFactory(engine)
         async with uow_factory() as uow:
             for item in items(count, cards):
-                await uow.outbox.add(item)
+                await uow.outbox.add_many([item])
             await uow.commit()
     finally:
         await engine.dispose()

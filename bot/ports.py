@@ -161,7 +161,9 @@ class OutboxRepository(Protocol):
     delivery round costs a few statements per batch, not per message.
     """
 
-    async def add(self, item: OutboxItem) -> None: ...
+    async def add_many(self, items: Sequence[OutboxItem]) -> None:
+        """Every message of a command in one statement; sets each item's id."""
+        ...
 
     async def due(self, now: datetime, platforms: Sequence[str], limit: int) -> list[OutboxItem]:
         """Undelivered items for these platforms whose next attempt is due, oldest first."""

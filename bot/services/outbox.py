@@ -51,8 +51,7 @@ class Postman:
         items: list[OutboxItem] = []
         for notice in notices:
             items += await self._items(notice)
-        for item in items:
-            await self.uow.outbox.add(item)
+        await self.uow.outbox.add_many(items)
 
     async def person_of(self, identity: Identity) -> Person | None:
         if identity not in self._by_identity:

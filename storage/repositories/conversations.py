@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, literal, select
+from sqlalchemy import Select, String, Table, bindparam, delete, select
 
 from bot.clock import Clock
 from bot.domain import Conversation, Identity, Person
@@ -43,36 +43,16 @@ class SqlConversationRepository(SqlRepository):
         self, identity: Identity, chat_id: str
     ) -> tuple[Person | None, Conversation | None]:
         """Who an account belongs to and their dialog in ``chat_id``, in one statement."""
-        key = select(
-            literal(identity.platform).label("platform"),
-            literal(identity.external_id).label("external_id"),
-            literal(chat_id).label("chat_id"),
-        ).subquery("key")
-        stmt = (
-            select(
-                PEOPLE.c.id,
-                PEOPLE.c.display_name,
-                PEOPLE.c.timezone,
-                CONVERSATIONS.c.person_id,
-                CONVERSATIONS.c.state,
-                CONVERSATIONS.c.data,
-                CONVERSATIONS.c.updated_at,
+        row = (
+            await self._db.execute(
+                _WITH_PERSON,
+                {
+                    "platform": identity.platform,
+                    "external_id": identity.external_id,
+                    "chat_id": chat_id,
+                },
             )
-            .select_from(key)
-            .outerjoin(
-                IDENTITIES,
-                (IDENTITIES.c.platform == key.c.platform)
-                & (IDENTITIES.c.external_id == key.c.external_id),
-            )
-            .outerjoin(PEOPLE, PEOPLE.c.id == IDENTITIES.c.person_id)
-            .outerjoin(
-                CONVERSATIONS,
-                (CONVERSATIONS.c.platform == key.c.platform)
-                & (CONVERSATIONS.c.chat_id == key.c.chat_id)
-                & (CONVERSATIONS.c.user_id == key.c.external_id),
-            )
-        )
-        row = (await self._db.execute(stmt)).one()
+        ).one()
         person = (
             None
             if row.id is None
@@ -134,3 +114,39 @@ def _conversation(row: Mapping[str, Any]) -> Conversation:
         data=dict(row["data"]),
         updated_at=row["updated_at"],
     )
+
+
+def _with_person() -> Select[Any]:
+    """Built once: a statement rebuilt at each call costs its cache key every time."""
+    key = select(
+        bindparam("platform", type_=String()).label("platform"),
+        bindparam("external_id", type_=String()).label("external_id"),
+        bindparam("chat_id", type_=String()).label("chat_id"),
+    ).subquery("key")
+    return (
+        select(
+            PEOPLE.c.id,
+            PEOPLE.c.display_name,
+            PEOPLE.c.timezone,
+            CONVERSATIONS.c.person_id,
+            CONVERSATIONS.c.state,
+            CONVERSATIONS.c.data,
+            CONVERSATIONS.c.updated_at,
+        )
+        .select_from(key)
+        .outerjoin(
+            IDENTITIES,
+            (IDENTITIES.c.platform == key.c.platform)
+            & (IDENTITIES.c.external_id == key.c.external_id),
+        )
+        .outerjoin(PEOPLE, PEOPLE.c.id == IDENTITIES.c.person_id)
+        .outerjoin(
+            CONVERSATIONS,
+            (CONVERSATIONS.c.platform == key.c.platform)
+            & (CONVERSATIONS.c.chat_id == key.c.chat_id)
+            & (CONVERSATIONS.c.user_id == key.c.external_id),
+        )
+    )
+
+
+_WITH_PERSON = _with_person()

@@ -70,9 +70,6 @@ class SqlOutboxRepository(SqlRepository):
     before the use cases queued for one, so replies go out while a burst is being handled.
     """
 
-    async def add(self, item: OutboxItem) -> None:
-        await self.add_many([item])
-
     async def add_many(self, items: Sequence[OutboxItem]) -> None:
         """One statement for every message of a command (or a tick's batch); sets their ids.
 

@@ -90,7 +90,7 @@ def item(chat: str, text: str, *, card: str = "", thread: str = "") -> OutboxIte
 async def queue(world: World, *items: OutboxItem) -> None:
     async with world.uow_factory() as uow:  # type: ignore[operator]
         for one in items:
-            await uow.outbox.add(one)
+            await uow.outbox.add_many([one])
         await uow.commit()
 
 

@@ -277,9 +277,6 @@ class FakeOutbox:
     def _pending(self, item: OutboxItem) -> bool:
         return item.delivered_at is None and item.id not in self._t.given_up
 
-    async def add(self, item: OutboxItem) -> None:
-        await self.add_many([item])
-
     async def add_many(self, items: Sequence[OutboxItem]) -> None:
         for item in items:
             item.id = max(self._t.outbox, default=0) + 1

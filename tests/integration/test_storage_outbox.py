@@ -58,7 +58,7 @@ def _item(
 async def _queue(uow_factory: SqlUnitOfWorkFactory, *items: OutboxItem) -> list[int]:
     async with uow_factory() as uow:
         for item in items:
-            await uow.outbox.add(item)
+            await uow.outbox.add_many([item])
         await uow.commit()
     ids = [item.id for item in items]
     assert all(isinstance(i, int) for i in ids)
@@ -283,7 +283,7 @@ async def test_prune_writes_items_queued_in_the_same_unit_of_work_first(
 ) -> None:
     async with uow_factory() as uow:
         item = _item()
-        await uow.outbox.add(item)
+        await uow.outbox.add_many([item])
         assert await uow.outbox.prune(T0 + timedelta(days=1)) == 0
         await uow.commit()
     assert await _due_ids(uow_factory) == [item.id]

@@ -88,10 +88,10 @@ async def test_rollback_forgets_queued_messages_and_history(
     refused = OutboxItem(Route("console", RouteKind.CHAT, chat_id="c"), Message("no"), T0)
     async with uow_factory() as uow:
         await uow.tickets.add_history(HistoryEntry(number, T0, "refused", None))
-        await uow.outbox.add(refused)
+        await uow.outbox.add_many([refused])
         await uow.rollback()
         kept = OutboxItem(Route("console", RouteKind.CHAT, chat_id="c"), Message("ok"), T0)
-        await uow.outbox.add(kept)
+        await uow.outbox.add_many([kept])
         await uow.commit()
     async with uow_factory() as uow:
         assert [item.message.text for item in await uow.outbox.due(T0, ["console"], 9)] == ["ok"]
