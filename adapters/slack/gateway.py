@@ -112,7 +112,7 @@ class SlackGateway:
         outbox_id: int | None = None,
     ) -> Sent:
         payload = render_message(message, zone=route.zone or "UTC")
-        shown = digest(payload)
+        shown = digest(payload) if route.card_key else ""  # only a card is edited again
         if edit_id and shown == last_digest:
             return Sent(edit_id, route.chat_id, shown)  # chat.update would change nothing
         try:

@@ -51,7 +51,7 @@ from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 from bot.clock import Clock
 from bot.errors import GatewayError, RateLimited, RecipientUnavailable
@@ -120,6 +120,7 @@ class Dispatcher:
         self.concurrency = concurrency
         self.spacing = spacing
         self._last_look = float("-inf")  # loop time of the last look for due items
+        self._read_back: dict[int, bool] = {}  # id(gateway) → can it read messages back
         self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:16]}"  # this sender, in leases
         self._rounds = itertools.count(1)
         self._lock = asyncio.Lock()  # one delivery round at a time in this process
@@ -184,7 +185,7 @@ class Dispatcher:
         assert item.id is not None
         gateway = self.gateways[item.route.platform]
         tag: dict[str, Any] = {}
-        if isinstance(gateway, ReadBackGateway):
+        if self._reads_back(gateway):
             tag["outbox_id"] = item.id
             if item.leased_at is not None and not edit_id:
                 since = item.leased_at - READ_BACK_MARGIN
@@ -202,6 +203,13 @@ class Dispatcher:
             last_digest=last_digest,
             **tag,
         )
+
+    def _reads_back(self, gateway: ChatGateway) -> TypeGuard[ReadBackGateway]:
+        """Whether ``gateway`` can read its messages back (a protocol check is slow: once)."""
+        known = self._read_back.get(id(gateway))
+        if known is None:
+            known = self._read_back[id(gateway)] = isinstance(gateway, ReadBackGateway)
+        return known
 
     @contextlib.asynccontextmanager
     async def _heartbeat(self, owner: str) -> AsyncIterator[None]:
