@@ -1,9 +1,10 @@
 """The Slack app: slack-bolt's ``AsyncApp`` wired to the desk.
 
 HTTP mode serves Events API, interactivity and the slash command on one path of the
-process's :class:`~adapters.http.HttpServer` (:mod:`adapters.slack.inbound` checks the
-signature, timestamp and shape on the raw body first, then bolt verifies again and answers
-``url_verification``); Socket Mode is used instead when an app-level token is set.
+process's :class:`~adapters.http.HttpServer`: :mod:`adapters.slack.inbound` checks the
+signature, timestamp and shape on the raw body, and bolt sees only requests that passed
+(it answers ``url_verification``; it does not check the signature a second time). Socket
+Mode is used instead when an app-level token is set.
 
 Events (messages, mentions) are handled *before* they are acknowledged: the desk needs
 milliseconds, well inside Slack's 3 seconds, and if it fails (the database is down) bolt
@@ -79,7 +80,7 @@ class SlackAdapter:
             signing_secret=options.signing_secret,
             client=self.client,  # without it bolt's client would point at slack.com
             process_before_response=True,  # a failed event gets a 500; see module doc
-            request_verification_enabled=True,
+            request_verification_enabled=False,  # handle_http checked it on the raw body
             ignoring_self_events_enabled=True,
         )
         self._tasks: set[asyncio.Task[None]] = set()

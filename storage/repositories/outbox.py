@@ -7,13 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Table,
-    case,
+    bindparam,
     delete,
     func,
     insert,
-    literal,
     or_,
     select,
     tuple_,
@@ -88,19 +86,10 @@ class SqlOutboxRepository(SqlRepository):
     async def due(self, now: datetime, platforms: Sequence[str], limit: int) -> list[OutboxItem]:
         if not platforms or limit <= 0:
             return []
-        stmt = (
-            select(OUTBOX)
-            .where(
-                PENDING,
-                OutboxRow.platform.in_(list(platforms)),
-                or_(OutboxRow.next_attempt_at.is_(None), OutboxRow.next_attempt_at <= now),
-            )
-            .order_by(OutboxRow.created_at, OutboxRow.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)  # SQLite has no row locks; it renders nothing
-        )
         with urgent():
-            rows = await self._db.execute(stmt)
+            rows = await self._db.execute(
+                _DUE, {"platforms": list(platforms), "now": now, "limit": limit}
+            )
         return [_outbox_from_row(r) for r in rows]
 
     async def mark_delivered(self, item_id: int, at: datetime, message_id: str = "") -> None:
@@ -109,15 +98,12 @@ class SqlOutboxRepository(SqlRepository):
         )
 
     async def mark_delivered_many(self, sent: Mapping[int, str], at: datetime) -> None:
-        """One UPDATE; the platform ids go in by a CASE on the item id."""
+        """One statement (an executemany of one prepared UPDATE): item id → platform id."""
         if not sent:
             return
-        sent_id: Any = next(iter(sent.values()))
-        if len(set(sent.values())) > 1:
-            sent_id = case(sent, value=OutboxRow.id, else_=OutboxRow.sent_id)
-        await self._update_many(
-            sent, attempts=OutboxRow.attempts + 1, delivered_at=at, sent_id=sent_id
-        )
+        rows = [{"b_id": i, "b_sent": s, "b_at": at} for i, s in sent.items()]
+        with urgent():
+            await self._db.execute(_DELIVERED, rows)
 
     async def mark_failed(
         self, item_id: int, error: str, retry_at: datetime | None, at: datetime
@@ -131,7 +117,7 @@ class SqlOutboxRepository(SqlRepository):
     async def lease(
         self, item_id: int, until: datetime, *, owner: str = "", at: datetime | None = None
     ) -> None:
-        await self._update(item_id, **_lease_values(until, owner, at))
+        await self.lease_many([item_id], until, owner=owner, at=at)
 
     async def lease_many(
         self,
@@ -141,16 +127,24 @@ class SqlOutboxRepository(SqlRepository):
         owner: str = "",
         at: datetime | None = None,
     ) -> None:
-        await self._update_many(item_ids, **_lease_values(until, owner, at))
+        if not item_ids:
+            return
+        values = {"ids": list(item_ids), "until": until, "owner": owner}
+        with urgent():
+            if owner:  # a sender: it may be on the platform from ``at`` on
+                await self._db.execute(_TAKEN, {**values, "at": at})
+            else:
+                await self._db.execute(_HIDDEN, values)
 
     async def release(self, items: Sequence[OutboxItem], until: datetime) -> None:
         """At most two UPDATEs: items never taken before forget this lease's time; the
         others keep theirs (a sender before this one may have sent them)."""
         never = [i.id for i in items if i.id is not None and i.leased_at is None]
         before = [i.id for i in items if i.id is not None and i.leased_at is not None]
-        values: dict[str, Any] = {"next_attempt_at": until, "lease_owner": ""}
-        await self._update_many(never, leased_at=None, **values)
-        await self._update_many(before, **values)
+        with urgent():
+            for ids, statement in ((never, _RELEASED_FRESH), (before, _RELEASED)):
+                if ids:
+                    await self._db.execute(statement, {"ids": ids, "until": until})
 
     async def renew(self, owner: str, until: datetime) -> int:
         stmt = (
@@ -338,27 +332,6 @@ class SqlOutboxRepository(SqlRepository):
         if rowcount(result) == 0:
             raise LookupError(f"outbox item {item_id} does not exist")
 
-    async def _update_many(self, item_ids: Collection[int], **values: Any) -> None:
-        """One UPDATE of these items (none: no statement)."""
-        if not item_ids:
-            return
-        stmt = (
-            update(OutboxRow)
-            .where(OutboxRow.id.in_(list(item_ids)))
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-        with urgent():
-            await self._db.execute(stmt)
-
-
-def _lease_values(until: datetime, owner: str, at: datetime | None) -> dict[str, Any]:
-    values: dict[str, Any] = {"next_attempt_at": until, "lease_owner": owner}
-    if owner:
-        first: ColumnElement[Any] = literal(at, OutboxRow.__table__.c.leased_at.type)  # type: ignore[attr-defined]
-        values["leased_at"] = func.coalesce(OutboxRow.leased_at, first)
-    return values
-
 
 def _outbox_from_row(row: Any) -> OutboxItem:
     return OutboxItem(
@@ -383,3 +356,44 @@ def _outbox_from_row(row: Any) -> OutboxItem:
         extra={str(k): str(v) for k, v in row.extra.items()},
         leased_at=row.leased_at,
     )
+
+
+# -- the delivery round's statements, built once (parameters only change) ------------------
+
+_WHEN = OUTBOX.c.next_attempt_at.type
+_IDS = bindparam("ids", expanding=True)
+_DUE = (
+    select(OUTBOX)
+    .where(
+        PENDING,
+        OUTBOX.c.platform.in_(bindparam("platforms", expanding=True)),
+        or_(
+            OUTBOX.c.next_attempt_at.is_(None),
+            OUTBOX.c.next_attempt_at <= bindparam("now", type_=_WHEN),
+        ),
+    )
+    .order_by(OUTBOX.c.created_at, OUTBOX.c.id)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)  # SQLite has no row locks; it renders nothing
+)
+_DELIVERED = (
+    update(OUTBOX)
+    .where(OUTBOX.c.id == bindparam("b_id"))
+    .values(
+        attempts=OUTBOX.c.attempts + 1,
+        delivered_at=bindparam("b_at", type_=_WHEN),
+        sent_id=bindparam("b_sent"),
+    )
+)
+_HIDDEN = (
+    update(OUTBOX)
+    .where(OUTBOX.c.id.in_(_IDS))
+    .values(next_attempt_at=bindparam("until", type_=_WHEN), lease_owner=bindparam("owner"))
+)
+_TAKEN = _HIDDEN.values(leased_at=func.coalesce(OUTBOX.c.leased_at, bindparam("at", type_=_WHEN)))
+_RELEASED = (
+    update(OUTBOX)
+    .where(OUTBOX.c.id.in_(_IDS))
+    .values(next_attempt_at=bindparam("until", type_=_WHEN), lease_owner="")
+)
+_RELEASED_FRESH = _RELEASED.values(leased_at=None)

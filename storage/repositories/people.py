@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 
 from bot.domain import Identity, Person
 from storage.repositories.base import IdentityTaken, SqlRepository, upsert
@@ -13,6 +13,9 @@ from storage.tables import IdentityRow, PersonRow
 PEOPLE: Table = PersonRow.__table__  # type: ignore[assignment]
 IDENTITIES: Table = IdentityRow.__table__  # type: ignore[assignment]
 _CLAIM_IDENTITY = upsert(IDENTITIES, ("platform", "external_id"), returning="person_id")
+_NAMES = select(PEOPLE.c.id, PEOPLE.c.display_name).where(
+    PEOPLE.c.id.in_(bindparam("ids", expanding=True))
+)
 
 
 class SqlPersonRepository(SqlRepository):
@@ -26,8 +29,7 @@ class SqlPersonRepository(SqlRepository):
         wanted = {i for i in person_ids if i is not None}
         if not wanted:
             return {}
-        stmt = select(PEOPLE.c.id, PEOPLE.c.display_name).where(PEOPLE.c.id.in_(wanted))
-        found = dict((await self._db.execute(stmt)).tuples().all())
+        found = dict((await self._db.execute(_NAMES, {"ids": list(wanted)})).tuples().all())
         return {i: found.get(i, "?") for i in wanted}
 
     async def by_identity(self, identity: Identity) -> Person | None:

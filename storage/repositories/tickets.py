@@ -52,8 +52,7 @@ class SqlTicketRepository(SqlRepository):
 
     async def get(self, number: int) -> Ticket | None:
         # Locked: the caller is about to decide something from this state.
-        stmt = select(TICKETS).where(TICKETS.c.number == number).with_for_update()
-        row = (await self._db.execute(stmt)).first()
+        row = (await self._db.execute(_GET, {"number": number})).first()
         return None if row is None else self._read(row)
 
     async def save(self, ticket: Ticket) -> None:
@@ -129,6 +128,9 @@ class SqlTicketRepository(SqlRepository):
     async def comments(
         self, number: int, *, kind: CommentKind | None = None, limit: int | None = None
     ) -> list[Comment]:
+        if kind is not None and limit == 1:  # a card's opening text: every card refresh
+            rows = await self._db.execute(_FIRST, {"number": number, "kind": kind.value})
+            return [_comment(r) for r in rows]
         stmt = (
             select(COMMENTS)
             .where(COMMENTS.c.ticket_number == number)
@@ -137,18 +139,7 @@ class SqlTicketRepository(SqlRepository):
         )
         if kind is not None:
             stmt = stmt.where(COMMENTS.c.kind == kind.value)
-        return [
-            Comment(
-                ticket_number=r.ticket_number,
-                at=r.at,
-                author_id=r.author_id,
-                kind=CommentKind(r.kind),
-                text=r.text,
-                source=r.source,
-                id=r.id,
-            )
-            for r in await self._db.execute(stmt)
-        ]
+        return [_comment(r) for r in await self._db.execute(stmt)]
 
     async def due_for_ping(self, now: datetime, limit: int) -> list[Ticket]:
         """Tickets whose ``next_ping_at`` has come, by that index alone; locked, and on
@@ -193,3 +184,26 @@ def _history_values(entry: HistoryEntry) -> dict[str, Any]:
         "source": entry.source,
         "detail": entry.detail,
     }
+
+
+def _comment(r: Any) -> Comment:
+    return Comment(
+        ticket_number=r.ticket_number,
+        at=r.at,
+        author_id=r.author_id,
+        kind=CommentKind(r.kind),
+        text=r.text,
+        source=r.source,
+        id=r.id,
+    )
+
+
+# Built once: the statements of every command on a ticket (a statement built per call pays
+# its cache key each time).
+_GET = select(TICKETS).where(TICKETS.c.number == bindparam("number")).with_for_update()
+_FIRST = (
+    select(COMMENTS)
+    .where(COMMENTS.c.ticket_number == bindparam("number"), COMMENTS.c.kind == bindparam("kind"))
+    .order_by(COMMENTS.c.at, COMMENTS.c.id)
+    .limit(1)
+)
