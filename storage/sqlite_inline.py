@@ -7,22 +7,25 @@ costs tens of them, plus a second thread fighting the loop for the GIL: under lo
 was a quarter of the process's CPU. This module gives the dialect an object with
 aiosqlite's interface whose calls run the statement right away on the loop's thread.
 
-Only ``COMMIT`` still goes to a worker thread: in WAL mode with ``synchronous=FULL`` it
-syncs the log to disk, which can take milliseconds, and the loop must not wait for a disk.
-The desk has one SQLite connection (``pool_size=1``), so a connection is never used by two
-threads at once. A writer of another process (``tierdesk kb import``) can make a statement
-wait in SQLite's busy handler; that wait happens inline too, for as long as that other
-transaction lasts.
+``COMMIT`` is the one call that may wait for the disk: in WAL mode with ``synchronous=FULL``
+it syncs the log, which takes a tenth of a millisecond on an SSD and can take tens on a
+slow volume, where the loop must not wait for it. So commits run inline while they are
+fast, and in a worker thread once they are slow (:class:`CommitTimer`): a thread hand-off
+costs about what a fast sync does. The desk has one SQLite connection (``pool_size=1``),
+so a connection is never used by two threads at once. A writer of another process
+(``tierdesk kb import``) can make a statement wait in SQLite's busy handler; that wait
+happens inline too, for as long as that other transaction lasts.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-__all__ = ["InlineConnection", "connect"]
+__all__ = ["CommitTimer", "InlineConnection", "connect"]
 
 
 class _Queue:
@@ -88,9 +91,10 @@ class InlineConnection:
     """aiosqlite's ``Connection`` interface over a ``sqlite3`` connection, running inline
     but for ``commit``."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, timer: CommitTimer) -> None:
         self._conn = conn
         self._tx = _Queue(conn)
+        self._timer = timer
 
     @property
     def isolation_level(self) -> str | None:
@@ -104,8 +108,14 @@ class InlineConnection:
         return await cursor.execute(sql, parameters)
 
     async def commit(self) -> None:
-        if self._conn.in_transaction:  # the disk sync, off the event loop
+        if not self._conn.in_transaction:
+            return
+        start = time.perf_counter()
+        if self._timer.slow:  # the disk sync, off the event loop
             await asyncio.to_thread(self._conn.commit)
+        else:
+            self._conn.commit()
+        self._timer.took(time.perf_counter() - start)
 
     async def rollback(self) -> None:
         self._conn.rollback()
@@ -121,8 +131,27 @@ class InlineConnection:
         self._conn.create_function(*args, **kwargs)
 
 
+class CommitTimer:
+    """How long this database's commits take (a moving average): above :attr:`SLOW` they
+    leave the event loop's thread."""
+
+    SLOW = 0.001  # seconds
+    WEIGHT = 0.1  # of the newest commit in the average
+
+    def __init__(self) -> None:
+        self.average = 0.0
+
+    @property
+    def slow(self) -> bool:
+        return self.average > self.SLOW
+
+    def took(self, seconds: float) -> None:
+        self.average += self.WEIGHT * (seconds - self.average)
+
+
 def connect(database: str, *, uri: bool = False) -> Callable[[], Any]:
     """An ``async_creator`` for :func:`sqlalchemy.ext.asyncio.create_async_engine`."""
+    timer = CommitTimer()  # shared by the engine's connections: one disk
 
     async def creator() -> InlineConnection:
         conn = sqlite3.connect(
@@ -132,6 +161,6 @@ def connect(database: str, *, uri: bool = False) -> Callable[[], Any]:
             check_same_thread=False,  # commit runs in a worker thread, never concurrently
             detect_types=0,
         )
-        return InlineConnection(conn)
+        return InlineConnection(conn, timer)
 
     return creator

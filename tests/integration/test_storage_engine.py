@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError, StatementError
 
 from bot.domain import Identity
 from storage.db import SQLITE_BUSY_TIMEOUT_MS, make_engine
+from storage.sqlite_inline import CommitTimer
 from storage.tables import IdentityRow, InboundEventRow
 
 EVENTS = InboundEventRow.__table__
@@ -118,3 +119,16 @@ async def test_instants_come_back_in_utc_and_naive_ones_are_refused(database_url
 def test_unsupported_urls_are_refused(url: str) -> None:
     with pytest.raises(ValueError, match=r"driver|supported"):
         make_engine(url)
+
+
+def test_sqlite_commits_leave_the_event_loop_once_the_disk_is_slow() -> None:
+    timer = CommitTimer()
+    for _ in range(20):
+        timer.took(0.0002)  # an SSD: a fifth of a millisecond
+    assert not timer.slow
+    for _ in range(20):
+        timer.took(0.015)  # a slow volume
+    assert timer.slow
+    for _ in range(40):
+        timer.took(0.0002)
+    assert not timer.slow  # and back when the disk is fast again
