@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -185,7 +185,6 @@ class OutboxItem:
     delivered_at: datetime | None = None
     last_error: str = ""
     id: int | None = None
-    extra: dict[str, str] = field(default_factory=dict)
     leased_at: datetime | None = None  # first time a sender took it: it may be out there since
 
 

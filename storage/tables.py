@@ -284,12 +284,11 @@ class OutboxRow(Base):
     message: Mapped[dict[str, Any]]
     ticket_number: Mapped[int | None]  # for logs and reports; no foreign key on a queue
     created_at: Mapped[datetime]
-    attempts: Mapped[int]
+    attempts: Mapped[int] = mapped_column(server_default="0")
     next_attempt_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
     failed_at: Mapped[datetime | None]
-    last_error: Mapped[str] = mapped_column(Text)
-    extra: Mapped[dict[str, Any]]
+    last_error: Mapped[str] = mapped_column(Text, server_default="")
     lease_owner: Mapped[str] = mapped_column(String(_WORD), server_default="")  # a process id
     leased_at: Mapped[datetime | None]  # when that process began sending (read-back window)
     sent_id: Mapped[str] = mapped_column(String(_ID), server_default="")  # the platform's id

@@ -34,6 +34,7 @@ OUTBOX: Table = OutboxRow.__table__  # type: ignore[assignment]
 
 
 def _outbox_values(item: OutboxItem) -> dict[str, Any]:
+    """A new message as a row: what varies (attempts, errors, leases start from defaults)."""
     route = item.route
     return {
         "platform": route.platform,
@@ -47,12 +48,7 @@ def _outbox_values(item: OutboxItem) -> dict[str, Any]:
         "message": encode_message(item.message),
         "ticket_number": item.ticket_number,
         "created_at": item.created_at,
-        "attempts": item.attempts,
         "next_attempt_at": item.next_attempt_at,
-        "delivered_at": item.delivered_at,
-        "failed_at": None,
-        "last_error": item.last_error,
-        "extra": dict(item.extra),
     }
 
 
@@ -353,7 +349,6 @@ def _outbox_from_row(row: Any) -> OutboxItem:
         next_attempt_at=row.next_attempt_at,
         delivered_at=row.delivered_at,
         last_error=row.last_error,
-        extra={str(k): str(v) for k, v in row.extra.items()},
         leased_at=row.leased_at,
     )
 

@@ -33,13 +33,15 @@ class SqlPingRepository(SqlRepository):
         if not stages:
             return set()
         rows = [{"ticket_number": n, "key": k, "at": at, "actor_id": actor_id} for n, k in stages]
+        # An executemany of a one-row statement (batched into multi-row INSERTs by
+        # SQLAlchemy), not one statement of all the rows: that one was compiled anew for
+        # every batch size (14 ms for a tick of 145 stages).
         stmt = (
             self._insert(PingStageRow)
-            .values(rows)
             .on_conflict_do_nothing()
             .returning(PingStageRow.ticket_number, PingStageRow.key)
         )
-        return {(n, k) for n, k in (await self._db.execute(stmt)).all()}
+        return {(n, k) for n, k in (await self._db.execute(stmt, rows)).all()}
 
     async def count_since(self, kind: str, since: datetime) -> dict[int, int]:
         """Stages whose key contains ``:kind`` recorded since ``since``, per ticket."""

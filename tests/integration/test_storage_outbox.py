@@ -48,7 +48,6 @@ def _item(
         message=CARD,
         created_at=T0 + created,
         ticket_number=1,
-        extra={"reason": "opened"},
     )
     for name, value in changes.items():
         setattr(item, name, value)
@@ -87,7 +86,6 @@ async def test_an_item_round_trips(uow_factory: SqlUnitOfWorkFactory) -> None:
             label="Alice",
         ),
         ticket_number=None,
-        extra={},
     )
     (item_id,) = await _queue(uow_factory, item)
     async with uow_factory() as uow:
