@@ -36,10 +36,9 @@ class SqlTicketRepository(SqlRepository):
         self._stored.clear()
 
     def _read(self, row: Any) -> Ticket:
-        ticket = ticket_from_row(row._mapping)
-        assert ticket.number is not None
-        self._stored[ticket.number] = ticket_values(ticket)
-        return ticket
+        stored = dict(row._mapping)  # the columns as read: what a save compares with
+        self._stored[stored["number"]] = stored
+        return ticket_from_row(stored)
 
     async def add(self, ticket: Ticket) -> Ticket:
         if ticket.number is not None:
