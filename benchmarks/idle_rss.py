@@ -3,7 +3,9 @@ third-party libraries?
 
 - tierdesk: a real ``tierdesk run`` on a copy of ``config.example.toml`` (console off, Slack in
   HTTP mode against the fake Web API of ``tests/fakes/slack_api.py``, so the Slack adapter is
-  loaded; a fresh SQLite file), started under ``python -X importtime`` so the run itself tells
+  loaded; a SQLite file migrated beforehand by ``tierdesk migrate``, as a deployment does
+  once: a desk that restarts on its database), started under ``python -X importtime`` so
+  the run itself tells
   which modules it imported (the flag prints one line per import as it happens and keeps
   nothing). Once it listens and has been idle ``--idle`` seconds: ``VmRSS`` (and ``RssAnon``,
   ``RssFile``, the peak ``VmHWM``) from ``/proc/PID/status``.
@@ -98,6 +100,8 @@ async def idle_tierdesk(api: BenchSlackApi, folder: Path, idle: float) -> tuple[
     config = tierdesk_config(folder, api.url, port, f"sqlite+aiosqlite:///{folder / 'desk.db'}")
     log = folder / "tierdesk.log"
     tierdesk = ROOT / ".venv/bin/tierdesk"
+    migrate = [sys.executable, str(tierdesk), "migrate", "--config", str(config)]
+    spawn(migrate, folder, tierdesk_env(api.url), folder / "migrate.log").wait()
     args = [sys.executable, "-X", "importtime", str(tierdesk), "run", "--config", str(config)]
     process = spawn(args, folder, tierdesk_env(api.url), log)
     await wait_listening(port, process, log)

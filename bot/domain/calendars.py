@@ -462,14 +462,14 @@ def _zone(name: str) -> ZoneInfo:
 
 def holidays_problem(country: str, subdivision: str | None) -> tuple[str, str] | None:
     """Which of ``holidays`` / ``subdivision`` the ``holidays`` package does not know, and
-    a reason a person can act on; None when both are known."""
-    known = holidays.list_supported_countries()
+    a reason a person can act on; None when both are known. Only the country asked about is
+    loaded (listing every supported country imports them all: 8 MiB a process keeps)."""
     try:
-        holidays.country_holidays(country, years=())
+        entity = holidays.country_holidays(country, years=())
     except NotImplementedError:
         hint = (
             f'; codes are upper case: "{country.upper()}"'
-            if country.upper() in known
+            if country.upper() in holidays.list_supported_countries()
             else ' (an ISO 3166 code such as "DE" or "US")'
         )
         return "holidays", f'no public holidays are known for country "{country}"{hint}'
@@ -478,7 +478,7 @@ def holidays_problem(country: str, subdivision: str | None) -> tuple[str, str] |
     try:
         holidays.country_holidays(country, subdiv=subdivision, years=())
     except NotImplementedError:
-        codes = [code for code in known.get(country, ()) if code.isupper()]
+        codes = [code for code in entity.subdivisions if code.isupper()]
         listed = ", ".join(codes[:20]) + (", …" if len(codes) > 20 else "")
         return "subdivision", f'"{subdivision}" is not a subdivision of {country} (known: {listed})'
     return None
