@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.domain import HistoryEntry, Identity, Person, Ticket
+from bot.domain import Comment, CommentKind, HistoryEntry, Identity, Person, Ticket
 from bot.events import ChatRef
 from bot.messages import Message
 from bot.ports import UnitOfWork
@@ -133,6 +133,12 @@ class Work:
 
     def refresh_cards(self, ticket: Ticket, *tiers: str) -> None:
         self.notices.append(Notice(ToCards(ticket, tiers)))
+
+    async def comment(self, number: int, actor: Actor, kind: CommentKind, text: str) -> None:
+        """A message on ticket ``number`` (kept whole; relayed by the notices that follow)."""
+        await self.uow.tickets.add_comment(
+            Comment(number, self.now, actor.id, kind, text, actor.source)
+        )
 
     def record(self, ticket: Ticket, actor: Actor | None, action: str, detail: str = "") -> None:
         """A line of the ticket's history: who did what, when, from where. Written with the

@@ -12,7 +12,6 @@ from bot import views
 from bot.domain import (
     ACTIVE_STATUSES,
     ChatAddress,
-    Comment,
     CommentKind,
     Person,
     Ticket,
@@ -81,9 +80,7 @@ class TicketService:
         ticket = await work.uow.tickets.add(ticket)
         assert ticket.number is not None
         text = draft.description + (f"\n\n{draft.details}" if draft.details else "")
-        await work.uow.tickets.add_comment(
-            Comment(ticket.number, work.now, actor.id, CommentKind.REQUESTER, text, actor.source)
-        )
+        await work.comment(ticket.number, actor, CommentKind.REQUESTER, text)
         work.record(ticket, actor, "opened", views.opened_history(self.settings, ticket))
         work.tell(ToRequester(ticket), views.ticket_opened(ticket, self.settings, draft.notice))
         work.refresh_cards(ticket)
@@ -99,9 +96,7 @@ class TicketService:
             raise InvalidInput("There is nothing to add; write some text after the number.")
         ticket.requester_replied(work.now, self.sla)
         await work.uow.tickets.save(ticket)
-        await work.uow.tickets.add_comment(
-            Comment(cmd.number, work.now, actor.id, CommentKind.REQUESTER, text, actor.source)
-        )
+        await work.comment(cmd.number, actor, CommentKind.REQUESTER, text)
         work.record(ticket, actor, "requester replied")
         work.tell(ToThread(ticket), views.requester_wrote(ticket, text, actor.person.display_name))
         work.refresh_cards(ticket)
@@ -206,9 +201,7 @@ class TicketService:
         if not cmd.internal:
             ticket.agent_replied(work.now, self.sla)
             await work.uow.tickets.save(ticket)
-        await work.uow.tickets.add_comment(
-            Comment(cmd.number, work.now, actor.id, kind, text, actor.source)
-        )
+        await work.comment(cmd.number, actor, kind, text)
         work.record(ticket, actor, "noted internally" if cmd.internal else "replied")
         if cmd.internal:
             work.tell(ToThread(ticket), views.internal_note(text, name))
@@ -260,9 +253,7 @@ class TicketService:
         if not need:
             raise InvalidInput(f"Say what you need: /waiting {cmd.number} what you need.")
         ticket.wait_on_requester(work.now, self.sla)
-        await work.uow.tickets.add_comment(
-            Comment(cmd.number, work.now, actor.id, CommentKind.PUBLIC, need, actor.source)
-        )
+        await work.comment(cmd.number, actor, CommentKind.PUBLIC, need)
         await self._changed(work, ticket, actor, "set waiting on requester")
         name = actor.person.display_name
         work.tell(ToRequester(ticket), views.needs_your_answer(ticket, need, name))
