@@ -18,7 +18,6 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot import views
 from bot.clock import Clock
@@ -43,6 +42,7 @@ from bot.services.knowledge import KnowledgeService
 from bot.services.notices import Actor, Notice, ToActor, ToChat, Work
 from bot.services.oncall import OnCallService
 from bot.services.outbox import Postman, ticket_of_key
+from bot.services.people import PeopleService
 from bot.services.sla import SlaService
 from bot.services.tickets import TicketService
 from bot.settings import Settings
@@ -126,6 +126,7 @@ class Desk:
             c.PublishArticle: k.publish_article,
             c.WhoIsOnCall: self.oncall.who_is_on_call,
             c.TakeOnCall: self.oncall.take_on_call,
+            c.SetTimezone: PeopleService(settings).set_timezone,
         }
         # chat commands that are a typed command with arguments (the others are dialogs)
         self._parsers: dict[str, Parser] = {
@@ -152,6 +153,7 @@ class Desk:
             "ack": lambda a: c.Acknowledge(_number(a, "ack")),
             "oncall": lambda a: c.WhoIsOnCall(a or None),
             "takeoncall": _parse_takeoncall,
+            "timezone": c.SetTimezone,
         }
         # chat commands that steer a dialog rather than run one command
         self._dialogs: dict[str, Dialog] = {
@@ -159,7 +161,6 @@ class Desk:
             "new": self._new,
             "cancel": self._cancel,
             "reply": self._reply,
-            "timezone": self._timezone,
         }
 
     @property
@@ -585,22 +586,6 @@ class Desk:
         number, text = _number_and_rest(args, "reply", "text")
         await self._relay(work, actor, number, text, requester_anywhere=True, confirm=True)
 
-    async def _timezone(
-        self, work: Work, actor: Actor, args: str, conversation: Conversation | None
-    ) -> None:
-        zone = args.strip()
-        if not zone:
-            work.tell(
-                ToActor(actor), views.your_zone(actor.person.timezone or self.settings.timezone)
-            )
-            return
-        if not _valid_zone(zone):
-            raise InvalidInput(f'"{zone}" is not a time zone; use a name like Europe/Berlin.')
-        actor = await self._identified(work.uow, actor)
-        actor.person.timezone = zone
-        await work.uow.people.save(actor.person)
-        work.tell(ToActor(actor), views.zone_set(zone))
-
 
 def _stranger(user: UserRef, chat: ChatRef) -> Actor:
     """The actor of a refused event, as the event named them (nothing was stored)."""
@@ -617,14 +602,6 @@ def _renamed(person: Person, user: UserRef) -> bool:
         (user.display_name and person.display_name != name)
         or (user.timezone and person.timezone != user.timezone)
     )
-
-
-def _valid_zone(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
 
 
 _IN_CONVERSATION = frozenset({Status.IN_PROGRESS, Status.WAITING})

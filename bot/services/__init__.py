@@ -2,5 +2,5 @@
 
 ``commands`` (what can be asked), ``access`` (who may ask it), ``notices`` (what a command
 says, to whom), ``outbox`` (where that goes), and the areas: ``tickets``, ``intake``,
-``sla``, ``oncall``, ``knowledge``; ``delivery`` sends the outbox.
+``sla``, ``oncall``, ``knowledge``, ``people``; ``delivery`` sends the outbox.
 """
