@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import json
 import os
 import random
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -218,10 +220,23 @@ class Server:
         return time.monotonic() - start
 
 
+def _die_with_parent() -> None:
+    """A benchmark killed outright (a timeout, Ctrl-C twice) must not leave its desks
+    running and retrying their outbox against a fake that is gone."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def spawn(args: list[str], folder: Path, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
         return subprocess.Popen(
-            args, cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out
+            args,
+            cwd=folder,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=out,
+            preexec_fn=_die_with_parent,
         )
 
 
