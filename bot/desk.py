@@ -259,12 +259,13 @@ class Desk:
         read: a first message that only starts an intake writes no person yet."""
         user, chat = event.user, event.chat
         identity = Identity(user.platform, user.user_id)
-        person, conversation = await uow.conversations.with_person(identity, chat.chat_id)
+        arrival = await uow.conversations.with_person(identity, chat.chat_id)
+        person = arrival.person
         if person is not None and _renamed(person, user):
             person = await self._stored(uow, user, person)
         if person is None:
             person = Person(user.display_name.strip() or user.user_id, user.timezone)
-        return Actor(person, identity, chat), conversation
+        return Actor(person, identity, chat, arrival.has_open_tickets), arrival.conversation
 
     async def _stored(self, uow: UnitOfWork, user: UserRef, person: Person | None) -> Person:
         """The person behind a platform account, stored: added when first needed, renamed
@@ -360,7 +361,7 @@ class Desk:
         if not text.strip() and event.files:
             text = "Attached: " + ", ".join(event.files)
         open_tickets = []
-        if actor.person.id is not None:
+        if actor.person.id is not None and actor.has_open_tickets:
             open_tickets = await work.uow.tickets.list(
                 statuses=tuple(ACTIVE_STATUSES), requester_id=actor.person.id, limit=3
             )

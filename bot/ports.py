@@ -95,14 +95,23 @@ class PersonRepository(Protocol):
     async def identities(self, person_id: int) -> list[Identity]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """What one read tells about someone who writes: the person behind the account (None:
+    nobody yet), their dialog in this chat, and whether any ticket of theirs is open (a
+    first message from someone with none needs no look at their tickets)."""
+
+    person: Person | None
+    conversation: Conversation | None
+    has_open_tickets: bool
+
+
 class ConversationRepository(Protocol):
     async def get(self, platform: str, chat_id: str, user_id: str) -> Conversation | None: ...
 
-    async def with_person(
-        self, identity: Identity, chat_id: str
-    ) -> tuple[Person | None, Conversation | None]:
-        """Who an account belongs to (None: nobody yet) and their dialog in ``chat_id``, in
-        one read: what the desk needs to know about everyone who writes."""
+    async def with_person(self, identity: Identity, chat_id: str) -> Arrival:
+        """Who an account belongs to, their dialog in ``chat_id`` and whether they have an
+        open ticket, in one read: what the desk needs to know about everyone who writes."""
         ...
 
     async def save(self, conversation: Conversation) -> None: ...

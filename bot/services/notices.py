@@ -22,11 +22,13 @@ from bot.ports import UnitOfWork
 @dataclass(frozen=True, slots=True)
 class Actor:
     """Who is acting, as the desk knows them, and where from. ``person.id`` is None for
-    someone the desk has not stored yet (a first message that only starts an intake)."""
+    someone the desk has not stored yet (a first message that only starts an intake);
+    ``has_open_tickets`` False when the arrival's read found none of theirs open."""
 
     person: Person
     identity: Identity
     chat: ChatRef
+    has_open_tickets: bool = True
 
     @property
     def id(self) -> int:

@@ -6,16 +6,18 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, String, Table, bindparam, delete, select
+from sqlalchemy import Select, String, Table, bindparam, delete, exists, select
 
 from bot.clock import Clock
-from bot.domain import Conversation, Identity, Person
+from bot.domain import ACTIVE_STATUSES, Conversation, Identity, Person
+from bot.ports import Arrival
 from storage.repositories.base import SqlRepository, Transaction, upsert
-from storage.tables import ConversationRow, IdentityRow, PersonRow
+from storage.tables import ConversationRow, IdentityRow, PersonRow, TicketRow
 
 CONVERSATIONS: Table = ConversationRow.__table__  # type: ignore[assignment]
 IDENTITIES: Table = IdentityRow.__table__  # type: ignore[assignment]
 PEOPLE: Table = PersonRow.__table__  # type: ignore[assignment]
+TICKETS: Table = TicketRow.__table__  # type: ignore[assignment]
 _SAVE = upsert(
     CONVERSATIONS,
     ("platform", "chat_id", "user_id"),
@@ -39,10 +41,9 @@ class SqlConversationRepository(SqlRepository):
         row = (await self._db.execute(stmt)).first()
         return None if row is None else _conversation(row._mapping)
 
-    async def with_person(
-        self, identity: Identity, chat_id: str
-    ) -> tuple[Person | None, Conversation | None]:
-        """Who an account belongs to and their dialog in ``chat_id``, in one statement."""
+    async def with_person(self, identity: Identity, chat_id: str) -> Arrival:
+        """Who an account belongs to, their dialog in ``chat_id`` and whether they have an
+        open ticket, in one statement."""
         row = (
             await self._db.execute(
                 _WITH_PERSON,
@@ -69,7 +70,7 @@ class SqlConversationRepository(SqlRepository):
                 data=dict(row.data),
                 updated_at=row.updated_at,
             )
-        return person, conversation
+        return Arrival(person, conversation, bool(row.has_open_tickets))
 
     async def save(self, conversation: Conversation) -> None:
         """Insert or replace; stamps ``updated_at`` with now if the desk left it unset."""
@@ -132,6 +133,12 @@ def _with_person() -> Select[Any]:
             CONVERSATIONS.c.state,
             CONVERSATIONS.c.data,
             CONVERSATIONS.c.updated_at,
+            exists()
+            .where(
+                TICKETS.c.requester_id == PEOPLE.c.id,
+                TICKETS.c.status.in_(sorted(s.value for s in ACTIVE_STATUSES)),
+            )
+            .label("has_open_tickets"),
         )
         .select_from(key)
         .outerjoin(

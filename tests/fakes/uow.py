@@ -18,6 +18,7 @@ from typing import Self
 
 from bot.clock import Clock, SystemClock
 from bot.domain import (
+    ACTIVE_STATUSES,
     Comment,
     CommentKind,
     Conversation,
@@ -32,7 +33,7 @@ from bot.domain.oncall import OnCallOverride
 from bot.errors import Conflict
 from bot.knowledge import Article
 from bot.messages import OutboxItem
-from bot.ports import CardRef, RefKey
+from bot.ports import Arrival, CardRef, RefKey
 
 ConversationKey = tuple[str, str, str]
 
@@ -189,12 +190,15 @@ class FakeConversations:
         found = self._t.conversations.get((platform, chat_id, user_id))
         return copy.deepcopy(found) if found is not None else None
 
-    async def with_person(
-        self, identity: Identity, chat_id: str
-    ) -> tuple[Person | None, Conversation | None]:
+    async def with_person(self, identity: Identity, chat_id: str) -> Arrival:
         person_id = self._t.identities.get(identity)
         person = copy.copy(self._t.people[person_id]) if person_id is not None else None
-        return person, await self.get(identity.platform, chat_id, identity.external_id)
+        busy = person_id is not None and any(
+            t.requester_id == person_id and t.status in ACTIVE_STATUSES
+            for t in self._t.tickets.values()
+        )
+        conversation = await self.get(identity.platform, chat_id, identity.external_id)
+        return Arrival(person, conversation, busy)
 
     async def save(self, conversation: Conversation) -> None:
         if conversation.updated_at is None:

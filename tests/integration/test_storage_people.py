@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import insert
 
 from bot.clock import FrozenClock
-from bot.domain import Conversation, Identity, Person
+from bot.domain import Conversation, Identity, Person, Status, Ticket
 from storage.db import make_engine
 from storage.repositories import IdentityTaken
 from storage.repositories.base import Transaction
@@ -201,3 +202,38 @@ async def test_names_of_several_people_in_one_call(uow_factory: SqlUnitOfWorkFac
         names = await uow.people.names([alice.id, None, bob.id, alice.id, 999_999])
         assert names == {alice.id: "Alice", bob.id: "Bob", 999_999: "?"}
         assert await uow.people.names([None]) == {}
+
+
+async def test_arrival_read_tells_whether_the_requester_has_an_open_ticket(
+    uow_factory: SqlUnitOfWorkFactory,
+    people: dict[str, int],
+    make_ticket: Callable[..., Ticket],
+) -> None:
+    """The first read of every message says whether to look at the writer's tickets: a
+    known requester with none open costs no extra statement, one with an open ticket is
+    offered it."""
+    alice = Identity("console", "alice")
+    async with uow_factory() as uow:
+        arrival = await uow.conversations.with_person(alice, "alice")
+    assert arrival.person is not None and arrival.person.id == people["alice"]
+    assert arrival.conversation is None and not arrival.has_open_tickets
+
+    async with uow_factory() as uow:
+        ticket = await uow.tickets.add(make_ticket())
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert (await uow.conversations.with_person(alice, "alice")).has_open_tickets
+        bob = await uow.conversations.with_person(Identity("console", "bob"), "bob")
+        assert not bob.has_open_tickets  # someone else's ticket is not theirs
+
+    async with uow_factory() as uow:
+        assert ticket.number is not None
+        stored = await uow.tickets.get(ticket.number)
+        assert stored is not None
+        stored.status = Status.RESOLVED
+        await uow.tickets.save(stored)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert not (await uow.conversations.with_person(alice, "alice")).has_open_tickets
+        stranger = await uow.conversations.with_person(Identity("slack", "UNKNOWN"), "D1")
+    assert stranger.person is None and not stranger.has_open_tickets
