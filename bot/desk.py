@@ -54,6 +54,7 @@ PROMPT = "prompt:"  # conversation state prefix for an agent asked to type a rea
 INTERNAL_PREFIX = "//"
 MAX_INBOUND = 100_000  # characters kept from one message; more is cut with a marker
 LARGE_INDEX = 2_000  # articles from which a search (~1 ms and up) leaves the event loop
+CLOSE_BATCH = 200  # resolved tickets closed per transaction when unanswered
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 Handler = Callable[..., Awaitable[Any]]  # a service's handler of one command type
@@ -133,7 +134,9 @@ class Desk:
             "mytickets": lambda _: c.MyTickets(),
             "show": lambda a: c.ShowTicket(_number(a, "show")),
             "close": lambda a: c.Close(_number(a, "close")),
-            "reopen": lambda a: c.Reopen(_number(a, "reopen")),
+            "reopen": lambda a: c.Reopen(
+                *_number_and_rest(a, "reopen", "[reason]", rest_required=False)
+            ),
             "rate": _parse_rate,
             "queue": lambda a: c.Queue(a or None),
             "claim": lambda a: c.Claim(_number(a, "claim")),
@@ -231,6 +234,24 @@ class Desk:
         if sent or events:
             log.info("pruned %d sent messages and %d event ids older than %s", sent, events, before)
         return sent, events
+
+    async def close_unanswered(self) -> int:
+        """Close resolved tickets whose requester left "Did this solve it?" unanswered for
+        ``satisfaction.close_after``. Returns how many closed."""
+        now = self.clock.now()
+        closed = 0
+        while True:
+            async with self.uow_factory() as uow:
+                cutoff = now - self.settings.satisfaction.close_after
+                due = await uow.tickets.resolved_before(cutoff, CLOSE_BATCH)
+                work = Work(uow, now)
+                for ticket in due:
+                    await self.tickets.close_unanswered(work, ticket)
+                await Postman(self.settings, uow, now).deliver(work)
+                await uow.commit()
+            closed += len(due)
+            if len(due) < CLOSE_BATCH:
+                return closed
 
     async def tick(self) -> int:
         """The scheduler's periodic look: pings owed now, and articles another process
@@ -518,9 +539,11 @@ class Desk:
             await self.run(work, actor, c.RequesterReply(turn.add_to, turn.added))
 
     async def _prompt(self, work: Work, actor: Actor, action: Action, number: int) -> None:
-        """An agent pressed a button that needs text: ask for it and wait in this chat."""
+        """Someone pressed a button that needs text (an agent's reason or reply, a
+        requester's "No, reopen"): ask for it and wait in this chat."""
         actor = await self._identified(work.uow, actor)
-        ticket = self.rules.check(actor, c.Access.AGENT, number, await work.uow.tickets.get(number))
+        access = c.Access.REQUESTER if action is Action.REOPEN else c.Access.AGENT
+        ticket = self.rules.check(actor, access, number, await work.uow.tickets.get(number))
         conversation = Conversation(
             actor.chat.platform,
             actor.chat.chat_id,
@@ -605,15 +628,18 @@ def _renamed(person: Person, user: UserRef) -> bool:
 
 
 _IN_CONVERSATION = frozenset({Status.IN_PROGRESS, Status.WAITING})
-_PROMPTED = {Action.ESCALATE: "escalate", Action.RESOLVE: "resolve", Action.WAITING: "waiting"}
+_PROMPTED = {
+    Action.ESCALATE: "escalate",
+    Action.RESOLVE: "resolve",
+    Action.WAITING: "waiting",
+    Action.REOPEN: "reopen",
+}
 
 
 def _pressed(action: Action, number: int, value: str) -> c.Command | None:
     """The command a ticket button runs by itself (None: it needs text, or is a reply)."""
     if action is Action.CLAIM:
         return c.Claim(number)
-    if action is Action.REOPEN:
-        return c.Reopen(number)
     if action is Action.CLOSE:
         return c.Close(number)
     if action is Action.RATE:

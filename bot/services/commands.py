@@ -75,7 +75,10 @@ class Withdraw(TicketCommand):
 
 @dataclass(frozen=True, slots=True)
 class Reopen(TicketCommand):
+    """The requester's "No, not solved": back to the same tier and assignee."""
+
     access: ClassVar[Access] = Access.REQUESTER
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,6 +94,13 @@ class IntakeSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SatisfactionSettings:
+    """How long a resolved ticket waits for "Did this solve it?" before it closes itself."""
+
+    close_after: timedelta = timedelta(days=3)
+
+
+@dataclass(frozen=True, slots=True)
 class KnowledgeSettings:
     sources: tuple[Path, ...] = ()
     limit: int = 3
@@ -162,6 +169,8 @@ class Settings:
     sla: SlaSettings
     source: Path | None = None
     storage_keep: timedelta = timedelta(days=30)  # delivered outbox rows and event ids
+    satisfaction: SatisfactionSettings = SatisfactionSettings()
+    leads: tuple[Identity, ...] = ()  # support leads: may ask the desk for /report
 
     def tier(self, name: str) -> Tier:
         for tier in self.tiers:
@@ -260,10 +269,23 @@ def parse_settings(
         "adapters",
         "http",
         "sla",
+        "satisfaction",
     )
     desk = root.table("desk")
-    desk.only("timezone")
+    desk.only("timezone", "leads")
     timezone = desk.timezone("timezone", "UTC")
+    leads = desk.identities("leads")
+    for i, lead in enumerate(leads):
+        if lead.platform not in known:
+            raise ConfigError(
+                desk.key(f"leads[{i}]"),
+                f'unknown platform "{lead.platform}" (known: {_names(known)})',
+            )
+    satisfaction_node = root.table("satisfaction")
+    satisfaction_node.only("close_after")
+    satisfaction = SatisfactionSettings(close_after=satisfaction_node.duration("close_after", "3d"))
+    if satisfaction.close_after <= timedelta(0):
+        raise ConfigError(satisfaction_node.key("close_after"), "must be longer than 0")
     storage = root.table("storage")
     storage.only("url", "keep")
     storage_url = _storage_url(storage, base_dir)
@@ -320,6 +342,8 @@ def parse_settings(
             categories=tuple(c.key for c in categories),
         ),
         source=source,
+        satisfaction=satisfaction,
+        leads=leads,
     )
 
 

@@ -112,6 +112,15 @@ class FakeTickets:
         due.sort(key=lambda t: (t.clocks.next_ping_at, t.number))
         return [copy.deepcopy(t) for t in due[:limit]]
 
+    async def resolved_before(self, cutoff: datetime, limit: int) -> list[Ticket]:
+        due = [
+            t
+            for t in self._t.tickets.values()
+            if t.status is Status.RESOLVED and t.resolved_at is not None and t.resolved_at <= cutoff
+        ]
+        due.sort(key=lambda t: (t.resolved_at, t.number))
+        return [copy.deepcopy(t) for t in due[:limit]]
+
     async def add_history(self, entry: HistoryEntry) -> None:
         await self.add_history_many([entry])
 
