@@ -291,6 +291,31 @@ class OnCallRepository(Protocol):
         ...
 
 
+class ReportRepository(Protocol):
+    """What the support lead's figures are computed from: read only, never locked."""
+
+    async def tickets(self, start: datetime, end: datetime) -> builtins.list[Ticket]:
+        """Tickets that lived in [start, end): opened before ``end`` and not closed
+        (or cancelled) before ``start``."""
+        ...
+
+    async def history(
+        self, numbers: Sequence[int], actions: Sequence[str]
+    ) -> builtins.list[HistoryEntry]:
+        """History lines of those tickets whose action starts with one of ``actions``."""
+        ...
+
+    async def stages(
+        self, start: datetime, end: datetime
+    ) -> builtins.list[tuple[int, str, datetime]]:
+        """(ticket, stage key, when) of every SLA ping stage recorded in [start, end)."""
+        ...
+
+    async def self_service(self, start: datetime, end: datetime) -> builtins.list[datetime]:
+        """When a knowledge-base article solved a problem without a ticket, in [start, end)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository."""
 
@@ -302,6 +327,7 @@ class UnitOfWork(Protocol):
     outbox: OutboxRepository
     pings: PingRepository
     oncall: OnCallRepository
+    reports: ReportRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -485,6 +485,38 @@ class FakeDatabase:
         self.commits = 0
 
 
+class FakeReports:
+    def __init__(self, t: Tables) -> None:
+        self._t = t
+
+    async def tickets(self, start: datetime, end: datetime) -> list[Ticket]:
+        return [
+            copy.deepcopy(t)
+            for _, t in sorted(self._t.tickets.items())
+            if t.created_at < end and (t.closed_at is None or t.closed_at >= start)
+        ]
+
+    async def history(self, numbers: Sequence[int], actions: Sequence[str]) -> list[HistoryEntry]:
+        wanted = set(numbers)
+        lines = [
+            h
+            for h in self._t.history
+            if h.ticket_number in wanted and h.action.startswith(tuple(actions))
+        ]
+        return sorted(lines, key=lambda h: (h.at, h.id or 0))
+
+    async def stages(self, start: datetime, end: datetime) -> list[tuple[int, str, datetime]]:
+        return [
+            (n, key, at)
+            for n, stages in self._t.stages.items()
+            for key, at in stages.items()
+            if start <= at < end
+        ]
+
+    async def self_service(self, start: datetime, end: datetime) -> list[datetime]:
+        return [r.at for r in self._t.self_service if start <= r.at < end]
+
+
 class FakeUnitOfWork:
     """``async with uow: …; await uow.commit()`` over a copy of :class:`FakeDatabase`."""
 
@@ -508,6 +540,7 @@ class FakeUnitOfWork:
         self.outbox = FakeOutbox(t)
         self.pings = FakePings(t)
         self.oncall = FakeOnCall(t)
+        self.reports = FakeReports(t)
 
     async def __aexit__(
         self,
