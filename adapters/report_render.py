@@ -130,7 +130,7 @@ def to_png(report: Report, settings: Settings) -> bytes:
     shown = [p for p in priorities if any(rp == p for rp, _, _ in report.resolution_times)]
     data = [[h for rp, h, _ in report.resolution_times if rp == p] for p in shown]
     if data:
-        box = ax.boxplot(data, vert=False, patch_artist=True, showfliers=True)
+        box = ax.boxplot(data, orientation="horizontal", patch_artist=True, showfliers=True)
         ax.set_yticks(range(1, len(shown) + 1), shown)
         for patch, p in zip(box["boxes"], shown, strict=True):
             patch.set_facecolor(colors.get(p, "#999999"))
