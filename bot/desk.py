@@ -16,7 +16,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot import views
@@ -43,6 +43,7 @@ from bot.services.notices import Actor, Notice, ToActor, ToChat, Work
 from bot.services.oncall import OnCallService
 from bot.services.outbox import Postman, ticket_of_key
 from bot.services.people import PeopleService
+from bot.services.reports import ReportService
 from bot.services.sla import SlaService
 from bot.services.tickets import TicketService
 from bot.settings import Settings
@@ -101,6 +102,7 @@ class Desk:
         self.intake = Intake(settings, lambda: self.knowledge.index)
         self.oncall = OnCallService(settings)
         self.sla = SlaService(settings, uow_factory, clock, self.tickets, self.oncall)
+        self.reports = ReportService(settings)
         t, k = self.tickets, self.knowledge
         self._handlers: dict[type[c.Command], Handler] = {
             c.OpenTicket: t.open,
@@ -128,6 +130,7 @@ class Desk:
             c.WhoIsOnCall: self.oncall.who_is_on_call,
             c.TakeOnCall: self.oncall.take_on_call,
             c.SetTimezone: PeopleService(settings).set_timezone,
+            c.ShowReport: self.reports.show,
         }
         # chat commands that are a typed command with arguments (the others are dialogs)
         self._parsers: dict[str, Parser] = {
@@ -157,6 +160,7 @@ class Desk:
             "oncall": lambda a: c.WhoIsOnCall(a or None),
             "takeoncall": _parse_takeoncall,
             "timezone": c.SetTimezone,
+            "report": _parse_report,
         }
         # chat commands that steer a dialog rather than run one command
         self._dialogs: dict[str, Dialog] = {
@@ -700,6 +704,16 @@ def _parse_takeoncall(args: str) -> c.Command:
         return c.TakeOnCall(tier, parse_duration(duration.strip()))
     except ValueError as exc:
         raise InvalidInput(str(exc)) from exc
+
+
+def _parse_report(args: str) -> c.Command:
+    try:
+        span = parse_duration(args.strip() or "7d")
+    except ValueError as exc:
+        raise InvalidInput(f"Usage: /report [7d] ({exc})") from exc
+    if not timedelta(hours=1) <= span <= timedelta(days=366):
+        raise InvalidInput("Usage: /report [7d]: from 1h to 366d.")
+    return c.ShowReport(span)
 
 
 def _cleaned(event: InboundEvent) -> InboundEvent:

@@ -316,6 +316,15 @@ class ReportRepository(Protocol):
         ...
 
 
+class Pictures(Protocol):
+    """Draws the picture a message names (:attr:`~bot.messages.Message.picture`) when a
+    gateway sends it: the desk names what to show, an adapter knows how to draw it."""
+
+    async def draw(self, name: str) -> bytes | None:
+        """PNG bytes, or None for a name it does not know."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository."""
 

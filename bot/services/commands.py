@@ -197,6 +197,13 @@ class WhoIsOnCall(Command):
 
 
 @dataclass(frozen=True, slots=True)
+class ShowReport(Command):
+    """The desk's figures over the last ``span`` (support leads only)."""
+
+    span: timedelta
+
+
+@dataclass(frozen=True, slots=True)
 class TakeOnCall(Command):
     tier: str
     duration: timedelta

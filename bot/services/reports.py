@@ -33,8 +33,13 @@ from bot.domain import ACTIVE_STATUSES, HistoryEntry, Ticket
 from bot.domain.calendars import Calendar
 from bot.domain.clocks import target_of
 from bot.domain.figures import mean, percentile, share
+from bot.durations import format_duration
+from bot.errors import PermissionDenied
 from bot.ports import UnitOfWork
+from bot.services.commands import ShowReport
+from bot.services.notices import Actor, ToActor, Work
 from bot.settings import Settings
+from bot.views import reports as words
 
 GROUPINGS = ("priority", "tier", "category", "agent", "week")
 ESCALATED = "escalated "  # the history action of an escalation: "escalated L1 → L2"
@@ -145,6 +150,17 @@ class ReportService:
         start = now - since
         data = await self._read(uow, start, now)
         return self._figures(data, data.tickets, start, now, now, "all", deflection=True)
+
+    async def show(self, work: Work, actor: Actor, cmd: ShowReport) -> Figures:
+        """A lead's ``/report 7d``: the headline figures, with the pictures attached."""
+        if actor.identity not in self.settings.leads:
+            raise PermissionDenied(words.REPORT_REFUSED)
+        figures = await self.headline(work.uow, work.now, cmd.span)
+        seconds = int(cmd.span.total_seconds())
+        work.tell(
+            ToActor(actor), words.report_headline(figures, format_duration(cmd.span), seconds)
+        )
+        return figures
 
     async def report(
         self, uow: UnitOfWork, start: datetime, end: datetime, now: datetime, by: str = ""

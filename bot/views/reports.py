@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bot.messages import Field, Message
-from bot.services.reports import Figures
+
+if TYPE_CHECKING:
+    from bot.services.reports import Figures
+
+REPORT_PICTURE = "report:"  # a Message.picture: "report:<seconds>", the last span's report
 
 # What each column of Figures.row() is called where a person reads it.
 LABELS = {
@@ -57,14 +63,19 @@ HEADLINE = (
 )
 
 
-def report_headline(figures: Figures, span: str) -> Message:
+def report_picture(seconds: int) -> str:
+    return f"{REPORT_PICTURE}{seconds}"
+
+
+def report_headline(figures: Figures, span: str, seconds: int) -> Message:
+    """The headline figures; the pictures follow on platforms that show them."""
     row = figures.row()
     escalated = [k for k in row if k.startswith("escalated_")][:1]  # the first tier's: L1
     return Message(
         title=f"Desk figures, last {span}",
         fields=tuple(Field(label_of(k), cell(row[k])) for k in (*HEADLINE, *escalated)),
+        picture=report_picture(seconds),
     )
 
 
-def report_refused() -> Message:
-    return Message(text="The desk's figures are for support leads. Ask your lead for the report.")
+REPORT_REFUSED = "The desk's figures are for support leads; ask your lead for the report."
