@@ -37,7 +37,7 @@ from bot.durations import format_duration
 from bot.errors import PermissionDenied
 from bot.ports import UnitOfWork
 from bot.services.commands import ShowReport
-from bot.services.notices import Actor, ToActor, Work
+from bot.services.notices import Actor, ToAccount, ToActor, Work
 from bot.settings import Settings
 from bot.views import reports as words
 
@@ -157,9 +157,9 @@ class ReportService:
             raise PermissionDenied(words.REPORT_REFUSED)
         figures = await self.headline(work.uow, work.now, cmd.span)
         seconds = int(cmd.span.total_seconds())
-        work.tell(
-            ToActor(actor), words.report_headline(figures, format_duration(cmd.span), seconds)
-        )
+        # asked in a channel: answered in the lead's direct chat, where pictures can go
+        to = ToActor(actor) if actor.chat.direct else ToAccount(actor.identity)
+        work.tell(to, words.report_headline(figures, format_duration(cmd.span), seconds))
         return figures
 
     async def report(
