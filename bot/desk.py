@@ -101,8 +101,8 @@ class Desk:
         self.knowledge = KnowledgeService(knowledge, self.rules, uow_factory)
         self.intake = Intake(settings, lambda: self.knowledge.index)
         self.oncall = OnCallService(settings)
-        self.sla = SlaService(settings, uow_factory, clock, self.tickets, self.oncall)
         self.reports = ReportService(settings)
+        self.sla = SlaService(settings, uow_factory, clock, self.tickets, self.oncall, self.reports)
         t, k = self.tickets, self.knowledge
         self._handlers: dict[type[c.Command], Handler] = {
             c.OpenTicket: t.open,

@@ -147,9 +147,14 @@ class ReportService:
     async def headline(self, uow: UnitOfWork, now: datetime, since: timedelta) -> Figures:
         """The figures of the last ``since`` up to ``now`` (a status page's "today", the
         chat's ``/report 7d``)."""
-        start = now - since
-        data = await self._read(uow, start, now)
-        return self._figures(data, data.tickets, start, now, now, "all", deflection=True)
+        return await self.figures(uow, now - since, now, now)
+
+    async def figures(
+        self, uow: UnitOfWork, start: datetime, end: datetime, now: datetime
+    ) -> Figures:
+        """All tickets' figures of [start, end), no groups or weeks (the daily digest's)."""
+        data = await self._read(uow, start, end)
+        return self._figures(data, data.tickets, start, end, now, "all", deflection=True)
 
     async def show(self, work: Work, actor: Actor, cmd: ShowReport) -> Figures:
         """A lead's ``/report 7d``: the headline figures, with the pictures attached."""
