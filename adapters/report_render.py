@@ -99,10 +99,10 @@ def to_png(report: Report, settings: Settings) -> bytes:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    weeks = [w.label.split("-")[1] for w in report.weeks]
+    weeks = [w.short for w in report.weeks]
     priorities = [lv.name for lv in settings.priority.levels]
     colors = dict(zip(priorities, ["#d62728", "#ff7f0e", "#1f77b4", "#7f7f7f"], strict=False))
-    fig, axes = plt.subplots(2, 2, figsize=(14, 8.5), dpi=110)
+    fig, axes = plt.subplots(2, 2, figsize=(14, 8.5), dpi=110, layout="constrained")
     fig.suptitle(f"Support desk — {period(report, settings)}", fontsize=15, fontweight="bold")
 
     ax = axes[0][0]
@@ -120,7 +120,15 @@ def to_png(report: Report, settings: Settings) -> bytes:
         label="response (all)",
     )
     ax.axhline(90, color="green", linewidth=1, alpha=0.5)
-    ax.text(len(weeks) - 0.5, 91, "goal 90%", color="green", fontsize=8, ha="right")
+    ax.text(
+        0.99,
+        91,
+        "goal 90%",
+        color="green",
+        fontsize=8,
+        ha="right",
+        transform=ax.get_yaxis_transform(),
+    )
     ax.set_ylim(0, 105)
     ax.set_title("Resolution SLA met per week, by priority (%)")
     ax.legend(fontsize=8, ncol=3, loc="lower left")
@@ -141,13 +149,14 @@ def to_png(report: Report, settings: Settings) -> bytes:
             ax.plot([target, target], [i - 0.4, i + 0.4], color="red", linewidth=2.5)
             ax.text(
                 target,
-                i + 0.42,
+                i - 0.42,
                 f" target {target:g}h · {late}/{len(data[i - 1])} late",
                 color="red",
                 fontsize=8,
-                va="bottom",
+                va="top",
             )
         ax.set_xscale("log")
+        ax.set_ylim(0.3, len(shown) + 0.5)
         longest = max(h for hours in data for h in hours)
         ax.set_xlim(right=max(longest, *(t for _, _, t in report.resolution_times)) * 4)
     ax.set_title("Time to resolution (business hours) against target")
@@ -191,17 +200,13 @@ def to_png(report: Report, settings: Settings) -> bytes:
     ax.legend(lines, ["tickets opened", "solved by an article (%)"], fontsize=8, loc="upper left")
 
     total = report.total
-    fig.text(
-        0.5,
-        0.005,
+    fig.supxlabel(
         f"{total.opened} opened · {total.resolved} resolved · backlog {total.backlog} · "
         f"response SLA {_pct(total.response_met)} · resolution SLA {_pct(total.resolution_met)} · "
         f"deflection {_pct(total.deflection)} · reopened {_pct(total.reopen_rate)} · "
         f"satisfaction {_num(total.rating_mean)}/5 ({_pct(total.rated)} answered)",
-        ha="center",
         fontsize=10,
     )
-    fig.tight_layout(rect=(0, 0.03, 1, 0.96))
     out = io.BytesIO()
     fig.savefig(out, format="png")
     plt.close(fig)

@@ -110,6 +110,13 @@ class Week:
     total: Figures
     by_priority: Mapping[str, Figures]
     backlog_by_tier: Mapping[str, int]
+    days: float = 7.0  # less for a week the period cuts
+
+    @property
+    def short(self) -> str:
+        """``W47``, or ``W47 (3d)`` for a week the period cuts."""
+        week = self.label.split("-")[-1]
+        return week if self.days >= 6.99 else f"{week} ({self.days:.0f}d)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,6 +338,7 @@ class ReportService:
                 tier.name: sum(1 for t in data.tickets if t.tier == tier.name and _open_at(t, end))
                 for tier in self.settings.tiers
             },
+            (end - start).total_seconds() / 86400,
         )
 
     def _weeks(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
