@@ -141,6 +141,8 @@ class _Data:
     stages: list[tuple[int, str, datetime]]
     self_service: list[datetime]
     names: dict[int, str]
+    # business hours per (clock, ticket): computed once, however many groups and weeks ask
+    hours: dict[tuple[str, int], float | None] = field(default_factory=dict)
 
     def self_service_between(self, start: datetime, end: datetime) -> list[datetime]:
         return [at for at in self.self_service if start <= at < end]
@@ -196,7 +198,7 @@ class ReportService:
             (t.priority, hours, target)
             for t in data.tickets
             if t.resolved_at is not None and start <= t.resolved_at < end
-            for hours, target in [(self._resolution_hours(t), self._target_hours(t))]
+            for hours, target in [(self._hours(data, "resolution", t), self._target_hours(t))]
             if hours is not None and target is not None
         )
         return Report(start, end, by, total, groups, weeks, times)
@@ -280,8 +282,12 @@ class ReportService:
             for at in data.replies.get(t.number or 0, ())
             if within(at)
         )
-        response_hours = [h for t in responded if (h := self._response_hours(t)) is not None]
-        resolution_hours = [h for t in resolved if (h := self._resolution_hours(t)) is not None]
+        response_hours = [
+            h for t in responded if (h := self._hours(data, "response", t)) is not None
+        ]
+        resolution_hours = [
+            h for t in resolved if (h := self._hours(data, "resolution", t)) is not None
+        ]
         scores = [t.rating for t in resolved if t.rating is not None]
         solved_here = len(data.self_service_between(start, end)) if deflection else 0
         return Figures(
@@ -365,6 +371,13 @@ class ReportService:
         if by == "category":
             return lambda t: t.category or "(none)"
         return lambda t: names.get(t.assignee_id or 0, "(unassigned)")
+
+    def _hours(self, data: _Data, clock: str, ticket: Ticket) -> float | None:
+        key = (clock, ticket.number or 0)
+        if key not in data.hours:
+            measure = self._response_hours if clock == "response" else self._resolution_hours
+            data.hours[key] = measure(ticket)
+        return data.hours[key]
 
     def _response_hours(self, ticket: Ticket) -> float | None:
         calendar = self._calendar(ticket)
