@@ -177,10 +177,13 @@ def _live(
     def after(at: datetime, share_of: timedelta, spread: float) -> datetime:
         return calendar.add(at, share_of * rng.lognormvariate(0, spread) * 0.45)
 
-    def note_breach(clock: str, due: datetime | None, done_at: datetime | None) -> None:
+    def note_breach(
+        clock: str, due: datetime | None, done_at: datetime | None, since: datetime | None = None
+    ) -> None:
         if due is None:
             return
-        warn = calendar.add(ticket.created_at, (due - ticket.created_at) * 0.75)
+        begin = since or ticket.created_at
+        warn = calendar.add(begin, calendar.elapsed(begin, due) * 0.75)
         key = pings.clock_key(clock, due)
         if warn < now and (done_at is None or done_at > warn):
             stages.append((f"{key}:warn", warn))
@@ -209,6 +212,20 @@ def _live(
             return
         ticket.requester_replied(at, sla)
         history.append(HistoryEntry(0, at, "requester replied"))
+    update = sla.policy(ticket.clocks.policy).update
+    if update is not None and rng.random() < 0.6:  # a customer writes; the update clock runs
+        at = after(at, target.resolution * 0.15, 0.5)
+        if at >= now:
+            return
+        ticket.requester_replied(at, sla)
+        history.append(HistoryEntry(0, at, "requester replied"))
+        answered = after(at, update * 1.4, 0.7)
+        note_breach("update", ticket.clocks.update_due_at, answered, since=at)
+        if answered >= now:
+            return
+        ticket.agent_replied(answered, sla)
+        history.append(HistoryEntry(0, answered, "replied", agent.id))
+        at = answered
     tier_index = 0
     while ticket.next_tier is not None and rng.random() < (0.28 if tier_index == 0 else 0.2):
         at = after(at, target.resolution * 0.3, 0.5)

@@ -40,6 +40,9 @@ def test_every_format_carries_the_same_figures(seeded: tuple[Path, int], tmp_pat
     assert 0 < total["resolved"] <= tickets and total["backlog"] > 0
     assert 0 < total["deflection_pct"] < 100 and 0 < total["resolution_met_pct"] < 100
     assert sum(total[f"rated_{n}"] for n in range(1, 6)) > 0 and total["breaches"] > 0
+    # the demo has escalations, reopenings and customers' update clocks too
+    assert total["escalated_L1_pct"] > 0 and total["reopen_pct"] > 0
+    assert 0 < total["update_met_pct"] < 100
 
     done = tierdesk("report", *whole_period(), "--format", "csv", "--config", str(config))
     row = next(csv.DictReader(io.StringIO(done.stdout)))
