@@ -78,4 +78,7 @@ def report_headline(figures: Figures, span: str, seconds: int) -> Message:
     )
 
 
+# Where a chat cannot show the pictures (the console): how to get them.
+PICTURE_IN_A_FILE = "the pictures: tierdesk report --format png --out report.png"
+
 REPORT_REFUSED = "The desk's figures are for support leads; ask your lead for the report."

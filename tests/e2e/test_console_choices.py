@@ -138,3 +138,12 @@ async def test_a_card_that_did_not_change_is_not_printed_again(terminal: Termina
     assert "requester wrote" in shown and "(card updated)" not in shown
     shown = await terminal.type("/as agent alice", "/claim 1")
     assert shown.count("(card updated)") == 1 and "Assignee: alice" in shown
+
+
+async def test_a_lead_reads_the_figures_and_where_the_pictures_are(terminal: Terminal) -> None:
+    await terminal.type("/as requester lead")  # console:lead is the example's lead
+    shown = await terminal.type("/report 7d")
+    assert "*Desk figures, last 7d*" in shown and "Tickets opened: 0" in shown
+    assert "(the pictures: tierdesk report --format png --out report.png)" in shown
+    await terminal.type("/as requester sam")
+    assert "for support leads" in await terminal.type("/report")
