@@ -284,8 +284,6 @@ def parse_settings(
     satisfaction_node = root.table("satisfaction")
     satisfaction_node.only("close_after")
     satisfaction = SatisfactionSettings(close_after=satisfaction_node.duration("close_after", "3d"))
-    if satisfaction.close_after <= timedelta(0):
-        raise ConfigError(satisfaction_node.key("close_after"), "must be longer than 0")
     storage = root.table("storage")
     storage.only("url", "keep")
     storage_url = _storage_url(storage, base_dir)
@@ -666,5 +664,9 @@ def summarize(settings: Settings) -> Iterator[str]:
             yield f"on-call {tier.name}: {layers}"
     yield "knowledge sources: " + (", ".join(str(s) for s in settings.knowledge.sources) or "none")
     yield "intake timeout: " + format_duration(settings.intake.timeout)
+    yield "resolved tickets close unanswered after " + format_duration(
+        settings.satisfaction.close_after
+    )
+    yield "leads (/report): " + (", ".join(map(str, settings.leads)) or "none")
     for adapter in settings.adapters.values():
         yield f"adapter {adapter.name}: {'enabled' if adapter.enabled else 'disabled'}"
