@@ -14,7 +14,7 @@ import json
 import os
 import sys
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -23,13 +23,15 @@ from adapters import console
 from adapters import runtime as rt
 from adapters.platforms import PLATFORMS
 from bot.domain import Status, clocks
-from bot.durations import format_duration
+from bot.durations import format_duration, parse_duration
 from bot.errors import ConfigError
 from bot.knowledge import Article, scan_markdown_dir
 from bot.knowledge.markdown import to_markdown
+from bot.services.reports import GROUPINGS, ReportService
 from bot.settings import DEFAULT_CONFIG_NAME, Settings, find_config, load_settings, summarize
 from bot.views import ticket_record
 
+REPORT_FORMATS = ("table", "csv", "json", "png", "html")
 NO_OVERRIDES = "no on-call overrides are known; answering from the configured rotations"
 
 
@@ -168,6 +170,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=100)
     p.add_argument("--json", action="store_true", help="JSON output")
     p.set_defaults(handler=_tickets)
+
+    p = sub.add_parser("report", parents=[common], help="how the desk performed (for leads)")
+    p.add_argument("--since", help="the last DURATION up to now, e.g. 7d, 30d (default 30d)")
+    p.add_argument("--from", dest="start", metavar="DATE", help="first day, in the desk's zone")
+    p.add_argument("--to", dest="end", metavar="DATE", help="last day (included)")
+    p.add_argument("--by", choices=GROUPINGS, help="a column of figures per group")
+    p.add_argument("--format", choices=REPORT_FORMATS, default="table")
+    p.add_argument("--out", type=Path, metavar="FILE", help="write there (png and html need it)")
+    p.set_defaults(handler=_report)
+
+    demo = sub.add_parser("demo", parents=[common], help="demonstration data")
+    demo_sub = demo.add_subparsers(dest="demo_command", metavar="DEMO_COMMAND", required=True)
+    p = demo_sub.add_parser("seed", parents=[common], help="fill the database with a month")
+    p.add_argument("--days", type=int, default=30, help="how many days up to now (default 30)")
+    p.add_argument("--seed", type=int, default=7, help="random seed: same seed, same data")
+    p.set_defaults(handler=_demo_seed)
     return parser
 
 
@@ -461,6 +479,89 @@ async def _tickets(settings: Settings, args: argparse.Namespace) -> int:
             f"{assignee[:12]:<12} {names.get(t.requester_id, '?')[:12]:<12} "
             f"{t.created_at:%Y-%m-%d %H:%M} {t.summary[:60]}"
         )
+    return 0
+
+
+def _period(
+    settings: Settings, args: argparse.Namespace, now: datetime
+) -> tuple[datetime, datetime]:
+    """``--since`` up to now, or whole days ``--from`` … ``--to`` in the desk's zone."""
+    if args.since and (args.start or args.end):
+        raise OptionError("--since", "give --since or --from/--to, not both")
+    if args.start or args.end:
+        zone = ZoneInfo(settings.timezone)
+        first = _day("--from", args.start) if args.start else None
+        last = _day("--to", args.end) if args.end else now.astimezone(zone).date()
+        if first is None:
+            first = last - timedelta(days=29)
+        if last < first:
+            raise OptionError("--to", f"{last} is before --from {first}")
+        start = datetime.combine(first, datetime.min.time(), zone).astimezone(UTC)
+        end = datetime.combine(last + timedelta(days=1), datetime.min.time(), zone)
+        return start, end.astimezone(UTC)
+    try:
+        since = parse_duration(args.since or "30d")
+    except ValueError as exc:
+        raise OptionError("--since", str(exc)) from None
+    return now - since, now
+
+
+def _day(option: str, text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise OptionError(option, f'"{text}" is not a date like 2026-11-23') from None
+
+
+async def _report(settings: Settings, args: argparse.Namespace) -> int:
+    from adapters import report_render as render
+
+    if args.format in ("png", "html") and args.out is None:
+        raise OptionError("--out", f"--format {args.format} writes a file: give --out FILE")
+    now = datetime.now(UTC)
+    start, end = _period(settings, args, now)
+    runtime = await _look_up(settings)
+    try:
+        async with runtime.uow_factory() as uow:
+            report = await ReportService(settings).report(uow, start, end, now, by=args.by or "")
+    finally:
+        await runtime.close()
+    if args.format == "png":
+        args.out.write_bytes(render.to_png(report, settings))
+        print(f"wrote {args.out}")
+        return 0
+    text = {
+        "table": lambda: render.to_table(report, settings),
+        "csv": lambda: render.to_csv(report),
+        "json": lambda: render.to_json(report) + "\n",
+        "html": lambda: render.to_html(report, settings),
+    }[args.format]()
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        args.out.write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}")
+    return 0
+
+
+async def _demo_seed(settings: Settings, args: argparse.Namespace) -> int:
+    from adapters import demo
+
+    if args.days < 1 or args.days > 366:
+        raise OptionError("--days", "between 1 and 366")
+    runtime = await rt.build(settings)
+    try:
+        seeded = await demo.seed(
+            settings, runtime.uow_factory, datetime.now(UTC), args.days, args.seed
+        )
+    finally:
+        await runtime.close()
+    statuses = ", ".join(f"{n} {s}" for s, n in sorted(seeded.statuses.items()))
+    print(
+        f"seeded {seeded.tickets} tickets ({statuses}), {seeded.self_service} self-service "
+        f"answers and {seeded.stages} SLA pings over {args.days} days "
+        f"in {rt.safe_url(settings.storage_url)}"
+    )
     return 0
 
 

@@ -174,6 +174,7 @@ def periodic_jobs(runtime: Runtime) -> list[PeriodicJob]:
     return [
         PeriodicJob("deliver-outbox", runtime.dispatcher.deliver_due, DELIVERY_INTERVAL),
         PeriodicJob("expire-intakes", runtime.desk.expire_intakes, EXPIRY_INTERVAL),
+        PeriodicJob("close-unanswered", runtime.desk.close_unanswered, EXPIRY_INTERVAL),
         PeriodicJob("sla-tick", runtime.desk.tick, runtime.settings.sla.tick.total_seconds()),
         PeriodicJob(
             "daily-digest",

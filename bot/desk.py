@@ -16,7 +16,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot import views
@@ -43,6 +43,7 @@ from bot.services.notices import Actor, Notice, ToActor, ToChat, Work
 from bot.services.oncall import OnCallService
 from bot.services.outbox import Postman, ticket_of_key
 from bot.services.people import PeopleService
+from bot.services.reports import ReportService
 from bot.services.sla import SlaService
 from bot.services.tickets import TicketService
 from bot.settings import Settings
@@ -54,6 +55,7 @@ PROMPT = "prompt:"  # conversation state prefix for an agent asked to type a rea
 INTERNAL_PREFIX = "//"
 MAX_INBOUND = 100_000  # characters kept from one message; more is cut with a marker
 LARGE_INDEX = 2_000  # articles from which a search (~1 ms and up) leaves the event loop
+CLOSE_BATCH = 200  # resolved tickets closed per transaction when unanswered
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 Handler = Callable[..., Awaitable[Any]]  # a service's handler of one command type
@@ -99,7 +101,8 @@ class Desk:
         self.knowledge = KnowledgeService(knowledge, self.rules, uow_factory)
         self.intake = Intake(settings, lambda: self.knowledge.index)
         self.oncall = OnCallService(settings)
-        self.sla = SlaService(settings, uow_factory, clock, self.tickets, self.oncall)
+        self.reports = ReportService(settings)
+        self.sla = SlaService(settings, uow_factory, clock, self.tickets, self.oncall, self.reports)
         t, k = self.tickets, self.knowledge
         self._handlers: dict[type[c.Command], Handler] = {
             c.OpenTicket: t.open,
@@ -127,13 +130,16 @@ class Desk:
             c.WhoIsOnCall: self.oncall.who_is_on_call,
             c.TakeOnCall: self.oncall.take_on_call,
             c.SetTimezone: PeopleService(settings).set_timezone,
+            c.ShowReport: self.reports.show,
         }
         # chat commands that are a typed command with arguments (the others are dialogs)
         self._parsers: dict[str, Parser] = {
             "mytickets": lambda _: c.MyTickets(),
             "show": lambda a: c.ShowTicket(_number(a, "show")),
             "close": lambda a: c.Close(_number(a, "close")),
-            "reopen": lambda a: c.Reopen(_number(a, "reopen")),
+            "reopen": lambda a: c.Reopen(
+                *_number_and_rest(a, "reopen", "[reason]", rest_required=False)
+            ),
             "rate": _parse_rate,
             "queue": lambda a: c.Queue(a or None),
             "claim": lambda a: c.Claim(_number(a, "claim")),
@@ -154,6 +160,7 @@ class Desk:
             "oncall": lambda a: c.WhoIsOnCall(a or None),
             "takeoncall": _parse_takeoncall,
             "timezone": c.SetTimezone,
+            "report": _parse_report,
         }
         # chat commands that steer a dialog rather than run one command
         self._dialogs: dict[str, Dialog] = {
@@ -231,6 +238,24 @@ class Desk:
         if sent or events:
             log.info("pruned %d sent messages and %d event ids older than %s", sent, events, before)
         return sent, events
+
+    async def close_unanswered(self) -> int:
+        """Close resolved tickets whose requester left "Did this solve it?" unanswered for
+        ``satisfaction.close_after``. Returns how many closed."""
+        now = self.clock.now()
+        closed = 0
+        while True:
+            async with self.uow_factory() as uow:
+                cutoff = now - self.settings.satisfaction.close_after
+                due = await uow.tickets.resolved_before(cutoff, CLOSE_BATCH)
+                work = Work(uow, now)
+                for ticket in due:
+                    await self.tickets.close_unanswered(work, ticket)
+                await Postman(self.settings, uow, now).deliver(work)
+                await uow.commit()
+            closed += len(due)
+            if len(due) < CLOSE_BATCH:
+                return closed
 
     async def tick(self) -> int:
         """The scheduler's periodic look: pings owed now, and articles another process
@@ -519,9 +544,11 @@ class Desk:
             await self.run(work, actor, c.RequesterReply(turn.add_to, turn.added))
 
     async def _prompt(self, work: Work, actor: Actor, action: Action, number: int) -> None:
-        """An agent pressed a button that needs text: ask for it and wait in this chat."""
+        """Someone pressed a button that needs text (an agent's reason or reply, a
+        requester's "No, reopen"): ask for it and wait in this chat."""
         actor = await self._identified(work.uow, actor)
-        ticket = self.rules.check(actor, c.Access.AGENT, number, await work.uow.tickets.get(number))
+        access = c.Access.REQUESTER if action is Action.REOPEN else c.Access.AGENT
+        ticket = self.rules.check(actor, access, number, await work.uow.tickets.get(number))
         conversation = Conversation(
             actor.chat.platform,
             actor.chat.chat_id,
@@ -606,15 +633,18 @@ def _renamed(person: Person, user: UserRef) -> bool:
 
 
 _IN_CONVERSATION = frozenset({Status.IN_PROGRESS, Status.WAITING})
-_PROMPTED = {Action.ESCALATE: "escalate", Action.RESOLVE: "resolve", Action.WAITING: "waiting"}
+_PROMPTED = {
+    Action.ESCALATE: "escalate",
+    Action.RESOLVE: "resolve",
+    Action.WAITING: "waiting",
+    Action.REOPEN: "reopen",
+}
 
 
 def _pressed(action: Action, number: int, value: str) -> c.Command | None:
     """The command a ticket button runs by itself (None: it needs text, or is a reply)."""
     if action is Action.CLAIM:
         return c.Claim(number)
-    if action is Action.REOPEN:
-        return c.Reopen(number)
     if action is Action.CLOSE:
         return c.Close(number)
     if action is Action.RATE:
@@ -675,6 +705,16 @@ def _parse_takeoncall(args: str) -> c.Command:
         return c.TakeOnCall(tier, parse_duration(duration.strip()))
     except ValueError as exc:
         raise InvalidInput(str(exc)) from exc
+
+
+def _parse_report(args: str) -> c.Command:
+    try:
+        span = parse_duration(args.strip() or "7d")
+    except ValueError as exc:
+        raise InvalidInput(f"Usage: /report [7d] ({exc})") from exc
+    if not timedelta(hours=1) <= span <= timedelta(days=366):
+        raise InvalidInput("Usage: /report [7d]: from 1h to 366d.")
+    return c.ShowReport(span)
 
 
 def _cleaned(event: InboundEvent) -> InboundEvent:

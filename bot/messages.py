@@ -136,6 +136,9 @@ class Message:
     quote_author: str = ""
     buttons: tuple[tuple[Button, ...], ...] = ()
     expects_reply: bool = False  # the desk waits for typed text (a reason, a note)
+    # a picture to show with it, by name ("report:604800": the report of the last 7 days);
+    # drawn when sent by the adapters' :class:`~bot.ports.Pictures`, never stored
+    picture: str = ""
 
     def plain(self, zone: str = "UTC") -> str:
         """A text-only rendering (notification previews, logs, tests); times in ``zone``."""

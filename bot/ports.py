@@ -61,6 +61,11 @@ class TicketRepository(Protocol):
         locked for this tick; replicas skip each other's rows."""
         ...
 
+    async def resolved_before(self, cutoff: datetime, limit: int) -> builtins.list[Ticket]:
+        """Resolved tickets whose requester has not answered since ``cutoff`` (oldest
+        first), locked; replicas skip each other's rows."""
+        ...
+
     async def add_history(self, entry: HistoryEntry) -> None: ...
 
     async def add_history_many(self, entries: Sequence[HistoryEntry]) -> None: ...
@@ -295,6 +300,40 @@ class OnCallRepository(Protocol):
         ...
 
 
+class ReportRepository(Protocol):
+    """What the support lead's figures are computed from: read only, never locked."""
+
+    async def tickets(self, start: datetime, end: datetime) -> builtins.list[Ticket]:
+        """Tickets that lived in [start, end): opened before ``end`` and not closed
+        (or cancelled) before ``start``."""
+        ...
+
+    async def history(
+        self, numbers: Sequence[int], actions: Sequence[str]
+    ) -> builtins.list[HistoryEntry]:
+        """History lines of those tickets whose action starts with one of ``actions``."""
+        ...
+
+    async def stages(
+        self, start: datetime, end: datetime
+    ) -> builtins.list[tuple[int, str, datetime]]:
+        """(ticket, stage key, when) of every SLA ping stage recorded in [start, end)."""
+        ...
+
+    async def self_service(self, start: datetime, end: datetime) -> builtins.list[datetime]:
+        """When a knowledge-base article solved a problem without a ticket, in [start, end)."""
+        ...
+
+
+class Pictures(Protocol):
+    """Draws the picture a message names (:attr:`~bot.messages.Message.picture`) when a
+    gateway sends it: the desk names what to show, an adapter knows how to draw it."""
+
+    async def draw(self, name: str) -> bytes | None:
+        """PNG bytes, or None for a name it does not know."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository."""
 
@@ -306,6 +345,7 @@ class UnitOfWork(Protocol):
     outbox: OutboxRepository
     pings: PingRepository
     oncall: OnCallRepository
+    reports: ReportRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -28,7 +28,7 @@ VERSION = 1
 
 def encode_message(message: Message) -> dict[str, Any]:
     """A JSON-ready dict for ``message``."""
-    return {
+    encoded = {
         "v": VERSION,
         "text": message.text,
         "title": message.title,
@@ -38,6 +38,9 @@ def encode_message(message: Message) -> dict[str, Any]:
         "buttons": [[_encode_button(b) for b in row] for row in message.buttons],
         "expects_reply": message.expects_reply,
     }
+    if message.picture:
+        encoded["picture"] = message.picture
+    return encoded
 
 
 def decode_message(data: dict[str, Any]) -> Message:
@@ -54,6 +57,7 @@ def decode_message(data: dict[str, Any]) -> Message:
             quote_author=_str(data.get("quote_author", "")),
             buttons=tuple(tuple(_decode_button(b) for b in row) for row in data.get("buttons", ())),
             expects_reply=data.get("expects_reply", False) is True,
+            picture=_str(data.get("picture", "")),
         )
     except (AttributeError, KeyError, TypeError) as exc:
         raise ValueError(f"not an encoded message: {exc}") from exc

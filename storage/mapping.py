@@ -45,6 +45,8 @@ def ticket_values(ticket: Ticket) -> dict[str, Any]:
         "closed_at": ticket.closed_at,
         "resolution_note": ticket.resolution_note,
         "rating": ticket.rating,
+        "solved": ticket.solved,
+        "reopens": ticket.reopens,
         "policy": clocks.policy,
         "response_due_at": clocks.response_due_at,
         "response_warn_at": clocks.response_warn_at,
@@ -87,6 +89,8 @@ def ticket_from_row(row: Mapping[str, Any]) -> Ticket:
         closed_at=row["closed_at"],
         resolution_note=row["resolution_note"],
         rating=row["rating"],
+        solved=row["solved"],
+        reopens=row["reopens"],
         clocks=Clocks(
             policy=row["policy"],
             response_due_at=row["response_due_at"],

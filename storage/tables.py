@@ -95,6 +95,7 @@ class TicketRow(Base):
     __tablename__ = "tickets"
     __table_args__ = (
         Index("ix_tickets_status_tier", "status", "tier"),
+        Index("ix_tickets_status_resolved", "status", "resolved_at"),  # closing unanswered
         {"sqlite_autoincrement": True},  # never reuse a number, even after a delete
     )
 
@@ -125,6 +126,8 @@ class TicketRow(Base):
     closed_at: Mapped[datetime | None]
     resolution_note: Mapped[str] = mapped_column(Text)
     rating: Mapped[int | None]
+    solved: Mapped[bool | None] = mapped_column(Boolean)
+    reopens: Mapped[int] = mapped_column(server_default="0")
     policy: Mapped[str] = mapped_column(String(_NAME), server_default="default")
     response_warn_at: Mapped[datetime | None]
     resolution_warn_at: Mapped[datetime | None]

@@ -21,6 +21,7 @@ from bot.ports import (
     OutboxRepository,
     PersonRepository,
     PingRepository,
+    ReportRepository,
     TicketRepository,
 )
 from storage.repositories import (
@@ -31,6 +32,7 @@ from storage.repositories import (
     SqlOutboxRepository,
     SqlPersonRepository,
     SqlPingRepository,
+    SqlReportRepository,
     SqlTicketRepository,
 )
 from storage.repositories.base import Transaction
@@ -50,6 +52,7 @@ class SqlUnitOfWork:
     outbox: OutboxRepository
     pings: PingRepository
     oncall: OnCallRepository
+    reports: ReportRepository
     _tickets: SqlTicketRepository
 
     def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
@@ -69,6 +72,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutboxRepository(db)
         self.pings = SqlPingRepository(db)
         self.oncall = SqlOnCallRepository(db)
+        self.reports = SqlReportRepository(db)
         return self
 
     async def __aexit__(

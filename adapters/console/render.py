@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.messages import Button, Message
+from bot.views.reports import PICTURE_IN_A_FILE
 
 
 def render(
@@ -22,6 +23,8 @@ def render(
         if message.quote_author:
             lines.append(f"  {message.quote_author} wrote:")
         lines.extend(f"  > {line}" for line in message.quote.splitlines())
+    if message.picture:
+        lines.append(f"  ({PICTURE_IN_A_FILE})")
     buttons = numbered(message.buttons)
     number = {id(button): i for i, button in enumerate(buttons, 1)}
     for row in message.buttons:

@@ -40,6 +40,7 @@ from slack_bolt.middleware.authorization.async_single_team_authorization import 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.http import HttpServer
+from adapters.pictures import ReportPictures
 from adapters.slack import inbound, translate
 from adapters.slack.gateway import Directory, SlackGateway
 from adapters.slack.options import SlackOptions
@@ -69,7 +70,8 @@ class SlackAdapter:
         # The outbox's own client and connection pool: under a burst, replies do not queue
         # behind the users.info look-ups of every event being handled.
         self.gateway = SlackGateway(
-            AsyncWebClient(token=options.bot_token, base_url=options.api_base_url)
+            AsyncWebClient(token=options.bot_token, base_url=options.api_base_url),
+            ReportPictures(desk),
         )
         self.directory = Directory(self.client)
         self.path = options.path

@@ -31,7 +31,7 @@ from adapters.slack.render import render_message
 from adapters.slack.translate import PLATFORM, Profile, profile_of
 from bot.errors import GatewayError, RateLimited, RecipientUnavailable
 from bot.messages import Message, Route, RouteKind, digest
-from bot.ports import Sent
+from bot.ports import Pictures, Sent
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +97,9 @@ class SlackGateway:
 
     platform = PLATFORM
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(self, client: AsyncWebClient, pictures: Pictures | None = None) -> None:
         self.client = client
+        self.pictures = pictures
         self._dms: dict[str, str] = {}  # user id → DM channel id
 
     async def send(
@@ -135,9 +136,31 @@ class SlackGateway:
                 metadata=outbox_metadata(outbox_id) if outbox_id is not None else None,
                 **payload,
             )
+            channel = str(response.get("channel") or channel)
+            await self._upload_picture(message, channel, thread_id)
         except _TRANSPORT_ERRORS as exc:
             raise gateway_error(exc) from exc
-        return Sent(str(response.get("ts") or ""), str(response.get("channel") or channel), shown)
+        return Sent(str(response.get("ts") or ""), channel, shown)
+
+    async def _upload_picture(self, message: Message, channel: str, thread_id: str) -> None:
+        """The message's picture as a file in the same conversation, after its text. The text
+        is delivered already: a failed upload is logged, not retried with the text again."""
+        if not message.picture or self.pictures is None:
+            return
+        try:
+            png = await self.pictures.draw(message.picture)
+            if png is not None:
+                await self.client.files_upload_v2(
+                    channel=channel,
+                    thread_ts=thread_id or None,
+                    file=png,
+                    filename="report.png",
+                    title=message.title or "report",
+                )
+        except (*_TRANSPORT_ERRORS, SlackClientError):
+            log.warning(
+                "could not upload picture %s to %s", message.picture, channel, exc_info=True
+            )
 
     async def find_sent(
         self, route: Route, outbox_id: int, since: datetime, *, thread_id: str = ""

@@ -37,6 +37,7 @@ from telegram.error import Conflict, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from adapters.http import HttpServer
+from adapters.pictures import ReportPictures
 from adapters.telegram.callback_data import LongValues, StaleButton
 from adapters.telegram.gateway import TelegramGateway
 from adapters.telegram.options import TelegramOptions
@@ -101,7 +102,11 @@ class TelegramAdapter:
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
         self.gateway = TelegramGateway(
-            self.application.bot, clock, settings.timezone, self.long_values
+            self.application.bot,
+            clock,
+            settings.timezone,
+            self.long_values,
+            ReportPictures(desk),
         )
         self.poller = Poller(
             self.application.bot,

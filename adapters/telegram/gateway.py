@@ -41,7 +41,7 @@ from adapters.telegram.translate import PLATFORM
 from bot.clock import Clock
 from bot.errors import GatewayError, RateLimited, RecipientUnavailable
 from bot.messages import Message, Route, RouteKind, digest
-from bot.ports import Sent
+from bot.ports import Pictures, Sent
 from bot.services.outbox import ticket_of_key
 
 log = logging.getLogger(__name__)
@@ -56,9 +56,15 @@ class TelegramGateway:
     platform = PLATFORM
 
     def __init__(
-        self, bot: Bot, clock: Clock, zone: str, long_values: LongValues | None = None
+        self,
+        bot: Bot,
+        clock: Clock,
+        zone: str,
+        long_values: LongValues | None = None,
+        pictures: Pictures | None = None,
     ) -> None:
         self.bot = bot
+        self.pictures = pictures
         self.clock = clock
         self.zone = zone  # the desk's default zone, for readers whose zone is unknown
         self.long_values = long_values if long_values is not None else LongValues()
@@ -93,9 +99,22 @@ class TelegramGateway:
                 sent = await self._edit(chat_id, edit_id, rendered, thread_id)
             else:
                 sent = await self._post(chat_id, rendered, thread_id)
+                await self._send_picture(message, sent.chat_id or chat_id)
         except TelegramError as exc:
             raise gateway_error(exc) from exc
         return replace(sent, digest=shown)
+
+    async def _send_picture(self, message: Message, chat_id: str) -> None:
+        """The message's picture as a photo after its text. The text is delivered already:
+        a failed photo is logged, not retried with the text again."""
+        if not message.picture or self.pictures is None:
+            return
+        try:
+            png = await self.pictures.draw(message.picture)
+            if png is not None:
+                await self.bot.send_photo(chat_id, photo=png, caption=message.title[:1024])
+        except TelegramError:
+            log.warning("could not send picture %s to %s", message.picture, chat_id, exc_info=True)
 
     async def _post(self, chat_id: str, rendered: Rendered, thread_id: str) -> Sent:
         reply = (

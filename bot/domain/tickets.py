@@ -98,6 +98,8 @@ class Ticket:
     closed_at: datetime | None = None
     resolution_note: str = ""
     rating: int | None = None
+    solved: bool | None = None  # the requester's answer to "Did this solve it?"; None: none yet
+    reopens: int = 0  # times the requester said it was not solved
     clocks: Clocks = field(default_factory=Clocks)
     number: int | None = None
 
@@ -222,12 +224,26 @@ class Ticket:
             )
         self.status = Status.IN_PROGRESS if self.assignee_id is not None else Status.OPEN
         self.resolved_at = None
+        self.solved = False
+        self.reopens += 1
         self.updated_at = now
         clocks.resume(self, sla, now)
 
     def close(self, now: datetime, sla: SlaSettings) -> None:
+        """The requester closes it: closing a resolved ticket answers "yes, solved"."""
         if self.status in (Status.CLOSED, Status.CANCELLED):
             raise InvalidTransition(f"Ticket {self.ref} is already {self.status.label.lower()}.")
+        if self.status is Status.RESOLVED:
+            self.solved = True
+        self._closed(now, sla)
+
+    def close_unanswered(self, now: datetime, sla: SlaSettings) -> None:
+        """Resolved and never answered within the desk's wait: closed, no answer recorded."""
+        if self.status is not Status.RESOLVED:
+            raise InvalidTransition(f"Ticket {self.ref} is not waiting for an answer.")
+        self._closed(now, sla)
+
+    def _closed(self, now: datetime, sla: SlaSettings) -> None:
         self.status = Status.CLOSED
         self.closed_at = now
         self.updated_at = now

@@ -75,7 +75,10 @@ class Withdraw(TicketCommand):
 
 @dataclass(frozen=True, slots=True)
 class Reopen(TicketCommand):
+    """The requester's "No, not solved": back to the same tier and assignee."""
+
     access: ClassVar[Access] = Access.REQUESTER
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +194,13 @@ class PublishArticle(Command):
 @dataclass(frozen=True, slots=True)
 class WhoIsOnCall(Command):
     tier: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShowReport(Command):
+    """The desk's figures over the last ``span`` (support leads only)."""
+
+    span: timedelta
 
 
 @dataclass(frozen=True, slots=True)

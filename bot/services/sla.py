@@ -11,7 +11,8 @@ messages in one statement each.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from bot import views
 from bot.clock import Clock
@@ -26,6 +27,7 @@ from bot.services.commands import Acknowledge
 from bot.services.notices import Actor, ToAccount, ToActor, ToPerson, ToThread, ToTier, Work
 from bot.services.oncall import DutyOf, OnCallService
 from bot.services.outbox import Postman
+from bot.services.reports import ReportService
 from bot.services.tickets import TicketService
 from bot.settings import Settings
 
@@ -40,8 +42,10 @@ class SlaService:
         clock: Clock,
         tickets: TicketService,
         oncall: OnCallService,
+        reports: ReportService,
     ) -> None:
         self.settings = settings
+        self.reports = reports
         self.uow_factory = uow_factory
         self.clock = clock
         self.tickets = tickets
@@ -181,6 +185,9 @@ class SlaService:
             open_tickets = await uow.tickets.list(statuses=tuple(ACTIVE_STATUSES))
             breaches = await uow.pings.count_since("breach", now - timedelta(days=1))
             duty_of = await self.oncall.duties(uow, now)
+            zone = ZoneInfo(self.settings.timezone)
+            today = datetime.combine(now.astimezone(zone).date(), time(), zone)
+            yesterday = await self.reports.figures(uow, today - timedelta(days=1), today, now)
             work = Work(uow, now)
             for tier in self.settings.tiers:
                 mine = [t for t in open_tickets if t.tier == tier.name]
@@ -188,7 +195,9 @@ class SlaService:
                 breached = sum(breaches.get(t.number, 0) for t in mine if t.number is not None)
                 duty = duty_of(tier.name)
                 on_call = await self.oncall.name_of(uow, duty.person) if duty else None
-                digest = views.digest(self.settings, tier.name, by_priority, breached, on_call)
+                digest = views.digest(
+                    self.settings, tier.name, by_priority, breached, on_call, yesterday
+                )
                 work.tell(ToTier(tier.name), digest)
             await Postman(self.settings, uow, now).deliver(work)
             await uow.commit()

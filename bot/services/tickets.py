@@ -105,15 +105,39 @@ class TicketService:
 
     async def close(self, work: Work, actor: Actor, cmd: Close, ticket: Ticket) -> Ticket:
         ticket.close(work.now, self.sla)
-        return await self._requester_changed(work, actor, ticket, "closed")
+        await self._requester_changed(work, actor, ticket, "closed")
+        if ticket.rating is None:
+            work.tell(ToChat(actor.chat, actor.person), views.rating_offer(ticket))
+        return ticket
+
+    async def close_unanswered(self, work: Work, ticket: Ticket) -> Ticket:
+        """A resolved ticket whose requester never answered "Did this solve it?" within
+        ``satisfaction.close_after`` closes by itself; the requester may still rate it."""
+        ticket.close_unanswered(work.now, self.sla)
+        await self._changed(work, ticket, None, "closed", "no answer from the requester")
+        wait = self.settings.satisfaction.close_after
+        work.tell(ToRequester(ticket), views.closed_unanswered(ticket, wait))
+        work.tell(ToThread(ticket), views.closed_unanswered_for_agents(ticket, wait))
+        return ticket
 
     async def withdraw(self, work: Work, actor: Actor, cmd: Withdraw, ticket: Ticket) -> Ticket:
         ticket.cancel(work.now, self.sla)
         return await self._requester_changed(work, actor, ticket, "cancelled")
 
     async def reopen(self, work: Work, actor: Actor, cmd: Reopen, ticket: Ticket) -> Ticket:
+        """Not solved: back to the tier and assignee that had it, with the requester's reason
+        on the ticket and in the agents' thread."""
+        reason = " ".join(cmd.reason.split())  # one line
         ticket.reopen(work.now, self.sla)
-        return await self._requester_changed(work, actor, ticket, "reopened")
+        await self._changed(work, ticket, actor, "reopened", reason)
+        if reason:
+            await work.comment(cmd.number, actor, CommentKind.REQUESTER, reason)
+        reopened = views.reopened_for_agents(ticket, reason)
+        work.tell(ToThread(ticket), reopened)
+        if ticket.assignee_id is not None:
+            work.tell(ToPerson(ticket.assignee_id, ticket.number), reopened)
+        work.tell(ToChat(actor.chat, actor.person), views.status_now(ticket))
+        return ticket
 
     async def _requester_changed(
         self, work: Work, actor: Actor, ticket: Ticket, action: str

@@ -94,6 +94,13 @@ class IntakeSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SatisfactionSettings:
+    """How long a resolved ticket waits for "Did this solve it?" before it closes itself."""
+
+    close_after: timedelta = timedelta(days=3)
+
+
+@dataclass(frozen=True, slots=True)
 class KnowledgeSettings:
     sources: tuple[Path, ...] = ()
     limit: int = 3
@@ -162,6 +169,8 @@ class Settings:
     sla: SlaSettings
     source: Path | None = None
     storage_keep: timedelta = timedelta(days=30)  # delivered outbox rows and event ids
+    satisfaction: SatisfactionSettings = SatisfactionSettings()
+    leads: tuple[Identity, ...] = ()  # support leads: may ask the desk for /report
 
     def tier(self, name: str) -> Tier:
         for tier in self.tiers:
@@ -260,10 +269,21 @@ def parse_settings(
         "adapters",
         "http",
         "sla",
+        "satisfaction",
     )
     desk = root.table("desk")
-    desk.only("timezone")
+    desk.only("timezone", "leads")
     timezone = desk.timezone("timezone", "UTC")
+    leads = desk.identities("leads")
+    for i, lead in enumerate(leads):
+        if lead.platform not in known:
+            raise ConfigError(
+                desk.key(f"leads[{i}]"),
+                f'unknown platform "{lead.platform}" (known: {_names(known)})',
+            )
+    satisfaction_node = root.table("satisfaction")
+    satisfaction_node.only("close_after")
+    satisfaction = SatisfactionSettings(close_after=satisfaction_node.duration("close_after", "3d"))
     storage = root.table("storage")
     storage.only("url", "keep")
     storage_url = _storage_url(storage, base_dir)
@@ -320,6 +340,8 @@ def parse_settings(
             categories=tuple(c.key for c in categories),
         ),
         source=source,
+        satisfaction=satisfaction,
+        leads=leads,
     )
 
 
@@ -642,5 +664,9 @@ def summarize(settings: Settings) -> Iterator[str]:
             yield f"on-call {tier.name}: {layers}"
     yield "knowledge sources: " + (", ".join(str(s) for s in settings.knowledge.sources) or "none")
     yield "intake timeout: " + format_duration(settings.intake.timeout)
+    yield "resolved tickets close unanswered after " + format_duration(
+        settings.satisfaction.close_after
+    )
+    yield "leads (/report): " + (", ".join(map(str, settings.leads)) or "none")
     for adapter in settings.adapters.values():
         yield f"adapter {adapter.name}: {'enabled' if adapter.enabled else 'disabled'}"

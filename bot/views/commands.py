@@ -41,7 +41,7 @@ COMMANDS: tuple[ChatCommand, ...] = (
     ChatCommand("show", "N", "one ticket with its history", _R),
     ChatCommand("reply", "N text", "add information to ticket N", _R),
     ChatCommand("close", "N", "close ticket N", _R),
-    ChatCommand("reopen", "N", "reopen ticket N", _R),
+    ChatCommand("reopen", "N [what is wrong]", "reopen ticket N: it is not solved", _R),
     ChatCommand("rate", "N 1-5", "rate how ticket N was handled", _R),
     ChatCommand("timezone", "Area/City", "the zone your due times are shown in", _R),
     ChatCommand("cancel", "", "stop what we're doing", _R),
@@ -62,6 +62,7 @@ COMMANDS: tuple[ChatCommand, ...] = (
     ChatCommand("ack", "N", "acknowledge an SLA breach (stops the reminders)", _A),
     ChatCommand("oncall", "[TIER]", "who is on call now", _A),
     ChatCommand("takeoncall", "TIER 4h", "take a tier's on-call duty", _A),
+    ChatCommand("report", "[7d]", "the desk's figures and pictures (support leads)", _A),
 )
 REQUESTER_COMMANDS = tuple(c for c in COMMANDS if c.audience is Audience.REQUESTER)
 AGENT_COMMANDS = tuple(c for c in COMMANDS if c.audience is Audience.AGENT)

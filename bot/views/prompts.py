@@ -37,6 +37,11 @@ PROMPTS: dict[Action, Prompt] = {
         "What do you need from the requester of {ref}? They are told exactly this.",
         "Ask",
     ),
+    Action.REOPEN: Prompt(
+        "Reopen {ref}",
+        "What is still not working on {ref}? One line; it goes back to whoever worked on it.",
+        "Reopen",
+    ),
 }
 
 # Said by an adapter, straight through its platform, when the desk could not save a request.

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from bot.domain import Ticket
 from bot.domain.pings import Kind, Ping
 from bot.messages import Action, Button, Field, Message
 from bot.settings import Settings
 from bot.views.tickets import priority_label
+
+if TYPE_CHECKING:
+    from bot.services.reports import Figures
 
 
 def ping_message(settings: Settings, ticket: Ticket, ping: Ping) -> Message:
@@ -54,16 +58,30 @@ def digest(
     open_by_priority: Mapping[str, int],
     breaches: int,
     on_call: str | None,
+    yesterday: Figures | None = None,
 ) -> Message:
-    """A tier's morning digest: what is open, what breached, who is on call."""
+    """A tier's morning digest: what is open, what breached, who is on call, and how the
+    whole desk did yesterday (SLA compliance, breaches, problems solved by an article)."""
     counts = ", ".join(
         f"{lv.name}: {open_by_priority.get(lv.name, 0)}" for lv in settings.priority.levels
     )
-    return Message(
-        title=f"Daily digest for {tier}",
-        fields=(
-            Field("Open tickets", f"{sum(open_by_priority.values())} ({counts})"),
-            Field("Breaches in the last day", str(breaches)),
-            Field("On call now", on_call or "nobody"),
-        ),
-    )
+    fields = [
+        Field("Open tickets", f"{sum(open_by_priority.values())} ({counts})"),
+        Field("Breaches in the last day", str(breaches)),
+        Field("On call now", on_call or "nobody"),
+    ]
+    if yesterday is not None:
+        met = (
+            f"response {_pct(yesterday.response_met)}, resolution "
+            f"{_pct(yesterday.resolution_met)}, update {_pct(yesterday.update_met)}"
+        )
+        fields += [
+            Field("Yesterday's SLA met", met),
+            Field("Yesterday's breaches (desk)", str(yesterday.breaches)),
+            Field("Yesterday's self-service", _pct(yesterday.deflection)),
+        ]
+    return Message(title=f"Daily digest for {tier}", fields=tuple(fields))
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0f}%"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.domain import Comment, CommentKind, HistoryEntry, Status, Ticket, clocks, pings
 from bot.domain.sla import SlaSettings
@@ -157,17 +157,53 @@ def ticket_opened(ticket: Ticket, settings: Settings, notice: str) -> Message:
 
 
 def resolved_for_requester(ticket: Ticket, agent: str) -> Message:
+    """The satisfaction question: Yes closes (and offers a rating), No reopens."""
     return Message(
         title=f"Ticket {ticket.ref} is resolved",
-        text=f"{agent} marked it resolved. Not fixed? Reopen it. How did we do?",
+        text=f"{agent} marked it resolved. Did this solve it?",
         fields=(Field("Resolution", ticket.resolution_note),) if ticket.resolution_note else (),
         buttons=(
             (
-                Button("Reopen", Action.REOPEN, ticket.number),
-                Button("Close", Action.CLOSE, ticket.number),
+                Button("Yes, solved", Action.CLOSE, ticket.number),
+                Button("No, reopen", Action.REOPEN, ticket.number),
             ),
-            tuple(Button("★" * n, Action.RATE, ticket.number, str(n)) for n in range(1, 6)),
         ),
+    )
+
+
+def rating_offer(ticket: Ticket) -> Message:
+    return Message(
+        text=f"Glad {ticket.ref} is sorted. How did we do? (1 = poor, 5 = great)",
+        buttons=(_stars(ticket),),
+    )
+
+
+def _stars(ticket: Ticket) -> tuple[Button, ...]:
+    return tuple(Button("★" * n, Action.RATE, ticket.number, str(n)) for n in range(1, 6))
+
+
+def closed_unanswered(ticket: Ticket, wait: timedelta) -> Message:
+    return Message(
+        text=f"I closed {ticket.ref}: it was resolved {format_duration(wait)} ago and I heard "
+        "nothing back. If it is still broken, write to me and I'll open a new ticket. "
+        "How did we do?",
+        buttons=(_stars(ticket),),
+    )
+
+
+def closed_unanswered_for_agents(ticket: Ticket, wait: timedelta) -> Message:
+    return Message(
+        text=f"{ticket.ref} closed by itself: no answer from the requester "
+        f"{format_duration(wait)} after it was resolved."
+    )
+
+
+def reopened_for_agents(ticket: Ticket, reason: str) -> Message:
+    """The requester said it is not solved: back with whoever had it."""
+    return Message(
+        text=f"The requester says {ticket.ref} is not solved; it is back "
+        f"({ticket.status.label.lower()}).",
+        quote=reason,
     )
 
 

@@ -9,6 +9,7 @@ from storage.repositories.oncall import SqlOnCallRepository
 from storage.repositories.outbox import SqlOutboxRepository
 from storage.repositories.people import SqlPersonRepository
 from storage.repositories.pings import SqlPingRepository
+from storage.repositories.reports import SqlReportRepository
 from storage.repositories.tickets import SqlTicketRepository
 
 __all__ = [
@@ -20,5 +21,6 @@ __all__ = [
     "SqlOutboxRepository",
     "SqlPersonRepository",
     "SqlPingRepository",
+    "SqlReportRepository",
     "SqlTicketRepository",
 ]

@@ -152,6 +152,16 @@ class SqlTicketRepository(SqlRepository):
         )
         return [self._read(r) for r in await self._db.execute(stmt)]
 
+    async def resolved_before(self, cutoff: datetime, limit: int) -> list[Ticket]:
+        stmt = (
+            select(TICKETS)
+            .where(TICKETS.c.status == Status.RESOLVED.value, TICKETS.c.resolved_at <= cutoff)
+            .order_by(TICKETS.c.resolved_at, TICKETS.c.number)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [self._read(r) for r in await self._db.execute(stmt)]
+
     # Last in the class: a method named ``list`` shadows the builtin in annotations after it.
     async def list(
         self,

@@ -248,6 +248,17 @@ async def test_daily_digest_once_per_day_to_every_tier(world: World) -> None:
         "Open tickets": "2 (S1: 1, S2: 0, S3: 0, S4: 1)",
         "Breaches in the last day": "1",
         "On call now": "alice",
+        "Yesterday's SLA met": "response –, resolution –, update –",  # a quiet Sunday
+        "Yesterday's breaches (desk)": "0",
+        "Yesterday's self-service": "–",
     }
     world.clock.advance(timedelta(days=1))
     assert await world.desk.sla.digest()
+    await world.dispatcher.deliver_due()
+    digests = {d.where: d for d in world.gateway.take() if d.message.title.startswith("Daily")}
+    fields = {f.label: f.value for f in digests["#L2"].message.fields}
+    # Monday: the S1 ticket missed both its clocks, the S4 one is not due yet; no article
+    # solved anything of the two problems reported
+    assert fields["Yesterday's SLA met"] == "response 0%, resolution 0%, update –"
+    assert fields["Yesterday's breaches (desk)"] == "1"
+    assert fields["Yesterday's self-service"] == "0%"

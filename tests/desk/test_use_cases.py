@@ -88,7 +88,8 @@ async def test_requester_cancels_closes_reopens_and_rates(world: World) -> None:
     sent = await world.run(command("sam", f"/rate {second} 5"))
     assert sent[0].text == "Ticket #2 can be rated once it is resolved."
     await world.run(command("alice", f"/resolve {second} reset the SMTP relay"))
-    sent = await world.run(press("sam", Action.REOPEN, second))
+    await world.run(press("sam", Action.REOPEN, second))  # asks for a reason first
+    sent = await world.run(say("sam", "still bounces"))
     assert sent[-1].text == "Ticket #2 is now in progress."  # back to alice, who resolved it
     await world.run(command("alice", f"/resolve {second} reset it again"))
     sent = await world.run(press("sam", Action.RATE, second, "4"))

@@ -51,7 +51,7 @@ async def terminal(database_url: str) -> AsyncIterator[Terminal]:
         await runtime.close()
 
 
-async def test_typing_5_at_the_resolution_rates_five_stars(terminal: Terminal) -> None:
+async def test_yes_at_the_resolution_then_5_rates_five_stars(terminal: Terminal) -> None:
     shown = await terminal.type("/new the office printer shows error 79")
     if "These articles might help" in shown:
         await terminal.type("still need help")
@@ -59,7 +59,10 @@ async def test_typing_5_at_the_resolution_rates_five_stars(terminal: Terminal) -
     assert "Ticket #1" in shown
     await terminal.type("/as agent alice", "/resolve 1 replaced the fuser", "/as requester sam")
     shown = "\n".join(terminal.lines[-12:])
-    assert "[5] ★★★★★" in shown and "[6] Reopen" in shown
+    assert "Did this solve it?" in shown
+    assert "[1] Yes, solved" in shown and "[2] No, reopen" in shown
+    shown = await terminal.type("1")
+    assert "Ticket #1 is now closed." in shown and "[5] ★★★★★" in shown
     assert "Thanks for rating #1." in await terminal.type("5")
     assert "rated: 5/5" in await terminal.type("/show 1")
 
@@ -135,3 +138,12 @@ async def test_a_card_that_did_not_change_is_not_printed_again(terminal: Termina
     assert "requester wrote" in shown and "(card updated)" not in shown
     shown = await terminal.type("/as agent alice", "/claim 1")
     assert shown.count("(card updated)") == 1 and "Assignee: alice" in shown
+
+
+async def test_a_lead_reads_the_figures_and_where_the_pictures_are(terminal: Terminal) -> None:
+    await terminal.type("/as requester lead")  # console:lead is the example's lead
+    shown = await terminal.type("/report 7d")
+    assert "*Desk figures, last 7d*" in shown and "Tickets opened: 0" in shown
+    assert "(the pictures: tierdesk report --format png --out report.png)" in shown
+    await terminal.type("/as requester sam")
+    assert "for support leads" in await terminal.type("/report")

@@ -185,7 +185,7 @@ async def test_telegram_requester_and_slack_agent_work_one_ticket(desk: Desk) ->
     (resolved,) = tg.api.sent_to(SAM_CHAT, mark)
     assert "Ticket #1 is resolved" in resolved.plain
     assert "Resolution: cleared the paper jam" in resolved.plain
-    assert [label for label, _ in resolved.buttons][:2] == ["Reopen", "Close"]
+    assert [label for label, _ in resolved.buttons] == ["Yes, solved", "No, reopen"]
 
 
 async def test_sla_breach_pings_slack_on_call_until_acknowledged(desk: Desk) -> None:

@@ -12,7 +12,8 @@ async def test_pruning_runs_nightly_in_the_desk_zone(database_url: str) -> None:
     try:
         jobs = {job.name: job for job in periodic_jobs(runtime)}
         assert set(jobs) == {
-            *("deliver-outbox", "expire-intakes", "sla-tick", "daily-digest", "prune")
+            *("deliver-outbox", "expire-intakes", "sla-tick", "daily-digest", "prune"),
+            "close-unanswered",
         }
         prune = jobs["prune"]
         assert (prune.daily_at, prune.zone) == ("03:30", runtime.settings.timezone)

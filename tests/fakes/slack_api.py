@@ -163,6 +163,10 @@ class FakeSlackApi:
     _holds: dict[str, list[Hold]] = field(default_factory=dict)
     # the clock of message ts (Unix seconds); None numbers them from a fixed 1795000000
     now: Callable[[], float] | None = None
+    # files_upload_v2: bytes per file id as uploaded, then (channel, thread, file id, title)
+    uploads: dict[str, bytes] = field(default_factory=dict)
+    shared: list[tuple[str, str, str, str]] = field(default_factory=list)
+    _files: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
     def url(self) -> str:
@@ -172,6 +176,7 @@ class FakeSlackApi:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle)
         app.router.add_get("/link", self._socket)
+        app.router.add_post("/upload/{file_id}", self._upload)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -245,6 +250,14 @@ class FakeSlackApi:
             await hold.released.wait()
         return web.json_response(answer)
 
+    async def _upload(self, request: web.Request) -> web.Response:
+        """Step 2 of files_upload_v2: the bytes, posted to the URL step 1 handed out."""
+        file_id = request.match_info["file_id"]
+        if file_id not in self.uploads:
+            return web.Response(status=404, text="unknown upload")
+        self.uploads[file_id] = await request.read()
+        return web.Response(text="OK - " + str(len(self.uploads[file_id])))
+
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
         """Socket Mode's WebSocket: says hello, pushes queued envelopes, collects acks."""
         ws = web.WebSocketResponse()
@@ -292,6 +305,20 @@ class FakeSlackApi:
             return {"ok": True, "channel": {"id": "D" + str(args["users"])}}
         if method == "apps.connections.open":
             return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link"}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._files):05d}"
+            self.uploads[file_id] = b""
+            upload_url = f"http://127.0.0.1:{self.port}/upload/{file_id}"
+            return {"ok": True, "file_id": file_id, "upload_url": upload_url}
+        if method == "files.completeUploadExternal":
+            files = args.get("files")
+            files = json.loads(files) if isinstance(files, str) else files or []
+            for f in files:
+                if not self.uploads.get(f["id"]):
+                    return {"ok": False, "error": "file_not_found"}
+                channel, thread = str(args.get("channel_id", "")), str(args.get("thread_ts") or "")
+                self.shared.append((channel, thread, f["id"], str(f.get("title", ""))))
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
         if method == "views.open":
             return {"ok": True, "view": {"id": f"V{next(self._views):04d}"}}
         if method == "users.info":

@@ -223,6 +223,20 @@ class FakeBotApi:
         self._results[(str(params["chat_id"]), message_id)] = call
         return self._message(params, message_id)
 
+    async def _api_sendPhoto(self, params: dict[str, Any]) -> Any:
+        photo = params.get("photo")
+        if not isinstance(photo, bytes) or not photo:
+            raise web.HTTPBadRequest(text="photo: bytes expected")
+        message = self._message(params, next(self._message_ids))
+        message.pop("text")
+        message["photo"] = [{"file_id": "P1", "file_unique_id": "U1", "width": 1540, "height": 935}]
+        message["caption"] = str(params.get("caption", ""))
+        return message
+
+    def photos(self, since: int = 0) -> list[Call]:
+        """``sendPhoto`` calls (``params["photo"]`` holds the bytes)."""
+        return self.of("sendPhoto", since)
+
     async def _api_editMessageText(self, params: dict[str, Any]) -> Any:
         return self._message(params, int(params["message_id"]))
 
@@ -343,6 +357,9 @@ async def _params(request: web.Request) -> dict[str, Any]:
     form = await request.post()
     params: dict[str, Any] = {}
     for key, value in form.items():
+        if isinstance(value, web.FileField):  # sendPhoto's upload: the bytes themselves
+            params[key] = value.file.read()
+            continue
         text = value if isinstance(value, str) else str(value)
         if key in _JSON_PARAMS:
             try:

@@ -113,6 +113,15 @@ class FakeTickets:
         due.sort(key=lambda t: (t.clocks.next_ping_at, t.number))
         return [copy.deepcopy(t) for t in due[:limit]]
 
+    async def resolved_before(self, cutoff: datetime, limit: int) -> list[Ticket]:
+        due = [
+            t
+            for t in self._t.tickets.values()
+            if t.status is Status.RESOLVED and t.resolved_at is not None and t.resolved_at <= cutoff
+        ]
+        due.sort(key=lambda t: (t.resolved_at, t.number))
+        return [copy.deepcopy(t) for t in due[:limit]]
+
     async def add_history(self, entry: HistoryEntry) -> None:
         await self.add_history_many([entry])
 
@@ -480,6 +489,38 @@ class FakeDatabase:
         self.commits = 0
 
 
+class FakeReports:
+    def __init__(self, t: Tables) -> None:
+        self._t = t
+
+    async def tickets(self, start: datetime, end: datetime) -> list[Ticket]:
+        return [
+            copy.deepcopy(t)
+            for _, t in sorted(self._t.tickets.items())
+            if t.created_at < end and (t.closed_at is None or t.closed_at >= start)
+        ]
+
+    async def history(self, numbers: Sequence[int], actions: Sequence[str]) -> list[HistoryEntry]:
+        wanted = set(numbers)
+        lines = [
+            h
+            for h in self._t.history
+            if h.ticket_number in wanted and h.action.startswith(tuple(actions))
+        ]
+        return sorted(lines, key=lambda h: (h.at, h.id or 0))
+
+    async def stages(self, start: datetime, end: datetime) -> list[tuple[int, str, datetime]]:
+        return [
+            (n, key, at)
+            for n, stages in self._t.stages.items()
+            for key, at in stages.items()
+            if start <= at < end
+        ]
+
+    async def self_service(self, start: datetime, end: datetime) -> list[datetime]:
+        return [r.at for r in self._t.self_service if start <= r.at < end]
+
+
 class FakeUnitOfWork:
     """``async with uow: …; await uow.commit()`` over a copy of :class:`FakeDatabase`."""
 
@@ -503,6 +544,7 @@ class FakeUnitOfWork:
         self.outbox = FakeOutbox(t)
         self.pings = FakePings(t)
         self.oncall = FakeOnCall(t)
+        self.reports = FakeReports(t)
 
     async def __aexit__(
         self,

@@ -113,3 +113,25 @@ def test_check_config_refuses_a_mysql_url_instead_of_run_dying(tmp_path: Path) -
     assert done.returncode == 2
     assert done.stderr.startswith('config error: storage.url: database "mysql" is not supported')
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (
+            lambda r: r["desk"].update(leads=["irc:boss"]),
+            'desk.leads[0]: unknown platform "irc" (known: console, slack, telegram)',
+        ),
+        (lambda r: r["desk"].update(leads="console:lead"), "desk.leads: expected a list"),
+        (
+            lambda r: r.setdefault("satisfaction", {}).update(close_after="0m"),
+            "satisfaction.close_after: a duration must be positive",
+        ),
+        (
+            lambda r: r.setdefault("satisfaction", {}).update(after="3d"),
+            "satisfaction",
+        ),
+    ],
+)
+def test_leads_and_the_satisfaction_wait_are_checked(mutate, expected: str) -> None:
+    assert error_of(mutate).startswith(expected)

@@ -132,6 +132,7 @@ async def slack(database_url: str) -> AsyncIterator[SlackWorld]:
     await api.start()
     settings = make_settings(
         database_url,
+        desk__leads=[f"slack:{ALICE}"],
         adapters__console={"enabled": False},
         adapters__slack={
             "enabled": True,

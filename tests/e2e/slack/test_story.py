@@ -103,15 +103,20 @@ async def test_whole_story(slack: SlackWorld) -> None:
     assert "#1" in l2_card.shown and "Claim" in [b["text"]["text"] for b in l2_card.buttons]
     assert "2nd level" in slack.post_to(calls, dm(SAM)).shown
 
-    # Bob resolves from the L2 card with a note; Sam is told and can rate or reopen.
+    # Bob resolves from the L2 card with a note; Sam is asked whether it solved it.
     calls = await slack.press(BOB, l2_card, "Resolve")
     calls = await slack.submit(BOB, slack.post_to(calls, "", "views.open"), "firewall rule fixed")
     resolved = slack.post_to(calls, dm(SAM))
     assert "Ticket #1 is resolved" in resolved.shown and "firewall rule fixed" in resolved.shown
-    assert [b["text"]["text"] for b in resolved.buttons][:2] == ["Reopen", "Close"]
+    assert "Did this solve it?" in resolved.shown
+    assert [b["text"]["text"] for b in resolved.buttons] == ["Yes, solved", "No, reopen"]
     final = slack.post_to(calls, L2, "chat.update")
     assert final.args["ts"] == l2_card.ts and "Resolved" in final.shown and final.buttons == []
 
-    # Sam rates it from his DM; the thread hears about it.
-    calls = await slack.press(SAM, resolved, "★★★★★")
+    # Sam says it is solved: the ticket closes and he is offered a rating, which he gives.
+    calls = await slack.press(SAM, resolved, "Yes, solved")
+    offer = slack.post_to(calls, dm(SAM))
+    assert "How did we do?" in offer.shown and len(offer.buttons) == 5
+    assert "Ticket #1 is now closed." in " ".join(c.shown for c in slack.posts(calls, dm(SAM)))
+    calls = await slack.press(SAM, offer, "★★★★★")
     assert "Thanks for rating #1." in slack.post_to(calls, dm(SAM)).shown

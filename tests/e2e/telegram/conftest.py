@@ -111,6 +111,7 @@ async def start_world(database_url: str) -> AsyncIterator[StartWorld]:
                     **options,
                 },
                 tiers=tiers(),
+                desk__leads=[f"telegram:{ALICE['id']}"],
             )
             clock = FrozenClock(T0)
             runtime = await build(settings, clock=clock, migrate=False)

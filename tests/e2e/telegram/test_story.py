@@ -101,7 +101,7 @@ async def test_whole_story_from_private_chat_to_resolution(world: TelegramWorld)
     told = next(c for c in sent if c.chat_id == str(SAM["id"]))
     assert "Ticket #1 is resolved" in told.plain
     assert "Resolution: firewall rule fixed" in told.plain
-    assert [label for label, _ in told.buttons][:2] == ["Reopen", "Close"]
+    assert [label for label, _ in told.buttons] == ["Yes, solved", "No, reopen"]
 
 
 async def test_command_menus_list_each_command_once(world: TelegramWorld) -> None:
