@@ -68,8 +68,14 @@ class StatusPage:
         response = web.Response(text=html, content_type="text/html")
         response.headers["Cache-Control"] = "no-store"
         if from_query:
+            https = request.secure or request.headers.get("X-Forwarded-Proto") == "https"
             response.set_cookie(
-                COOKIE, request.query["token"], httponly=True, samesite="Strict", path="/"
+                COOKIE,
+                request.query["token"],
+                httponly=True,
+                samesite="Strict",
+                secure=https,  # behind the HTTPS proxy the cookie never travels in clear
+                path="/",
             )
         return response
 
