@@ -69,3 +69,15 @@ async def test_a_wrong_token_shows_nothing_of_the_board(slack: SlackWorld, brows
     assert response.status == 403
     assert "wrong or missing status token" in await page.content()
     assert await page.locator("td.countdown").count() == 0
+
+
+async def test_the_page_refreshes_itself(
+    slack: SlackWorld, browser: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("adapters.status.REFRESH_SECONDS", 1)  # 15 s on a real desk
+    page = await browser.new_page()  # type: ignore[attr-defined]
+    await page.goto(f"{slack.root}/?token={STATUS_TOKEN}")
+    assert await page.locator("tr.ticket").count() == 0
+    numbers = await seed_tickets(slack.runtime)  # tickets arrive after the page loaded
+    await page.wait_for_selector(f"#ticket-{numbers['breached']}.breached", timeout=5000)
+    assert await page.locator("#opened").text_content() == "3"
