@@ -55,18 +55,33 @@ class DeskMetrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self._counters: dict[tuple[str, str], Counter] = {}
+        self._histograms: dict[str, Histogram] = {}
         self._gauges = DeskGauges()
         self.registry.register(_DatabaseCollector(self))
 
-    async def scrape(self, request: web.Request) -> web.Response:
-        """The ``/metrics`` route: read the database, then render every family."""
+    async def render(self) -> bytes:
+        """Read the database, then render every family in the text format."""
         self._gauges = await read_gauges(self.engine)
-        body = generate_latest(self.registry)
+        return generate_latest(self.registry)
+
+    async def scrape(self, request: web.Request) -> web.Response:
+        """The ``/metrics`` route."""
+        body = await self.render()
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     def observe(self, platform: str, outcome: str, seconds: float) -> None:
-        self.inbound.labels(platform, outcome).inc()
-        self.latency.labels(platform).observe(seconds)
+        """One handled event; the labelled children are looked up once per label pair
+        (``labels()`` takes a lock and builds a key at every call)."""
+        key = (platform, outcome)
+        counter = self._counters.get(key)
+        if counter is None:
+            counter = self._counters[key] = self.inbound.labels(platform, outcome)
+        histogram = self._histograms.get(platform)
+        if histogram is None:
+            histogram = self._histograms[platform] = self.latency.labels(platform)
+        counter.inc()
+        histogram.observe(seconds)
 
 
 class _DatabaseCollector:

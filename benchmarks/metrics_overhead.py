@@ -6,7 +6,7 @@ copy of ``config.example.toml``: console off, Slack on) and hands it ``--dms`` f
 distinct Slack users (CLINC150 ``train`` questions in a seeded order), alternating between the
 plain ``handle`` (the reference, in the same run) and the instrumented one. Then it fills the
 tickets table with ``--tickets`` open and closed tickets (a year of a busy desk) and times
-``--scrapes`` scrapes (``read_gauges`` + ``generate_latest``).
+``--scrapes`` scrapes (``DeskMetrics.render``: the database read and the text format).
 
 Run from the repository root: ``.venv/bin/python benchmarks/metrics_overhead.py [--quick]``.
 One JSON line.
@@ -26,7 +26,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import emit, free_port, percentile, questions, tierdesk_config, tierdesk_env
 from desk_handle import first_dm
-from prometheus_client.exposition import generate_latest
 
 from adapters.metrics import DeskMetrics, instrument
 from adapters.platforms import PLATFORMS
@@ -34,10 +33,32 @@ from adapters.runtime import build
 from bot.domain import Identity, Person
 from bot.domain.tickets import Status
 from bot.settings import load_settings
-from storage.gauges import read_gauges
 from tests.factories import new_ticket
 
 API = "http://127.0.0.1:9/api/"
+CALLS = 100_000
+
+
+class _Bare:
+    """A desk whose ``handle`` does nothing: what is left is the wrapper's own cost."""
+
+    async def handle(self, event: Any) -> bool:
+        return True
+
+
+async def wrapper_cost_us(metrics: DeskMetrics) -> tuple[float, float]:
+    """Microseconds per call of a do-nothing ``handle``, bare and instrumented (best of 3)."""
+    event = first_dm(0, "X", "")
+    bare, wrapped = _Bare(), _Bare()
+    instrument(wrapped, metrics)  # type: ignore[arg-type]
+    best = {"bare": float("inf"), "wrapped": float("inf")}
+    for _ in range(3):
+        for label, desk in (("bare", bare), ("wrapped", wrapped)):
+            started = time.perf_counter()
+            for _ in range(CALLS):
+                await desk.handle(event)
+            best[label] = min(best[label], (time.perf_counter() - started) / CALLS * 1e6)
+    return best["bare"], best["wrapped"]
 
 
 async def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
@@ -68,11 +89,11 @@ async def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
                     ticket.status = Status.CLOSED
                 await uow.tickets.add(ticket)
             await uow.commit()
+        bare_us, wrapped_us = await wrapper_cost_us(metrics)
         scrape = []
         for _ in range(args.scrapes):
             started = time.perf_counter()
-            metrics._gauges = await read_gauges(runtime.engine)
-            body = generate_latest(metrics.registry)
+            body = await metrics.render()
             scrape.append(time.perf_counter() - started)
     finally:
         await runtime.close()
@@ -87,6 +108,7 @@ async def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         "handle_plain_p99_ms": round(percentile(ms["plain"], 0.99), 3),
         "handle_instrumented_p99_ms": round(percentile(ms["instrumented"], 0.99), 3),
         "instrumented_over_plain_p50": round(p50["instrumented"] / p50["plain"], 3),
+        "wrapper_cost_us": round(wrapped_us - bare_us, 2),
         "tickets": args.tickets,
         "scrape_p50_ms": round(percentile([1000 * s for s in scrape], 0.5), 2),
         "scrape_bytes": len(body),

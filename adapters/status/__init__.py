@@ -1,9 +1,10 @@
 """The status page at ``/``: the board of :mod:`bot.services.status` as server-rendered HTML.
 
-Behind a token (``[http] status_token``): given once as ``/?token=…`` (kept in an HttpOnly
-cookie for the page's own refreshes) or as ``Authorization: Bearer …``, compared in constant
-time. No token configured: the route is never added, so ``/`` is a 404. A wrong token gets
-403 and nothing of the board. Jinja2 escapes every value (a summary is requester text).
+Behind a token (``[http] status_token``): given once as ``/?token=…`` (answered with a
+redirect to ``/`` that sets an HttpOnly cookie, so the token leaves the address bar) or as
+``Authorization: Bearer …``, compared in constant time. No token configured: the route is
+never added, so ``/`` is a 404. A wrong token gets 403 and nothing of the board. Jinja2
+escapes every value (a summary is requester text).
 """
 
 from __future__ import annotations
@@ -23,6 +24,15 @@ __all__ = ["COOKIE", "REFRESH_SECONDS", "StatusPage"]
 COOKIE = "tierdesk_status"
 REFRESH_SECONDS = 15
 _TEMPLATES = Path(__file__).parent / "templates"
+_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
+        "connect-src 'self'; frame-ancestors 'none'"
+    ),
+}
 
 
 class StatusPage:
@@ -53,6 +63,18 @@ class StatusPage:
             return web.Response(
                 status=403, text="403: wrong or missing status token", content_type="text/plain"
             )
+        if from_query:  # keep it in a cookie and out of the address bar and the history
+            response = web.Response(status=303, headers={"Location": "/"})
+            https = request.secure or request.headers.get("X-Forwarded-Proto") == "https"
+            response.set_cookie(
+                COOKIE,
+                request.query["token"],
+                httponly=True,
+                samesite="Strict",
+                secure=https,  # behind the HTTPS proxy the cookie never travels in clear
+                path="/",
+            )
+            return response
         board = await self.service.board()
         zone = ZoneInfo(self.zone)
 
@@ -66,17 +88,7 @@ class StatusPage:
             board=board, local=local, countdown=countdown, zone=self.zone, refresh=REFRESH_SECONDS
         )
         response = web.Response(text=html, content_type="text/html")
-        response.headers["Cache-Control"] = "no-store"
-        if from_query:
-            https = request.secure or request.headers.get("X-Forwarded-Proto") == "https"
-            response.set_cookie(
-                COOKIE,
-                request.query["token"],
-                httponly=True,
-                samesite="Strict",
-                secure=https,  # behind the HTTPS proxy the cookie never travels in clear
-                path="/",
-            )
+        response.headers.update(_HEADERS)
         return response
 
 

@@ -108,7 +108,12 @@ async def test_metrics_count_events_and_the_undelivered_outbox(slack: SlackWorld
 
 async def test_status_page_shows_queues_by_pressure_with_the_token(slack: SlackWorld) -> None:
     numbers = await seed_tickets(slack.runtime)
-    status, content_type, html = await get(slack, f"/?token={STATUS_TOKEN}")
+    url = f"{slack.root}/?token={STATUS_TOKEN}"
+    async with slack.http.get(url, allow_redirects=False) as response:
+        assert (response.status, response.headers["Location"]) == (303, "/")
+        cookie = response.cookies["tierdesk_status"]
+        assert cookie.value == STATUS_TOKEN and cookie["httponly"]
+    status, content_type, html = await get(slack, "/", Cookie=f"tierdesk_status={STATUS_TOKEN}")
     assert status == 200 and content_type.startswith("text/html")
     assert f'class="ticket breached" id="ticket-{numbers["breached"]}"' in html
     assert f'class="ticket warning" id="ticket-{numbers["warning"]}"' in html
@@ -127,6 +132,7 @@ async def test_status_page_refuses_a_wrong_or_missing_token(slack: SlackWorld) -
         ("/?token=wrong", {}),
         ("/", {}),
         ("/", {"Authorization": "Bearer s3cret-status-tokeN"}),
+        ("/", {"Cookie": "tierdesk_status=s3cret"}),
     ):
         status, _, body = await get(slack, path, **headers)
         assert status == 403, path
