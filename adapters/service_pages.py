@@ -14,7 +14,6 @@ from adapters.health import Check, Health
 from adapters.host import Host
 from adapters.http import HttpServer
 from adapters.metrics import DeskMetrics, instrument
-from adapters.status import StatusPage
 from bot.services.status import StatusService
 from storage.gauges import check_database
 
@@ -40,6 +39,8 @@ def add_service_routes(
     http.add_service_route("/metrics", metrics.scrape)
     token = runtime.settings.http.status_token
     if token:
+        from adapters.status import StatusPage  # Jinja2 loads only where the page is on
+
         service = StatusService(
             runtime.settings, runtime.desk.uow_factory, runtime.clock, runtime.desk.oncall
         )
