@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/slack_first_dm.py --quick $(BENCH_PG)
 	$(BIN)/python benchmarks/slack_claims.py $(BENCH_PG)
 	$(BIN)/python benchmarks/idle_rss.py --idle 3
+	$(BIN)/python benchmarks/metrics_overhead.py --quick
 
 clean:
 	rm -rf $(VENV) tierdesk.db .pytest_cache

@@ -103,6 +103,14 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("migrate", parents=[common], help="bring the database schema up to date")
     p.set_defaults(handler=_migrate)
 
+    p = sub.add_parser("backup", parents=[common], help="copy the SQLite database while it runs")
+    p.add_argument("file", help="the backup file to write (must not exist)")
+    p.set_defaults(handler=_backup)
+
+    p = sub.add_parser("restore", parents=[common], help="replace the SQLite database by a backup")
+    p.add_argument("file", help="a file `tierdesk backup` wrote (stop the desk first)")
+    p.set_defaults(handler=_restore)
+
     kb = sub.add_parser("kb", parents=[common], help="knowledge base").add_subparsers(
         dest="kb_command", metavar="KB_COMMAND", required=True
     )
@@ -267,6 +275,31 @@ async def _migrate(settings: Settings, args: argparse.Namespace) -> int:
 
     await upgrade(settings.storage_url)
     print(f"database at {rt.safe_url(settings.storage_url)} is up to date")
+    return 0
+
+
+async def _backup(settings: Settings, args: argparse.Namespace) -> int:
+    from storage import backup
+
+    try:
+        copied = backup.backup(settings.storage_url, Path(args.file))
+    except backup.BackupError as exc:
+        print(f"tierdesk backup: {exc}", file=sys.stderr)
+        return 1
+    print(f"backed up {copied.tickets} tickets ({copied.pages} pages) to {args.file}")
+    return 0
+
+
+async def _restore(settings: Settings, args: argparse.Namespace) -> int:
+    from storage import backup
+
+    try:
+        copied = backup.restore(Path(args.file), settings.storage_url)
+    except backup.BackupError as exc:
+        print(f"tierdesk restore: {exc}", file=sys.stderr)
+        return 1
+    where = rt.safe_url(settings.storage_url)
+    print(f"restored {copied.tickets} tickets from {args.file} into {where}")
     return 0
 
 

@@ -50,7 +50,9 @@ class Host(Protocol):
 
 
 class RunningAdapter(Protocol):
-    """What an adapter's ``start(host, http)`` returns."""
+    """What an adapter's ``start(host, http)`` returns. One that talks to a platform also
+    has ``async def check() -> None``, raising when its connection does not work
+    (``/healthz`` names the adapter then)."""
 
     async def stop(self) -> None: ...
 

@@ -1,6 +1,7 @@
-"""The one HTTP server of the process: hosts Slack events, Telegram webhooks and, later,
-health and status pages. Adapters add their routes before it starts; with no routes it
-does not listen at all.
+"""The one HTTP server of the process: hosts Slack events, Telegram webhooks, ``/healthz``,
+``/metrics`` and the status page. Adapters add their routes before it starts; it listens
+when a webhook needs it or ``[http] enabled`` asks for it alone, else not at all (the
+service routes ride along whenever it listens).
 """
 
 from __future__ import annotations
@@ -16,21 +17,30 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class HttpServer:
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, *, enabled: bool = False) -> None:
         self.host = host
         self.port = port
+        self.enabled = enabled  # listen even with no webhook route
         self.app = web.Application(client_max_size=4 * 1024 * 1024)
         self._routes = 0
         self._runner: web.AppRunner | None = None
 
     def add_route(self, method: str, path: str, handler: Handler) -> None:
+        """A webhook route: the server listens once one is added."""
         self.app.router.add_route(method, path, handler)
         self._routes += 1
 
+    def add_service_route(self, path: str, handler: Handler) -> None:
+        """A GET route served whenever the server listens, never a reason to listen."""
+        self.app.router.add_get(path, handler)
+
+    @property
+    def listening(self) -> bool:
+        return self._runner is not None
+
     async def start(self) -> None:
-        if not self._routes:
+        if not self._routes and not self.enabled:
             return
-        self.app.router.add_get("/healthz", _healthz)
         self._runner = web.AppRunner(self.app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -45,7 +55,3 @@ class HttpServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-
-
-async def _healthz(request: web.Request) -> web.Response:
-    return web.json_response({"ok": True})

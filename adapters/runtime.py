@@ -23,10 +23,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.health import Check, scheduler_check
 from adapters.host import Terminal
 from adapters.http import HttpServer
 from adapters.platforms import ADAPTERS
 from adapters.scheduler import DeskScheduler, PeriodicJob
+from adapters.service_pages import add_service_routes, database_check
 from bot.clock import Clock, SystemClock
 from bot.desk import Desk
 from bot.errors import ConfigError
@@ -214,7 +216,12 @@ async def run(
     stop = _stop_on_signals()  # before start-up: none is missed
     runtime = await build(settings, terminal=terminal, stopping=stop)
     scheduler = DeskScheduler(periodic_jobs(runtime))
-    http = HttpServer(settings.http.host, settings.http.port)
+    http = HttpServer(settings.http.host, settings.http.port, enabled=settings.http.enabled)
+    checks: dict[str, Check] = {
+        "database": database_check(runtime.engine),
+        "scheduler": scheduler_check(scheduler),
+    }
+    add_service_routes(runtime, runtime.engine, http, checks)  # before events arrive
     async with contextlib.AsyncExitStack() as stack:  # undone in reverse, each step surely
         stack.push_async_callback(runtime.close)
         stack.push_async_callback(runtime.dispatcher.drain)  # kicked while adapters stopped
@@ -222,6 +229,9 @@ async def run(
         for name in settings.enabled_platforms:
             adapter = await ADAPTERS[name].start(runtime, http)
             stack.push_async_callback(adapter.stop)
+            check = getattr(adapter, "check", None)  # a connection to a platform to check
+            if check is not None:
+                checks[name] = check
         stack.push_async_callback(runtime.dispatcher.drain)  # kicked by events, clients open
         await http.start()
         terminal.write(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,10 +34,17 @@ class PeriodicJob:
 
 
 class DeskScheduler:
-    """Starts and stops the periodic jobs on the running event loop."""
+    """Starts and stops the periodic jobs on the running event loop, and remembers when each
+    last finished (``/healthz`` asks how long ago the SLA tick ran: a stuck loop shows)."""
 
-    def __init__(self, jobs: list[PeriodicJob]) -> None:
+    def __init__(
+        self, jobs: list[PeriodicJob], *, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
         self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._monotonic = monotonic
+        self._started: float | None = None
+        self._finished: dict[str, float] = {}
+        self.intervals = {job.name: job.every_seconds for job in jobs if job.every_seconds}
         self._running: set[asyncio.Task[object]] = set()
         self._stopping = False
         for job in jobs:
@@ -58,7 +66,15 @@ class DeskScheduler:
             )
 
     def start(self) -> None:
+        self._started = self._monotonic()
         self._scheduler.start()
+
+    def age(self, name: str) -> float | None:
+        """Seconds since job ``name`` last finished (since the start before its first run);
+        None when the scheduler is not running."""
+        if self._started is None or self._stopping:
+            return None
+        return self._monotonic() - self._finished.get(name, self._started)
 
     async def stop(self) -> None:
         """Stop scheduling and let runs in progress finish: a run cut off mid-transaction
@@ -85,6 +101,8 @@ class DeskScheduler:
                 await job.run()
             except Exception:  # a failing run must not stop the next one
                 log.exception("periodic job %s failed", job.name)
+            else:
+                self._finished[job.name] = self._monotonic()
             finally:
                 if task is not None:
                     self._running.discard(task)

@@ -56,6 +56,10 @@ class TicketRepository(Protocol):
         """Tickets matching every given filter, newest first."""
         ...
 
+    async def activity(self, since: datetime) -> tuple[int, int]:
+        """How many tickets were opened, and how many resolved, at or after ``since``."""
+        ...
+
     async def due_for_ping(self, now: datetime, limit: int) -> builtins.list[Ticket]:
         """Tickets whose ``next_ping_at`` has come (found by that index, never by a scan),
         locked for this tick; replicas skip each other's rows."""

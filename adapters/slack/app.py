@@ -116,6 +116,15 @@ class SlackAdapter:
                 except Exception as exc:
                     log.warning("slack: auth.test at start failed (bolt retries it): %s", exc)
 
+    async def check(self) -> None:
+        """``/healthz``: the Socket Mode connection is up, or the Web API answers ``auth.test``
+        with this token; raises with the reason otherwise."""
+        if self._socket is not None:
+            if not await self._socket.client.is_connected():
+                raise ConnectionError("Socket Mode is not connected")
+            return
+        await self.client.auth_test()
+
     async def stop(self) -> None:
         if self._socket is not None:
             await self._socket.close_async()

@@ -147,6 +147,10 @@ class TelegramAdapter:
             "webhook" if self.options.webhook else "long polling",
         )
 
+    async def check(self) -> None:
+        """``/healthz``: the Bot API answers ``getMe`` with this token (raises otherwise)."""
+        await self.bot.get_me()
+
     async def stop(self) -> None:
         """Stop polling and processing; a webhook stays set for the next start."""
         if self.poller.running:

@@ -149,8 +149,13 @@ class AdapterSettings:
 
 @dataclass(frozen=True, slots=True)
 class HttpSettings:
+    """The one HTTP server. ``enabled`` starts it with no chat webhook (health, metrics,
+    status page); ``status_token`` opens the status page at ``/`` (empty: the page is off)."""
+
     host: str = "127.0.0.1"
     port: int = 8080
+    enabled: bool = False
+    status_token: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,7 +321,7 @@ def parse_settings(
         threshold=kb.number("threshold", None, low=0, high=100),
     )
     http = root.table("http")
-    http.only("host", "port")
+    http.only("host", "port", "enabled", "status_token")
     return Settings(
         storage_url=storage_url,
         storage_keep=storage_keep,
@@ -332,6 +337,8 @@ def parse_settings(
         http=HttpSettings(
             host=http.string("host", "127.0.0.1"),
             port=http.integer("port", 8080, low=1, high=65535),
+            enabled=http.boolean("enabled", False),
+            status_token=http.string("status_token", ""),
         ),
         sla=parse_sla(
             root.table("sla"),

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, or_, select, update
 
 from bot.domain import Comment, CommentKind, HistoryEntry, Status, Ticket
 from storage.mapping import ticket_from_row, ticket_values
@@ -182,6 +182,14 @@ class SqlTicketRepository(SqlRepository):
         if limit is not None:
             stmt = stmt.limit(limit)
         return [ticket_from_row(r._mapping) for r in await self._db.execute(stmt)]
+
+    async def activity(self, since: datetime) -> tuple[int, int]:
+        stmt = select(
+            func.count().filter(TICKETS.c.created_at >= since),
+            func.count().filter(TICKETS.c.resolved_at >= since),
+        ).where(or_(TICKETS.c.created_at >= since, TICKETS.c.resolved_at >= since))
+        opened, resolved = (await self._db.execute(stmt)).one()
+        return int(opened), int(resolved)
 
 
 def _history_values(entry: HistoryEntry) -> dict[str, Any]:

@@ -14,12 +14,14 @@ import logging
 import os
 import pty
 import signal
+import socket
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from adapters.cli import main
@@ -220,3 +222,30 @@ def test_run_console_runs_the_console_even_where_the_config_turned_it_off(
     assert main(["run", "--console", "--config", str(config)]) == 0
     out = capsys.readouterr().out
     assert "platforms console" in out and out.count("You are sam (requester).") == 2
+
+
+async def test_http_enabled_alone_serves_health_and_metrics(tmp_path: Path) -> None:
+    # No webhook needs the server; `[http] enabled = true` starts it anyway (a status page
+    # or a metrics scrape of a console- or polling-only desk). No token: no page at /.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = write_config(tmp_path)
+    text = config.read_text(encoding="utf-8")
+    text = text.replace("port = 8080\nenabled = false", f"port = {port}\nenabled = true")
+    config.write_text(text, encoding="utf-8")
+    root = f"http://127.0.0.1:{port}"
+    async with service(config) as desk, aiohttp.ClientSession() as http:
+        await desk.expect(CONSOLE_OFF)
+        async with http.get(f"{root}/healthz") as response:
+            assert response.status == 200
+            checks = (await response.json())["checks"]
+        assert checks == {"database": "ok", "scheduler": "ok"}
+        async with http.get(f"{root}/metrics") as response:
+            assert response.status == 200
+            assert "tierdesk_open_tickets" in await response.text()
+        async with http.get(f"{root}/") as response:
+            assert response.status == 404  # no status_token configured: the page is off
+        desk.proc.send_signal(signal.SIGTERM)
+        code, err = await desk.finish()
+    assert (code, err) == (0, "")

@@ -104,6 +104,12 @@ class FakeTickets:
         ]
         return found[:limit] if limit is not None else found
 
+    async def activity(self, since: datetime) -> tuple[int, int]:
+        tickets = self._t.tickets.values()
+        opened = sum(1 for t in tickets if t.created_at >= since)
+        resolved = sum(1 for t in tickets if t.resolved_at is not None and t.resolved_at >= since)
+        return opened, resolved
+
     async def due_for_ping(self, now: datetime, limit: int) -> list[Ticket]:
         due = [
             t

@@ -8,14 +8,16 @@ round and looks at what the fake Web API received.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 import pytest
 
+from adapters.health import Check
 from adapters.http import HttpServer
 from adapters.runtime import Runtime, build
+from adapters.service_pages import add_service_routes, database_check
 from adapters.slack import start
 from adapters.slack.app import SlackAdapter
 from bot.clock import FrozenClock
@@ -28,6 +30,7 @@ SAM, ALICE, BOB, MALLORY = "USAM", "UALICE", "UBOB", "UMALLORY"
 CAROL = "UCAROL"  # an L1 agent who has not written to the desk yet
 L1, L2, L3 = "C0L1HELP", "C0L2HELP", "C0L3HELP"
 FORM = "application/x-www-form-urlencoded"
+STATUS_TOKEN = "s3cret-status-token"
 
 
 def dm(user: str) -> str:
@@ -43,6 +46,8 @@ class SlackWorld:
     http: aiohttp.ClientSession
     url: str
     clock: FrozenClock
+    root: str = ""  # the HTTP server's base URL: /healthz, /metrics, the status page
+    checks: dict[str, Check] = field(default_factory=dict)  # what /healthz runs
 
     # -- sending requests ----------------------------------------------------------------
 
@@ -155,17 +160,22 @@ async def slack(database_url: str) -> AsyncIterator[SlackWorld]:
             },
             {"name": "L3", "label": "3rd level", "agents": [], "channels": {"slack": L3}},
         ],
+        http={"status_token": STATUS_TOKEN},
     )
     clock = FrozenClock(T0)
     runtime = await build(settings, clock=clock, migrate=False)
     server = HttpServer("127.0.0.1", 0)
+    checks: dict[str, Check] = {"database": database_check(runtime.engine)}
+    add_service_routes(runtime, runtime.engine, server, checks)  # as `tierdesk run` does
     adapter = await start(runtime, server)
+    checks["slack"] = adapter.check
     await server.start()
     api.take()  # what the adapter asked at start (auth.test) is no request's doing
     session = aiohttp.ClientSession()
     url = f"http://127.0.0.1:{server.port}{adapter.path}"
     try:
-        yield SlackWorld(runtime, adapter, api, session, url, clock)
+        root = f"http://127.0.0.1:{server.port}"
+        yield SlackWorld(runtime, adapter, api, session, url, clock, root, checks)
     finally:
         await session.close()
         await adapter.stop()

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from adapters.health import Health
 from adapters.http import HttpServer
 from adapters.runtime import build
 from adapters.slack import start
@@ -63,6 +64,11 @@ async def test_events_over_socket_mode_reach_the_desk(api: FakeSlackApi, databas
         assert len(answer) == 1 and "These articles might help" in answer[0].shown
         paths = {r.resource.canonical for r in http.app.router.routes() if r.resource}
         assert adapter.path not in paths  # nothing listens for Slack over HTTP
+        health = Health({"slack": adapter.check})
+        assert await health.report() == {"slack": "ok"}  # the WebSocket is up
+        assert adapter._socket is not None
+        await adapter._socket.client.close()  # the connection is gone
+        assert await health.report() == {"slack": "ConnectionError: Socket Mode is not connected"}
     finally:
         await adapter.stop()
         await runtime.close()
