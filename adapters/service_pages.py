@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -15,6 +16,7 @@ from adapters.host import Host
 from adapters.http import HttpServer
 from adapters.metrics import DeskMetrics, instrument
 from bot.services.status import StatusService
+from bot.views.reports import report_picture
 from storage.gauges import check_database
 
 __all__ = ["add_service_routes", "database_check"]
@@ -44,6 +46,13 @@ def add_service_routes(
         service = StatusService(
             runtime.settings, runtime.desk.uow_factory, runtime.clock, runtime.desk.oncall
         )
-        page = StatusPage(service, token, runtime.settings.timezone)
+        from adapters.pictures import ReportPictures  # matplotlib only when drawn
+
+        pictures = ReportPictures(runtime.desk)
+        month = report_picture(int(timedelta(days=30).total_seconds()))
+        page = StatusPage(
+            service, token, runtime.settings.timezone, picture=lambda: pictures.draw(month)
+        )
         http.add_service_route("/", page.handle)
+        http.add_service_route("/report.png", page.picture)
     return metrics

@@ -4,12 +4,15 @@ Behind a token (``[http] status_token``): given once as ``/?token=…`` (answere
 redirect to ``/`` that sets an HttpOnly cookie, so the token leaves the address bar) or as
 ``Authorization: Bearer …``, compared in constant time. No token configured: the route is
 never added, so ``/`` is a 404. A wrong token gets 403 and nothing of the board. Jinja2
-escapes every value (a summary is requester text).
+escapes every value (a summary is requester text). ``/report.png``, behind the same token, is
+the lead's report of the last 30 days as ``tierdesk report --format png`` draws it, drawn at
+most every ``PICTURE_SECONDS`` (a drawing costs a second or two; the board refreshes often).
 """
 
 from __future__ import annotations
 
 import hmac
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -19,10 +22,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot.services.status import StatusService
 
-__all__ = ["COOKIE", "REFRESH_SECONDS", "StatusPage"]
+__all__ = ["COOKIE", "PICTURE_SECONDS", "REFRESH_SECONDS", "StatusPage"]
 
 COOKIE = "tierdesk_status"
 REFRESH_SECONDS = 15
+PICTURE_SECONDS = 300
 _TEMPLATES = Path(__file__).parent / "templates"
 _HEADERS = {
     "Cache-Control": "no-store",
@@ -30,18 +34,25 @@ _HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Content-Security-Policy": (
         "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
-        "connect-src 'self'; frame-ancestors 'none'"
+        "connect-src 'self'; img-src 'self'; frame-ancestors 'none'"
     ),
 }
 
 
+Picture = Callable[[], Awaitable[bytes | None]]
+
+
 class StatusPage:
-    def __init__(self, service: StatusService, token: str, zone: str) -> None:
+    def __init__(
+        self, service: StatusService, token: str, zone: str, picture: Picture | None = None
+    ) -> None:
         if not token:
             raise ValueError("the status page needs a token")
         self.service = service
         self._token = token.encode()
         self.zone = zone
+        self._picture = picture
+        self._drawn: tuple[datetime, bytes] | None = None
         self._env = Environment(
             loader=FileSystemLoader(_TEMPLATES),
             autoescape=select_autoescape(["html"]),
@@ -85,9 +96,30 @@ class StatusPage:
             return "—" if due is None else _left((due - board.at).total_seconds())
 
         html = self._env.get_template("status.html").render(
-            board=board, local=local, countdown=countdown, zone=self.zone, refresh=REFRESH_SECONDS
+            board=board,
+            local=local,
+            countdown=countdown,
+            zone=self.zone,
+            refresh=REFRESH_SECONDS,
+            picture=self._picture is not None,
         )
         response = web.Response(text=html, content_type="text/html")
+        response.headers.update(_HEADERS)
+        return response
+
+    async def picture(self, request: web.Request) -> web.Response:
+        """The report's picture; drawn again once the last drawing is ``PICTURE_SECONDS`` old."""
+        if not self.allowed(request)[0]:
+            return web.Response(status=403, text="403: wrong or missing status token")
+        if self._picture is None:
+            raise web.HTTPNotFound()
+        now = self.service.clock.now()
+        if self._drawn is None or (now - self._drawn[0]).total_seconds() >= PICTURE_SECONDS:
+            png = await self._picture()
+            if png is None:
+                raise web.HTTPNotFound()
+            self._drawn = (now, png)
+        response = web.Response(body=self._drawn[1], content_type="image/png")
         response.headers.update(_HEADERS)
         return response
 

@@ -140,3 +140,17 @@ async def test_status_page_refuses_a_wrong_or_missing_token(slack: SlackWorld) -
         assert "ticket" not in body
     status, _, _ = await get(slack, "/", Authorization=f"Bearer {STATUS_TOKEN}")
     assert status == 200
+
+
+async def test_status_page_shows_the_report_picture_behind_the_token(slack: SlackWorld) -> None:
+    await seed_tickets(slack.runtime)
+    _, _, html = await get(slack, "/", Authorization=f"Bearer {STATUS_TOKEN}")
+    assert '<img src="/report.png"' in html
+    auth = {"Authorization": f"Bearer {STATUS_TOKEN}"}
+    async with slack.http.get(f"{slack.root}/report.png", headers=auth) as response:
+        assert response.status == 200 and response.content_type == "image/png"
+        png = await response.read()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000  # a drawn report
+    async with slack.http.get(f"{slack.root}/report.png") as response:
+        assert response.status == 403
+        assert b"PNG" not in await response.read()
