@@ -32,7 +32,7 @@ from bot.events import (
     MessageReceived,
     UserRef,
 )
-from bot.knowledge import KnowledgeIndex
+from bot.knowledge import Article, KnowledgeIndex
 from bot.messages import Action
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 from bot.services import commands as c
@@ -53,6 +53,7 @@ log = logging.getLogger(__name__)
 PROMPT = "prompt:"  # conversation state prefix for an agent asked to type a reason or reply
 INTERNAL_PREFIX = "//"
 MAX_INBOUND = 100_000  # characters kept from one message; more is cut with a marker
+CARD_ANSWERS = 3  # articles a ticket's card offers to send the requester
 LARGE_INDEX = 2_000  # articles from which a search (~1 ms and up) leaves the event loop
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -96,7 +97,7 @@ class Desk:
         self.clock = clock
         self.rules = Rules(settings)
         self.tickets = TicketService(settings, self.rules)
-        self.knowledge = KnowledgeService(knowledge, self.rules, uow_factory)
+        self.knowledge = KnowledgeService(knowledge, self.rules, uow_factory, self.tickets)
         self.intake = Intake(settings, lambda: self.knowledge.index)
         self.oncall = OnCallService(settings)
         self.sla = SlaService(settings, uow_factory, clock, self.tickets, self.oncall)
@@ -121,6 +122,7 @@ class Desk:
             c.OfferPriorities: t.offer_priorities,
             c.Reassign: t.reassign,
             c.Acknowledge: self.sla.acknowledge,
+            c.AnswerWithArticle: k.answer,
             c.SaveArticle: k.save_article,
             c.EditArticle: k.edit_article,
             c.PublishArticle: k.publish_article,
@@ -140,6 +142,7 @@ class Desk:
             "note": lambda a: c.AgentReply(*_number_and_rest(a, "note", "text"), internal=True),
             "escalate": lambda a: c.Escalate(*_number_and_rest(a, "escalate", "reason")),
             "resolve": lambda a: c.Resolve(*_number_and_rest(a, "resolve", "note")),
+            "answer": lambda a: c.AnswerWithArticle(*_number_and_rest(a, "answer", "ARTICLE")),
             "waiting": lambda a: c.WaitOnRequester(
                 *_number_and_rest(a, "waiting", "what you need")
             ),
@@ -184,7 +187,7 @@ class Desk:
             try:
                 actor, conversation = await self._arrival(uow, event)
                 await self._dispatch(work, actor, conversation, event)
-                await Postman(self.settings, uow, now).deliver(work)
+                await Postman(self.settings, uow, now, self._answers).deliver(work)
                 await uow.commit()
             except DeskError as exc:
                 await uow.rollback()
@@ -192,6 +195,14 @@ class Desk:
         for then in work.afterwards:
             await then()
         return Handled(True)
+
+    def _answers(self, text: str) -> list[Article]:
+        """The articles a ticket's card offers to send its requester: the search's best, at
+        half the bar a requester's suggestions must clear (an agent judges them)."""
+        index = self.knowledge.index
+        bar = self.settings.knowledge.threshold
+        bar = index.threshold if bar is None else bar
+        return [s.article for s in index.search(text, limit=CARD_ANSWERS, threshold=bar / 2)]
 
     async def _refuse(
         self, uow: UnitOfWork, event: InboundEvent, refusal: str, now: datetime
@@ -235,7 +246,7 @@ class Desk:
     async def tick(self) -> int:
         """The scheduler's periodic look: pings owed now, and articles another process
         changed (one read of their version when none did). Returns the pings sent."""
-        await self.knowledge.sync()
+        await self.knowledge.sync(self.clock.now())
         return await self.sla.tick()
 
     async def meet(self, users: Iterable[UserRef]) -> None:
@@ -466,6 +477,8 @@ class Desk:
         if conversation.state.startswith(PROMPT):
             message = views.prompt_expired(conversation.data.get("ticket"))
         else:
+            left = self.intake.abandon(conversation.state, conversation.data)
+            await self.knowledge.record(work, left.outcome, left.unanswered)
             message = views.intake_expired(int(self.settings.intake.timeout.total_seconds() // 60))
         work.tell(ToChat(ChatRef(conversation.platform, conversation.chat_id)), message)
 
@@ -499,6 +512,7 @@ class Desk:
     async def _apply(
         self, work: Work, actor: Actor, conversation: Conversation, turn: Turn
     ) -> None:
+        await self.knowledge.record(work, turn.outcome, turn.unanswered)
         for message in turn.messages:
             work.tell(ToChat(actor.chat, actor.person), message)
         if turn.step is None:
@@ -562,6 +576,9 @@ class Desk:
         conversation = await self._current(work, conversation)
         if conversation is not None:
             await work.uow.conversations.delete(conversation)
+            if not conversation.state.startswith(PROMPT):
+                left = self.intake.abandon(conversation.state, conversation.data)
+                await self.knowledge.record(work, left.outcome, left.unanswered)
         await self._start_intake(work, actor, args, [])
 
     async def _cancel(
@@ -573,7 +590,8 @@ class Desk:
                 await work.uow.conversations.delete(conversation)
                 work.tell(ToActor(actor), views.prompt_cancelled())
             else:
-                await self._apply(work, actor, conversation, self.intake.cancel())  # deletes it
+                left = self.intake.abandon(conversation.state, conversation.data)
+                await self._apply(work, actor, conversation, left)  # deletes it
             return
         if args:
             await self.run(work, actor, c.Withdraw(_number(args, "cancel")))
@@ -622,6 +640,8 @@ def _pressed(action: Action, number: int, value: str) -> c.Command | None:
         return c.ShowTicket(number)
     if action is Action.ACK:
         return c.Acknowledge(number)
+    if action is Action.ANSWER:
+        return c.AnswerWithArticle(number, value) if value else None
     if action is Action.PRIORITY:
         return c.ChangePriority(number, value) if value else c.OfferPriorities(number)
     return None

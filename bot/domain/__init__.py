@@ -6,7 +6,7 @@ The entities most of the desk works with are importable from here; the rule modu
 """
 
 from bot.domain.conversations import Conversation
-from bot.domain.knowledge import SelfServiceResolution
+from bot.domain.knowledge import ArticleFeedback, SelfServiceResolution, SuggestionOutcome
 from bot.domain.people import ChatAddress, Identity, Person
 from bot.domain.tickets import (
     ACTIVE_STATUSES,
@@ -20,6 +20,7 @@ from bot.domain.tickets import (
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "ArticleFeedback",
     "ChatAddress",
     "Comment",
     "CommentKind",
@@ -30,5 +31,6 @@ __all__ = [
     "Person",
     "SelfServiceResolution",
     "Status",
+    "SuggestionOutcome",
     "Ticket",
 ]

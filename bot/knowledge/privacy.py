@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["mask"]
+__all__ = ["MAX_PHRASING", "mask", "phrasing"]
+
+MAX_PHRASING = 200  # characters a learned phrasing keeps: a question, not a whole story
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _MENTION = re.compile(r"<@[\w]+(?:\|[^>]*)?>|(?<![\w@])@[A-Za-z0-9_.]{2,}")  # Slack, Telegram
@@ -54,3 +56,21 @@ def mask(text: str) -> str:
     text = _PHONE.sub(_phone, text)
     text = _NUMBER.sub(_number, text)
     return _NAME.sub(_name, text)
+
+
+def phrasing(text: str) -> str:
+    """A requester's question as the knowledge base may learn it: masked, lower case,
+    punctuation trimmed off the words, at most :data:`MAX_PHRASING` characters (cut at a
+    word). Two questions that differ only in case, spacing, punctuation or personal data
+    give the same phrasing, so their confirmations add up."""
+    words = (w.strip(".,;:!?\"'()[]") for w in mask(text).lower().split())
+    kept: list[str] = []
+    size = 0
+    for word in words:
+        if not word:
+            continue
+        if size + len(word) + bool(kept) > MAX_PHRASING:
+            break
+        kept.append(word)
+        size += len(word) + (len(kept) > 1)
+    return " ".join(kept)

@@ -8,10 +8,11 @@ command left it, so every command that changes a ticket shows the same card.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 from bot.domain import CommentKind, Identity, Person, Ticket
+from bot.knowledge import Article
 from bot.messages import Message, OutboxItem, Route, RouteKind, card_key
 from bot.ports import UnitOfWork
 from bot.services.notices import (
@@ -29,15 +30,21 @@ from bot.services.notices import (
 from bot.settings import Settings
 from bot.views import card_text, ticket_card
 
+Answers = Callable[[str], Sequence[Article]]
+"""The articles that answer a ticket's opening words, for its card's "Send to requester"."""
+
 
 class Postman:
     """Queues one command's notices; look-ups are cached for the run (a tick pings the same
-    on-call person for many tickets)."""
+    on-call person for many tickets). ``answers``: what a card offers to send."""
 
-    def __init__(self, settings: Settings, uow: UnitOfWork, now: datetime) -> None:
+    def __init__(
+        self, settings: Settings, uow: UnitOfWork, now: datetime, answers: Answers | None = None
+    ) -> None:
         self.settings = settings
         self.uow = uow
         self.now = now
+        self.answers = answers
         self._by_identity: dict[Identity, Person | None] = {}
         self._people: dict[int, Person | None] = {}
         self._identities: dict[int, list[Identity]] = {}
@@ -182,10 +189,14 @@ class Postman:
         number = _number(ticket)
         names = await self.uow.people.names((ticket.requester_id, ticket.assignee_id))
         first = await self.uow.tickets.comments(number, kind=CommentKind.REQUESTER, limit=1)
-        details = card_text(first[0].text if first else ticket.summary, number)
+        opening = first[0].text if first else ticket.summary
+        details = card_text(opening, number)
+        articles = self.answers(opening) if self.answers and ticket.status.active else ()
         items = []
         for tier in tiers:
-            card = ticket_card(ticket, self.settings, names, tier=tier, details=details)
+            card = ticket_card(
+                ticket, self.settings, names, tier=tier, details=details, articles=articles
+            )
             key = card_key(number, tier)
             items += [self._item(r, card, number) for r in self._tier_routes(tier, card_key=key)]
         return items

@@ -8,6 +8,7 @@ from datetime import datetime
 from bot.domain import Comment, CommentKind, HistoryEntry, Status, Ticket, clocks, pings
 from bot.domain.sla import SlaSettings
 from bot.durations import format_duration, format_instant
+from bot.knowledge import Article
 from bot.messages import Action, Button, Field, Message
 from bot.settings import Settings
 
@@ -98,12 +99,22 @@ def _category_label(settings: Settings, key: str) -> str:
         return key
 
 
+SEND_LABEL = 40  # characters of an article's title on a "Send to requester" button
+
+
 def ticket_card(
-    ticket: Ticket, settings: Settings, names: Mapping[int, str], *, tier: str, details: str
+    ticket: Ticket,
+    settings: Settings,
+    names: Mapping[int, str],
+    *,
+    tier: str,
+    details: str,
+    articles: Sequence[Article] = (),
 ) -> Message:
     """The card in a tier's channel, showing the ticket as it is now. The title carries the
     priority, so the fields do not repeat it; a tier the ticket has left gets
-    :func:`left_card`."""
+    :func:`left_card`. ``articles``: the knowledge base's best answers to the ticket, each a
+    one-click "send this to the requester" while the ticket is open."""
     if tier != ticket.tier:
         return left_card(ticket, names, details=details)
     title = f"{ticket.ref} · {priority_label(settings, ticket.priority)} · {ticket.summary}"
@@ -119,13 +130,21 @@ def ticket_card(
         second = [Button("Change priority", Action.PRIORITY, ticket.number)]
         if ticket.status is not Status.WAITING:
             second.append(Button("Waiting on requester", Action.WAITING, ticket.number))
-        buttons = (tuple(row), tuple(second))
+        buttons = (tuple(row), tuple(second), *send_buttons(ticket.number, articles))
     return Message(
         title=title,
         fields=ticket_fields(ticket, settings, names, for_agents=True, priority=False),
         quote=details,
         quote_author=names.get(ticket.requester_id, ""),
         buttons=buttons,
+    )
+
+
+def send_buttons(number: int | None, articles: Sequence[Article]) -> tuple[tuple[Button, ...], ...]:
+    """A card's one-click answers: each suggested article, sent to the requester."""
+    return tuple(
+        (Button(f"Send to requester: {a.title[:SEND_LABEL]}", Action.ANSWER, number, a.id),)
+        for a in articles
     )
 
 
