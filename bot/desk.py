@@ -32,7 +32,7 @@ from bot.events import (
     MessageReceived,
     UserRef,
 )
-from bot.knowledge import Article, KnowledgeIndex
+from bot.knowledge import KnowledgeIndex
 from bot.messages import Action
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 from bot.services import commands as c
@@ -41,7 +41,7 @@ from bot.services.intake import Intake, Press, Step, Turn
 from bot.services.knowledge import KnowledgeService
 from bot.services.notices import Actor, Notice, ToActor, ToChat, Work
 from bot.services.oncall import OnCallService
-from bot.services.outbox import Postman, ticket_of_key
+from bot.services.outbox import CardHints, Postman, ticket_of_key
 from bot.services.people import PeopleService
 from bot.services.sla import SlaService
 from bot.services.tickets import TicketService
@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 PROMPT = "prompt:"  # conversation state prefix for an agent asked to type a reason or reply
 INTERNAL_PREFIX = "//"
 MAX_INBOUND = 100_000  # characters kept from one message; more is cut with a marker
-CARD_ANSWERS = 3  # articles a ticket's card offers to send the requester
+CARD_ANSWERS = 3  # articles a card offers to send the requester; similar tickets it shows
 LARGE_INDEX = 2_000  # articles from which a search (~1 ms and up) leaves the event loop
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -187,7 +187,7 @@ class Desk:
             try:
                 actor, conversation = await self._arrival(uow, event)
                 await self._dispatch(work, actor, conversation, event)
-                await Postman(self.settings, uow, now, self._answers).deliver(work)
+                await Postman(self.settings, uow, now, self._hints).deliver(work)
                 await uow.commit()
             except DeskError as exc:
                 await uow.rollback()
@@ -196,13 +196,16 @@ class Desk:
             await then()
         return Handled(True)
 
-    def _answers(self, text: str) -> list[Article]:
-        """The articles a ticket's card offers to send its requester: the search's best, at
-        half the bar a requester's suggestions must clear (an agent judges them)."""
+    def _hints(self, text: str) -> CardHints:
+        """What a ticket's card suggests: the articles to send its requester (the search's
+        best, at half the bar a requester's suggestions must clear: an agent judges them),
+        and resolved tickets like it."""
         index = self.knowledge.index
         bar = self.settings.knowledge.threshold
         bar = index.threshold if bar is None else bar
-        return [s.article for s in index.search(text, limit=CARD_ANSWERS, threshold=bar / 2)]
+        found = index.search(text, limit=CARD_ANSWERS, threshold=bar / 2)
+        similar = self.knowledge.similar.like(text, CARD_ANSWERS)
+        return CardHints(tuple(s.article for s in found), tuple(similar))
 
     async def _refuse(
         self, uow: UnitOfWork, event: InboundEvent, refusal: str, now: datetime

@@ -40,3 +40,12 @@ class ArticleFeedback:
     def rate(self) -> float:
         """The share of offers that solved the problem (0 when never offered)."""
         return self.accepted / self.shown if self.shown else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Precedent:
+    """A resolved ticket like the one on a card, and what resolved it."""
+
+    number: int
+    summary: str
+    note: str

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot import views
 from bot.domain import (
@@ -49,11 +49,13 @@ from bot.services.commands import (
     SelfSolved,
 )
 from bot.services.notices import Actor, ToActor, ToRequester, Work
+from bot.services.similar import SimilarTickets
 from bot.services.tickets import TicketService
 
 FEEDBACK_EVERY = timedelta(minutes=1)
-"""How often a process re-reads the offer counts other processes wrote (ranking moves
-slowly; an article change re-reads them at once)."""
+"""How often a process re-reads the offer counts and the resolved tickets other processes
+wrote (ranking and precedents move slowly; an article change re-reads the counts at once)."""
+_UNKNOWN_TIME = datetime.min.replace(tzinfo=UTC)
 
 
 class KnowledgeService:
@@ -73,12 +75,14 @@ class KnowledgeService:
         self._stored: dict[str, Article] = {}  # the index's articles unlike their sources
         self._version: int | None = None  # of the articles the index holds
         self._feedback: dict[str, ArticleFeedback] = {}  # the offer counts the index ranks by
-        self._feedback_due: datetime | None = None  # None: at the next sync
+        self._refreshed_at: datetime | None = None  # counts and resolved tickets; None: never
+        self.similar = SimilarTickets()
 
     async def sync(self, now: datetime | None = None) -> bool:
         """Bring the index up to the database's published articles and learned phrasings
         if they changed since the last look (one cheap read when they did not), and to the
-        offer counts every :data:`FEEDBACK_EVERY` (``now``: the caller's clock; without it,
+        offer counts and the resolved tickets (:attr:`similar`) at the first sync and then
+        every :data:`FEEDBACK_EVERY` (``now``: the caller's clock; without it, the counts
         only with an article change). True if the index changed.
 
         The next version is built beside the current one (off the event loop) and swapped
@@ -86,15 +90,17 @@ class KnowledgeService:
         async with self.uow_factory() as uow:
             version = await uow.knowledge.version()
             moved = version != self._version
-            due = self._feedback_due is None or (now is not None and now >= self._feedback_due)
+            last = self._refreshed_at
+            due = last is None or (now is not None and now - last >= FEEDBACK_EVERY)
             if not moved and not due:
                 return False
             if moved:
                 stored = {a.id: a for a in await uow.knowledge.articles() if not a.draft}
                 live = self._with_learned(stored, await uow.knowledge.learned())
             feedback = await uow.knowledge.feedback()
-        if now is not None:
-            self._feedback_due = now + FEEDBACK_EVERY
+            if due:
+                await self.similar.refresh(uow)
+                self._refreshed_at = now or _UNKNOWN_TIME
         index = self.index
         if moved:
             removed = self._stored.keys() - live.keys()

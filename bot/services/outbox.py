@@ -9,9 +9,10 @@ command left it, so every command that changes a ticket shows the same card.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from bot.domain import CommentKind, Identity, Person, Ticket
+from bot.domain import CommentKind, Identity, Person, Precedent, Ticket
 from bot.knowledge import Article
 from bot.messages import Message, OutboxItem, Route, RouteKind, card_key
 from bot.ports import UnitOfWork
@@ -30,21 +31,31 @@ from bot.services.notices import (
 from bot.settings import Settings
 from bot.views import card_text, ticket_card
 
-Answers = Callable[[str], Sequence[Article]]
-"""The articles that answer a ticket's opening words, for its card's "Send to requester"."""
+
+@dataclass(frozen=True, slots=True)
+class CardHints:
+    """What a ticket's card suggests to its agents: articles that answer its opening words
+    (each a "Send to requester" button), and resolved tickets like it (front line only)."""
+
+    articles: Sequence[Article] = ()
+    precedents: Sequence[Precedent] = ()
+
+
+Hints = Callable[[str], CardHints]
+"""A ticket's opening words → its card's hints."""
 
 
 class Postman:
     """Queues one command's notices; look-ups are cached for the run (a tick pings the same
-    on-call person for many tickets). ``answers``: what a card offers to send."""
+    on-call person for many tickets). ``hints``: what a card suggests to its agents."""
 
     def __init__(
-        self, settings: Settings, uow: UnitOfWork, now: datetime, answers: Answers | None = None
+        self, settings: Settings, uow: UnitOfWork, now: datetime, hints: Hints | None = None
     ) -> None:
         self.settings = settings
         self.uow = uow
         self.now = now
-        self.answers = answers
+        self.hints = hints
         self._by_identity: dict[Identity, Person | None] = {}
         self._people: dict[int, Person | None] = {}
         self._identities: dict[int, list[Identity]] = {}
@@ -191,11 +202,18 @@ class Postman:
         first = await self.uow.tickets.comments(number, kind=CommentKind.REQUESTER, limit=1)
         opening = first[0].text if first else ticket.summary
         details = card_text(opening, number)
-        articles = self.answers(opening) if self.answers and ticket.status.active else ()
+        hints = self.hints(opening) if self.hints and ticket.status.active else CardHints()
         items = []
         for tier in tiers:
+            front = tier == ticket.chain[0] if ticket.chain else False
             card = ticket_card(
-                ticket, self.settings, names, tier=tier, details=details, articles=articles
+                ticket,
+                self.settings,
+                names,
+                tier=tier,
+                details=details,
+                articles=hints.articles,
+                precedents=hints.precedents if front else (),
             )
             key = card_key(number, tier)
             items += [self._item(r, card, number) for r in self._tier_routes(tier, card_key=key)]

@@ -169,3 +169,29 @@ async def test_on_a_database_offers_questions_and_answers_are_kept(stored_world:
     assert restarted.desk.knowledge.index.get("password-reset").keywords[-1] == learned
     index = restarted.desk.knowledge.index
     assert index.acceptance("vpn-drops") > index.acceptance("password-reset")  # loaded too
+
+
+async def test_front_line_cards_show_similar_resolved_tickets_with_their_resolution(
+    world: World,
+) -> None:
+    first = await open_ticket(world, "sam", "the label printer on floor 3 prints blank labels")
+    await world.run(command("alice", f"/resolve {first} recalibrated the label sensor"))
+    other = await open_ticket(world, "kim", "my monitor flickers when docked")
+    await world.run(command("alice", f"/resolve {other} replaced the docking cable"))
+    world.clock.advance(FEEDBACK_EVERY)
+    await world.desk.tick()  # resolved tickets are picked up with the offer counts
+
+    await world.run(say("lee", "label printer prints blank labels again"))
+    await world.run(press("lee", Action.NEED_HELP))
+    for answer in ("group", "no", "today", "hardware", "skip"):
+        await world.run(press("lee", Action.CHOOSE, value=answer))
+    sent = await world.run(press("lee", Action.CHOOSE, value="submit"))
+    card = next(d.message for d in sent if d.where == "#L1")
+    similar = dict((f.label, f.value) for f in card.fields)["Similar resolved tickets"]
+    assert similar.splitlines() == [
+        f"#{first} the label printer on floor 3 prints blank labels: recalibrated the label sensor"
+    ]
+    number = int(card.title.split(" ")[0].lstrip("#"))
+    sent = await world.run(command("alice", f"/escalate {number} needs a new sensor"))
+    l2_card = next(d.message for d in sent if d.where == "#L2")
+    assert "Similar resolved tickets" not in [f.label for f in l2_card.fields]  # L1 only
