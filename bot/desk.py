@@ -196,10 +196,17 @@ class Desk:
             await then()
         return Handled(True)
 
-    def _hints(self, text: str) -> CardHints:
-        """What a ticket's card suggests: the articles to send its requester (the search's
-        best, at half the bar a requester's suggestions must clear: an agent judges them),
-        and resolved tickets like it."""
+    async def _hints(self, text: str) -> CardHints:
+        """What a ticket's card suggests (in a worker thread when the searches are heavy,
+        as :meth:`_off_loop`)."""
+        if len(self.knowledge.index) + len(self.knowledge.similar.index) < LARGE_INDEX:
+            return self._hints_now(text)
+        return await asyncio.to_thread(self._hints_now, text)
+
+    def _hints_now(self, text: str) -> CardHints:
+        """The articles to send a ticket's requester (the search's best, at half the bar a
+        requester's suggestions must clear: an agent judges them), and resolved tickets like
+        it."""
         index = self.knowledge.index
         bar = self.settings.knowledge.threshold
         bar = index.threshold if bar is None else bar

@@ -8,7 +8,7 @@ command left it, so every command that changes a ticket shows the same card.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -41,7 +41,7 @@ class CardHints:
     precedents: Sequence[Precedent] = ()
 
 
-Hints = Callable[[str], CardHints]
+Hints = Callable[[str], Awaitable[CardHints]]
 """A ticket's opening words → its card's hints."""
 
 
@@ -202,7 +202,9 @@ class Postman:
         first = await self.uow.tickets.comments(number, kind=CommentKind.REQUESTER, limit=1)
         opening = first[0].text if first else ticket.summary
         details = card_text(opening, number)
-        hints = self.hints(opening) if self.hints and ticket.status.active else CardHints()
+        hints = CardHints()
+        if self.hints is not None and ticket.status.active:
+            hints = await self.hints(opening)
         items = []
         for tier in tiers:
             front = tier == ticket.chain[0] if ticket.chain else False

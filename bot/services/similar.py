@@ -17,7 +17,7 @@ from bot.domain import Precedent, Status, Ticket
 from bot.knowledge import Article, KnowledgeIndex
 from bot.ports import UnitOfWork
 
-RECENT = 2_000  # resolved tickets kept for comparison: the newest, the likeliest to recur
+RECENT = 1_000  # resolved tickets kept for comparison: the newest, the likeliest to recur
 SIMILAR_BAR = 30.0  # the least score (0..100) a resolved ticket needs to be shown as similar
 _PREFIX = "ticket:"
 

@@ -195,3 +195,24 @@ async def test_front_line_cards_show_similar_resolved_tickets_with_their_resolut
     sent = await world.run(command("alice", f"/escalate {number} needs a new sensor"))
     l2_card = next(d.message for d in sent if d.where == "#L2")
     assert "Similar resolved tickets" not in [f.label for f in l2_card.fields]  # L1 only
+
+
+async def test_a_large_knowledge_base_finds_card_hints_off_the_event_loop(
+    world: World, monkeypatch
+) -> None:
+    import threading
+
+    import bot.desk
+
+    monkeypatch.setattr(bot.desk, "LARGE_INDEX", 0)
+    threads: list[str] = []
+    search = world.desk.knowledge.index.search
+
+    def spy(*args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return search(*args, **kwargs)
+
+    monkeypatch.setattr(world.desk.knowledge.index, "search", spy)
+    await open_ticket(world, "sam", "the printer on floor 3 jams")
+    assert len(threads) == 2  # the intake's search, then the card's
+    assert threading.main_thread().name not in threads
