@@ -36,7 +36,7 @@ from bot.domain import (
 )
 from bot.errors import InvalidInput, NotFound, PermissionDenied
 from bot.knowledge import Article, KnowledgeIndex
-from bot.knowledge.privacy import phrasing
+from bot.knowledge.privacy import mask, phrasing
 from bot.ports import UnitOfWorkFactory
 from bot.services.access import Rules
 from bot.services.commands import (
@@ -151,7 +151,7 @@ class KnowledgeService:
         if article is None:
             raise NotFound("That article is no longer in the knowledge base.")
         await work.uow.knowledge.add_self_service(
-            SelfServiceResolution(actor.id, cmd.article_id, cmd.query, work.now)
+            SelfServiceResolution(actor.id, cmd.article_id, mask(cmd.query), work.now)
         )
         await self._learn(work, cmd.article_id, cmd.query, self.learn_after)
         return article

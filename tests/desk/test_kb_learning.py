@@ -113,6 +113,8 @@ async def test_a_question_confirmed_learn_after_times_becomes_a_phrasing_without
     assert replica.desk.knowledge.index.get("vpn-drops").keywords[-1] == learned
     await solve(world, "lee", asked, "vpn-drops")  # learned once, not again
     assert world.desk.knowledge.index.get("vpn-drops").keywords.count(learned) == 1
+    kept = [r.query for r in uow_factory.database.tables.self_service]
+    assert kept[0] == "VPN keeps disconnecting from home, I am name, email"  # masked too
 
 
 async def test_an_agent_answers_with_an_article_the_requester_gets_it_and_it_learns(
