@@ -98,9 +98,10 @@ class KnowledgeService:
                 stored = {a.id: a for a in await uow.knowledge.articles() if not a.draft}
                 live = self._with_learned(stored, await uow.knowledge.learned())
             feedback = await uow.knowledge.feedback()
-            if due:
-                await self.similar.refresh(uow)
-                self._refreshed_at = now or _UNKNOWN_TIME
+            resolved = await self.similar.recent(uow) if due else None
+        if resolved is not None:  # built once the connection is given back
+            await self.similar.refresh(resolved)
+            self._refreshed_at = now or _UNKNOWN_TIME
         index = self.index
         if moved:
             removed = self._stored.keys() - live.keys()

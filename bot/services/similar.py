@@ -29,9 +29,14 @@ class SimilarTickets:
         self.index = KnowledgeIndex(calibrate=False)
         self._held: dict[str, Article] = {}
 
-    async def refresh(self, uow: UnitOfWork) -> None:
-        """Bring the index up to the newest resolved tickets (built off the event loop)."""
-        tickets = await uow.tickets.list(statuses=(Status.RESOLVED, Status.CLOSED), limit=RECENT)
+    @staticmethod
+    async def recent(uow: UnitOfWork) -> list[Ticket]:
+        """The resolved tickets to compare with: the newest :data:`RECENT`."""
+        return await uow.tickets.list(statuses=(Status.RESOLVED, Status.CLOSED), limit=RECENT)
+
+    async def refresh(self, tickets: Sequence[Ticket]) -> None:
+        """Bring the index up to ``tickets`` (:meth:`recent`), built off the event loop:
+        call it outside the unit of work, whose connection others may be waiting for."""
         wanted = {a.id: a for a in map(_as_article, tickets) if a is not None}
         removed = self._held.keys() - wanted.keys()
         added = [a for a in wanted.values() if self._held.get(a.id) != a]
