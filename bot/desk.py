@@ -53,6 +53,7 @@ log = logging.getLogger(__name__)
 PROMPT = "prompt:"  # conversation state prefix for an agent asked to type a reason or reply
 INTERNAL_PREFIX = "//"
 MAX_INBOUND = 100_000  # characters kept from one message; more is cut with a marker
+HINTS_KEPT = 1_000  # cards whose hints are remembered (see Desk._hints)
 CARD_ANSWERS = 3  # articles a card offers to send the requester; similar tickets it shows
 LARGE_INDEX = 2_000  # articles from which a search (~1 ms and up) leaves the event loop
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -101,6 +102,7 @@ class Desk:
         self.intake = Intake(settings, lambda: self.knowledge.index)
         self.oncall = OnCallService(settings)
         self.sla = SlaService(settings, uow_factory, clock, self.tickets, self.oncall)
+        self._hints_of: tuple[tuple[object, ...], dict[str, CardHints]] = ((), {})
         t, k = self.tickets, self.knowledge
         self._handlers: dict[type[c.Command], Handler] = {
             c.OpenTicket: t.open,
@@ -198,10 +200,21 @@ class Desk:
 
     async def _hints(self, text: str) -> CardHints:
         """What a ticket's card suggests (in a worker thread when the searches are heavy,
-        as :meth:`_off_loop`)."""
-        if len(self.knowledge.index) + len(self.knowledge.similar.index) < LARGE_INDEX:
-            return self._hints_now(text)
-        return await asyncio.to_thread(self._hints_now, text)
+        as :meth:`_off_loop`). Remembered per opening text while both indexes stay as they
+        are: a claim, a reply or an escalation redraws the same card."""
+        indexes = (self.knowledge.index, self.knowledge.similar.index)
+        if indexes != self._hints_of[0] or len(self._hints_of[1]) >= HINTS_KEPT:
+            self._hints_of = (indexes, {})
+        known = self._hints_of[1].get(text)
+        if known is not None:
+            return known
+        if len(indexes[0]) + len(indexes[1]) < LARGE_INDEX:
+            found = self._hints_now(text)
+        else:
+            found = await asyncio.to_thread(self._hints_now, text)
+        if indexes == self._hints_of[0]:
+            self._hints_of[1][text] = found
+        return found
 
     def _hints_now(self, text: str) -> CardHints:
         """The articles to send a ticket's requester (the search's best, at half the bar a
