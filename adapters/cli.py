@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from adapters import console
 from adapters import runtime as rt
 from adapters.platforms import PLATFORMS
-from bot.domain import Status, clocks
+from bot.domain import ArticleFeedback, Status, clocks
 from bot.durations import format_duration, parse_duration
 from bot.errors import ConfigError
 from bot.knowledge import Article, scan_markdown_dir
@@ -131,11 +131,27 @@ def _parser() -> argparse.ArgumentParser:
     p = kb.add_parser("list", parents=[common], help="every article the desk knows")
     p.add_argument("--json", action="store_true", help="JSON output")
     p.set_defaults(handler=_kb_list)
-    p = kb.add_parser("stats", parents=[common], help="which articles help, which never did")
+    p = kb.add_parser(
+        "stats", parents=[common], help="which articles help, which never did, what is missing"
+    )
     p.add_argument("--json", action="store_true", help="JSON output")
+    p.add_argument("--top", type=_positive, default=10, help="rows per list (default 10)")
+    p.add_argument(
+        "--min-shown",
+        type=_positive,
+        default=5,
+        help="offers before an article never taken counts as never helpful (default 5)",
+    )
     p.set_defaults(handler=_kb_stats)
-    p = kb.add_parser("export", parents=[common], help="write every article as a Markdown file")
-    p.add_argument("dir", type=Path, help="folder for the <id>.md files (made if missing)")
+    p = kb.add_parser(
+        "export", parents=[common], help="write every article (with learned phrasings) to files"
+    )
+    p.add_argument("dir", type=Path, help="folder for the files (made if missing)")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="one DIR/articles.json instead of DIR/<id>.md files (learned phrasings apart)",
+    )
     p.set_defaults(handler=_kb_export)
     p = kb.add_parser("remove", parents=[common], help="delete an article saved in the database")
     p.add_argument("id", help="the article's id (see kb list)")
@@ -337,6 +353,12 @@ async def _kb_search(
         await runtime.close()
 
 
+def _positive(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return int(text)
+
+
 def _score(text: str) -> float:
     try:
         value = float(text)
@@ -406,44 +428,124 @@ async def _kb_list(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Usage:
+    """An article as ``kb stats`` reports it."""
+
+    article: Article
+    feedback: ArticleFeedback
+    acceptance: float  # the Bayesian average the ranking uses
+
+    def record(self) -> dict[str, Any]:
+        f = self.feedback
+        return {
+            "id": self.article.id,
+            "title": self.article.title,
+            "shown": f.shown,
+            "accepted": f.accepted,
+            "rejected": f.rejected,
+            "acceptance": round(self.acceptance, 3),
+        }
+
+    def line(self) -> str:
+        f = self.feedback
+        return (
+            f"{f.shown:>7} {f.accepted:>6} {f.rejected:>7} {self.acceptance:>7.0%}  "
+            f"{self.article.id}  {self.article.title}"
+        )
+
+
 async def _kb_stats(settings: Settings, args: argparse.Namespace) -> int:
-    """Most helpful first (requesters' "This solved it"), then the never-helpful ones."""
-    runtime = await _look_up(settings, without_database="nothing has been solved yet")
+    """What the knowledge base does for requesters: the articles offered most, those whose
+    offers solved the problem most often (the Bayesian average the ranking uses, so one lucky
+    offer does not top the list), those offered ``--min-shown`` times and never taken, and
+    the questions no article answered, most frequent first: the articles worth writing."""
+    runtime = await _look_up(settings, without_database="nothing has been offered yet")
     try:
         async with runtime.uow_factory() as uow:
-            helpful = await uow.knowledge.helpful_counts()
-        articles = {a.id: a for a in runtime.desk.knowledge.index.articles()}
+            feedback = await uow.knowledge.feedback()
+            unanswered = await uow.knowledge.unanswered(args.top)
+        index = runtime.desk.knowledge.index
     finally:
         await runtime.close()
-    ranked = sorted(articles.values(), key=lambda a: (-helpful.get(a.id, 0), a.id))
-    gone = sorted(set(helpful) - set(articles))  # resolutions of since-removed articles
+    usage = [
+        _Usage(a, feedback.get(a.id, ArticleFeedback()), index.acceptance(a.id))
+        for a in sorted(index.articles(), key=lambda a: a.id)
+    ]
+    offered = [u for u in usage if u.feedback.shown]
+    most_suggested = sorted(offered, key=lambda u: -u.feedback.shown)[: args.top]
+    helpful = [u for u in offered if u.feedback.accepted]
+    most_helpful = sorted(helpful, key=lambda u: -u.acceptance)[: args.top]
+    never = [u for u in offered if u.feedback.shown >= args.min_shown and not u.feedback.accepted]
+    never = sorted(never, key=lambda u: -u.feedback.shown)
     if args.json:
-        rows = [{"id": a.id, "title": a.title, "helpful": helpful.get(a.id, 0)} for a in ranked]
-        rows += [{"id": i, "title": None, "helpful": helpful[i]} for i in gone]
-        print(
-            json.dumps(
-                {
-                    "articles": rows,
-                    "never_helpful": [a.id for a in ranked if not helpful.get(a.id)],
-                },
-                indent=2,
-            )
-        )
+        report = {
+            "most_suggested": [u.record() for u in most_suggested],
+            "most_helpful": [u.record() for u in most_helpful],
+            "never_helpful": [u.record() for u in never],
+            "never_suggested": [u.article.id for u in usage if not u.feedback.shown],
+            "unanswered": [{"question": q, "count": n} for q, n in unanswered],
+        }
+        print(json.dumps(report, indent=2, ensure_ascii=False))
         return 0
-    print(f"{'helpful':>7}  article")
-    for article in ranked:
-        if helpful.get(article.id):
-            print(f"{helpful[article.id]:>7}  {article.id}  {article.title}")
-    for article_id in gone:
-        print(f"{helpful[article_id]:>7}  {article_id}  (no longer in the knowledge base)")
-    never = [a.id for a in ranked if not helpful.get(a.id)]
-    print(f"never helpful ({len(never)}): {', '.join(never) if never else '-'}")
+    head = f"{'shown':>7} {'taken':>6} {'turned':>7} {'accept':>7}  article"
+    for title, rows in (
+        ("most suggested", most_suggested),
+        ("most helpful (acceptance: a Bayesian average)", most_helpful),
+        (f"never helpful (offered {args.min_shown}+ times, never taken)", never),
+    ):
+        print(f"{title}:")
+        print(head if rows else "      -")
+        for u in rows:
+            print(u.line())
+    print("questions that found no article, most frequent first (articles worth writing):")
+    for question, count in unanswered:
+        print(f"{count:>7}  {question}")
+    if not unanswered:
+        print("      -")
     return 0
 
 
 async def _kb_export(settings: Settings, args: argparse.Namespace) -> int:
-    """Files an agent can edit and ``kb import`` again; never overwrites a file."""
-    return _write_export(args.dir, await _known_articles(settings, ""))
+    """Files an agent can edit and ``kb import`` again (learned phrasings are keywords
+    there); ``--json``: one file that keeps them apart. Never overwrites a file."""
+    runtime = await _look_up(settings, without_database="")
+    try:
+        async with runtime.uow_factory() as uow:
+            learned = await uow.knowledge.learned()
+        articles = sorted(runtime.desk.knowledge.index.articles(), key=lambda a: a.id)
+    finally:
+        await runtime.close()
+    if args.json:
+        return _write_json_export(args.dir, articles, learned)
+    return _write_export(args.dir, articles)
+
+
+def _write_json_export(
+    folder: Path, articles: Sequence[Article], learned: dict[str, list[str]]
+) -> int:
+    path = folder / "articles.json"
+    if path.exists():
+        print(f"kb export: {path} already exists; nothing written", file=sys.stderr)
+        return 1
+    records = []
+    for a in articles:
+        taught = learned.get(a.id, [])
+        records.append(
+            {
+                "id": a.id,
+                "title": a.title,
+                "body": a.body,
+                "keywords": [k for k in a.keywords if k not in taught],
+                "learned": [k for k in a.keywords if k in taught],
+                "tags": list(a.tags),
+                "source": a.source,
+            }
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(records, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"exported {len(articles)} articles to {path}")
+    return 0
 
 
 def _write_export(folder: Path, articles: Sequence[Article]) -> int:
@@ -459,20 +561,25 @@ def _write_export(folder: Path, articles: Sequence[Article]) -> int:
 
 
 async def _kb_remove(settings: Settings, args: argparse.Namespace) -> int:
+    """Delete a database article with its offer counts and learned phrasings. A Markdown
+    article stays (its file is the source), but what the desk learned about it goes."""
     runtime = await rt.build(settings)
     try:
         async with runtime.uow_factory() as uow:
-            removed = await uow.knowledge.remove(args.id)
+            stored = await uow.knowledge.get(args.id) is not None
+            forgot = await uow.knowledge.remove(args.id)
             await uow.commit()
         article = runtime.desk.knowledge.index.get(args.id)
     finally:
         await runtime.close()
-    if removed:
+    if stored:
         print(f"removed article {args.id!r}")
         return 0
     if article is not None:
+        learned = " (what the desk learned about it is forgotten)" if forgot else ""
         print(
-            f"kb remove: {args.id!r} comes from {article.source}; delete or edit that file",
+            f"kb remove: {args.id!r} comes from {article.source}; delete or edit that file"
+            + learned,
             file=sys.stderr,
         )
     else:

@@ -41,7 +41,7 @@ from bot.services.intake import Intake, Press, Step, Turn
 from bot.services.knowledge import KnowledgeService
 from bot.services.notices import Actor, Notice, ToActor, ToChat, Work
 from bot.services.oncall import OnCallService
-from bot.services.outbox import Postman, ticket_of_key
+from bot.services.outbox import CardHints, Postman, ticket_of_key
 from bot.services.people import PeopleService
 from bot.services.reports import ReportService
 from bot.services.sla import SlaService
@@ -54,6 +54,8 @@ log = logging.getLogger(__name__)
 PROMPT = "prompt:"  # conversation state prefix for an agent asked to type a reason or reply
 INTERNAL_PREFIX = "//"
 MAX_INBOUND = 100_000  # characters kept from one message; more is cut with a marker
+HINTS_KEPT = 1_000  # cards whose hints are remembered (see Desk._hints)
+CARD_ANSWERS = 3  # articles a card offers to send the requester; similar tickets it shows
 LARGE_INDEX = 2_000  # articles from which a search (~1 ms and up) leaves the event loop
 CLOSE_BATCH = 200  # resolved tickets closed per transaction when unanswered
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -98,11 +100,12 @@ class Desk:
         self.clock = clock
         self.rules = Rules(settings)
         self.tickets = TicketService(settings, self.rules)
-        self.knowledge = KnowledgeService(knowledge, self.rules, uow_factory)
+        self.knowledge = KnowledgeService(knowledge, self.rules, uow_factory, self.tickets)
         self.intake = Intake(settings, lambda: self.knowledge.index)
         self.oncall = OnCallService(settings)
         self.reports = ReportService(settings)
         self.sla = SlaService(settings, uow_factory, clock, self.tickets, self.oncall, self.reports)
+        self._hints_of: tuple[tuple[object, ...], dict[str, CardHints]] = ((), {})
         t, k = self.tickets, self.knowledge
         self._handlers: dict[type[c.Command], Handler] = {
             c.OpenTicket: t.open,
@@ -124,6 +127,7 @@ class Desk:
             c.OfferPriorities: t.offer_priorities,
             c.Reassign: t.reassign,
             c.Acknowledge: self.sla.acknowledge,
+            c.AnswerWithArticle: k.answer,
             c.SaveArticle: k.save_article,
             c.EditArticle: k.edit_article,
             c.PublishArticle: k.publish_article,
@@ -146,6 +150,7 @@ class Desk:
             "note": lambda a: c.AgentReply(*_number_and_rest(a, "note", "text"), internal=True),
             "escalate": lambda a: c.Escalate(*_number_and_rest(a, "escalate", "reason")),
             "resolve": lambda a: c.Resolve(*_number_and_rest(a, "resolve", "note")),
+            "answer": lambda a: c.AnswerWithArticle(*_number_and_rest(a, "answer", "ARTICLE")),
             "waiting": lambda a: c.WaitOnRequester(
                 *_number_and_rest(a, "waiting", "what you need")
             ),
@@ -191,7 +196,7 @@ class Desk:
             try:
                 actor, conversation = await self._arrival(uow, event)
                 await self._dispatch(work, actor, conversation, event)
-                await Postman(self.settings, uow, now).deliver(work)
+                await Postman(self.settings, uow, now, self._hints).deliver(work)
                 await uow.commit()
             except DeskError as exc:
                 await uow.rollback()
@@ -199,6 +204,35 @@ class Desk:
         for then in work.afterwards:
             await then()
         return Handled(True)
+
+    async def _hints(self, text: str) -> CardHints:
+        """What a ticket's card suggests (in a worker thread when the searches are heavy,
+        as :meth:`_off_loop`). Remembered per opening text while both indexes stay as they
+        are: a claim, a reply or an escalation redraws the same card."""
+        indexes = (self.knowledge.index, self.knowledge.similar.index)
+        if indexes != self._hints_of[0] or len(self._hints_of[1]) >= HINTS_KEPT:
+            self._hints_of = (indexes, {})
+        known = self._hints_of[1].get(text)
+        if known is not None:
+            return known
+        if len(indexes[0]) + len(indexes[1]) < LARGE_INDEX:
+            found = self._hints_now(text)
+        else:
+            found = await asyncio.to_thread(self._hints_now, text)
+        if indexes == self._hints_of[0]:
+            self._hints_of[1][text] = found
+        return found
+
+    def _hints_now(self, text: str) -> CardHints:
+        """The articles to send a ticket's requester (the search's best, at half the bar a
+        requester's suggestions must clear: an agent judges them), and resolved tickets like
+        it."""
+        index = self.knowledge.index
+        bar = self.settings.knowledge.threshold
+        bar = index.threshold if bar is None else bar
+        found = index.search(text, limit=CARD_ANSWERS, threshold=bar / 2)
+        similar = self.knowledge.similar.like(text, CARD_ANSWERS)
+        return CardHints(tuple(s.article for s in found), tuple(similar))
 
     async def _refuse(
         self, uow: UnitOfWork, event: InboundEvent, refusal: str, now: datetime
@@ -260,7 +294,7 @@ class Desk:
     async def tick(self) -> int:
         """The scheduler's periodic look: pings owed now, and articles another process
         changed (one read of their version when none did). Returns the pings sent."""
-        await self.knowledge.sync()
+        await self.knowledge.sync(self.clock.now())
         return await self.sla.tick()
 
     async def meet(self, users: Iterable[UserRef]) -> None:
@@ -492,6 +526,8 @@ class Desk:
         if conversation.state.startswith(PROMPT):
             message = views.prompt_expired(conversation.data.get("ticket"))
         else:
+            left = self.intake.abandon(conversation.state, conversation.data)
+            await self.knowledge.record(work, left.outcome, left.unanswered)
             message = views.intake_expired(int(self.settings.intake.timeout.total_seconds() // 60))
         work.tell(ToChat(ChatRef(conversation.platform, conversation.chat_id)), message)
 
@@ -525,6 +561,7 @@ class Desk:
     async def _apply(
         self, work: Work, actor: Actor, conversation: Conversation, turn: Turn
     ) -> None:
+        await self.knowledge.record(work, turn.outcome, turn.unanswered)
         for message in turn.messages:
             work.tell(ToChat(actor.chat, actor.person), message)
         if turn.step is None:
@@ -590,6 +627,9 @@ class Desk:
         conversation = await self._current(work, conversation)
         if conversation is not None:
             await work.uow.conversations.delete(conversation)
+            if not conversation.state.startswith(PROMPT):
+                left = self.intake.abandon(conversation.state, conversation.data)
+                await self.knowledge.record(work, left.outcome, left.unanswered)
         await self._start_intake(work, actor, args, [])
 
     async def _cancel(
@@ -601,7 +641,8 @@ class Desk:
                 await work.uow.conversations.delete(conversation)
                 work.tell(ToActor(actor), views.prompt_cancelled())
             else:
-                await self._apply(work, actor, conversation, self.intake.cancel())  # deletes it
+                left = self.intake.abandon(conversation.state, conversation.data)
+                await self._apply(work, actor, conversation, left)  # deletes it
             return
         if args:
             await self.run(work, actor, c.Withdraw(_number(args, "cancel")))
@@ -653,6 +694,8 @@ def _pressed(action: Action, number: int, value: str) -> c.Command | None:
         return c.ShowTicket(number)
     if action is Action.ACK:
         return c.Acknowledge(number)
+    if action is Action.ANSWER:
+        return c.AnswerWithArticle(number, value) if value else None
     if action is Action.PRIORITY:
         return c.ChangePriority(number, value) if value else c.OfferPriorities(number)
     return None

@@ -60,6 +60,7 @@ class Action(StrEnum):
     RATE = "rt"  # value = 1..5
     SHOW = "sh"
     ACK = "ak"  # acknowledge an SLA breach ping
+    ANSWER = "an"  # send the requester an article and resolve; value = article id
 
 
 @dataclass(frozen=True, slots=True)

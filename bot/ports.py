@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
 from bot.domain import (
+    ArticleFeedback,
     Comment,
     CommentKind,
     Conversation,
@@ -23,6 +24,7 @@ from bot.domain import (
     Person,
     SelfServiceResolution,
     Status,
+    SuggestionOutcome,
     Ticket,
 )
 from bot.domain.oncall import OnCallOverride
@@ -146,7 +148,8 @@ class KnowledgeRepository(Protocol):
         ...
 
     async def remove(self, article_id: str) -> bool:
-        """Delete an article; False if the database had none with that id."""
+        """Delete an article (with what was learned about it); False if the database had
+        no article, feedback or phrasing with that id."""
         ...
 
     async def add_self_service(self, record: SelfServiceResolution) -> None: ...
@@ -155,6 +158,32 @@ class KnowledgeRepository(Protocol):
 
     async def helpful_counts(self) -> dict[str, int]:
         """Article id → how many requesters said it solved their problem."""
+        ...
+
+    async def add_outcome(self, outcome: SuggestionOutcome) -> None:
+        """Count one offer of each shown article and what became of it (one statement)."""
+        ...
+
+    async def feedback(self) -> dict[str, ArticleFeedback]:
+        """Article id → its offers so far (articles never offered are left out)."""
+        ...
+
+    async def add_unanswered(self, query: str, at: datetime) -> None:
+        """A (masked) question no article was offered for."""
+        ...
+
+    async def unanswered(self, limit: int) -> list[tuple[str, int]]:
+        """The questions that found nothing, grouped, most frequent first (then newest)."""
+        ...
+
+    async def confirm(self, article_id: str, phrasing: str, at: datetime, learn_after: int) -> bool:
+        """One more confirmation of ``phrasing`` (masked) for ``article_id``; when it
+        reaches ``learn_after`` the phrasing is learned, which moves the version like an
+        article change. True if it was learned just now."""
+        ...
+
+    async def learned(self) -> dict[str, list[str]]:
+        """Article id → its learned phrasings, oldest first."""
         ...
 
 

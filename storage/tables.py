@@ -28,6 +28,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from storage.types import Json, UTCDateTime
 
 __all__ = [
+    "ArticleFeedbackRow",
+    "ArticlePhrasingRow",
     "ArticleRow",
     "Base",
     "CommentRow",
@@ -41,6 +43,7 @@ __all__ = [
     "PersonRow",
     "SelfServiceRow",
     "TicketRow",
+    "UnansweredRow",
 ]
 
 # Named constraints, so migrations can refer to them on every database.
@@ -228,6 +231,40 @@ class SelfServiceRow(Base):
     article_id: Mapped[str] = mapped_column(String(_ID), index=True)
     query: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ArticleFeedbackRow(Base):
+    """How often requesters were offered an article, took it, or turned the offer down
+    (counters: one row per article, upserted; no foreign key, like self-service)."""
+
+    __tablename__ = "article_feedback"
+
+    article_id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
+    shown: Mapped[int] = mapped_column(server_default="0")
+    accepted: Mapped[int] = mapped_column(server_default="0")
+    rejected: Mapped[int] = mapped_column(server_default="0")
+
+
+class ArticlePhrasingRow(Base):
+    """A requester's masked question confirmed for an article; learned (a phrasing the
+    search index matches) from ``learned_at`` on."""
+
+    __tablename__ = "article_phrasings"
+
+    article_id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
+    phrasing: Mapped[str] = mapped_column(String(_ID), primary_key=True)
+    confirmations: Mapped[int] = mapped_column(server_default="0")
+    learned_at: Mapped[datetime | None]
+
+
+class UnansweredRow(Base):
+    """A requester's (masked) question no article was offered for."""
+
+    __tablename__ = "unanswered_questions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    query: Mapped[str] = mapped_column(String(_ID), index=True)
+    at: Mapped[datetime]
 
 
 class ConversationRow(Base):

@@ -6,7 +6,12 @@ The entities most of the desk works with are importable from here; the rule modu
 """
 
 from bot.domain.conversations import Conversation
-from bot.domain.knowledge import SelfServiceResolution
+from bot.domain.knowledge import (
+    ArticleFeedback,
+    Precedent,
+    SelfServiceResolution,
+    SuggestionOutcome,
+)
 from bot.domain.people import ChatAddress, Identity, Person
 from bot.domain.tickets import (
     ACTIVE_STATUSES,
@@ -20,6 +25,7 @@ from bot.domain.tickets import (
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "ArticleFeedback",
     "ChatAddress",
     "Comment",
     "CommentKind",
@@ -28,7 +34,9 @@ __all__ = [
     "HistoryEntry",
     "Identity",
     "Person",
+    "Precedent",
     "SelfServiceResolution",
     "Status",
+    "SuggestionOutcome",
     "Ticket",
 ]

@@ -11,8 +11,11 @@ phrasing still matches the next "my order 123456 has not arrived".
 from __future__ import annotations
 
 import re
+import string
 
-__all__ = ["mask"]
+__all__ = ["MAX_PHRASING", "mask", "phrasing"]
+
+MAX_PHRASING = 200  # characters a learned phrasing keeps: a question, not a whole story
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _MENTION = re.compile(r"<@[\w]+(?:\|[^>]*)?>|(?<![\w@])@[A-Za-z0-9_.]{2,}")  # Slack, Telegram
@@ -22,6 +25,11 @@ _NUMBER = re.compile(r"\b[A-Za-z#-]*\d[\dA-Za-z-]*\b")
 _NAME = re.compile(
     r"\b(?P<lead>(?i:my name is|my name's|i am|i'm|this is|it's|name:)\s+)"
     r"(?P<name>[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+){0,2})"
+)
+# "my name is asha rao" typed in lower case: after these leads the words are a name whatever
+# their case (up to two; a word too many costs nothing, a surname kept would leak).
+_NAMED = re.compile(
+    r"(?i)\b(?P<lead>(?:my name is|my name's|name:)\s+)(?!name\b)[\w'-]+(?:\s+[\w'-]+)?"
 )
 _NOT_NAMES = frozenset(
     "I Unable Not Facing Having Getting Trying Still Very Also The A An Sorry New Here".split()
@@ -53,4 +61,24 @@ def mask(text: str) -> str:
     text = _MENTION.sub("name", text)
     text = _PHONE.sub(_phone, text)
     text = _NUMBER.sub(_number, text)
-    return _NAME.sub(_name, text)
+    text = _NAME.sub(_name, text)
+    return _NAMED.sub(lambda m: m.group("lead") + "name", text)
+
+
+def phrasing(text: str) -> str:
+    """A requester's question as the knowledge base may learn it: masked, lower case,
+    punctuation trimmed off the words, at most :data:`MAX_PHRASING` characters (cut at a
+    word). Two questions that differ only in case, spacing, punctuation or personal data
+    give the same phrasing, so their confirmations add up."""
+    spaced = " ".join(text.split())  # "My   name is Asha": the name is still found
+    words = (w.strip(string.punctuation) for w in mask(spaced).lower().split())
+    kept: list[str] = []
+    size = 0
+    for word in words:
+        if not word:
+            continue
+        if size + len(word) + bool(kept) > MAX_PHRASING:
+            break
+        kept.append(word)
+        size += len(word) + (len(kept) > 1)
+    return " ".join(kept)

@@ -178,6 +178,15 @@ class SaveArticle(TicketCommand):
 
 
 @dataclass(frozen=True, slots=True)
+class AnswerWithArticle(TicketCommand):
+    """Send the requester an article and resolve the ticket with it; the article learns the
+    requester's (masked) question."""
+
+    access: ClassVar[Access] = Access.AGENT
+    article_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class EditArticle(Command):
     """Rewrite a draft's title, problem or solution (staff of the draft's ticket)."""
 

@@ -6,16 +6,21 @@ category → product version (where the category asks) → details → confirm.
 Pure: a turn takes the stored state and one input and returns the next state, what to
 say, and an outcome (a draft ticket, a self-service resolution, a relay, a cancel). The
 desk stores the state between turns, so a restart resumes mid-conversation.
+
+A turn also says what the knowledge base should count: leaving the suggestions, what became
+of the articles offered (:class:`~bot.domain.SuggestionOutcome`); ending an intake whose
+question found no article, that question. Both are known only at a later turn than the first
+message, so the first message of a requester writes nothing more than it did.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 
-from bot.domain import Draft, Ticket
+from bot.domain import Draft, SuggestionOutcome, Ticket
 from bot.domain.choices import Choice, match_choice, mentioned
 from bot.domain.lifecycle import support_status
 from bot.knowledge import Article, KnowledgeIndex
@@ -60,6 +65,8 @@ class Turn:
     add_to: int | None = None  # the requester's text (``added``) goes to this ticket
     added: str = ""
     cancelled: bool = False
+    outcome: SuggestionOutcome | None = None  # the articles offered, left behind this turn
+    unanswered: str = ""  # the question of an intake that ends with no article offered
 
 
 _YES = {"yes", "y", "ok", "okay", "submit", "send", "sure", "yep", "correct", "go", "confirm"}
@@ -109,7 +116,24 @@ class Intake:
     # -- turns ---------------------------------------------------------------------------
 
     def advance(self, step: Step, data: dict[str, object], said: str | Press, today: date) -> Turn:
-        data = dict(data)
+        return self._counted(step, data, self._advance(step, dict(data), said, today))
+
+    def abandon(self, step: Step | str, data: dict[str, object]) -> Turn:
+        """The intake at ``step`` ends unanswered (/cancel, timed out, replaced by /new):
+        the cancel turn, with what the knowledge base counts of it."""
+        return self._counted(step, data, self.cancel())
+
+    def _counted(self, step: Step | str, data: dict[str, object], turn: Turn) -> Turn:
+        """``turn`` with what the knowledge base should count of it."""
+        shown = tuple(str(x) for x in _list(data.get("suggestions")))
+        if step == Step.SUGGEST and turn.step is not Step.SUGGEST and shown:
+            rejected = not turn.solved_by and not turn.cancelled
+            return replace(turn, outcome=SuggestionOutcome(shown, turn.solved_by, rejected))
+        if turn.step is None and not shown and not turn.solved_by:
+            return replace(turn, unanswered=str(data.get("description", "")))
+        return turn
+
+    def _advance(self, step: Step, data: dict[str, object], said: str | Press, today: date) -> Turn:
         if isinstance(said, Press) and said.action is Action.CHOOSE and said.value == "cancel":
             return self.cancel()
         if isinstance(said, str) and step is not Step.DESCRIBE and step is not Step.DETAILS:

@@ -8,10 +8,12 @@ command left it, so every command that changes a ticket shows the same card.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from bot.domain import CommentKind, Identity, Person, Ticket
+from bot.domain import CommentKind, Identity, Person, Precedent, Ticket
+from bot.knowledge import Article
 from bot.messages import Message, OutboxItem, Route, RouteKind, card_key
 from bot.ports import UnitOfWork
 from bot.services.notices import (
@@ -30,14 +32,30 @@ from bot.settings import Settings
 from bot.views import card_text, ticket_card
 
 
+@dataclass(frozen=True, slots=True)
+class CardHints:
+    """What a ticket's card suggests to its agents: articles that answer its opening words
+    (each a "Send to requester" button), and resolved tickets like it (front line only)."""
+
+    articles: Sequence[Article] = ()
+    precedents: Sequence[Precedent] = ()
+
+
+Hints = Callable[[str], Awaitable[CardHints]]
+"""A ticket's opening words → its card's hints."""
+
+
 class Postman:
     """Queues one command's notices; look-ups are cached for the run (a tick pings the same
-    on-call person for many tickets)."""
+    on-call person for many tickets). ``hints``: what a card suggests to its agents."""
 
-    def __init__(self, settings: Settings, uow: UnitOfWork, now: datetime) -> None:
+    def __init__(
+        self, settings: Settings, uow: UnitOfWork, now: datetime, hints: Hints | None = None
+    ) -> None:
         self.settings = settings
         self.uow = uow
         self.now = now
+        self.hints = hints
         self._by_identity: dict[Identity, Person | None] = {}
         self._people: dict[int, Person | None] = {}
         self._identities: dict[int, list[Identity]] = {}
@@ -182,10 +200,23 @@ class Postman:
         number = _number(ticket)
         names = await self.uow.people.names((ticket.requester_id, ticket.assignee_id))
         first = await self.uow.tickets.comments(number, kind=CommentKind.REQUESTER, limit=1)
-        details = card_text(first[0].text if first else ticket.summary, number)
+        opening = first[0].text if first else ticket.summary
+        details = card_text(opening, number)
+        hints = CardHints()
+        if self.hints is not None and ticket.status.active:
+            hints = await self.hints(opening)
         items = []
         for tier in tiers:
-            card = ticket_card(ticket, self.settings, names, tier=tier, details=details)
+            front = tier == ticket.chain[0] if ticket.chain else False
+            card = ticket_card(
+                ticket,
+                self.settings,
+                names,
+                tier=tier,
+                details=details,
+                articles=hints.articles,
+                precedents=hints.precedents if front else (),
+            )
             key = card_key(number, tier)
             items += [self._item(r, card, number) for r in self._tier_routes(tier, card_key=key)]
         return items

@@ -105,6 +105,7 @@ class KnowledgeSettings:
     sources: tuple[Path, ...] = ()
     limit: int = 3
     threshold: float | None = None  # None: the index's calibrated default
+    learn_after: int = 3  # confirmations of one (masked) question before an article learns it
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,13 +313,14 @@ def parse_settings(
         ask_details=intake_node.boolean("ask_details", True),
     )
     kb = root.table("knowledge")
-    kb.only("sources", "limit", "threshold")
+    kb.only("sources", "limit", "threshold", "learn_after")
     knowledge = KnowledgeSettings(
         sources=tuple(
             _resolve(base_dir, s) for s in kb.str_list("sources", ("kb",), allow_empty=True)
         ),
         limit=kb.integer("limit", 3, low=1, high=10),
         threshold=kb.number("threshold", None, low=0, high=100),
+        learn_after=kb.integer("learn_after", 3, low=1, high=1000),
     )
     http = root.table("http")
     http.only("host", "port", "enabled", "status_token")

@@ -23,6 +23,8 @@ from bot.views.desk import (
     zone_set,
 )
 from bot.views.knowledge import (
+    answered_with,
+    article_for_requester,
     draft_preview,
     published,
 )
@@ -112,6 +114,8 @@ __all__ = [
     "Prompt",
     "acknowledged",
     "added_to",
+    "answered_with",
+    "article_for_requester",
     "assigned_to_you",
     "card_text",
     "claimed_for_agents",

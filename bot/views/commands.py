@@ -53,6 +53,7 @@ COMMANDS: tuple[ChatCommand, ...] = (
     ChatCommand("note", "N text", "internal note (agents only)", _A),
     ChatCommand("escalate", "N reason", "pass to the next tier", _A),
     ChatCommand("resolve", "N note", "mark resolved", _A),
+    ChatCommand("answer", "N ARTICLE", "send the requester an article and resolve with it", _A),
     ChatCommand("waiting", "N what you need", "ask the requester and wait for the answer", _A),
     ChatCommand("priority", "N S2", "change priority", _A),
     ChatCommand("reassign", "N who", "give the ticket to another agent of its tier", _A),

@@ -5,9 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
-from bot.domain import Comment, CommentKind, HistoryEntry, Status, Ticket, clocks, pings
+from bot.domain import (
+    Comment,
+    CommentKind,
+    HistoryEntry,
+    Precedent,
+    Status,
+    Ticket,
+    clocks,
+    pings,
+)
 from bot.domain.sla import SlaSettings
 from bot.durations import format_duration, format_instant
+from bot.knowledge import Article
 from bot.messages import Action, Button, Field, Message
 from bot.settings import Settings
 
@@ -98,12 +108,25 @@ def _category_label(settings: Settings, key: str) -> str:
         return key
 
 
+SEND_LABEL = 40  # characters of an article's title on a "Send to requester" button
+PRECEDENT_TEXT = 120  # characters of a similar ticket's summary, and of its resolution
+
+
 def ticket_card(
-    ticket: Ticket, settings: Settings, names: Mapping[int, str], *, tier: str, details: str
+    ticket: Ticket,
+    settings: Settings,
+    names: Mapping[int, str],
+    *,
+    tier: str,
+    details: str,
+    articles: Sequence[Article] = (),
+    precedents: Sequence[Precedent] = (),
 ) -> Message:
     """The card in a tier's channel, showing the ticket as it is now. The title carries the
     priority, so the fields do not repeat it; a tier the ticket has left gets
-    :func:`left_card`."""
+    :func:`left_card`. ``articles``: the knowledge base's best answers to the ticket, each a
+    one-click "send this to the requester" while the ticket is open; ``precedents``:
+    resolved tickets like it, with what resolved them."""
     if tier != ticket.tier:
         return left_card(ticket, names, details=details)
     title = f"{ticket.ref} · {priority_label(settings, ticket.priority)} · {ticket.summary}"
@@ -119,13 +142,31 @@ def ticket_card(
         second = [Button("Change priority", Action.PRIORITY, ticket.number)]
         if ticket.status is not Status.WAITING:
             second.append(Button("Waiting on requester", Action.WAITING, ticket.number))
-        buttons = (tuple(row), tuple(second))
+        buttons = (tuple(row), tuple(second), *send_buttons(ticket.number, articles))
+    fields = ticket_fields(ticket, settings, names, for_agents=True, priority=False)
+    if precedents and ticket.status.active:
+        fields = (*fields, Field("Similar resolved tickets", _precedents(precedents)))
     return Message(
         title=title,
-        fields=ticket_fields(ticket, settings, names, for_agents=True, priority=False),
+        fields=fields,
         quote=details,
         quote_author=names.get(ticket.requester_id, ""),
         buttons=buttons,
+    )
+
+
+def _precedents(precedents: Sequence[Precedent]) -> str:
+    return "\n".join(
+        f"#{p.number} {shorten(p.summary, PRECEDENT_TEXT)}: {shorten(p.note, PRECEDENT_TEXT)}"
+        for p in precedents
+    )
+
+
+def send_buttons(number: int | None, articles: Sequence[Article]) -> tuple[tuple[Button, ...], ...]:
+    """A card's one-click answers: each suggested article, sent to the requester."""
+    return tuple(
+        (Button(f"Send to requester: {a.title[:SEND_LABEL]}", Action.ANSWER, number, a.id),)
+        for a in articles
     )
 
 

@@ -60,12 +60,69 @@ def test_remove_deletes_a_database_article_and_explains_the_others(tmp_path: Pat
     assert "'vpn-disconnects' comes from file:" in from_file.stderr
 
 
-def test_stats_lists_helpful_articles_first_and_the_never_helpful(tmp_path: Path) -> None:
+AQUARIUM = "The aquarium pump in the lobby hums loudly, I am Asha Rao"
+
+
+def _desk_at_work(config: str) -> None:
+    """A requester solves one question with an article and opens a ticket about another
+    that no article answers; an agent answers that ticket with an article."""
+    lines = [
+        "my vpn keeps disconnecting",
+        "2",  # This solved it: VPN keeps disconnecting
+        "2",  # yes, it did
+        AQUARIUM,  # no article: the intake goes on
+        *("2", "2", "4", "2", "skip", "yes"),
+        "/as agent alice",
+        "/answer 1 printer-offline",
+        "/quit",
+    ]
+    run = tierdesk("run", "--console", "--config", config, stdin="\n".join(lines) + "\n")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Answered with the article “Printer offline or not printing”" in run.stdout
+
+
+def test_stats_on_a_fresh_desk_has_nothing_offered_and_nothing_missing(tmp_path: Path) -> None:
     config = str(write_config(tmp_path))
     listed = json.loads(tierdesk("kb", "list", "--json", "--config", config).stdout)
     stats = json.loads(tierdesk("kb", "stats", "--json", "--config", config).stdout)
-    # A fresh desk: nothing has helped anybody yet, so every article is "never helpful".
-    assert sorted(stats["never_helpful"]) == sorted(a["id"] for a in listed)
-    assert all(row["helpful"] == 0 for row in stats["articles"])
+    assert stats["most_suggested"] == stats["most_helpful"] == stats["never_helpful"] == []
+    assert sorted(stats["never_suggested"]) == sorted(a["id"] for a in listed)
+    assert stats["unanswered"] == []
+
+
+def test_stats_export_and_remove_after_the_desk_learned(tmp_path: Path) -> None:
+    config = str(write_config(tmp_path))
+    _desk_at_work(config)
+    stats = json.loads(tierdesk("kb", "stats", "--json", "--config", config).stdout)
+    suggested = {row["id"]: row for row in stats["most_suggested"]}
+    assert suggested["vpn-disconnects"]["shown"] == 1
+    assert suggested["vpn-disconnects"]["accepted"] == 1
+    assert [row["id"] for row in stats["most_helpful"]] == ["vpn-disconnects"]
+    assert stats["unanswered"] == [
+        {"question": "the aquarium pump in the lobby hums loudly i am name", "count": 1}
+    ]
+    never = tierdesk("kb", "stats", "--json", "--min-shown", "1", "--config", config).stdout
+    assert [row["id"] for row in json.loads(never)["never_helpful"]] == [
+        row["id"] for row in stats["most_suggested"] if not row["accepted"]
+    ]
     text = tierdesk("kb", "stats", "--config", config).stdout
-    assert text.splitlines()[-1].startswith(f"never helpful ({len(listed)}): ")
+    assert "1  the aquarium pump in the lobby hums loudly i am name" in text
+    assert "Asha" not in text
+
+    out = tmp_path / "export"
+    assert tierdesk("kb", "export", str(out), "--json", "--config", config).returncode == 0
+    exported = {a["id"]: a for a in json.loads((out / "articles.json").read_text("utf-8"))}
+    learned = ["the aquarium pump in the lobby hums loudly i am name"]
+    assert exported["printer-offline"]["learned"] == learned
+    assert learned[0] not in exported["printer-offline"]["keywords"]
+    assert tierdesk("kb", "export", str(out), "--config", config).returncode == 0
+    markdown = {a.id: a for a in load_markdown_dir(out)}
+    assert markdown["printer-offline"].keywords[-1] == learned[0]  # a keyword in Markdown
+
+    found = tierdesk("kb", "search", AQUARIUM, "--json", "--config", config)
+    assert json.loads(found.stdout)[0]["id"] == "printer-offline"  # learned from the agent
+    removed = tierdesk("kb", "remove", "printer-offline", "--config", config)
+    assert removed.returncode == 1
+    assert "(what the desk learned about it is forgotten)" in removed.stderr
+    found = tierdesk("kb", "search", AQUARIUM, "--json", "--config", config)
+    assert json.loads(found.stdout) == []

@@ -19,6 +19,7 @@ from typing import Self
 from bot.clock import Clock, SystemClock
 from bot.domain import (
     ACTIVE_STATUSES,
+    ArticleFeedback,
     Comment,
     CommentKind,
     Conversation,
@@ -27,6 +28,7 @@ from bot.domain import (
     Person,
     SelfServiceResolution,
     Status,
+    SuggestionOutcome,
     Ticket,
 )
 from bot.domain.oncall import OnCallOverride
@@ -51,6 +53,9 @@ class Tables:
     articles: dict[str, Article] = field(default_factory=dict)
     knowledge_version: int = 0
     self_service: list[SelfServiceResolution] = field(default_factory=list)
+    feedback: dict[str, ArticleFeedback] = field(default_factory=dict)
+    phrasings: dict[tuple[str, str], tuple[int, datetime | None]] = field(default_factory=dict)
+    unanswered: list[tuple[str, datetime]] = field(default_factory=list)
     inbound: dict[tuple[str, str], datetime] = field(default_factory=dict)
     outbox: dict[int, OutboxItem] = field(default_factory=dict)
     leases: dict[int, str] = field(default_factory=dict)  # item id → owner
@@ -252,10 +257,14 @@ class FakeKnowledge:
         self._t.knowledge_version += 1
 
     async def remove(self, article_id: str) -> bool:
-        if self._t.articles.pop(article_id, None) is None:
-            return False
-        self._t.knowledge_version += 1
-        return True
+        found = self._t.articles.pop(article_id, None) is not None
+        found |= self._t.feedback.pop(article_id, None) is not None
+        for key in [k for k in self._t.phrasings if k[0] == article_id]:
+            found = True
+            del self._t.phrasings[key]
+        if found:
+            self._t.knowledge_version += 1
+        return found
 
     async def add_self_service(self, record: SelfServiceResolution) -> None:
         self._t.self_service.append(record)
@@ -268,6 +277,50 @@ class FakeKnowledge:
         for record in self._t.self_service:
             counts[record.article_id] = counts.get(record.article_id, 0) + 1
         return counts
+
+    async def add_outcome(self, outcome: SuggestionOutcome) -> None:
+        for article_id in dict.fromkeys(outcome.shown):
+            was = self._t.feedback.get(article_id, ArticleFeedback())
+            self._t.feedback[article_id] = ArticleFeedback(
+                was.shown + 1,
+                was.accepted + (article_id == outcome.accepted),
+                was.rejected + outcome.rejected,
+            )
+
+    async def feedback(self) -> dict[str, ArticleFeedback]:
+        return dict(self._t.feedback)
+
+    async def add_unanswered(self, query: str, at: datetime) -> None:
+        self._t.unanswered.append((query, at))
+
+    async def unanswered(self, limit: int) -> list[tuple[str, int]]:
+        counts: dict[str, int] = {}
+        last: dict[str, datetime] = {}
+        for query, at in self._t.unanswered:
+            counts[query] = counts.get(query, 0) + 1
+            last[query] = max(at, last.get(query, at))
+        ranked = sorted(counts, key=lambda q: (-counts[q], -last[q].timestamp(), q))
+        return [(q, counts[q]) for q in ranked[:limit]]
+
+    async def confirm(self, article_id: str, phrasing: str, at: datetime, learn_after: int) -> bool:
+        count, learned_at = self._t.phrasings.get((article_id, phrasing), (0, None))
+        count += 1
+        learn = learned_at is None and count >= learn_after
+        self._t.phrasings[(article_id, phrasing)] = (count, at if learn else learned_at)
+        if learn:
+            self._t.knowledge_version += 1
+        return learn
+
+    async def learned(self) -> dict[str, list[str]]:
+        rows = sorted(
+            (learned_at, phrasing, article_id)
+            for (article_id, phrasing), (_, learned_at) in self._t.phrasings.items()
+            if learned_at is not None
+        )
+        found: dict[str, list[str]] = {}
+        for _, phrasing, article_id in rows:
+            found.setdefault(article_id, []).append(phrasing)
+        return found
 
 
 class FakeInbound:

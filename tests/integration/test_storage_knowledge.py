@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import FrozenClock
-from bot.domain import SelfServiceResolution
+from bot.domain import ArticleFeedback, SelfServiceResolution, SuggestionOutcome
 from bot.knowledge import Article
 from storage.db import make_engine
 from storage.tables import ArticleRow
@@ -132,3 +132,76 @@ async def test_helpful_counts_per_article(
         await uow.commit()
     async with uow_factory() as uow:
         assert await uow.knowledge.helpful_counts() == {"vpn-reset": 2, "wifi": 1}
+
+
+async def test_offers_are_counted_per_article_in_one_statement(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    async with uow_factory() as uow:
+        assert await uow.knowledge.feedback() == {}
+        await uow.knowledge.add_outcome(SuggestionOutcome(("vpn-reset", "wifi"), "vpn-reset"))
+        await uow.knowledge.add_outcome(SuggestionOutcome(("vpn-reset", "wifi"), rejected=True))
+        await uow.knowledge.add_outcome(SuggestionOutcome(("wifi", "wifi")))  # counted once
+        await uow.knowledge.add_outcome(SuggestionOutcome(()))
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.knowledge.feedback() == {
+            "vpn-reset": ArticleFeedback(2, 1, 1),
+            "wifi": ArticleFeedback(3, 0, 1),
+        }
+
+
+async def test_unanswered_questions_grouped_most_frequent_then_newest_first(
+    clocked: tuple[SqlUnitOfWorkFactory, FrozenClock],
+) -> None:
+    uow_factory, clock = clocked
+    async with uow_factory() as uow:
+        for query in ("coffee machine leaks", "badge id fails", "coffee machine leaks", "fax"):
+            clock.advance(timedelta(minutes=1))
+            await uow.knowledge.add_unanswered(query, clock.now())
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.knowledge.unanswered(10) == [
+            ("coffee machine leaks", 2),
+            ("fax", 1),
+            ("badge id fails", 1),
+        ]
+        assert await uow.knowledge.unanswered(1) == [("coffee machine leaks", 2)]
+
+
+async def test_a_phrasing_is_learned_once_at_learn_after_and_moves_the_version(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    async with uow_factory() as uow:
+        start = await uow.knowledge.version()
+        assert not await uow.knowledge.confirm("vpn-reset", "tunnel keeps dropping", T0, 2)
+        assert not await uow.knowledge.confirm("wifi", "tunnel keeps dropping", T0, 2)
+        assert await uow.knowledge.learned() == {}
+        assert await uow.knowledge.confirm("vpn-reset", "tunnel keeps dropping", T0, 2)
+        assert not await uow.knowledge.confirm("vpn-reset", "tunnel keeps dropping", T0, 2)
+        assert await uow.knowledge.confirm("vpn-reset", "vpn is gone", T0, 1)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.knowledge.version() == start + 2
+        assert await uow.knowledge.learned() == {
+            "vpn-reset": ["tunnel keeps dropping", "vpn is gone"]
+        }
+
+
+async def test_remove_forgets_what_was_learned_about_an_article(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    async with uow_factory() as uow:
+        await uow.knowledge.put(WIFI)
+        await uow.knowledge.add_outcome(SuggestionOutcome(("wifi", "vpn-reset"), "wifi"))
+        await uow.knowledge.confirm("wifi", "wlan is gone", T0, 1)
+        await uow.knowledge.confirm("vpn-reset", "vpn is gone", T0, 1)  # a Markdown article's
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.knowledge.remove("wifi")
+        assert await uow.knowledge.remove("vpn-reset")  # its feedback and phrasings
+        assert not await uow.knowledge.remove("vpn-reset")
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.knowledge.feedback() == {}
+        assert await uow.knowledge.learned() == {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.knowledge import Article, KnowledgeIndex
-from bot.knowledge.privacy import mask
+from bot.knowledge.privacy import MAX_PHRASING, mask, phrasing
 
 
 @pytest.mark.parametrize(
@@ -14,6 +14,8 @@ from bot.knowledge.privacy import mask
         ("my name is Asha Rao and order CK123456 is late", "my name is name and order id is late"),
         ("I'm Rahul, wallet not credited", "I'm name, wallet not credited"),
         ("I am Unable to login", "I am Unable to login"),  # not a name
+        ("my name is asha rao, the app crashes", "my name is name, the app crashes"),
+        ("Name: rahul   sharma", "Name: name"),
         ("call +91 98765 43210 or mail asha.rao@example.com", "call phone or mail email"),
         ("<@U0123ABC> and @rahul_s cannot log in", "name and name cannot log in"),
         ("card ending 4242 charged twice", "card ending id charged twice"),
@@ -22,6 +24,22 @@ from bot.knowledge.privacy import mask
 )
 def test_mask_removes_personal_data(text: str, expected: str) -> None:
     assert mask(text) == expected
+
+
+def test_a_phrasing_is_masked_and_the_same_for_the_same_question() -> None:
+    asked = [
+        "My name is Asha Rao, order CK123456 is late!!",
+        "my name is Rahul Sharma -- order CK999999 is late",
+        "  My   name is Asha Rao; order #88776655 is late?",
+    ]
+    assert {phrasing(text) for text in asked} == {"my name is name order id is late"}
+    assert phrasing("call +91 98765 43210 😡") == "call phone 😡"  # emoji stay: they mean
+    assert phrasing("?!  ...") == ""
+
+
+def test_a_long_story_is_cut_at_a_word() -> None:
+    learnt = phrasing("printer jams " * 40)
+    assert len(learnt) <= MAX_PHRASING and learnt.endswith("jams")
 
 
 def test_a_masked_phrasing_still_matches_the_next_requester() -> None:
