@@ -134,6 +134,16 @@ class _DatabaseCollector:
             "Knowledge-base suggestions a requester said solved the problem (no ticket).",
             value=gauges.self_service,
         )
+        yield CounterMetricFamily(
+            "tierdesk_knowledge_suggestions_shown",
+            "Knowledge-base articles offered to a requester (one per article and question).",
+            value=gauges.suggestions_shown,
+        )
+        yield CounterMetricFamily(
+            "tierdesk_knowledge_suggestions_rejected",
+            "Articles offered to a requester who then said they still needed help.",
+            value=gauges.suggestions_rejected,
+        )
 
 
 def instrument(desk: Desk, metrics: DeskMetrics) -> None:

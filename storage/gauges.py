@@ -14,7 +14,14 @@ from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.tickets import ACTIVE_STATUSES
-from storage.tables import PENDING, OutboxRow, PingStageRow, SelfServiceRow, TicketRow
+from storage.tables import (
+    PENDING,
+    ArticleFeedbackRow,
+    OutboxRow,
+    PingStageRow,
+    SelfServiceRow,
+    TicketRow,
+)
 
 __all__ = ["STAGES", "DeskGauges", "check_database", "read_gauges"]
 
@@ -30,6 +37,8 @@ class DeskGauges:
     outbox_backlog: int = 0
     outbox_oldest: datetime | None = None  # created_at of the oldest pending row
     self_service: int = 0  # suggestions a requester accepted ("This solved it")
+    suggestions_shown: int = 0  # articles offered, one per article and question
+    suggestions_rejected: int = 0  # articles offered and turned down ("I still need help")
 
 
 async def check_database(engine: AsyncEngine) -> None:
@@ -60,6 +69,14 @@ async def read_gauges(engine: AsyncEngine) -> DeskGauges:
             )
         ).one()
         accepted = await connection.scalar(select(func.count()).select_from(SelfServiceRow))
+        shown, rejected = (
+            await connection.execute(
+                select(
+                    func.coalesce(func.sum(ArticleFeedbackRow.shown), 0),
+                    func.coalesce(func.sum(ArticleFeedbackRow.rejected), 0),
+                )
+            )
+        ).one()
     return DeskGauges(
         open_tickets=open_tickets,
         ping_stages={kind: int(stages[kind] or 0) for kind in STAGES},
@@ -67,6 +84,8 @@ async def read_gauges(engine: AsyncEngine) -> DeskGauges:
         outbox_backlog=int(backlog),
         outbox_oldest=oldest,
         self_service=int(accepted or 0),
+        suggestions_shown=int(shown),
+        suggestions_rejected=int(rejected),
     )
 
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
+from bot.domain import SuggestionOutcome
 from tests.e2e.slack import payloads
 from tests.e2e.slack.conftest import SAM, STATUS_TOKEN, SlackWorld, dm
 from tests.e2e.slack.service_data import seed_tickets
@@ -81,6 +82,16 @@ async def test_metrics_read_the_desk_from_the_database(slack: SlackWorld) -> Non
     assert found[("tierdesk_outbox_backlog", ())] == 0
     assert found[("tierdesk_outbox_oldest_age_seconds", ())] == 0
     assert found[("tierdesk_knowledge_suggestions_accepted_total", ())] == 0
+    assert found[("tierdesk_knowledge_suggestions_shown_total", ())] == 0
+
+    # two questions offered articles: one turned down, one left unanswered
+    async with slack.runtime.uow_factory() as uow:
+        await uow.knowledge.add_outcome(SuggestionOutcome(("vpn", "wifi"), rejected=True))
+        await uow.knowledge.add_outcome(SuggestionOutcome(("vpn",)))
+        await uow.commit()
+    found = samples((await get(slack, "/metrics"))[2])
+    assert found[("tierdesk_knowledge_suggestions_shown_total", ())] == 3
+    assert found[("tierdesk_knowledge_suggestions_rejected_total", ())] == 2  # per article
 
 
 async def test_metrics_count_events_and_the_undelivered_outbox(slack: SlackWorld) -> None:
