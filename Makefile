@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/desk_handle.py --quick $(BENCH_PG)
 	$(BIN)/python benchmarks/slack_first_dm.py --quick $(BENCH_PG)
 	$(BIN)/python benchmarks/slack_claims.py $(BENCH_PG)
+	$(if $(BENCH_PG_URL),$(BIN)/python benchmarks/replicas.py --quick --pg-url $(BENCH_PG_URL))
 	$(BIN)/python benchmarks/idle_rss.py --idle 3
 	$(BIN)/python benchmarks/metrics_overhead.py --quick
 

@@ -18,6 +18,7 @@ from bot.settings import AdapterSettings, Platform, Settings
 
 if TYPE_CHECKING:
     from adapters.http import HttpServer
+    from adapters.telegram.callback_data import ButtonValueStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,20 @@ class Terminal:
         print(line, file=self.stdout, flush=True)
 
 
+class ExclusiveLock(Protocol):
+    """Held by one process of all replicas at a time (``storage.shared.SingletonLock``)."""
+
+    async def acquire(self) -> bool:
+        """True when this process holds the lock now (it may have already)."""
+        ...
+
+    async def held(self) -> bool:
+        """Still held: False once the lock was lost (its database connection ended)."""
+        ...
+
+    async def release(self) -> None: ...
+
+
 class Host(Protocol):
     """The running desk as an adapter sees it."""
 
@@ -41,6 +56,11 @@ class Host(Protocol):
     dispatcher: Dispatcher
     terminal: Terminal
     serving: asyncio.Event  # set once everything is up
+    button_values: ButtonValueStore  # long Telegram button values, shared by replicas
+
+    def lock(self, name: str) -> ExclusiveLock:
+        """A lock only one replica holds at a time (a job that must run once)."""
+        ...
 
     def add_gateway(self, gateway: ChatGateway) -> None: ...
 

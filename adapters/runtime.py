@@ -38,6 +38,7 @@ from bot.services.delivery import Dispatcher
 from bot.settings import Settings
 from storage.db import make_engine
 from storage.migrate import current, head, upgrade
+from storage.shared import SingletonLock, SqlButtonValues
 from storage.uow import SqlUnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,15 @@ class Runtime:
     terminal: Terminal
     serving: asyncio.Event = field(default_factory=asyncio.Event)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def button_values(self) -> SqlButtonValues:
+        return SqlButtonValues(self.engine, self.clock)
+
+    def lock(self, name: str) -> SingletonLock:
+        """Held by one replica at a time: a PostgreSQL advisory lock on a connection of its
+        own (always granted on SQLite, one process per file)."""
+        return SingletonLock(self.engine, name)
 
     def add_gateway(self, gateway: ChatGateway) -> None:
         self.dispatcher.gateways[gateway.platform] = gateway

@@ -263,9 +263,12 @@ class Desk:
     async def prune(self) -> tuple[int, int]:
         """Forget sent messages and handled event ids older than ``storage.keep``, so the
         outbox and the dedupe table stay small on a desk that runs for years. Returns how
-        many outbox rows and event ids went."""
-        before = self.clock.now() - self.settings.storage_keep
+        many outbox rows and event ids went; once a day across replicas."""
+        now = self.clock.now()
+        before = now - self.settings.storage_keep
         async with self.uow_factory() as uow:
+            if not await uow.inbound.first_time("prune", now.date().isoformat(), now):
+                return 0, 0
             sent = await uow.outbox.prune(before)
             events = await uow.inbound.prune(before)
             await uow.commit()

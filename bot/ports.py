@@ -130,7 +130,8 @@ class ConversationRepository(Protocol):
     async def delete(self, conversation: Conversation) -> None: ...
 
     async def idle_since(self, cutoff: datetime) -> list[Conversation]:
-        """Conversations last touched before ``cutoff``."""
+        """Conversations last touched before ``cutoff``, locked: replicas expiring at
+        once each get different ones (on PostgreSQL, ``SKIP LOCKED``)."""
         ...
 
 

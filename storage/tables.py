@@ -32,6 +32,7 @@ __all__ = [
     "ArticlePhrasingRow",
     "ArticleRow",
     "Base",
+    "ButtonValueRow",
     "CommentRow",
     "ConversationRow",
     "HistoryRow",
@@ -345,3 +346,14 @@ class MessageRefRow(Base):
     key: Mapped[str] = mapped_column(String(_ID), primary_key=True)
     message_id: Mapped[str] = mapped_column(String(_ID))
     digest: Mapped[str] = mapped_column(String(64), server_default="")  # of what it shows
+
+
+class ButtonValueRow(Base):
+    """A Telegram button value too long for ``callback_data``, under the digest the button
+    carries: any replica (or a restarted one) can read a press of a button another drew."""
+
+    __tablename__ = "button_values"
+
+    digest: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]

@@ -11,10 +11,14 @@ milliseconds, well inside Slack's 3 seconds, and if it fails (the database is do
 answers 500, so Slack sends the event again and nothing a user wrote is lost. Retries
 (``X-Slack-Retry-Num``, or a redelivered Socket Mode envelope) carry the same event id and
 are recognised by the desk. Interactive requests (buttons, modals, the slash command) are
-acknowledged at once, because Slack shows an error after 3 seconds and a modal must be
-opened while its trigger is fresh, and then handled in a task of their own; should that
-fail, the user is told to try again (a button value the desk never packed is refused
-instead). :meth:`SlackAdapter.drain` waits for those tasks (tests
+handled in a task of their own and acknowledged once it is done, or after
+:data:`ACK_WITHIN` seconds if it is slow, because Slack shows an error after 3 seconds and a
+modal must be opened while its trigger is fresh. Slack never sends an interaction again, so
+acknowledging first would lose a press to a crash between the "ok" and the commit; this way
+a press Slack saw acknowledged is saved (bar a handling slower than ``ACK_WITHIN``), and one
+that was not shows the user Slack's error, to press again. Should the handling fail, the
+user is told to try again (a button value the desk never packed is refused instead).
+:meth:`SlackAdapter.drain` waits for those tasks (tests
 use it, and ``stop`` uses it so nothing acknowledged is dropped on shutdown).
 """
 
@@ -52,6 +56,8 @@ from bot.events import ActionPressed, ChatRef, InboundEvent
 from bot.views import BUTTON_UNUSABLE, NOT_SAVED
 
 log = logging.getLogger(__name__)
+
+ACK_WITHIN = 2.0  # seconds an interaction's handling may take before Slack hears "ok"
 
 
 class SlackAdapter:
@@ -167,12 +173,24 @@ class SlackAdapter:
         self.app.action(re.compile("^" + re.escape(translate.ACTION_ID_PREFIX)))(self._on_action)
         self.app.view(translate.PROMPT_CALLBACK_ID)(self._on_view)
         self.app.command(self.command)(self._on_command)
+        self.app.event(re.compile(".*"))(self._on_other_event)  # last: the others first
 
-    def _spawn(self, work: Coroutine[Any, Any, None], user_id: str, channel_id: str) -> None:
-        """Handle an acknowledged request in the background; on failure tell its user."""
+    @staticmethod
+    async def _on_other_event(ack: AsyncAck) -> None:
+        """An event type the desk does not handle (the app subscribed to it, or Slack
+        added one): acknowledged, else Slack sends it again and again."""
+        await ack()
+
+    async def _handled_then_acked(
+        self, ack: AsyncAck, work: Coroutine[Any, Any, None], user_id: str, channel_id: str
+    ) -> None:
+        """Handle an interaction in a task of its own (on failure its user is told), and
+        acknowledge it once that is done or :data:`ACK_WITHIN` has passed."""
         task = asyncio.get_running_loop().create_task(self._guarded(work, user_id, channel_id))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        await asyncio.wait({task}, timeout=ACK_WITHIN)
+        await ack()
 
     async def _guarded(
         self, work: Coroutine[Any, Any, None], user_id: str, channel_id: str
@@ -221,9 +239,9 @@ class SlackAdapter:
         await self._handle(translate.mention_invoked(body, profile, dm, names))
 
     async def _on_action(self, ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
         user_id = str((body.get("user") or {}).get("id") or "")
-        self._spawn(self._action(body), user_id, str((body.get("channel") or {}).get("id") or ""))
+        channel_id = str((body.get("channel") or {}).get("id") or "")
+        await self._handled_then_acked(ack, self._action(body), user_id, channel_id)
 
     async def _action(self, body: Mapping[str, Any]) -> None:
         event = translate.action_pressed(body)
@@ -253,8 +271,8 @@ class SlackAdapter:
         return True
 
     async def _on_view(self, ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()  # closes the modal
-        self._spawn(self._view(body), str((body.get("user") or {}).get("id") or ""), "")
+        user_id = str((body.get("user") or {}).get("id") or "")
+        await self._handled_then_acked(ack, self._view(body), user_id, "")  # closes the modal
 
     async def _view(self, body: Mapping[str, Any]) -> None:
         user_id = str((body.get("user") or {}).get("id") or "")
@@ -263,9 +281,8 @@ class SlackAdapter:
             await self._handle(event)
 
     async def _on_command(self, ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
         user_id, channel_id = str(body.get("user_id") or ""), str(body.get("channel_id") or "")
-        self._spawn(self._command(body), user_id, channel_id)
+        await self._handled_then_acked(ack, self._command(body), user_id, channel_id)
 
     async def _command(self, body: Mapping[str, Any]) -> None:
         user_id = str(body.get("user_id") or "")

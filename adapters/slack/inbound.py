@@ -40,6 +40,10 @@ class Refusal:
     reason: str
 
 
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+
+
 def refusal(
     body: bytes,
     headers: Mapping[str, str],
@@ -56,11 +60,13 @@ def refusal(
         return Refusal(401, f"stale timestamp {timestamp}")
     if not hmac.compare_digest(sign(secret, timestamp, body), signature.encode("utf-8", "replace")):
         return Refusal(401, "bad signature")
+    if content_type not in (JSON, FORM):  # Slack sends nothing else
+        return Refusal(415, f"content type {content_type[:60]!r} is neither JSON nor a form")
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return Refusal(400, "body is not UTF-8")
-    if content_type == "application/json" or text.startswith("{"):
+    if content_type == JSON:
         return _json_refusal(text)
     return _form_refusal(text)
 

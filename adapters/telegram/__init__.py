@@ -29,6 +29,8 @@ async def start(runtime: Host, http: HttpServer) -> TelegramAdapter:
         runtime.settings,
         runtime.clock,
         deliver=runtime.dispatcher.deliver_due,
+        button_values=runtime.button_values,
+        lock=runtime.lock(f"telegram-polling:{options.token.split(':', 1)[0]}"),
     )
     runtime.add_gateway(adapter.gateway)
     await adapter.start(http)

@@ -20,6 +20,7 @@ import asyncio
 import hmac
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -36,9 +37,11 @@ from telegram import (
 from telegram.error import Conflict, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
+from adapters.host import ExclusiveLock
 from adapters.http import HttpServer
 from adapters.pictures import ReportPictures
-from adapters.telegram.callback_data import LongValues, StaleButton
+from adapters.singleton import Singleton
+from adapters.telegram.callback_data import ButtonValueStore, LongValues, StaleButton
 from adapters.telegram.gateway import TelegramGateway
 from adapters.telegram.options import TelegramOptions
 from adapters.telegram.polling import Poller
@@ -54,6 +57,7 @@ log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ("message", "callback_query")
 HANDLE_ATTEMPTS = 3
+GIVE_UP_AFTER = 600.0  # seconds an update may keep failing before it is given up
 RETRY_PAUSE = 0.5  # seconds, times the attempt number, between polling-mode attempts
 ANSWER_LIMIT = 200  # characters of an answerCallbackQuery text
 TOAST_LIMIT = 50  # longer answers are shown as an alert (a toast vanishes before it is read)
@@ -85,12 +89,14 @@ class TelegramAdapter:
         clock: Clock,
         *,
         deliver: Deliver | None = None,
+        button_values: ButtonValueStore | None = None,
+        lock: ExclusiveLock | None = None,
     ) -> None:
         self.options = options
         self.desk = desk
         self.settings = settings
         self.deliver = deliver
-        self.long_values = LongValues()
+        self.long_values = LongValues(store=button_values)
         builder = (
             ApplicationBuilder()
             .token(options.token)
@@ -114,10 +120,19 @@ class TelegramAdapter:
             timeout=int(options.poll_timeout),
             allowed_updates=ALLOWED_UPDATES,
             on_error=_polling_error,
+            failed=self._take_failure,
+        )
+        # Long polling runs in the one replica holding ``lock`` (none: this process polls).
+        self.polling = (
+            Singleton("telegram polling", lock, self.poller.start, self.poller.stop)
+            if lock is not None
+            else None
         )
         self.processed = 0  # updates handled so far (successfully or not)
         self.retry_pause = RETRY_PAUSE
-        self._failed: set[int] = set()
+        self._failed: set[int] = set()  # updates to be delivered again by Telegram
+        self._failing_since: dict[int, float] = {}  # polling: first failure, monotonic
+        self.give_up_after = GIVE_UP_AFTER
 
     @property
     def bot(self) -> Bot:
@@ -140,7 +155,7 @@ class TelegramAdapter:
             )
         await self.application.start()
         if not self.options.webhook:
-            await self.poller.start()
+            await (self.polling.open() if self.polling else self.poller.start())
         log.info(
             "telegram: @%s started (%s)",
             self.bot.username,
@@ -153,6 +168,8 @@ class TelegramAdapter:
 
     async def stop(self) -> None:
         """Stop polling and processing; a webhook stays set for the next start."""
+        if self.polling is not None:
+            await self.polling.close()
         if self.poller.running:
             await self.poller.stop()
         if self.application.running:
@@ -206,6 +223,8 @@ class TelegramAdapter:
         """Translate one update, let the desk handle it, then deliver what it queued. A
         button press is answered once the desk is done, with its refusal if it refused."""
         query = update.callback_query
+        if query is not None and query.data:
+            await self.long_values.load(query.data)  # drawn by another replica, or before
         try:
             event = translate(update, bot_username=self.bot.username, long_values=self.long_values)
         except StaleButton as exc:
@@ -227,19 +246,39 @@ class TelegramAdapter:
                 log.exception("telegram: delivering after update %s failed", update.update_id)
 
     async def _to_desk(self, update: Update, event: InboundEvent) -> str:
-        """Desk.handle, retried in polling mode; returns its refusal of a button press."""
+        """Desk.handle, retried in polling mode; returns its refusal of a button press.
+
+        When every attempt fails (the database is away) the update stays unconfirmed: the
+        error handler marks it failed, and the poller fetches it again after a pause rather
+        than moving the offset past it. Only an update failing for :data:`GIVE_UP_AFTER`
+        (a bug, not an outage) is given up, with an apology, so it cannot block the bot."""
         for attempt in range(1, HANDLE_ATTEMPTS + 1):
             try:
-                return (await self.desk.handle(event)).refusal
+                answer = (await self.desk.handle(event)).refusal
             except Exception:
                 if self.options.webhook:
                     raise  # the error handler logs it; the webhook answers 500 → redelivery
                 if attempt == HANDLE_ATTEMPTS:
+                    since = self._failing_since.setdefault(update.update_id, time.monotonic())
+                    if time.monotonic() - since < self.give_up_after:
+                        raise  # the error handler logs it and marks it for fetching again
+                    self._failing_since.pop(update.update_id, None)
+                    log.exception("telegram: giving up on update %s", update.update_id)
                     await self._apologise(update)
-                    raise  # the error handler logs it
+                    return ""
                 log.warning("telegram: handling %s failed, retrying", event.event_id)
                 await asyncio.sleep(self.retry_pause * attempt)
+            else:
+                self._failing_since.pop(update.update_id, None)
+                return answer
         raise AssertionError("unreachable")
+
+    def _take_failure(self, update_id: int) -> bool:
+        """Whether ``update_id`` failed (the poller then leaves it unconfirmed)."""
+        if update_id in self._failed:
+            self._failed.discard(update_id)
+            return True
+        return False
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         try:
@@ -249,8 +288,8 @@ class TelegramAdapter:
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("telegram: update %r failed", update, exc_info=context.error)
-        if isinstance(update, Update) and self.options.webhook:
-            self._failed.add(update.update_id)  # the webhook answers 500
+        if isinstance(update, Update):  # the webhook answers 500; polling fetches it again
+            self._failed.add(update.update_id)
 
     async def _apologise(self, update: Update) -> None:
         """Straight through the Bot API: the desk (and its outbox) may be what failed."""

@@ -78,6 +78,10 @@ class TelegramGateway:
         thread_id: str = "",
         last_digest: str = "",
     ) -> Sent:
+        try:  # before drawing: the press may come to another replica
+            await self.long_values.keep(b for row in message.buttons for b in row)
+        except Exception as exc:
+            raise GatewayError(f"could not store long button values: {exc}") from exc
         chat_id = route.user_id if route.kind is RouteKind.USER else route.chat_id
         private = route.kind is RouteKind.EPHEMERAL and route.user_id == chat_id
         for_user = route.user_id if route.kind is RouteKind.EPHEMERAL and not private else ""

@@ -3,10 +3,11 @@
 Telegram drops an update for good as soon as ``getUpdates`` is called with an offset above
 its id. PTB's stock ``Updater`` puts a batch on a queue and asks for the next one at once,
 so a crash (kill -9, OOM, a lost host) between "queued" and "saved by the desk" loses the
-batch. This loop handles each update to the end (the desk commits it, or has told the user
-it could not) before the next ``getUpdates`` carries its id + 1. A crash before that
-means Telegram sends the update again, and the desk, which records every event id, does
-nothing twice.
+batch. This loop handles each update to the end (the desk commits it) before the next
+``getUpdates`` carries its id + 1. A crash before that means Telegram sends the update
+again, and the desk, which records every event id, does nothing twice. An update the desk
+could not save (the database is away) is not confirmed either: the loop pauses, backing
+off as after a failed ``getUpdates``, and fetches it again.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ MAX_BACKOFF = 30.0
 
 Process = Callable[[Update], Awaitable[None]]
 OnError = Callable[[TelegramError], None]
+Failed = Callable[[int], bool]
 
 
 class Poller:
@@ -39,12 +41,14 @@ class Poller:
         timeout: int,
         allowed_updates: Sequence[str],
         on_error: OnError,
+        failed: Failed = lambda update_id: False,
     ) -> None:
         self.bot = bot
         self.process = process
         self.timeout = timeout
         self.allowed_updates = list(allowed_updates)
         self.on_error = on_error
+        self.failed = failed  # the update was not saved: leave it unconfirmed
         self.offset: int | None = None  # the next update id wanted; confirms those below
         self.first_backoff = FIRST_BACKOFF
         self._task: asyncio.Task[None] | None = None
@@ -91,19 +95,29 @@ class Poller:
                     self.on_error(exc)
                 else:
                     log.exception("telegram: getUpdates failed")
-                pause = min(self.first_backoff * 2**failures, MAX_BACKOFF)
-                failures += 1
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), pause)
+                failures = await self._pause(failures)
                 continue
             finally:
                 self._fetch = None
-            failures = 0
+            saved = True
             for update in updates:
                 try:
                     await self.process(update)  # the application's error handler logs failures
-                except Exception:  # never stop polling, nor fetch one bad update forever
+                except Exception:
                     log.exception("telegram: processing update %s failed", update.update_id)
+                    saved = False
+                if not saved or self.failed(update.update_id):
+                    saved = False
+                    break  # unconfirmed: Telegram serves it again from this offset
                 self.offset = update.update_id + 1
                 if self._stopping.is_set():
                     return
+            failures = 0 if saved else await self._pause(failures)
+
+    async def _pause(self, failures: int) -> int:
+        """Wait before trying again (doubling, up to :data:`MAX_BACKOFF`, ended early by
+        :meth:`stop`); returns the failures in a row."""
+        pause = min(self.first_backoff * 2**failures, MAX_BACKOFF)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), pause)
+        return failures + 1

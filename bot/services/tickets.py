@@ -16,7 +16,7 @@ from bot.domain import (
     Person,
     Ticket,
 )
-from bot.errors import InvalidInput, NotFound, PermissionDenied
+from bot.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from bot.messages import Message
 from bot.services.access import Rules
 from bot.services.commands import (
@@ -206,6 +206,10 @@ class TicketService:
         work.tell(ToActor(actor), views.queue([t.name for t in tiers], tickets, self.settings))
 
     async def claim(self, work: Work, actor: Actor, cmd: Claim, ticket: Ticket) -> Ticket:
+        holder = ticket.assignee_id
+        if holder is not None and holder != actor.id and ticket.status.active:
+            names = await work.uow.people.names([holder])  # who won, if it was a race
+            raise InvalidTransition(views.claimed_by_another(ticket, names[holder]))
         ticket.claim(actor.id, work.now, self.sla)
         await self._changed(work, ticket, actor, "claimed")
         name = actor.person.display_name

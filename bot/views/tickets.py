@@ -393,6 +393,11 @@ def claimed_for_agents(ticket: Ticket, agent: str) -> Message:
     return Message(text=f"{agent} claimed {ticket.ref}.")
 
 
+def claimed_by_another(ticket: Ticket, agent: str) -> str:
+    """The refusal of a claim that came second (two agents pressing Claim at once)."""
+    return f"Ticket {ticket.ref} is already claimed by {agent}; ask a lead to reassign it."
+
+
 def claimed_for_requester(ticket: Ticket, agent: str) -> Message:
     return Message(text=f"{agent} is now working on {ticket.ref} ({ticket.summary}).")
 

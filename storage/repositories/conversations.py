@@ -101,6 +101,7 @@ class SqlConversationRepository(SqlRepository):
             select(CONVERSATIONS)
             .where(CONVERSATIONS.c.updated_at < cutoff)
             .order_by(CONVERSATIONS.c.updated_at)
+            .with_for_update(skip_locked=True)  # replicas expire each dialog once
         )
         return [_conversation(r._mapping) for r in await self._db.execute(stmt)]
 

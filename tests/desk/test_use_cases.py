@@ -58,7 +58,7 @@ async def test_reassign_to_an_agent_of_the_tier_only(world: World) -> None:
     sent = await world.run(command("alice", f"/reassign {number} dave"))
     assert any(d.where == "@dave" and "assigned #1 to you" in d.text for d in sent)
     sent = await world.run(command("alice", f"/claim {number}"))
-    assert sent[0].text == "Ticket #1 is already claimed; ask a lead to reassign it."
+    assert sent[0].text == "Ticket #1 is already claimed by dave; ask a lead to reassign it."
 
 
 async def test_waiting_on_requester_and_the_answer_brings_it_back(world: World) -> None:

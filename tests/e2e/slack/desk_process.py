@@ -9,6 +9,7 @@ import os
 import signal
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,10 +60,19 @@ class DeskProcess:
 
     @classmethod
     async def start(
-        cls, tmp_path: Path, database_url: str, api_url: str, name: str = "desk", port: int = 0
+        cls,
+        tmp_path: Path,
+        database_url: str,
+        api_url: str,
+        name: str = "desk",
+        port: int = 0,
+        configure: Callable[[Path], None] | None = None,
     ) -> DeskProcess:
+        """``configure`` may rewrite the config file before the desk starts."""
         port = port or free_port()
         config = slack_config(tmp_path, database_url, api_url, port)
+        if configure is not None:
+            configure(config)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TELEGRAM_"))}
         env.update(SLACK_BOT_TOKEN="xoxb-test-token", SLACK_SIGNING_SECRET=SECRET)
         log = tmp_path / f"{name}-{port}.log"
@@ -101,6 +111,13 @@ class DeskProcess:
 
     async def post(self, session: aiohttp.ClientSession, body: str) -> int:
         headers = payloads.signed_headers(body, SECRET, content_type="application/json")
+        async with session.post(self.url, data=body.encode(), headers=headers) as response:
+            return response.status
+
+    async def post_form(self, session: aiohttp.ClientSession, body: str) -> int:
+        """A signed form post: a button press, a modal, a slash command."""
+        form = "application/x-www-form-urlencoded"
+        headers = payloads.signed_headers(body, SECRET, content_type=form)
         async with session.post(self.url, data=body.encode(), headers=headers) as response:
             return response.status
 

@@ -144,3 +144,46 @@ async def test_unusable_button_values_are_refused_clearly_before_the_database(
     assert told.args["user"] == SAM and "nothing was done" in told.text
     assert "try again" not in told.text.lower()
     assert "not one the desk can use" in told.text
+
+
+@pytest.mark.parametrize(
+    ("case", "content_type"),
+    [("text/plain", "text/plain"), ("XML", "application/xml"), ("none", "")],
+)
+async def test_a_signed_event_in_the_wrong_content_type_is_refused(
+    slack: SlackWorld, case: str, content_type: str
+) -> None:
+    status, _ = await slack.post(GOOD, content_type=content_type)
+    assert status == 415, case
+    assert await slack.settle() == []
+    assert await tickets_and_outbox(slack) == (0, 0)
+
+
+async def test_an_event_type_the_desk_does_not_handle_is_acknowledged_and_ignored(
+    slack: SlackWorld,
+) -> None:
+    event = {"type": "reaction_added", "user": SAM, "reaction": "tada", "event_ts": "1.2"}
+    status, _ = await slack.post(payloads.event_body(event))
+    assert status == 200  # else Slack would send it again and again
+    assert [c.method for c in await slack.settle()] == []
+    assert await tickets_and_outbox(slack) == (0, 0)
+
+
+async def test_a_ticket_that_does_not_exist_or_is_someone_elses_gets_the_same_answer(
+    slack: SlackWorld,
+) -> None:
+    from tests.e2e.slack.conftest import MALLORY
+
+    card = await open_ticket(slack)
+    number = int(card.button("Claim")["value"].split("|")[2])
+    answers = []
+    for value in (f"1|cl|{number + 50}|", f"1|cl|{number}|"):
+        button = {**card.button("Claim"), "value": value}
+        body = payloads.action_body(MALLORY, dm(MALLORY), card.ts, button)
+        status, _ = await slack.post(body, content_type=FORM)
+        assert status == 200
+        [told] = [c for c in await slack.settle() if c.method.startswith("chat.post")]
+        answers.append(told.text.replace(str(number + 50), "N").replace(str(number), "N"))
+    assert answers[0] == answers[1] and "N" in answers[0]  # nothing told about the real one
+    assert "printer" not in answers[1] and "claimed" not in answers[1]
+    assert (await tickets_and_outbox(slack))[0] == 1

@@ -16,6 +16,7 @@ from tests.e2e.telegram.conftest import (
     SAM,
     TelegramWorld,
     open_ticket,
+    until,
 )
 from tests.fakes.database import DatabaseOutage
 
@@ -166,11 +167,30 @@ async def test_a_brief_database_outage_is_retried_unnoticed(world: TelegramWorld
     assert "These articles might help" in sent[0].plain
 
 
-async def test_an_update_that_cannot_be_saved_tells_the_user_to_try_again(
+async def test_an_update_that_cannot_be_saved_stays_unconfirmed_until_it_is(
     world: TelegramWorld,
 ) -> None:
     world.adapter.retry_pause = 0.001
-    DatabaseOutage(world.runtime.desk, failures=3)  # every attempt fails
+    world.adapter.poller.first_backoff = 0.01
+    DatabaseOutage(world.runtime.desk, failures=6)  # two rounds of three attempts fail
+    update = world.api.text(SAM, "my vpn keeps disconnecting")
+    mark = len(world.api.calls)
+    world.api.push(update)
+    await until(lambda: world.adapter.processed >= 3, "the third delivery")
+    await world.deliver()
+    sent = world.api.messages(mark)
+    assert [c.chat_id for c in sent] == [str(SAM["id"])]  # no apology, the answer once
+    assert "These articles might help" in sent[0].plain
+    # served three times: the offset never moved past it while it was not saved
+    assert world.api.served.count(update["update_id"]) == 3
+
+
+async def test_an_update_failing_for_too_long_is_given_up_with_an_apology(
+    world: TelegramWorld,
+) -> None:
+    world.adapter.retry_pause = 0.001
+    world.adapter.give_up_after = 0  # a bug, not an outage: every attempt fails
+    DatabaseOutage(world.runtime.desk, failures=3)
     sent = await world.feed(world.api.text(SAM, "my vpn keeps disconnecting"))
     assert [(c.chat_id, c.text) for c in sent] == [(str(SAM["id"]), NOT_SAVED)]
     sent = await world.feed(world.api.text(SAM, "my vpn keeps disconnecting"))  # back up
