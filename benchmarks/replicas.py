@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import os
 import shutil
@@ -83,6 +84,23 @@ def drop_schema(pg_url: str, schema: str) -> None:
     engine.dispose()
 
 
+def postgres_cpu_seconds() -> float:
+    """CPU of the PostgreSQL server's processes (the database the replicas wait on)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if (entry / "comm").read_text().strip() == "postgres":
+                    total += cpu_seconds(int(entry.name))
+    return total
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent not idle (``/proc/stat``), whoever spent them."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
 async def throughput(servers: list[Server], events: int, in_flight: int) -> dict[str, float]:
     target = RoundRobin(servers)
     acks: list[float] = []
@@ -102,16 +120,22 @@ async def throughput(servers: list[Server], events: int, in_flight: int) -> dict
 
         cpu0 = sum(cpu_seconds(s.pid) for s in servers)
         own0 = time.process_time()
+        database0, machine0 = postgres_cpu_seconds(), machine_busy_seconds()
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(in_flight)))
         wall = time.perf_counter() - started
         cpu = sum(cpu_seconds(s.pid) for s in servers) - cpu0
         own = time.process_time() - own0
+        database = postgres_cpu_seconds() - database0
+        machine = machine_busy_seconds() - machine0
     return {
         "dms_per_s": round(events / wall, 1),
         "cpu_ms_per_dm": round(1000 * cpu / events, 2),  # all replicas together
         # cores this process used: the load generator and the fake Web API (1.0: saturated)
         "generator_cores": round(own / wall, 2),
+        "replica_cores": round(cpu / wall, 2),
+        "database_cores": round(database / wall, 2),  # every postgres process on the machine
+        "machine_cores_busy": round(machine / wall, 2),  # of os.cpu_count(): saturated near it
         "load_after": load(),
         "ack_p50_ms": round(1000 * percentile(acks, 0.5), 1),
         "ack_p99_ms": round(1000 * percentile(acks, 0.99), 1),
