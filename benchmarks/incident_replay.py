@@ -57,7 +57,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from kb_sets import DATA
 
-from bot.knowledge.likeness import DEFAULT_THRESHOLD, Likeness, Report, find_burst
+from bot.knowledge.likeness import DEFAULT_THRESHOLD, SURPRISE, Likeness, Report, find_burst
 from bot.knowledge.vectors import default_encoder
 
 __all__ = ["Day", "make_day", "pools", "replay"]
@@ -220,9 +220,9 @@ def replay(day: Day, detect: Detector) -> Result:
     return result
 
 
-def ours(threshold: float) -> Callable[[Day], Detector]:
+def ours(threshold: float, surprise: float = SURPRISE) -> Callable[[Day], Detector]:
     def build(day: Day) -> Detector:
-        likeness = Likeness()
+        likeness = Likeness(surprise=surprise)
         likeness.remember(day.warmup)
 
         def detect(new: Report, recent: Sequence[Report]) -> Sequence[Report]:
@@ -262,7 +262,12 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 def summarise(
-    split: str, name: str, threshold: float, results: list[Result], seeds: list[int]
+    split: str,
+    name: str,
+    threshold: float,
+    surprise: float | None,
+    results: list[Result],
+    seeds: list[int],
 ) -> dict[str, Any]:
     background = sum(r.background for r in results)
     false = sum(r.false_cards for r in results)
@@ -284,6 +289,7 @@ def summarise(
         "split": split,
         "detector": name,
         "threshold": threshold,
+        "surprise": surprise,
         "seeds": seeds,
         "background": background,
         "false_proposals": false,
@@ -307,7 +313,7 @@ def _cell(values: list[Any]) -> str:
 
 def table(rows: list[dict[str, Any]]) -> str:
     head = (
-        f"{'split':5} {'detector':9} {'thr':>5} {'by 3rd':>7} {'false/1k':>8}  "
+        f"{'split':5} {'detector':9} {'thr':>5} {'surprise':>8} {'by 3rd':>7} {'false/1k':>8}  "
         + "  ".join(f"{s:>2}: reports / min (median)" for s in BURST_SIZES)
         + "  p50/p99 ms"
     )
@@ -320,6 +326,7 @@ def table(rows: list[dict[str, Any]]) -> str:
         )
         lines.append(
             f"{row['split']:5} {row['detector']:9} {row['threshold']:>5g} "
+            f"{'-' if row['surprise'] is None else format(row['surprise'], 'g'):>8} "
             f"{row['by_third_report']:>3}/{row['bursts']:<3} {row['false_per_1000']:>8.2f}  "
             f"{sizes}  {row['find_burst_ms_p50']:.2f}/{row['find_burst_ms_p99']:.2f}"
         )
@@ -333,7 +340,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--tickets", type=int, default=4000, help="background tickets a day")
     parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
     parser.add_argument("--reference", type=float, default=REFERENCE)
-    parser.add_argument("--sweep", default="", help="more thresholds of ours, comma-separated")
+    parser.add_argument("--surprise", type=float, default=SURPRISE)
+    parser.add_argument(
+        "--sweep", default="", help="more of ours, comma-separated THRESHOLD or THRESHOLD@SURPRISE"
+    )
     parser.add_argument("--quick", action="store_true", help="2 seeds of 2 000 tickets (< 1 min)")
     parser.add_argument("--show-false", action="store_true", help="print false groups")
     args = parser.parse_args(argv)
@@ -345,16 +355,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     pool = pools(args.split)
     seeds = list(range(args.seeds))
     days = [make_day(pool, 1000 + seed, args.tickets) for seed in seeds]
-    configs: list[tuple[str, float, Callable[[Day], Detector]]] = [
-        ("ours", args.threshold, ours(args.threshold)),
-        ("reference", args.reference, reference(args.reference)),
+    configs: list[tuple[str, float, float | None, Callable[[Day], Detector]]] = [
+        ("ours", args.threshold, args.surprise, ours(args.threshold, args.surprise)),
+        ("reference", args.reference, None, reference(args.reference)),
     ]
-    for value in (float(v) for v in args.sweep.split(",") if v.strip()):
-        configs.append(("ours", value, ours(value)))
+    for item in (v.strip() for v in args.sweep.split(",") if v.strip()):
+        value, _, alpha = item.partition("@")
+        surprise = float(alpha) if alpha else args.surprise
+        configs.append(("ours", float(value), surprise, ours(float(value), surprise)))
     rows = []
-    for name, threshold, build in configs:
+    for name, threshold, surprise, build in configs:
         results = [replay(day, build(day)) for day in days]
-        row = summarise(args.split, name, threshold, results, seeds)
+        row = summarise(args.split, name, threshold, surprise, results, seeds)
         print(json.dumps(row), flush=True)
         rows.append(row)
         if args.show_false:

@@ -147,30 +147,37 @@ class Likeness:
     def remembered(self) -> int:
         return self._size
 
-    def unusual(
-        self, new: Report, alike_requesters: int, threshold: float = DEFAULT_THRESHOLD
-    ) -> bool:
-        """Whether ``alike_requesters`` other people writing alike ``new`` within the window is
-        improbable given the last day: P(X >= k) < ``surprise`` for X ~ Poisson(expected),
-        expected = (alike reports of the day before the window + PRIOR_ALIKE) x (reports in
-        the window / reports of the day before it). With no day remembered, nothing is
-        usual: every group counts as unusual (the detector's cold start)."""
+    def unusual(self, new: Report, likeness: Sequence[float], least: int = 2) -> bool:
+        """Whether other people's reports this alike ``new`` (``likeness``: the best score of
+        each other requester in the window) are improbable given the last day.
+
+        For the j closest people (j >= ``least``), with s the j-th best score: X ~ Poisson of
+        (reports of the day before the window scoring >= s, + PRIOR_ALIKE) x (reports in the
+        window / reports of that day), and the group is unusual when P(X >= j) < ``surprise``
+        for some j. Two paraphrases closer than anything of yesterday are news; a topic the
+        desk sees hourly needs a real surge. With no day remembered, nothing is usual: every
+        group counts as unusual (the detector's cold start)."""
+        best = sorted(likeness, reverse=True)
+        if len(best) < least:
+            return False
         now = new.opened_at.timestamp()
         size = self._size
         times = self._times[:size]
-        before = (times >= now - self.memory.total_seconds()) & (
-            times < now - self.window.total_seconds()
-        )
-        day = int(before.sum())
+        start = now - self.window.total_seconds()
+        before = (times >= now - self.memory.total_seconds()) & (times < start)
+        day = int(np.count_nonzero(before))
         if day == 0:
             return True
-        in_window = int(((times >= now - self.window.total_seconds()) & (times <= now)).sum())
+        share = max(1, int(np.count_nonzero((times >= start) & (times <= now)))) / day
         query = self.features_of(new).vector
         norms = np.sqrt(np.maximum(1.0 - 2.0 * self._raw_dot_centre[:size] + self._cc, 1e-12))
         scores = (self._raw[:size] @ query - float(self._centre @ query)) / norms
-        alike = int(np.count_nonzero((scores >= threshold) & before))
-        expected = (alike + PRIOR_ALIKE) * max(in_window, 1) / day
-        return _poisson_tail(alike_requesters, expected) < self.surprise
+        past = np.sort(scores[before])
+        for j in range(least, len(best) + 1):
+            alike = len(past) - int(np.searchsorted(past, best[j - 1], side="left"))
+            if _poisson_tail(j, (alike + PRIOR_ALIKE) * share) < self.surprise:
+                return True
+        return False
 
     def _add(self, report: Report) -> None:
         if report.ticket_id in self._known:
@@ -282,11 +289,17 @@ def find_burst(
         if not mine.any():
             return ()
         matrix = np.stack([likeness.features_of(r).vector for r in others])
-        alike = [others[i] for i in np.flatnonzero(matrix @ mine >= threshold)]
-        people = {r.requester for r in alike} - {new.requester}
+        scores = matrix @ mine
+        hits = np.flatnonzero(scores >= threshold)
+        alike = [others[i] for i in hits]
+        people: dict[str, float] = {}
+        for i in hits:
+            who = others[i].requester
+            if who != new.requester:
+                people[who] = max(people.get(who, 0.0), float(scores[i]))
         if len(people) + 1 < requesters:
             return ()
-        if not likeness.unusual(new, len(people), threshold):
+        if not likeness.unusual(new, list(people.values()), requesters - 1):
             return ()
         return sorted([*alike, new], key=lambda r: (r.opened_at, r.ticket_id))
     finally:
