@@ -40,7 +40,7 @@ WINDOW = timedelta(minutes=30)  # the caller's window; the share of the day's tr
 MAX_MEMORY = 20_000  # reports kept at most (30 MB of float32 vectors at 384 dimensions)
 MAX_CACHED = 4_096  # features kept per ticket id: a window plus what arrives while it is read
 RECENTRE_EVERY = 500  # reports remembered between two refreshes of the mean vector
-MIN_CENTRE = 100  # reports needed before the desk's own mean replaces the built-in one
+MIN_CENTRE = 500  # reports before the desk's own mean replaces the built-in one (varied enough)
 
 # What every request says whatever it is about: their mean is the centre until the desk's own
 # traffic (MIN_CENTRE reports) gives a better one.
@@ -102,7 +102,7 @@ class Likeness:
         self.window = window
         self.memory = memory
         self._centre: Vector = self._mean(self.encoder.encode(t) for t in _GENERIC)
-        self._cache: OrderedDict[int, Features] = OrderedDict()
+        self._cache: OrderedDict[int, tuple[Vector, Features]] = OrderedDict()  # raw, features
         dims = self.encoder.dims
         self._raw: npt.NDArray[np.float32] = np.zeros((0, dims), dtype=np.float32)
         self._times = np.zeros(0, dtype=np.float64)  # POSIX seconds
@@ -126,11 +126,15 @@ class Likeness:
 
     def features_of(self, report: Report) -> Features:
         """:meth:`features` of a report, cached by ticket id (bounded, least recently used)."""
+        return self._cached(report)[1]
+
+    def _cached(self, report: Report) -> tuple[Vector, Features]:
         cached = self._cache.get(report.ticket_id)
         if cached is not None:
             self._cache.move_to_end(report.ticket_id)
             return cached
-        made = self.features(report.text)
+        raw = self.encoder.encode(report.text)
+        made = (raw, Features(self._centred(raw), frozenset(analyze(report.text))))
         self._cache[report.ticket_id] = made
         if len(self._cache) > MAX_CACHED:
             self._cache.popitem(last=False)
@@ -184,7 +188,8 @@ class Likeness:
             return
         if self._size == len(self._raw):
             self._grow()
-        raw = self.encoder.encode(report.text)
+        cached = self._cache.get(report.ticket_id)  # find_burst's report: encoded already
+        raw = cached[0] if cached is not None else self.encoder.encode(report.text)
         i = self._size
         self._raw[i] = raw
         self._times[i] = report.opened_at.timestamp()
@@ -283,10 +288,8 @@ def find_burst(
     times is no outage. ``new`` joins the likeness's memory either way."""
     others = [r for r in recent if r.ticket_id != new.ticket_id]
     try:
-        if not others:
-            return ()
-        mine = likeness.features_of(new).vector
-        if not mine.any():
+        mine = likeness.features_of(new).vector  # cached: it is the window of later reports
+        if not others or not mine.any():
             return ()
         matrix = np.stack([likeness.features_of(r).vector for r in others])
         scores = matrix @ mine
