@@ -233,9 +233,14 @@ class Likeness:
         self._known -= dropped
 
     def _recentre(self) -> None:
-        """The mean of the remembered reports becomes the centre (once there are enough);
-        cached features were centred on the old one, so they go."""
+        """Forget what is older than a day; the mean of the rest becomes the centre (once
+        there are enough); cached features were centred on the old one, so they go."""
         self._since_centre = 0
+        size = self._size
+        newest = float(self._times[:size].max())
+        keep = np.flatnonzero(self._times[:size] >= newest - self.memory.total_seconds())
+        if len(keep) < size:  # so the day's count reads one day, not two
+            self._compact(keep)
         if self._size < MIN_CENTRE:
             return
         self._centre = self._mean(self._raw[: self._size])
