@@ -32,9 +32,12 @@ from bot.knowledge.vectors import StaticEncoder, Vector, default_encoder
 
 __all__ = ["DEFAULT_THRESHOLD", "Features", "Likeness", "Report", "find_burst"]
 
-DEFAULT_THRESHOLD = 0.5  # centred cosine in [0, 1]; chosen on the dev day of the replay
-SURPRISE = 1e-3  # a cluster is an outage when so many alike reports have p < this
-PRIOR_ALIKE = 0.5  # pseudo-count of alike reports a day: "never seen" is not "impossible"
+# The four below were chosen together on the replay's dev days (benchmarks/README.md, issue 13).
+DEFAULT_THRESHOLD = 0.45  # centred cosine, clipped to [0, 1]: "alike" for find_burst
+SURPRISE = 1e-4  # a group is an outage when so many alike people have p below this
+LEVEL_STEP = 0.1  # yesterday is counted at the window's score floored to this grid: counting
+# at the window's exact score would let the closest pair of the window set its own bar
+PRIOR_ALIKE = 0.1  # pseudo-count of alike reports a day: "never seen" is not "impossible"
 MEMORY = timedelta(hours=24)
 WINDOW = timedelta(minutes=30)  # the caller's window; the share of the day's traffic it holds
 MAX_MEMORY = 20_000  # reports kept at most (30 MB of float32 vectors at 384 dimensions)
@@ -151,16 +154,23 @@ class Likeness:
     def remembered(self) -> int:
         return self._size
 
-    def unusual(self, new: Report, likeness: Sequence[float], least: int = 2) -> bool:
+    def unusual(
+        self,
+        new: Report,
+        likeness: Sequence[float],
+        least: int = 2,
+        threshold: float = DEFAULT_THRESHOLD,
+    ) -> bool:
         """Whether other people's reports this alike ``new`` (``likeness``: the best score of
         each other requester in the window) are improbable given the last day.
 
-        For the j closest people (j >= ``least``), with s the j-th best score: X ~ Poisson of
-        (reports of the day before the window scoring >= s, + PRIOR_ALIKE) x (reports in the
-        window / reports of that day), and the group is unusual when P(X >= j) < ``surprise``
-        for some j. Two paraphrases closer than anything of yesterday are news; a topic the
-        desk sees hourly needs a real surge. With no day remembered, nothing is usual: every
-        group counts as unusual (the detector's cold start)."""
+        For the j closest people (j >= ``least``), with s the j-th best score floored to the
+        LEVEL_STEP grid above ``threshold``: X ~ Poisson of (reports of the day before the
+        window scoring >= s, + PRIOR_ALIKE) x (reports in the window / reports of that day),
+        and the group is unusual when P(X >= j) < ``surprise`` for some j. Two paraphrases
+        closer than anything of yesterday are news; a topic the desk sees hourly needs a real
+        surge. With no day remembered, nothing is usual: every group counts as unusual (the
+        detector's cold start, as before the memory existed)."""
         best = sorted(likeness, reverse=True)
         if len(best) < least:
             return False
@@ -178,7 +188,10 @@ class Likeness:
         scores = (self._raw[:size] @ query - float(self._centre @ query)) / norms
         past = np.sort(scores[before])
         for j in range(least, len(best) + 1):
-            alike = len(past) - int(np.searchsorted(past, best[j - 1], side="left"))
+            level = best[j - 1]
+            if LEVEL_STEP:
+                level = threshold + LEVEL_STEP * math.floor((level - threshold) / LEVEL_STEP)
+            alike = len(past) - int(np.searchsorted(past, level, side="left"))
             if _poisson_tail(j, (alike + PRIOR_ALIKE) * share) < self.surprise:
                 return True
         return False
@@ -307,7 +320,7 @@ def find_burst(
                 people[who] = max(people.get(who, 0.0), float(scores[i]))
         if len(people) + 1 < requesters:
             return ()
-        if not likeness.unusual(new, list(people.values()), requesters - 1):
+        if not likeness.unusual(new, list(people.values()), requesters - 1, threshold):
             return ()
         return sorted([*alike, new], key=lambda r: (r.opened_at, r.ticket_id))
     finally:
