@@ -177,6 +177,7 @@ class Result:
     until: list[int | None] = field(default_factory=list)  # reports until proposed, per burst
     minutes: list[float | None] = field(default_factory=list)
     latency_ms: list[float] = field(default_factory=list)
+    windows: list[int] = field(default_factory=list)  # reports in the window at each call
     false_groups: list[list[str]] = field(default_factory=list)
 
 
@@ -198,6 +199,7 @@ def replay(day: Day, detect: Detector) -> Result:
         started = time.perf_counter()
         group = detect(report, list(window))
         result.latency_ms.append((time.perf_counter() - started) * 1000)
+        result.windows.append(len(window))
         window.append(report)
         if not group:
             continue
@@ -283,6 +285,7 @@ def summarise(
         }
     all_until = [u for r in results for u in r.until]
     latency = [ms for r in results for ms in r.latency_ms]
+    windows = [n for r in results for n in r.windows]
     exposure = (
         "dev: thresholds and constants were chosen on these days"
         if split == "dev"
@@ -303,6 +306,7 @@ def summarise(
         "per_size": per_size,
         "find_burst_ms_p50": round(percentile(latency, 0.5), 3),
         "find_burst_ms_p99": round(percentile(latency, 0.99), 3),
+        "window_p50_p99": [percentile(windows, q) for q in (0.5, 0.99)],
         "exposure": exposure,
     }
 
