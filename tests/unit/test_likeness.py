@@ -184,3 +184,14 @@ def test_score_is_symmetric_and_bounded(encoder: StaticEncoder) -> None:
     assert likeness.score(VPN[0], VPN[1]) == pytest.approx(likeness.score(VPN[1], VPN[0]))
     assert 0.0 <= likeness.score(VPN[0], OTHER[0]) < likeness.score(VPN[0], VPN[1]) <= 1.0
     assert likeness.score("", VPN[0]) == 0.0
+
+
+def test_the_memory_stays_bounded_whatever_the_traffic(
+    encoder: StaticEncoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.knowledge.likeness.MAX_MEMORY", 300)
+    likeness = Likeness(encoder)
+    likeness.remember(
+        report(OTHER[n % len(OTHER)], f"p{n}", NOON + timedelta(seconds=n)) for n in range(1000)
+    )
+    assert 0 < likeness.remembered <= 300
