@@ -211,9 +211,7 @@ class Likeness:
         self._size += 1
         self._known.add(report.ticket_id)
         self._since_centre += 1
-        if self._since_centre >= RECENTRE_EVERY or (
-            self._size == MIN_CENTRE and self._since_centre == self._size
-        ):
+        if self._since_centre >= RECENTRE_EVERY:
             self._recentre()
 
     def _grow(self) -> None:
@@ -303,7 +301,8 @@ def find_burst(
     """``new`` and the ``recent`` reports it forms one outage with, oldest first, when they
     come from at least ``requesters`` distinct people and that many alike reports are unusual
     for the last day (see :meth:`Likeness.unusual`); else empty. One person writing three
-    times is no outage. ``new`` joins the likeness's memory either way."""
+    times is no outage. ``new`` and the window join the likeness's memory either way (the
+    window too: a replica then also remembers the tickets other replicas opened)."""
     others = [r for r in recent if r.ticket_id != new.ticket_id]
     try:
         mine = likeness.features_of(new).vector  # cached: it is the window of later reports
@@ -324,4 +323,5 @@ def find_burst(
             return ()
         return sorted([*alike, new], key=lambda r: (r.opened_at, r.ticket_id))
     finally:
+        likeness.remember(others)  # known ids are skipped; their vectors are cached
         likeness._add(new)

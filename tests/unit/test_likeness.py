@@ -195,3 +195,11 @@ def test_the_memory_stays_bounded_whatever_the_traffic(
         report(OTHER[n % len(OTHER)], f"p{n}", NOON + timedelta(seconds=n)) for n in range(1000)
     )
     assert 0 < likeness.remembered <= 300
+
+
+def test_the_window_joins_the_memory_too(encoder: StaticEncoder) -> None:
+    """A replica remembers the tickets another replica opened once they are in its window."""
+    likeness = Likeness(encoder)
+    window = [report(text, f"p{n}", NOON + timedelta(minutes=n)) for n, text in enumerate(OTHER)]
+    find_burst(report(VPN[0], "me", NOON + timedelta(minutes=20)), window, likeness)
+    assert likeness.remembered == len(window) + 1
