@@ -29,9 +29,10 @@ when its group is not mostly one burst; p50 / p99 of find_burst. Beside it, same
 protocol: rapidfuzz ``token_set_ratio`` >= ``--reference`` (no memory).
 
 Output: one JSON line per configuration on stdout, a readable table on stderr.
-``--sweep 0.4,0.45,...`` adds our detector at other thresholds (dev only: choose there).
-Run from the repository root: ``.venv/bin/python benchmarks/incident_replay.py --quick``
-(< 1 min) or ``--split dev`` / ``--split test`` (5 seeds).
+``--sweep 0.4,0.45@1e-4,...`` adds our detector at other thresholds (``@`` its surprise;
+dev only: choose there); ``--reference 70,80,90`` more reference thresholds. Run from the
+repository root: ``.venv/bin/python benchmarks/incident_replay.py --quick`` (2 seeds, ~10 s)
+or ``--split dev`` / ``--split test`` (5 seeds, ~20 s per configuration).
 """
 
 from __future__ import annotations
