@@ -3,7 +3,10 @@
 A storm of the same problem is written in many words ("vpn keeps dropping", "cannot reach the
 VPN since 9"), so reports are compared by meaning: the static sentence vectors of
 :mod:`bot.knowledge.vectors`, *centred* (the mean vector of the desk's own traffic subtracted),
-so the "help me with my ..." that every request shares stops making them look alike.
+so the "help me with my ..." that every request shares stops making them look alike, and
+less each text's *hub* (how alike it is to its 50 nearest reports of the day, as CSLS does for
+word vectors): two texts alike to everything are less alike to each other than two alike only
+to each other, which is what the paraphrases of a new outage are.
 
 Likeness alone cannot tell an outage from a routine question: thirty password resets a day
 make three in half an hour ordinary. So a :class:`Likeness` remembers the last 24 hours of
@@ -33,11 +36,15 @@ from bot.knowledge.vectors import StaticEncoder, Vector, default_encoder
 __all__ = ["DEFAULT_THRESHOLD", "Features", "Likeness", "Report", "find_burst"]
 
 # The four below were chosen together on the replay's dev days (benchmarks/README.md, issue 13).
-DEFAULT_THRESHOLD = 0.45  # centred cosine, clipped to [0, 1]: "alike" for find_burst
-SURPRISE = 1e-4  # a group is an outage when so many alike people have p below this
+DEFAULT_THRESHOLD = 0.15  # score (centred cosine minus mean hub), clipped to [0, 1]
+SURPRISE = 1e-3  # a group is an outage when so many alike people have p below this
 LEVEL_STEP = 0.1  # yesterday is counted at the window's score floored to this grid: counting
 # at the window's exact score would let the closest pair of the window set its own bar
 PRIOR_ALIKE = 0.1  # pseudo-count of alike reports a day: "never seen" is not "impossible"
+HUB_K = 50  # neighbours in memory that say how "ordinary" a text is
+HUB_WEIGHT = 1.0  # score = cosine - HUB_WEIGHT x mean of the two texts' hubs (CSLS)
+MIN_HUB = 200  # reports remembered before hubs are measured
+PRIOR_HUB = 0.3  # the hub before that: a rare topic's on the dev days (ordinary ones: 0.43)
 MEMORY = timedelta(hours=24)
 WINDOW = timedelta(minutes=30)  # the caller's window; the share of the day's traffic it holds
 MAX_MEMORY = 20_000  # reports kept at most (30 MB of float32 vectors at 384 dimensions)
@@ -72,6 +79,7 @@ class Features(NamedTuple):
 
     vector: Vector  # centred unit vector (zero when the text has no known word)
     words: frozenset[str]  # analysed terms, for callers that show what the group shares
+    hub: float = 0.0  # how alike it is to the day anyway: mean of its HUB_K best in memory
 
 
 @dataclass(frozen=True)
@@ -85,8 +93,8 @@ class Report:
 
 
 class Likeness:
-    """``score(a, b)`` in [0, 1]: the centred cosine of two reports (0 when unrelated or
-    opposite), plus a bounded 24-hour memory of reports that tells ordinary from unusual.
+    """``score(a, b)`` in [0, 1]: the centred cosine of two reports less their mean hub (0 when
+    unrelated), plus a bounded 24-hour memory of reports that tells ordinary from unusual.
 
     One long-lived instance per process; after a restart, :meth:`remember` the last day's
     reports so the first half hour is judged against a real day, not an empty one.
@@ -114,15 +122,37 @@ class Likeness:
         self._known: set[int] = set()
         self._since_centre = 0
         self._raw_dot_centre = np.zeros(0, dtype=np.float32)  # each memory row · centre
+        self._hubs = np.zeros(0, dtype=np.float32)  # each memory row's hub when it came
 
     # -- comparing ---------------------------------------------------------------------------
 
     def features(self, text: str) -> Features:
-        """The centred unit vector and the terms of ``text``."""
-        return Features(self._centred(self.encoder.encode(text)), frozenset(analyze(text)))
+        """The centred unit vector, the terms and the hub of ``text``."""
+        return self._make(self.encoder.encode(text), text)
+
+    def _make(self, raw: Vector, text: str) -> Features:
+        vector = self._centred(raw)
+        return Features(vector, frozenset(analyze(text)), self._hub(vector))
+
+    def _hub(self, vector: Vector) -> float:
+        if not vector.any():
+            return 0.0
+        if self._size < MIN_HUB:
+            return PRIOR_HUB
+        scores = self._memory_scores(vector)
+        return float(np.partition(scores, -HUB_K)[-HUB_K:].mean())
+
+    def _memory_scores(self, query: Vector) -> npt.NDArray[np.float32]:
+        """Centred cosine of ``query`` (centred) with every remembered report."""
+        size = self._size
+        norms = np.sqrt(np.maximum(1.0 - 2.0 * self._raw_dot_centre[:size] + self._cc, 1e-12))
+        scores: npt.NDArray[np.float32] = self._raw[:size] @ query - float(self._centre @ query)
+        return scores / norms  # type: ignore[no-any-return]
 
     def compare(self, a: Features, b: Features) -> float:
-        return max(0.0, float(np.dot(a.vector, b.vector)))
+        """Centred cosine minus the texts' mean hub (clipped to [0, 1]): two texts alike to
+        everything are less alike to each other than two alike only to each other."""
+        return max(0.0, float(np.dot(a.vector, b.vector)) - HUB_WEIGHT * (a.hub + b.hub) / 2)
 
     def score(self, a: str, b: str) -> float:
         return self.compare(self.features(a), self.features(b))
@@ -137,7 +167,7 @@ class Likeness:
             self._cache.move_to_end(report.ticket_id)
             return cached
         raw = self.encoder.encode(report.text)
-        made = (raw, Features(self._centred(raw), frozenset(analyze(report.text))))
+        made = (raw, self._make(raw, report.text))
         self._cache[report.ticket_id] = made
         if len(self._cache) > MAX_CACHED:
             self._cache.popitem(last=False)
@@ -183,9 +213,9 @@ class Likeness:
         if day == 0:
             return True
         share = max(1, int(np.count_nonzero((times >= start) & (times <= now)))) / day
-        query = self.features_of(new).vector
-        norms = np.sqrt(np.maximum(1.0 - 2.0 * self._raw_dot_centre[:size] + self._cc, 1e-12))
-        scores = (self._raw[:size] @ query - float(self._centre @ query)) / norms
+        mine = self.features_of(new)
+        scores = self._memory_scores(mine.vector)
+        scores -= HUB_WEIGHT * (mine.hub + self._hubs[:size]) / 2
         past = np.sort(scores[before])
         for j in range(least, len(best) + 1):
             level = best[j - 1]
@@ -208,6 +238,7 @@ class Likeness:
         self._times[i] = report.opened_at.timestamp()
         self._ids[i] = report.ticket_id
         self._raw_dot_centre[i] = float(raw @ self._centre)
+        self._hubs[i] = cached[1].hub if cached is not None else self._hub(self._centred(raw))
         self._size += 1
         self._known.add(report.ticket_id)
         self._since_centre += 1
@@ -228,7 +259,7 @@ class Likeness:
                 if self._size < len(self._raw) // 2 or len(self._raw) >= MAX_MEMORY:
                     return
         capacity = min(MAX_MEMORY, max(256, 2 * len(self._raw)))
-        for name in ("_raw", "_times", "_ids", "_raw_dot_centre"):
+        for name in ("_raw", "_times", "_ids", "_raw_dot_centre", "_hubs"):
             old = getattr(self, name)
             new = np.zeros((capacity, *old.shape[1:]), dtype=old.dtype)
             new[: self._size] = old[: self._size]
@@ -237,7 +268,7 @@ class Likeness:
     def _compact(self, keep: npt.NDArray[np.intp]) -> None:
         n = len(keep)
         dropped = set(self._ids[: self._size].tolist()) - set(self._ids[keep].tolist())
-        for name in ("_raw", "_times", "_ids", "_raw_dot_centre"):
+        for name in ("_raw", "_times", "_ids", "_raw_dot_centre", "_hubs"):
             array = getattr(self, name)
             array[:n] = array[keep]
         self._size = n
@@ -305,11 +336,13 @@ def find_burst(
     window too: a replica then also remembers the tickets other replicas opened)."""
     others = [r for r in recent if r.ticket_id != new.ticket_id]
     try:
-        mine = likeness.features_of(new).vector  # cached: it is the window of later reports
-        if not others or not mine.any():
+        mine = likeness.features_of(new)  # cached: it is the window of later reports
+        if not others or not mine.vector.any():
             return ()
-        matrix = np.stack([likeness.features_of(r).vector for r in others])
-        scores = matrix @ mine
+        window = [likeness.features_of(r) for r in others]
+        matrix = np.stack([f.vector for f in window])
+        hubs = np.fromiter((f.hub for f in window), dtype=np.float32, count=len(window))
+        scores = matrix @ mine.vector - HUB_WEIGHT * (hubs + mine.hub) / 2
         hits = np.flatnonzero(scores >= threshold)
         alike = [others[i] for i in hits]
         people: dict[str, float] = {}
