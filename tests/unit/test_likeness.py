@@ -51,12 +51,13 @@ def report(text: str, who: str, at: datetime) -> Report:
 
 def routine_day(start: datetime, *, resets: int = 30, suffix: str = "") -> Iterator[Report]:
     """Yesterday at a desk: a password reset every ~20 business minutes, other requests
-    around them (four an hour), each from someone else."""
+    around them (eight an hour, enough for the detector to measure hubs), each from someone
+    else."""
     for n in range(resets):
         yield report(RESETS[n % 3] + suffix, f"reset-{n}", start + timedelta(minutes=20 * n))
-    for n in range(4 * 24):
+    for n in range(8 * 24):
         text = OTHER[n % len(OTHER)] + suffix
-        yield report(text, f"other-{n}", start + timedelta(minutes=15 * n))
+        yield report(text, f"other-{n}", start + timedelta(minutes=7.5 * n))
 
 
 def replay(likeness: Likeness, reports: list[Report]) -> list[Report]:
