@@ -35,7 +35,8 @@ from bot.knowledge.vectors import StaticEncoder, Vector, default_encoder
 
 __all__ = ["DEFAULT_THRESHOLD", "Features", "Likeness", "Report", "find_burst"]
 
-# The four below were chosen together on the replay's dev days (benchmarks/README.md, issue 13).
+# Threshold, surprise, grid, pseudo-count and hub: chosen together on the replay's dev days
+# (benchmarks/README.md, issue 13); none was fitted on a test split.
 DEFAULT_THRESHOLD = 0.15  # score (centred cosine minus mean hub), clipped to [0, 1]
 SURPRISE = 1e-3  # a group is an outage when so many alike people have p below this
 LEVEL_STEP = 0.1  # yesterday is counted at the window's score floored to this grid: counting
