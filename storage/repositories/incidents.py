@@ -40,6 +40,7 @@ TIMELINE: Table = IncidentTimelineRow.__table__  # type: ignore[assignment]
 PAIRS: Table = UnrelatedPairRow.__table__  # type: ignore[assignment]
 TICKETS: Table = TicketRow.__table__  # type: ignore[assignment]
 
+
 class SqlIncidentRepository(SqlRepository):
     """Incidents and what hangs off them."""
 
