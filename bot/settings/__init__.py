@@ -724,5 +724,15 @@ def summarize(settings: Settings) -> Iterator[str]:
         settings.satisfaction.close_after
     )
     yield "leads (/report): " + (", ".join(map(str, settings.leads)) or "none")
+    incidents = settings.incidents
+    if incidents.enabled:
+        auto = ", ".join(incidents.auto_declare) or "none"
+        yield (
+            f"incidents: {incidents.requesters} people alike within "
+            f"{format_duration(incidents.window)}; declared at once for {auto}; "
+            f"{'/'.join(incidents.page) or 'no priority'} page the on-call person"
+        )
+    else:
+        yield "incidents: detection off"
     for adapter in settings.adapters.values():
         yield f"adapter {adapter.name}: {'enabled' if adapter.enabled else 'disabled'}"

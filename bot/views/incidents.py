@@ -190,11 +190,37 @@ def join_offer(incident_id: int, title: str) -> Message:
 
 
 def digest_line(open_incidents: Sequence[Incident], now: datetime) -> str:
-    """The digest's line about incidents open now."""
+    """The digest's line about the incidents open now."""
     if not open_incidents:
-        return ""
+        return "none open"
     oldest = min(i.declared_at or i.proposed_at for i in open_incidents)
+    refs = ", ".join(f"{i.ref} {i.priority} {shorten(i.title, 40)}" for i in open_incidents[:3])
     return (
-        f"Open incidents: {len(open_incidents)} "
-        f"(oldest declared {format_duration(now - oldest)} ago)."
+        f"{len(open_incidents)} open, the oldest declared {format_duration(now - oldest)} ago: "
+        + refs
     )
+
+
+def incident_record(
+    incident: Incident, tickets: Sequence[int], names: Mapping[int, str]
+) -> dict[str, object]:
+    """An incident as scripts read it (``tierdesk tickets --incidents --json``)."""
+
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    return {
+        "id": incident.id,
+        "title": incident.title,
+        "status": incident.status.value,
+        "priority": incident.priority or None,
+        "category": incident.category,
+        "tier": incident.tier,
+        "commander": names.get(incident.commander_id) if incident.commander_id else None,
+        "tickets": list(tickets),
+        "proposed_at": iso(incident.proposed_at),
+        "declared_at": iso(incident.declared_at),
+        "resolution_due_at": iso(incident.clocks.resolution_due_at),
+        "resolved_at": iso(incident.resolved_at),
+        "resolution": incident.resolution_note or None,
+    }

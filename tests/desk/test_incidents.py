@@ -264,3 +264,16 @@ def _channel(tier: str, who: str):
     from bot.events import ChatRef
 
     return ChatRef("console", tier, direct=False)
+
+
+async def test_the_daily_digest_names_open_incidents(world: World) -> None:
+    await storm(world)
+    await world.run(command("alice", "/incident declare 1"))
+    assert await world.desk.sla.digest()
+    await world.dispatcher.deliver_due()
+    digests = [d for d in world.gateway.take() if d.message.title.startswith("Daily digest")]
+    assert digests
+    for d in digests:
+        fields = {f.label: f.value for f in d.message.fields}
+        assert str(fields["Major incidents"]).startswith("1 open")
+        assert "#1 S2" in str(fields["Major incidents"])
