@@ -143,7 +143,7 @@ class Desk:
             c.TakeOnCall: self.oncall.take_on_call,
             c.SetTimezone: PeopleService(settings).set_timezone,
             c.ShowReport: self.reports.show,
-            c.ListIncidents: i.list,
+            c.ListIncidents: i.overview,
             c.NewIncident: i.new,
             c.DeclareIncident: i.declare,
             c.DismissIncident: i.dismiss,
@@ -314,8 +314,9 @@ class Desk:
                 return closed
 
     async def tick(self) -> int:
-        """The scheduler's periodic look: pings owed now, and articles another process
-        changed (one read of their version when none did). Returns the pings sent."""
+        """The scheduler's periodic look: pings owed now (tickets' and incidents'), articles
+        another process changed (one read of their version when none did), and the open
+        incidents the intake offers to join. Returns the pings sent."""
         await self.knowledge.sync(self.clock.now())
         sent = await self.sla.tick()
         return sent + await self.incidents.tick(self.uow_factory, self.clock)

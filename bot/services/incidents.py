@@ -85,7 +85,6 @@ class IncidentService:
         threshold = self.config.threshold
         self.threshold = DEFAULT_THRESHOLD if threshold is None else threshold
         self.known: tuple[KnownIncident, ...] = ()  # refreshed by :meth:`tick`
-        self.proposed = 0  # proposals made by this process (the rate is in the reports)
 
     # -- detection ---------------------------------------------------------------------------
 
@@ -141,7 +140,6 @@ class IncidentService:
         )
         incident = await uow.incidents.add(incident)
         assert incident.id is not None
-        self.proposed += 1
         numbers = [r.number for r in group]
         await uow.incidents.link(incident.id, numbers, work.now)
         await self._timeline(work, incident, None, "proposed", f"{len(numbers)} reports")
@@ -153,7 +151,7 @@ class IncidentService:
 
     # -- agents' commands ----------------------------------------------------------------------
 
-    async def list(self, work: Work, actor: Actor, cmd: c.ListIncidents) -> None:
+    async def overview(self, work: Work, actor: Actor, cmd: c.ListIncidents) -> None:
         self._agent(actor)
         incidents = await work.uow.incidents.list(limit=20)
         counts = await work.uow.incidents.link_counts([i.id for i in incidents if i.id])
@@ -268,6 +266,7 @@ class IncidentService:
         incident = await self._get(work, cmd.incident)
         incident.resolve(note, work.now)
         await work.uow.incidents.save(incident)
+        work.afterwards.append(lambda: self._forget(_id(incident)))
         tickets = await self._linked_tickets(work, incident)
         name = actor.person.display_name
         resolved = 0
@@ -350,13 +349,21 @@ class IncidentService:
         self._remember(open_now)
         return sent
 
-    def _remember(self, incidents: Sequence[Incident]) -> None:
+    async def _learn(self, incident: Incident) -> None:
+        """Declared here: the intake offers it at once (other processes at their tick)."""
+        self._remember([incident, *(i for i in self.known if i.id != incident.id)])
+
+    async def _forget(self, incident_id: int) -> None:
+        self.known = tuple(k for k in self.known if k.id != incident_id)
+
+    def _remember(self, incidents: Sequence[Incident | KnownIncident]) -> None:
         known = {k.id: k for k in self.known}
         fresh = []
         for incident in incidents:
             assert incident.id is not None
             kept = known.get(incident.id)
             if kept is None:
+                assert isinstance(incident, Incident)
                 features = self.likeness.features(f"{incident.title} {incident.text}")
                 kept = KnownIncident(incident.id, incident.title, features)
             fresh.append(kept)
@@ -428,6 +435,7 @@ class IncidentService:
         tickets = await self._linked_tickets(work, incident)
         incident.declare(priority or self._priority_of(tickets), work.now, self.sla)
         await work.uow.incidents.save(incident)
+        work.afterwards.append(lambda: self._learn(incident))
         joined = await self._join(work, incident, [t for t in tickets if t.status.active], actor)
         by = actor.person.display_name if actor else ""
         await self._timeline(work, incident, actor, "declared", incident.priority)

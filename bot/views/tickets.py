@@ -71,6 +71,8 @@ def ticket_fields(
         fields.append(Field("Assignee", names.get(ticket.assignee_id, "?")))
     if ticket.category:
         fields.append(Field("Category", _category_label(settings, ticket.category)))
+    if ticket.incident_id is not None and ticket.status.active:
+        fields.append(Field("Incident", f"#{ticket.incident_id} (its clocks wait on it)"))
     if ticket.version:
         supported = {True: "", False: " (out of support)", None: " (unknown version)"}
         fields.append(

@@ -247,7 +247,7 @@ async def test_auto_declare_per_category(uow_factory) -> None:
 async def test_a_new_requester_is_offered_to_join_an_open_incident(world: World) -> None:
     await storm(world)
     await world.run(command("alice", "/incident declare 1"))
-    await world.desk.tick()  # the intake's list of open incidents is refreshed here
+    # declared here: offered at once (other processes learn it at their next tick)
     sent = await world.run(say("eve", "VPN keeps disconnecting for me too"))
     offer = next(
         d for d in sent if any(b.action is Action.JOIN for r in d.message.buttons for b in r)
@@ -264,6 +264,17 @@ def _channel(tier: str, who: str):
     from bot.events import ChatRef
 
     return ChatRef("console", tier, direct=False)
+
+
+async def test_another_process_offers_it_after_its_tick(world: World) -> None:
+    await storm(world)
+    await world.run(command("alice", "/incident declare 1"))
+    other = build_world(world.uow_factory, world.settings, world.clock)
+    sent = await other.run(say("eve", "VPN keeps disconnecting for me too"))
+    assert not any(b.action is Action.JOIN for d in sent for r in d.message.buttons for b in r)
+    await other.desk.tick()
+    sent = await other.run(say("fay", "VPN keeps disconnecting for me as well"))
+    assert any(b.action is Action.JOIN for d in sent for r in d.message.buttons for b in r)
 
 
 async def test_the_daily_digest_names_open_incidents(world: World) -> None:
