@@ -822,24 +822,31 @@ def _parse_incident(args: str) -> c.Command:
             raise InvalidInput("Usage: /incident new TITLE")
         return c.NewIncident(rest)
     if verb in ("link", "unlink"):
-        incident, number = _number_and_rest(rest, f"incident {verb}", "N")
+        incident, number = _incident_and_rest(rest, verb, "N")
         head = number.lstrip("#")
         if not head.isdigit() or len(head) > 9:
             raise InvalidInput(f"Usage: /incident {verb} I N")
         kind = c.LinkTicket if verb == "link" else c.UnlinkTicket
         return kind(incident, int(head))
     if verb == "update":
-        return c.UpdateIncident(*_number_and_rest(rest, "incident update", "TEXT"))
+        return c.UpdateIncident(*_incident_and_rest(rest, verb, "TEXT"))
     if verb == "resolve":
-        return c.ResolveIncident(*_number_and_rest(rest, "incident resolve", "NOTE"))
+        return c.ResolveIncident(*_incident_and_rest(rest, verb, "NOTE"))
     if verb == "command":
-        return c.CommandIncident(_number(rest, "incident command"))
+        return c.CommandIncident(_incident_and_rest(rest, verb, "", required=False)[0])
     if verb == "declare":
-        incident, priority = _number_and_rest(
-            rest, "incident declare", "[S1..S4]", rest_required=False
-        )
-        return c.DeclareIncident(incident, priority)
+        return c.DeclareIncident(*_incident_and_rest(rest, verb, "[S1..S4]", required=False))
     raise InvalidInput(INCIDENT_USAGE)
+
+
+def _incident_and_rest(
+    args: str, verb: str, rest_name: str, *, required: bool = True
+) -> tuple[int, str]:
+    """``I rest`` of ``/incident VERB I rest``, or its usage."""
+    try:
+        return _number_and_rest(args, "incident", "", rest_required=required)
+    except InvalidInput:
+        raise InvalidInput(f"Usage: /incident {verb} I {rest_name}".rstrip()) from None
 
 
 def _cleaned(event: InboundEvent) -> InboundEvent:

@@ -84,6 +84,8 @@ class Incident:
         self.status = IncidentStatus.OPEN
         self.priority = priority
         self.declared_at = now
+        if self.commander_id is not None:  # someone took it while it was proposed
+            self.first_response_at = now
         clocks.start(self, sla)
 
     def take_command(self, person_id: int, now: datetime, sla: SlaSettings) -> None:

@@ -127,7 +127,7 @@ class IncidentService:
         if live:
             incident = await uow.incidents.get(max(live))
             assert incident is not None and incident.id is not None
-            joining = [r.number for r in group if r.incident_id != incident.id]
+            joining = [r.number for r in group if r.incident_id is None]
             told = {r.requester_id for r in recent if r.incident_id == incident.id}
             await self._link(work, incident, joining, None, {ticket.number: ticket}, told)
             return incident

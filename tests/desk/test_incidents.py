@@ -288,3 +288,19 @@ async def test_the_daily_digest_names_open_incidents(world: World) -> None:
         fields = {f.label: f.value for f in d.message.fields}
         assert str(fields["Major incidents"]).startswith("1 open")
         assert "#1 S2" in str(fields["Major incidents"])
+
+
+@pytest.mark.parametrize(
+    ("typed", "answer"),
+    [
+        ("/incident link 1", "Usage: /incident link I N"),
+        ("/incident update 1", "Usage: /incident update I TEXT"),
+        ("/incident declare 1 S9", '"S9" is not a priority; use one of S1, S2, S3, S4.'),
+        ("/incident frobnicate 1", "Usage: /incident list | new TITLE"),
+        ("/incident resolve 7 fixed", "There is no incident #7."),
+    ],
+)
+async def test_incident_commands_explain_their_usage(world: World, typed: str, answer: str) -> None:
+    await storm(world)
+    sent = await world.run(command("alice", typed))
+    assert next(d.text for d in sent if d.where == "alice").startswith(answer)
