@@ -304,3 +304,26 @@ async def test_incident_commands_explain_their_usage(world: World, typed: str, a
     await storm(world)
     sent = await world.run(command("alice", typed))
     assert next(d.text for d in sent if d.where == "alice").startswith(answer)
+
+
+async def test_the_report_counts_proposals_and_false_positives(world: World) -> None:
+    await storm(world)
+    await world.run(command("alice", "/incident declare 1"))
+    world.clock.advance(timedelta(minutes=30))
+    for who, text in (("dan", "printer on floor 3 jams"), ("eve", "the floor 3 printer jams")):
+        await report(world, who, text, category="hardware")
+    await report(world, "fay", "printer jams on floor 3 again", category="hardware")
+    await world.run(command("alice", "/incident 2"))  # a usage error changes nothing
+    await world.run(press("alice", Action.UNRELATED, 2, chat=_channel("L1", "alice")))
+    world.clock.advance(timedelta(hours=1))
+    await world.run(command("alice", "/incident resolve 1 gateway fixed"))
+    world.clock.advance(timedelta(minutes=1))  # the period ends before now
+    async with world.uow_factory() as uow:
+        now = world.clock.now()
+        figures = (
+            await world.desk.reports.report(uow, now - timedelta(days=1), now, now)
+        ).incidents
+    assert figures is not None
+    assert (figures.proposed, figures.declared, figures.dismissed, figures.resolved) == (2, 1, 1, 1)
+    assert figures.proposals_per_1000 == pytest.approx(1000 * 2 / 6)
+    assert figures.tickets_per_incident == 3
