@@ -146,5 +146,8 @@ class RecentTicket:
 
 
 def ticket_text(summary: str, details: str, category: str | None) -> str:
-    """What the detector compares of a ticket: summary, details and category."""
+    """What the detector compares of a ticket: summary, details and category, in one string
+    as :class:`bot.knowledge.likeness.Report` takes it (the engine is calibrated on that).
+    Only tickets of one category are compared, so the category word is common to all of
+    them: an engine that weighs words by rarity discounts it."""
     return " ".join(p for p in (summary, details, category or "") if p)
