@@ -743,6 +743,8 @@ def _pressed(action: Action, number: int, value: str) -> c.Command | None:
         return c.DeclareIncident(number)
     if action is Action.UNRELATED:
         return c.DismissIncident(number)
+    if action is Action.COMMAND:
+        return c.CommandIncident(number)
     return None
 
 

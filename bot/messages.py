@@ -64,6 +64,7 @@ class Action(StrEnum):
     DECLARE = "di"  # declare a proposed incident; ticket = the incident's id
     UNRELATED = "nr"  # a proposed incident is not one; ticket = the incident's id
     JOIN = "ji"  # a requester adds their report to an open incident; ticket = its id
+    COMMAND = "ic"  # take command of an incident; ticket = its id
 
 
 @dataclass(frozen=True, slots=True)

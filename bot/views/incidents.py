@@ -78,11 +78,15 @@ def incident_card(
             fields.append(Field("Resolution due", clocks.resolution_due_at))
     if incident.resolution_note:
         fields.append(Field("Resolution", incident.resolution_note))
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    if incident.active and incident.commander_id is None:
+        buttons = ((Button("Take command", Action.COMMAND, incident.id),),)
     return Message(
         title=f"Incident {incident.ref} · {priority_label(settings, incident.priority)} · "
         f"{incident.title}",
         text=listed,
         fields=tuple(fields),
+        buttons=buttons,
     )
 
 

@@ -141,9 +141,15 @@ async def test_declare_pauses_tickets_tells_each_requester_once_and_pages(world:
     assert [d.where for d in pages] == ["@alice"]  # L1's on-call person, at once
     card = next(d for d in sent if d.route.card_key == "incident:1:L1")
     assert card.message.title.startswith("Incident #1 · S2")
+    assert [b.label for b in card.message.buttons[0]] == ["Take command"]
     for ticket in (await tickets(world)).values():
         assert ticket.incident_id == 1
         assert ticket.clocks.paused_at is not None and ticket.clocks.next_ping_at is None
+    sent = await world.run(press("alice", Action.COMMAND, 1, chat=_channel("L1", "alice")))
+    card = next(d for d in sent if d.route.card_key == "incident:1:L1")
+    fields = {f.label: f.value for f in card.message.fields}
+    assert fields["Commander"] == "Alice" and card.message.buttons == ()
+    assert "Response due" not in fields  # a commander is the incident's first response
 
 
 async def test_linked_tickets_stop_pinging_while_the_incident_pings(world: World) -> None:

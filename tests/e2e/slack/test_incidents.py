@@ -71,12 +71,16 @@ async def test_a_storm_becomes_one_incident_with_updates_and_resolution(
         known = said_to(calls, user, "This is a known problem")
         assert len(known) == 1 and "incident #1" in known[0].shown
     updated = [c for c in slack.posts(calls, L1, "chat.update") if c.args["ts"] == card.ts]
-    assert updated and "Incident #1" in updated[-1].shown and updated[-1].buttons == []
+    assert updated and "Incident #1" in updated[-1].shown
+    assert [b["text"]["text"] for b in updated[-1].buttons] == ["Take command"]
     collapsed = [
         c for c in slack.posts(calls, L1, "chat.update") if "Part of incident #1" in c.shown
     ]
     assert len(collapsed) == 3  # each ticket's card
     # (no tier has an on-call rotation here: paging is in tests/desk/test_incidents.py)
+    calls = await slack.press(ALICE, updated[-1], "Take command")
+    commanded = [c for c in slack.posts(calls, L1, "chat.update") if c.args["ts"] == card.ts]
+    assert "Alice" in commanded[-1].shown and commanded[-1].buttons == []
 
     calls = await slack.command(ALICE, L1, "incident update 1 Gateway restarted, watching it")
     for user, _ in STORM:

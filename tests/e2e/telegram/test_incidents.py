@@ -58,7 +58,8 @@ async def test_a_storm_becomes_one_incident_with_updates_and_resolution(
         known = said_to(sent, who, "This is a known problem")
         assert len(known) == 1 and "incident #1" in known[0].plain
     edits = [c for c in sent if c.method == "editMessageText" and c.chat_id == group]
-    assert any("Incident #1" in c.plain for c in edits)
+    incident_card = next(c for c in edits if "Incident #1" in c.plain)
+    assert [label for label, _ in incident_card.buttons] == ["Take command"]
     assert len([c for c in edits if "Part of incident #1" in c.plain]) == 3
 
     sent = await world.feed(
