@@ -11,6 +11,7 @@ import pytest
 from bot.domain import Status
 from bot.domain.incidents import IncidentStatus
 from bot.messages import Action
+from bot.services.status import Pressure, StatusService
 from tests.desk.conftest import World, build_world
 from tests.desk.test_sla import ROTATIONS
 from tests.factories import command, example_raw, make_settings, press, say
@@ -333,3 +334,22 @@ async def test_the_report_counts_proposals_and_false_positives(world: World) -> 
     assert (figures.proposed, figures.declared, figures.dismissed, figures.resolved) == (2, 1, 1, 1)
     assert figures.proposals_per_1000 == pytest.approx(1000 * 2 / 6)
     assert figures.tickets_per_incident == 3
+
+
+async def test_the_status_board_shows_live_incidents_and_linked_tickets(world: World) -> None:
+    await storm(world)
+    board = await StatusService(
+        world.settings, world.uow_factory, world.clock, world.desk.oncall
+    ).board()
+    (proposed,) = board.incidents
+    assert (proposed.id, proposed.status, proposed.tickets) == (1, "Proposed", 3)
+    assert proposed.pressure is Pressure.PAUSED  # no clock runs before it is declared
+    await world.run(command("alice", "/incident declare 1"))
+    board = await StatusService(
+        world.settings, world.uow_factory, world.clock, world.desk.oncall
+    ).board()
+    (declared,) = board.incidents
+    assert declared.priority == "S2" and declared.clock == "response"
+    assert declared.pressure is Pressure.OK
+    (l1,) = [t for t in board.tiers if t.name == "L1"]
+    assert all(r.status.endswith("incident #1") and r.clock == "" for r in l1.queue)

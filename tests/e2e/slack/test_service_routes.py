@@ -149,6 +149,16 @@ async def test_status_page_shows_queues_by_pressure_with_the_token(slack: SlackW
     assert '<b id="opened">3</b>' in html
     assert '<b id="resolved">0</b>' in html
     assert '<b id="breaches">1</b>' in html
+    assert 'id="incidents"' not in html  # no incident: no section
+
+    async with slack.runtime.uow_factory() as uow:  # a declared incident, its title escaped
+        incident = await uow.incidents.add(Incident("VPN <b>down</b>", None, "L1", T0))
+        incident.declare("S1", slack.clock.now(), slack.runtime.settings.sla)
+        await uow.incidents.save(incident)
+        await uow.commit()
+    _, _, html = await get(slack, "/", Cookie=f"tierdesk_status={STATUS_TOKEN}")
+    assert 'id="incidents"' in html and 'id="incident-1"' in html
+    assert "VPN &lt;b&gt;down&lt;/b&gt;" in html
 
 
 async def test_status_page_refuses_a_wrong_or_missing_token(slack: SlackWorld) -> None:
