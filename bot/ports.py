@@ -274,6 +274,12 @@ class OutboxRepository(Protocol):
         """The ids of those ``items`` that :meth:`superseded` is true for."""
         ...
 
+    async def earlier_pending(self, items: Sequence[OutboxItem]) -> dict[int, datetime]:
+        """For the card items among ``items``: when an earlier version of the same card,
+        still undelivered (in flight on another replica, or waiting for a retry), is next
+        tried; items with none are left out. One statement."""
+        ...
+
     async def cards_pending(self, keys: Collection[RefKey]) -> dict[RefKey, datetime]:
         """:meth:`card_pending` for several cards (``card_key`` in the key's last place);
         cards with no pending post are left out."""

@@ -453,6 +453,26 @@ class FakeOutbox:
     async def superseded(self, item: OutboxItem) -> bool:
         return item.id in await self.superseded_among([item])
 
+    async def earlier_pending(self, items: Sequence[OutboxItem]) -> dict[int, datetime]:
+        def card(i: OutboxItem) -> RefKey:
+            return (i.route.platform, i.route.chat_id, i.route.card_key)
+
+        found: dict[int, datetime] = {}
+        for item in items:
+            if item.id is None or not item.route.card_key:
+                continue
+            times = [
+                stored.next_attempt_at or stored.created_at
+                for stored in self._t.outbox.values()
+                if stored.id is not None
+                and stored.id < item.id
+                and card(stored) == card(item)
+                and self._pending(stored)
+            ]
+            if times:
+                found[item.id] = min(times)
+        return found
+
     async def superseded_among(self, items: Sequence[OutboxItem]) -> set[int]:
         def card(i: OutboxItem) -> RefKey:
             return (i.route.platform, i.route.chat_id, i.route.card_key)
