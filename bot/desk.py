@@ -111,7 +111,11 @@ class Desk:
         self.reports = ReportService(settings)
         self.sla = SlaService(settings, uow_factory, clock, self.tickets, self.oncall, self.reports)
         self.incidents = IncidentService(
-            settings, self.rules, self.tickets, self.oncall, likeness or Likeness()
+            settings,
+            self.rules,
+            self.tickets,
+            self.oncall,
+            likeness if likeness is not None else Likeness(),
         )
         self._hints_of: tuple[tuple[object, ...], dict[str, CardHints]] = ((), {})
         t, k, i = self.tickets, self.knowledge, self.incidents
