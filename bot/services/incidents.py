@@ -351,23 +351,19 @@ class IncidentService:
 
     async def _learn(self, incident: Incident) -> None:
         """Declared here: the intake offers it at once (other processes at their tick)."""
-        self._remember([incident, *(i for i in self.known if i.id != incident.id)])
+        self.known = (self._known(incident), *(k for k in self.known if k.id != incident.id))
 
     async def _forget(self, incident_id: int) -> None:
         self.known = tuple(k for k in self.known if k.id != incident_id)
 
-    def _remember(self, incidents: Sequence[Incident | KnownIncident]) -> None:
-        known = {k.id: k for k in self.known}
-        fresh = []
-        for incident in incidents:
-            assert incident.id is not None
-            kept = known.get(incident.id)
-            if kept is None:
-                assert isinstance(incident, Incident)
-                features = self.likeness.features(f"{incident.title} {incident.text}")
-                kept = KnownIncident(incident.id, incident.title, features)
-            fresh.append(kept)
-        self.known = tuple(fresh)
+    def _remember(self, incidents: Sequence[Incident]) -> None:
+        """The open incidents, compared afresh at each tick (a text engine that learns from
+        what it sees may weigh words differently by now)."""
+        self.known = tuple(self._known(i) for i in incidents)
+
+    def _known(self, incident: Incident) -> KnownIncident:
+        features = self.likeness.features(f"{incident.title} {incident.text}")
+        return KnownIncident(_id(incident), incident.title, features)
 
     async def _ping(self, uow: UnitOfWork, due: list[Incident], now: datetime) -> int:
         by_id = {_id(i): i for i in due}
