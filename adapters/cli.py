@@ -29,7 +29,7 @@ from bot.knowledge import Article, scan_markdown_dir
 from bot.knowledge.markdown import to_markdown
 from bot.services.reports import GROUPINGS, ReportService
 from bot.settings import DEFAULT_CONFIG_NAME, Settings, find_config, load_settings, summarize
-from bot.views import ticket_record
+from bot.views import incident_record, ticket_record
 
 REPORT_FORMATS = ("table", "csv", "json", "png", "html")
 NO_OVERRIDES = "no on-call overrides are known; answering from the configured rotations"
@@ -192,6 +192,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--tier", action="append", help="only this tier (repeatable)")
     p.add_argument("--limit", type=int, default=100)
+    p.add_argument(
+        "--incidents", action="store_true", help="major incidents instead, with their tickets"
+    )
     p.add_argument("--json", action="store_true", help="JSON output")
     p.set_defaults(handler=_tickets)
 
@@ -593,6 +596,8 @@ async def _tickets(settings: Settings, args: argparse.Namespace) -> int:
         for s in args.status or ()
     ]
     tiers = _tier_names(settings, args.tier)
+    if args.incidents:
+        return await _incidents(settings, args)
     runtime = await _look_up(settings)
     try:
         async with runtime.uow_factory() as uow:
@@ -618,6 +623,38 @@ async def _tickets(settings: Settings, args: argparse.Namespace) -> int:
             f"{t.number:>5}  {t.priority:<4} {t.status.value:<12} {t.tier:<5} "
             f"{assignee[:12]:<12} {names.get(t.requester_id, '?')[:12]:<12} "
             f"{t.created_at:%Y-%m-%d %H:%M} {t.summary[:60]}"
+        )
+    return 0
+
+
+async def _incidents(settings: Settings, args: argparse.Namespace) -> int:
+    """``tickets --incidents``: the newest incidents, each with its linked tickets."""
+    runtime = await _look_up(settings)
+    try:
+        async with runtime.uow_factory() as uow:
+            incidents = await uow.incidents.list(limit=args.limit)
+            linked = {i.id: await uow.incidents.linked(i.id) for i in incidents if i.id}
+            names = await uow.people.names(i.commander_id for i in incidents)
+    finally:
+        await runtime.close()
+    records = [incident_record(i, linked.get(i.id or 0, []), names) for i in incidents]
+    if args.json:
+        print(json.dumps(records, indent=2, ensure_ascii=False))
+        return 0
+    if not incidents:
+        print("No incidents.")
+        return 0
+    print(
+        f"{'#':>5}  {'PRI':<4} {'STATUS':<10} {'TIER':<5} {'COMMANDER':<12} "
+        f"{'PROPOSED (UTC)':<17} {'TICKETS':<20} TITLE"
+    )
+    for i, record in zip(incidents, records, strict=True):
+        commander = str(record["commander"] or "-")
+        numbers = " ".join(f"#{n}" for n in linked.get(i.id or 0, []))
+        print(
+            f"{i.id:>5}  {i.priority or '-':<4} {i.status.value:<10} {i.tier:<5} "
+            f"{commander[:12]:<12} {i.proposed_at:%Y-%m-%d %H:%M} {numbers[:20]:<20} "
+            f"{i.title[:50]}"
         )
     return 0
 

@@ -144,6 +144,14 @@ class _DatabaseCollector:
             "Articles offered to a requester who then said they still needed help.",
             value=gauges.suggestions_rejected,
         )
+        incidents = GaugeMetricFamily(
+            "tierdesk_incidents",
+            "Major incidents by status (proposed, open, resolved, dismissed: not related).",
+            labels=["status"],
+        )
+        for status in ("proposed", "open", "resolved", "dismissed"):
+            incidents.add_metric([status], gauges.incidents.get(status, 0))
+        yield incidents
 
 
 def instrument(desk: Desk, metrics: DeskMetrics) -> None:

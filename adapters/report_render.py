@@ -48,6 +48,13 @@ def to_table(report: Report, settings: Settings, width: int = 140) -> str:
         table.add_row(label_of(column), *(_cell(r.get(column)) for r in rows))
     console = Console(file=io.StringIO(), width=width, record=True, color_system=None)
     console.print(table)
+    if report.incidents is not None:
+        incidents = Table(title="Major incidents")
+        incidents.add_column("Figure")
+        incidents.add_column("all", justify="right")
+        for column, value in report.incidents.row().items():
+            incidents.add_row(label_of(column), _cell(value))
+        console.print(incidents)
     return console.export_text()
 
 
@@ -70,6 +77,7 @@ def to_json(report: Report) -> str:
             "by": report.by or None,
             "total": report.total.row(),
             "groups": [g.row() for g in report.groups],
+            "incidents": report.incidents.row() if report.incidents else None,
             "weeks": [
                 {
                     "week": w.label,

@@ -24,6 +24,13 @@ statements are replayed with their parameters against the copy through the raw d
 ``sqlite3`` / ``psycopg``, one transaction per DM, every result read): the same rows written with
 no ORM, no asyncio and no desk logic (``benchmarks/sqlreplay.py``).
 
+Opening a ticket (issue 13 added incident detection to it): ``--opens`` of the ``known``
+requesters, their intake set at its last question, press *Open ticket* (the real
+``Desk.handle`` of that press, categories taken in turn, CLINC150 texts, so a storm is rare):
+half with detection on, half off, and the statements per press of each and their difference
+(``open``; not replayed). Target: detection adds about one statement per opened ticket
+(SQLite; PostgreSQL adds its per-category lock).
+
 Run from the repository root: ``.venv/bin/python benchmarks/desk_handle.py [--quick]
 [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/bench_h]``. One JSON line per database.
 """
@@ -39,6 +46,7 @@ import statistics
 import sys
 import tempfile
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -59,8 +67,12 @@ from sqlreplay import Capture, Segment, kinds, replay, row_counts
 
 from adapters.platforms import PLATFORMS
 from adapters.runtime import Runtime, build
-from bot.events import ChatRef, MessageReceived, UserRef
+from bot.domain import Conversation
+from bot.events import ActionPressed, ChatRef, MessageReceived, UserRef
+from bot.messages import Action
+from bot.services.intake import Step
 from bot.settings import load_settings
+from bot.views.intake import SUBMIT
 
 ZONE = "Europe/Berlin"
 TARGET_STATEMENTS = 4
@@ -76,6 +88,47 @@ def first_dm(n: int, prefix: str, text: str) -> MessageReceived:
         chat=ChatRef("slack", "D" + user_id, direct=True),
         text=text,
     )
+
+
+CATEGORIES = ("access", "hardware", "network")
+
+
+async def open_tickets(
+    runtime: Runtime, capture: Capture, label: str, numbers: range, texts: Iterator[str]
+) -> None:
+    """Known requesters ``numbers`` press *Open ticket* at the end of an intake (their
+    dialogs set at the confirmation), each press captured as one ``label`` segment."""
+    now = runtime.clock.now()
+    async with runtime.uow_factory() as uow:
+        for n in numbers:
+            user = first_dm(n, "K", "").user
+            conversation = await uow.conversations.get("slack", "D" + user.user_id, user.user_id)
+            data: dict[str, object] = {
+                "description": next(texts),
+                "impact": "one",
+                "can_work": "limited",
+                "urgency": "today",
+                "category": CATEGORIES[n % len(CATEGORIES)],
+            }
+            person_id = conversation.person_id if conversation else None
+            await uow.conversations.save(
+                Conversation(
+                    "slack", "D" + user.user_id, user.user_id, person_id, Step.CONFIRM, data, now
+                )
+            )
+        await uow.commit()
+    for n in numbers:
+        user = first_dm(n, "K", "").user
+        event = ActionPressed(
+            event_id=f"Ev{label}{n:08d}",
+            user=user,
+            chat=ChatRef("slack", "D" + user.user_id, direct=True),
+            action=Action.CHOOSE,
+            ticket=None,
+            value=SUBMIT,
+        )
+        with capture.segment(label):
+            assert await runtime.desk.handle(event)
 
 
 @contextlib.contextmanager
@@ -148,12 +201,45 @@ async def measure(url: str, args: argparse.Namespace, folder: Path) -> dict[str,
             raw = replay(copy_url, capture.segments)
             written, replayed = row_counts(url, TABLES), row_counts(copy_url, TABLES)
             assert written == replayed, f"the replay wrote {replayed}, the desk {written}"
+        opens = min(args.opens, args.dms) // 2
+        with Capture(runtime.engine.sync_engine) as opening:
+            await open_tickets(runtime, opening, "open_detecting", range(opens), texts)
+            incidents = runtime.desk.incidents
+            detecting = incidents.config
+            incidents.config = replace(detecting, enabled=False)
+            try:
+                await open_tickets(runtime, opening, "open_plain", range(opens, 2 * opens), texts)
+            finally:
+                incidents.config = detecting
     finally:
         await runtime.close()
     figures: dict[str, Any] = {}
     for label in ("new", "known"):
         picked = [i for i, s in enumerate(capture.segments) if s.label == label]
         figures[label] = summary([capture.segments[i] for i in picked], [raw[i] for i in picked])
+    per_press = {
+        label: [len(s.statements) for s in opening.segments if s.label == label]
+        for label in ("open_detecting", "open_plain")
+    }
+    on, off = per_press["open_detecting"], per_press["open_plain"]
+    figures["open"] = {
+        "tickets": len(on) + len(off),
+        "statements_per_open": round(statistics.mean(on), 2),
+        "statements_median": statistics.median(on),
+        "statements_max": max(on),
+        "statements_per_open_without_detection": round(statistics.mean(off), 2),
+        "statements_median_without_detection": statistics.median(off),
+        # the usual case, no storm: the detector's one read (and on PostgreSQL its lock)
+        "detection_statements_median": statistics.median(on) - statistics.median(off),
+        # proposals made or extended meanwhile add the incident's rows and its card
+        "detection_statements_mean": round(statistics.mean(on) - statistics.mean(off), 2),
+        "by_kind": {
+            k: round(n / len(on), 2)
+            for k, n in kinds(
+                [s for s in opening.segments if s.label == "open_detecting"]
+            ).most_common()
+        },
+    }
     return figures
 
 
@@ -161,11 +247,15 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dms", type=int, default=500, help="measured first DMs per kind")
     parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument(
+        "--opens", type=int, default=200, help="tickets opened (half without detection)"
+    )
     parser.add_argument("--pg-url", default="", help="also measure on this PostgreSQL (wiped)")
     parser.add_argument("--quick", action="store_true", help="200 DMs per kind (make bench)")
     args = parser.parse_args()
     if args.quick:
         args.dms = 200
+        args.opens = 100
     for database, url in databases(args.pg_url, "").items():
         folder = Path(tempfile.mkdtemp(prefix="bench-handle-"))
         try:

@@ -33,10 +33,12 @@ from bot.events import (
     UserRef,
 )
 from bot.knowledge import KnowledgeIndex
+from bot.knowledge.likeness import Likeness
 from bot.messages import Action
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 from bot.services import commands as c
 from bot.services.access import Rules
+from bot.services.incidents import IncidentService
 from bot.services.intake import Intake, Press, Step, Turn
 from bot.services.knowledge import KnowledgeService
 from bot.services.notices import Actor, Notice, ToActor, ToChat, Work
@@ -94,7 +96,10 @@ class Desk:
         uow_factory: UnitOfWorkFactory,
         clock: Clock,
         knowledge: KnowledgeIndex,
+        likeness: Likeness | None = None,
     ) -> None:
+        """``likeness``: the process's one text engine for incident detection (it may keep
+        a memory of what it saw); a desk of its own gets a fresh one."""
         self.settings = settings
         self.uow_factory = uow_factory
         self.clock = clock
@@ -105,10 +110,17 @@ class Desk:
         self.oncall = OnCallService(settings)
         self.reports = ReportService(settings)
         self.sla = SlaService(settings, uow_factory, clock, self.tickets, self.oncall, self.reports)
+        self.incidents = IncidentService(
+            settings,
+            self.rules,
+            self.tickets,
+            self.oncall,
+            likeness if likeness is not None else Likeness(),
+        )
         self._hints_of: tuple[tuple[object, ...], dict[str, CardHints]] = ((), {})
-        t, k = self.tickets, self.knowledge
+        t, k, i = self.tickets, self.knowledge, self.incidents
         self._handlers: dict[type[c.Command], Handler] = {
-            c.OpenTicket: t.open,
+            c.OpenTicket: i.open_ticket,
             c.SelfSolved: k.self_solved,
             c.RequesterReply: t.requester_reply,
             c.Close: t.close,
@@ -135,6 +147,16 @@ class Desk:
             c.TakeOnCall: self.oncall.take_on_call,
             c.SetTimezone: PeopleService(settings).set_timezone,
             c.ShowReport: self.reports.show,
+            c.ListIncidents: i.overview,
+            c.NewIncident: i.new,
+            c.DeclareIncident: i.declare,
+            c.DismissIncident: i.dismiss,
+            c.LinkTicket: i.link,
+            c.UnlinkTicket: i.unlink,
+            c.UpdateIncident: i.update,
+            c.ResolveIncident: i.resolve,
+            c.CommandIncident: i.command,
+            c.JoinIncident: i.join,
         }
         # chat commands that are a typed command with arguments (the others are dialogs)
         self._parsers: dict[str, Parser] = {
@@ -166,6 +188,7 @@ class Desk:
             "takeoncall": _parse_takeoncall,
             "timezone": c.SetTimezone,
             "report": _parse_report,
+            "incident": _parse_incident,
         }
         # chat commands that steer a dialog rather than run one command
         self._dialogs: dict[str, Dialog] = {
@@ -295,10 +318,12 @@ class Desk:
                 return closed
 
     async def tick(self) -> int:
-        """The scheduler's periodic look: pings owed now, and articles another process
-        changed (one read of their version when none did). Returns the pings sent."""
+        """The scheduler's periodic look: pings owed now (tickets' and incidents'), articles
+        another process changed (one read of their version when none did), and the open
+        incidents the intake offers to join. Returns the pings sent."""
         await self.knowledge.sync(self.clock.now())
-        return await self.sla.tick()
+        sent = await self.sla.tick()
+        return sent + await self.incidents.tick(self.uow_factory, self.clock)
 
     async def meet(self, users: Iterable[UserRef]) -> None:
         """Record (or refresh) the display names of people an adapter came across without
@@ -479,6 +504,9 @@ class Desk:
     ) -> None:
         action, number, value = event.action, event.ticket, event.value
         conversation = await self._current(work, conversation)
+        if action is Action.JOIN:
+            await self._join_incident(work, actor, conversation, number)
+            return
         intake_actions = {Action.CHOOSE, Action.SOLVED, Action.NEED_HELP}
         if conversation is not None and not conversation.state.startswith(PROMPT):
             routing_reply = conversation.state == Step.ROUTE and action is Action.REPLY
@@ -498,6 +526,17 @@ class Desk:
             await self.run(work, actor, self._with_text(action, number, value))
         else:
             await self._prompt(work, actor, action, number)
+
+    async def _join_incident(
+        self, work: Work, actor: Actor, conversation: Conversation | None, incident: int | None
+    ) -> None:
+        """*Add me to incident #I* during an intake: the intake ends, its description
+        becomes a ticket linked to the incident."""
+        if incident is None or conversation is None or conversation.state.startswith(PROMPT):
+            raise InvalidInput("That question is no longer open. Write to me to start again.")
+        description = str(conversation.data.get("description", ""))
+        await work.uow.conversations.delete(conversation)
+        await self.run(work, actor, c.JoinIncident(incident, description))
 
     def _with_text(self, action: Action, number: int, text: str) -> c.Command:
         """The command of a button that needs text, once the text is there: read as if
@@ -538,6 +577,9 @@ class Desk:
         self, work: Work, actor: Actor, text: str, open_tickets: list[Ticket]
     ) -> None:
         turn = await self._off_loop(self.intake.begin, text, open_tickets)
+        known = self.incidents.matching(text) if turn.step is not None else None
+        if known is not None:  # before the intake goes on: maybe it is that outage
+            work.tell(ToChat(actor.chat, actor.person), views.join_offer(known.id, known.title))
         conversation = Conversation(
             actor.chat.platform,
             actor.chat.chat_id,
@@ -701,6 +743,12 @@ def _pressed(action: Action, number: int, value: str) -> c.Command | None:
         return c.AnswerWithArticle(number, value) if value else None
     if action is Action.PRIORITY:
         return c.ChangePriority(number, value) if value else c.OfferPriorities(number)
+    if action is Action.DECLARE:
+        return c.DeclareIncident(number)
+    if action is Action.UNRELATED:
+        return c.DismissIncident(number)
+    if action is Action.COMMAND:
+        return c.CommandIncident(number)
     return None
 
 
@@ -761,6 +809,50 @@ def _parse_report(args: str) -> c.Command:
     if not timedelta(hours=1) <= span <= timedelta(days=366):
         raise InvalidInput("Usage: /report [7d]: from 1h to 366d.")
     return c.ShowReport(span)
+
+
+INCIDENT_USAGE = (
+    "Usage: /incident list | new TITLE | link I N | unlink I N | update I TEXT | "
+    "resolve I NOTE | command I | declare I [S1..S4]"
+)
+
+
+def _parse_incident(args: str) -> c.Command:
+    """``/incident VERB …``: one chat command for every incident command."""
+    verb, _, rest = args.strip().partition(" ")
+    verb, rest = verb.lower(), rest.strip()
+    if verb in ("", "list"):
+        return c.ListIncidents()
+    if verb == "new":
+        if not rest:
+            raise InvalidInput("Usage: /incident new TITLE")
+        return c.NewIncident(rest)
+    if verb in ("link", "unlink"):
+        incident, number = _incident_and_rest(rest, verb, "N")
+        head = number.lstrip("#")
+        if not head.isdigit() or len(head) > 9:
+            raise InvalidInput(f"Usage: /incident {verb} I N")
+        kind = c.LinkTicket if verb == "link" else c.UnlinkTicket
+        return kind(incident, int(head))
+    if verb == "update":
+        return c.UpdateIncident(*_incident_and_rest(rest, verb, "TEXT"))
+    if verb == "resolve":
+        return c.ResolveIncident(*_incident_and_rest(rest, verb, "NOTE"))
+    if verb == "command":
+        return c.CommandIncident(_incident_and_rest(rest, verb, "", required=False)[0])
+    if verb == "declare":
+        return c.DeclareIncident(*_incident_and_rest(rest, verb, "[S1..S4]", required=False))
+    raise InvalidInput(INCIDENT_USAGE)
+
+
+def _incident_and_rest(
+    args: str, verb: str, rest_name: str, *, required: bool = True
+) -> tuple[int, str]:
+    """``I rest`` of ``/incident VERB I rest``, or its usage."""
+    try:
+        return _number_and_rest(args, "incident", "", rest_required=required)
+    except InvalidInput:
+        raise InvalidInput(f"Usage: /incident {verb} I {rest_name}".rstrip()) from None
 
 
 def _cleaned(event: InboundEvent) -> InboundEvent:

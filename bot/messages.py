@@ -61,6 +61,10 @@ class Action(StrEnum):
     SHOW = "sh"
     ACK = "ak"  # acknowledge an SLA breach ping
     ANSWER = "an"  # send the requester an article and resolve; value = article id
+    DECLARE = "di"  # declare a proposed incident; ticket = the incident's id
+    UNRELATED = "nr"  # a proposed incident is not one; ticket = the incident's id
+    JOIN = "ji"  # a requester adds their report to an open incident; ticket = its id
+    COMMAND = "ic"  # take command of an incident; ticket = its id
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +199,11 @@ class OutboxItem:
 def card_key(ticket_number: int, tier: str) -> str:
     """The key of a ticket's card in one tier's channel."""
     return f"ticket:{ticket_number}:{tier}"
+
+
+def incident_key(incident_id: int, tier: str) -> str:
+    """The key of an incident's card in one tier's channel (its updates thread under it)."""
+    return f"incident:{incident_id}:{tier}"
 
 
 def digest(rendered: object) -> str:

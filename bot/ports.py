@@ -27,6 +27,7 @@ from bot.domain import (
     SuggestionOutcome,
     Ticket,
 )
+from bot.domain.incidents import Incident, IncidentStatus, RecentTicket, TimelineEntry
 from bot.domain.oncall import OnCallOverride
 from bot.knowledge import Article
 from bot.messages import Message, OutboxItem, Route
@@ -273,6 +274,12 @@ class OutboxRepository(Protocol):
         """The ids of those ``items`` that :meth:`superseded` is true for."""
         ...
 
+    async def earlier_pending(self, items: Sequence[OutboxItem]) -> dict[int, datetime]:
+        """For the card items among ``items``: when an earlier version of the same card,
+        still undelivered (in flight on another replica, or waiting for a retry), is next
+        tried; items with none are left out. One statement."""
+        ...
+
     async def cards_pending(self, keys: Collection[RefKey]) -> dict[RefKey, datetime]:
         """:meth:`card_pending` for several cards (``card_key`` in the key's last place);
         cards with no pending post are left out."""
@@ -359,6 +366,86 @@ class ReportRepository(Protocol):
         ...
 
 
+class IncidentRepository(Protocol):
+    """Incidents, the tickets linked to them, their timelines and the "not related" pairs."""
+
+    async def add(self, incident: Incident) -> Incident:
+        """Store a new incident and give it its id."""
+        ...
+
+    async def get(self, incident_id: int) -> Incident | None:
+        """Locked, as a ticket is: the caller is about to decide from this state."""
+        ...
+
+    async def save(self, incident: Incident) -> None: ...
+
+    async def list(
+        self, *, statuses: Sequence[IncidentStatus] = (), limit: int | None = None
+    ) -> builtins.list[Incident]:
+        """Newest first."""
+        ...
+
+    async def lock_category(self, category: str | None) -> None:
+        """Serialise detection for one category until the transaction ends (PostgreSQL's
+        ``pg_advisory_xact_lock``; nothing on SQLite, whose writers are serialised anyway),
+        so two tickets of a burst opened at once on two replicas make one incident."""
+        ...
+
+    async def recent(self, category: str | None, since: datetime) -> builtins.list[RecentTicket]:
+        """Tickets of ``category`` opened at or after ``since`` (any status but cancelled),
+        each with the live incident it is linked to, in one read."""
+        ...
+
+    async def link(self, incident_id: int, numbers: Sequence[int], at: datetime) -> None:
+        """Link tickets (a ticket already linked to it stays as it was)."""
+        ...
+
+    async def unlink(self, incident_id: int, number: int) -> bool:
+        """False if the ticket was not linked to it."""
+        ...
+
+    async def linked(self, incident_id: int) -> builtins.list[int]:
+        """The numbers of its tickets, oldest link first."""
+        ...
+
+    async def tickets(self, incident_id: int) -> builtins.list[Ticket]:
+        """Its tickets as they are (read only, not locked), oldest link first."""
+        ...
+
+    async def link_counts(self, incident_ids: Sequence[int]) -> dict[int, int]:
+        """How many tickets each incident has (incidents with none are left out)."""
+        ...
+
+    async def unrelated_among(self, numbers: Sequence[int]) -> set[tuple[int, int]]:
+        """The (smaller, larger) pairs of these tickets marked "not related"."""
+        ...
+
+    async def add_unrelated(self, pairs: Iterable[tuple[int, int]]) -> None:
+        """Mark pairs (smaller, larger) not related; a pair marked before stays once."""
+        ...
+
+    async def add_timeline(self, entries: Sequence[TimelineEntry]) -> set[str]:
+        """Append timeline lines; a line with a ``key`` (an SLA ping stage) is written once
+        per incident across ticks and replicas. Returns the keys written just now."""
+        ...
+
+    async def timeline(self, incident_id: int) -> builtins.list[TimelineEntry]:
+        """Oldest first."""
+        ...
+
+    async def stages_of(self, incident_ids: Sequence[int]) -> dict[int, dict[str, datetime]]:
+        """The recorded ping stage keys of these incidents, with when."""
+        ...
+
+    async def due_for_ping(self, now: datetime, limit: int) -> builtins.list[Incident]:
+        """Incidents whose ``next_ping_at`` has come, locked; replicas skip each other's."""
+        ...
+
+    async def between(self, start: datetime, end: datetime) -> builtins.list[Incident]:
+        """Incidents proposed before ``end`` and not finished before ``start`` (reports)."""
+        ...
+
+
 class Pictures(Protocol):
     """Draws the picture a message names (:attr:`~bot.messages.Message.picture`) when a
     gateway sends it: the desk names what to show, an adapter knows how to draw it."""
@@ -380,6 +467,7 @@ class UnitOfWork(Protocol):
     pings: PingRepository
     oncall: OnCallRepository
     reports: ReportRepository
+    incidents: IncidentRepository
 
     async def __aenter__(self) -> Self: ...
 
@@ -470,6 +558,7 @@ __all__ = [
     "ChatGateway",
     "ConversationRepository",
     "InboundRepository",
+    "IncidentRepository",
     "KnowledgeRepository",
     "OnCallRepository",
     "OutboxRepository",

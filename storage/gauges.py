@@ -2,7 +2,7 @@
 
 Gauges come from the tables rather than from counters kept in memory, so every replica
 reports the same figures and a restart loses none. A handful of aggregate queries, each on
-an index or a small table (open tickets, pending outbox rows, ping stages).
+an index or a small table (open tickets, pending outbox rows, ping stages, incidents).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from bot.domain.tickets import ACTIVE_STATUSES
 from storage.tables import (
     PENDING,
     ArticleFeedbackRow,
+    IncidentRow,
     OutboxRow,
     PingStageRow,
     SelfServiceRow,
@@ -39,6 +40,7 @@ class DeskGauges:
     self_service: int = 0  # suggestions a requester accepted ("This solved it")
     suggestions_shown: int = 0  # articles offered, one per article and question
     suggestions_rejected: int = 0  # articles offered and turned down ("I still need help")
+    incidents: dict[str, int] = field(default_factory=dict)  # status → incidents
 
 
 async def check_database(engine: AsyncEngine) -> None:
@@ -77,6 +79,10 @@ async def read_gauges(engine: AsyncEngine) -> DeskGauges:
                 )
             )
         ).one()
+        incident_rows = await connection.execute(
+            select(IncidentRow.status, func.count()).group_by(IncidentRow.status)
+        )
+        incidents = {status: int(n) for status, n in incident_rows.all()}
     return DeskGauges(
         open_tickets=open_tickets,
         ping_stages={kind: int(stages[kind] or 0) for kind in STAGES},
@@ -86,6 +92,7 @@ async def read_gauges(engine: AsyncEngine) -> DeskGauges:
         self_service=int(accepted or 0),
         suggestions_shown=int(shown),
         suggestions_rejected=int(rejected),
+        incidents=incidents,
     )
 
 

@@ -13,8 +13,82 @@ from typing import Any
 
 from bot.domain import ChatAddress, Status, Ticket
 from bot.domain.clocks import Clocks, Escalation
+from bot.domain.incidents import Incident, IncidentStatus
 
-__all__ = ["ticket_from_row", "ticket_values"]
+__all__ = ["incident_from_row", "incident_values", "ticket_from_row", "ticket_values"]
+
+
+def _clock_values(clocks: Clocks) -> dict[str, Any]:
+    """A ticket's or an incident's clocks as columns (both tables have the same ones)."""
+    return {
+        "policy": clocks.policy,
+        "response_due_at": clocks.response_due_at,
+        "response_warn_at": clocks.response_warn_at,
+        "resolution_due_at": clocks.resolution_due_at,
+        "resolution_warn_at": clocks.resolution_warn_at,
+        "resolution_started_at": clocks.resolution_started_at,
+        "paused_at": clocks.paused_at,
+        "paused_seconds": clocks.paused_seconds,
+        "update_due_at": clocks.update_due_at,
+        "next_ping_at": clocks.next_ping_at,
+        "escalation": clocks.escalation.to_json() if clocks.escalation else None,
+    }
+
+
+def _clocks_from_row(row: Mapping[str, Any]) -> Clocks:
+    escalation = row["escalation"]
+    return Clocks(
+        policy=row["policy"],
+        response_due_at=row["response_due_at"],
+        response_warn_at=row["response_warn_at"],
+        resolution_due_at=row["resolution_due_at"],
+        resolution_warn_at=row["resolution_warn_at"],
+        resolution_started_at=row["resolution_started_at"],
+        paused_at=row["paused_at"],
+        paused_seconds=row["paused_seconds"],
+        update_due_at=row["update_due_at"],
+        next_ping_at=row["next_ping_at"],
+        escalation=Escalation.from_json(dict(escalation)) if escalation else None,
+    )
+
+
+def incident_values(incident: Incident) -> dict[str, Any]:
+    """The incident as column values (its id excepted: the database gives it)."""
+    return {
+        "title": incident.title,
+        "text": incident.text,
+        "category": incident.category,
+        "tier": incident.tier,
+        "status": IncidentStatus(incident.status).value,
+        "priority": incident.priority,
+        "commander_id": incident.commander_id,
+        "proposed_at": incident.proposed_at,
+        "declared_at": incident.declared_at,
+        "first_response_at": incident.first_response_at,
+        "resolved_at": incident.resolved_at,
+        "resolution_note": incident.resolution_note,
+        **_clock_values(incident.clocks),
+    }
+
+
+def incident_from_row(row: Mapping[str, Any]) -> Incident:
+    """The incident a row (with its ``id``) holds."""
+    return Incident(
+        id=row["id"],
+        title=row["title"],
+        text=row["text"],
+        category=row["category"],
+        tier=row["tier"],
+        status=IncidentStatus(row["status"]),
+        priority=row["priority"],
+        commander_id=row["commander_id"],
+        proposed_at=row["proposed_at"],
+        declared_at=row["declared_at"],
+        first_response_at=row["first_response_at"],
+        resolved_at=row["resolved_at"],
+        resolution_note=row["resolution_note"],
+        clocks=_clocks_from_row(row),
+    )
 
 
 def ticket_values(ticket: Ticket) -> dict[str, Any]:
@@ -47,23 +121,13 @@ def ticket_values(ticket: Ticket) -> dict[str, Any]:
         "rating": ticket.rating,
         "solved": ticket.solved,
         "reopens": ticket.reopens,
-        "policy": clocks.policy,
-        "response_due_at": clocks.response_due_at,
-        "response_warn_at": clocks.response_warn_at,
-        "resolution_due_at": clocks.resolution_due_at,
-        "resolution_warn_at": clocks.resolution_warn_at,
-        "resolution_started_at": clocks.resolution_started_at,
-        "paused_at": clocks.paused_at,
-        "paused_seconds": clocks.paused_seconds,
-        "update_due_at": clocks.update_due_at,
-        "next_ping_at": clocks.next_ping_at,
-        "escalation": clocks.escalation.to_json() if clocks.escalation else None,
+        "incident_id": ticket.incident_id,
+        **_clock_values(clocks),
     }
 
 
 def ticket_from_row(row: Mapping[str, Any]) -> Ticket:
     """The ticket a row (with its ``number``) holds."""
-    escalation = row["escalation"]
     return Ticket(
         number=row["number"],
         requester_id=row["requester_id"],
@@ -91,17 +155,6 @@ def ticket_from_row(row: Mapping[str, Any]) -> Ticket:
         rating=row["rating"],
         solved=row["solved"],
         reopens=row["reopens"],
-        clocks=Clocks(
-            policy=row["policy"],
-            response_due_at=row["response_due_at"],
-            response_warn_at=row["response_warn_at"],
-            resolution_due_at=row["resolution_due_at"],
-            resolution_warn_at=row["resolution_warn_at"],
-            resolution_started_at=row["resolution_started_at"],
-            paused_at=row["paused_at"],
-            paused_seconds=row["paused_seconds"],
-            update_due_at=row["update_due_at"],
-            next_ping_at=row["next_ping_at"],
-            escalation=Escalation.from_json(dict(escalation)) if escalation else None,
-        ),
+        incident_id=row["incident_id"],
+        clocks=_clocks_from_row(row),
     )

@@ -20,6 +20,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
     false,
     text,
 )
@@ -38,6 +39,9 @@ __all__ = [
     "HistoryRow",
     "IdentityRow",
     "InboundEventRow",
+    "IncidentRow",
+    "IncidentTicketRow",
+    "IncidentTimelineRow",
     "KnowledgeVersionRow",
     "MessageRefRow",
     "OutboxRow",
@@ -45,6 +49,7 @@ __all__ = [
     "SelfServiceRow",
     "TicketRow",
     "UnansweredRow",
+    "UnrelatedPairRow",
 ]
 
 # Named constraints, so migrations can refer to them on every database.
@@ -100,6 +105,7 @@ class TicketRow(Base):
     __table_args__ = (
         Index("ix_tickets_status_tier", "status", "tier"),
         Index("ix_tickets_status_resolved", "status", "resolved_at"),  # closing unanswered
+        Index("ix_tickets_category_created", "category", "created_at"),  # incident detection
         {"sqlite_autoincrement": True},  # never reuse a number, even after a delete
     )
 
@@ -141,6 +147,84 @@ class TicketRow(Base):
     update_due_at: Mapped[datetime | None]
     next_ping_at: Mapped[datetime | None] = mapped_column(index=True)  # the SLA tick's index
     escalation: Mapped[dict[str, Any] | None]
+    incident_id: Mapped[int | None]  # part of this declared incident (its clocks wait on it)
+
+
+class IncidentRow(Base):
+    """A major incident: many reports of one outage, with its own clocks (the same columns
+    as a ticket's) and a commander."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (
+        Index("ix_incidents_status_category", "status", "category"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(String(_ID))
+    tier: Mapped[str] = mapped_column(String(_WORD))
+    status: Mapped[str] = mapped_column(String(_WORD))
+    priority: Mapped[str] = mapped_column(String(_WORD))
+    commander_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    proposed_at: Mapped[datetime]
+    declared_at: Mapped[datetime | None]
+    first_response_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    resolution_note: Mapped[str] = mapped_column(Text)
+    policy: Mapped[str] = mapped_column(String(_NAME))
+    response_due_at: Mapped[datetime | None]
+    response_warn_at: Mapped[datetime | None]
+    resolution_due_at: Mapped[datetime | None]
+    resolution_warn_at: Mapped[datetime | None]
+    resolution_started_at: Mapped[datetime | None]
+    paused_at: Mapped[datetime | None]
+    paused_seconds: Mapped[int] = mapped_column(server_default="0")
+    update_due_at: Mapped[datetime | None]
+    next_ping_at: Mapped[datetime | None] = mapped_column(index=True)
+    escalation: Mapped[dict[str, Any] | None]
+
+
+class IncidentTicketRow(Base):
+    """A ticket linked to an incident (proposed with it, or linked by hand)."""
+
+    __tablename__ = "incident_tickets"
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), primary_key=True)
+    ticket_number: Mapped[int] = mapped_column(
+        ForeignKey("tickets.number"), primary_key=True, index=True
+    )
+    linked_at: Mapped[datetime]
+
+
+class IncidentTimelineRow(Base):
+    """Append-only lines of an incident's timeline; ``key`` (an SLA ping stage, else NULL)
+    is unique per incident, so a stage is recorded once."""
+
+    __tablename__ = "incident_timeline"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "key"),
+        Index("ix_incident_timeline_incident", "incident_id", "at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    at: Mapped[datetime]
+    action: Mapped[str] = mapped_column(String(_WORD))
+    detail: Mapped[str] = mapped_column(Text)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    key: Mapped[str | None] = mapped_column(String(_ID))
+
+
+class UnrelatedPairRow(Base):
+    """Two tickets an agent said are not one incident (*Not related*): never proposed
+    together again. ``first`` < ``second``."""
+
+    __tablename__ = "unrelated_pairs"
+
+    first: Mapped[int] = mapped_column(ForeignKey("tickets.number"), primary_key=True)
+    second: Mapped[int] = mapped_column(ForeignKey("tickets.number"), primary_key=True)
 
 
 class PingStageRow(Base):

@@ -16,6 +16,7 @@ from bot.clock import Clock, SystemClock
 from bot.ports import (
     ConversationRepository,
     InboundRepository,
+    IncidentRepository,
     KnowledgeRepository,
     OnCallRepository,
     OutboxRepository,
@@ -27,6 +28,7 @@ from bot.ports import (
 from storage.repositories import (
     SqlConversationRepository,
     SqlInboundRepository,
+    SqlIncidentRepository,
     SqlKnowledgeRepository,
     SqlOnCallRepository,
     SqlOutboxRepository,
@@ -53,6 +55,7 @@ class SqlUnitOfWork:
     pings: PingRepository
     oncall: OnCallRepository
     reports: ReportRepository
+    incidents: IncidentRepository
     _tickets: SqlTicketRepository
 
     def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
@@ -73,6 +76,7 @@ class SqlUnitOfWork:
         self.pings = SqlPingRepository(db)
         self.oncall = SqlOnCallRepository(db)
         self.reports = SqlReportRepository(db)
+        self.incidents = SqlIncidentRepository(db)
         return self
 
     async def __aexit__(

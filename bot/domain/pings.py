@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from bot.domain.clocks import target_of
+from bot.domain.clocks import Running, target_of
 from bot.domain.sla import Quiet, SlaSettings
-from bot.domain.tickets import Ticket
 
 
 class Kind(StrEnum):
@@ -47,10 +46,11 @@ def clock_key(clock: str, due: datetime) -> str:
     return f"{clock}:{int(due.timestamp())}"
 
 
-def running_clocks(ticket: Ticket) -> list[tuple[str, datetime | None, datetime]]:
-    """(clock, warning instant, due instant) of each clock that is running."""
+def running_clocks(ticket: Running) -> list[tuple[str, datetime | None, datetime]]:
+    """(clock, warning instant, due instant) of each clock that is running (of a ticket
+    or an incident: both run the same clocks)."""
     clocks = ticket.clocks
-    if not ticket.status.active or clocks.paused_at is not None:
+    if not ticket.active or clocks.paused_at is not None:
         return []
     running: list[tuple[str, datetime | None, datetime]] = []
     if ticket.first_response_at is None and clocks.response_due_at is not None:
@@ -62,12 +62,12 @@ def running_clocks(ticket: Ticket) -> list[tuple[str, datetime | None, datetime]
     return running
 
 
-def breached_clocks(ticket: Ticket, now: datetime) -> list[str]:
+def breached_clocks(ticket: Running, now: datetime) -> list[str]:
     """Keys of the clocks past their due time (what an acknowledgement covers)."""
     return [clock_key(c, due) for c, _, due in running_clocks(ticket) if due <= now]
 
 
-def plan(ticket: Ticket, sla: SlaSettings, now: datetime, done: Mapping[str, datetime]) -> Plan:
+def plan(ticket: Running, sla: SlaSettings, now: datetime, done: Mapping[str, datetime]) -> Plan:
     """The pings owed at ``now`` (not yet in ``done``, stage key → when it was recorded)
     and when to look at the ticket again."""
     target = target_of(ticket, sla)

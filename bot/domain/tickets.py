@@ -100,6 +100,7 @@ class Ticket:
     rating: int | None = None
     solved: bool | None = None  # the requester's answer to "Did this solve it?"; None: none yet
     reopens: int = 0  # times the requester said it was not solved
+    incident_id: int | None = None  # part of this declared incident: its clocks wait on it
     clocks: Clocks = field(default_factory=Clocks)
     number: int | None = None
 
@@ -173,9 +174,11 @@ class Ticket:
         self._require_not_done()
         if self.status is Status.WAITING:
             self.status = Status.IN_PROGRESS if self.assignee_id is not None else Status.OPEN
-            clocks.resume(self, sla, now)
+            if self.incident_id is None:
+                clocks.resume(self, sla, now)
         self.updated_at = now
-        clocks.start_update_clock(self, sla, now)
+        if self.incident_id is None:
+            clocks.start_update_clock(self, sla, now)
 
     def escalate(self, now: datetime, sla: SlaSettings) -> str:
         """Move to the next tier of the ticket's chain; returns the new tier. A restarting
@@ -226,6 +229,7 @@ class Ticket:
         self.resolved_at = None
         self.solved = False
         self.reopens += 1
+        self.incident_id = None  # its incident is over: the ticket goes on alone
         self.updated_at = now
         clocks.resume(self, sla, now)
 
@@ -255,6 +259,33 @@ class Ticket:
         self.closed_at = now
         self.updated_at = now
         clocks.recompute(self, sla)
+
+    def join_incident(self, incident_id: int, now: datetime) -> None:
+        """Part of a declared incident: its own clocks pause (it stops pinging), the
+        incident's clocks speak for it."""
+        self._require_active("linked to an incident")
+        if self.incident_id == incident_id:
+            raise InvalidTransition(
+                f"Ticket {self.ref} is already part of incident #{incident_id}."
+            )
+        if self.incident_id is not None:
+            raise InvalidTransition(
+                f"Ticket {self.ref} is part of incident #{self.incident_id}; unlink it first."
+            )
+        self.incident_id = incident_id
+        self.updated_at = now
+        clocks.pause(self, now)
+
+    def leave_incident(self, now: datetime, sla: SlaSettings) -> None:
+        """Unlinked: its own clocks go on where they stopped (unless it waits on the
+        requester under a pausing policy)."""
+        self.incident_id = None
+        self.updated_at = now
+        waiting = self.status is Status.WAITING
+        if self.status.active and not (
+            waiting and sla.policy(self.clocks.policy).pause_when_waiting
+        ):
+            clocks.resume(self, sla, now)
 
     def change_priority(self, priority: str, now: datetime, sla: SlaSettings) -> None:
         self._require_active("reprioritised")

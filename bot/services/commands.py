@@ -216,3 +216,75 @@ class ShowReport(Command):
 class TakeOnCall(Command):
     tier: str
     duration: timedelta
+
+
+# -- incidents (agents; the incident service checks) -------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentCommand(Command):
+    """A command about one incident: the incident service loads (and locks) it."""
+
+    incident: int
+
+
+@dataclass(frozen=True, slots=True)
+class ListIncidents(Command):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class NewIncident(Command):
+    """An incident an agent sees before the detector does: proposed, to link and declare."""
+
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeclareIncident(IncidentCommand):
+    """Declare it: its clocks start, its tickets wait on it. ``priority`` "" takes the
+    matrix's, with the impact raised to a group."""
+
+    priority: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DismissIncident(IncidentCommand):
+    """*Not related*: its tickets are never proposed together again."""
+
+
+@dataclass(frozen=True, slots=True)
+class LinkTicket(IncidentCommand):
+    number: int
+
+
+@dataclass(frozen=True, slots=True)
+class UnlinkTicket(IncidentCommand):
+    number: int
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateIncident(IncidentCommand):
+    """A status update for every linked requester (once each) and the timeline."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResolveIncident(IncidentCommand):
+    """Resolve it and every linked ticket with its note; each requester is asked "Did this
+    solve it?"."""
+
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommandIncident(IncidentCommand):
+    """The actor becomes the incident's commander."""
+
+
+@dataclass(frozen=True, slots=True)
+class JoinIncident(IncidentCommand):
+    """A requester's *Add me to incident*: their description becomes a ticket linked to it."""
+
+    description: str

@@ -389,6 +389,12 @@ class _Round:
         wanted = {_card_of(i) for i in live if i.route.card_key}
         wanted |= {_thread_of(i) for i in live if i.route.thread_key}
         self.refs.update(await uow.outbox.card_refs(wanted - set(self.posted)))
+        # A card not posted yet whose earlier version is still on its way (another replica
+        # is sending it, or it waits for a retry) waits for it: sent now, it would post the
+        # card a second time instead of editing the one that version posts.
+        first = [i for i in live if i.route.card_key and self._ref(_card_of(i)) is None]
+        held = await uow.outbox.earlier_pending(first) if first else {}
+        live = [i for i in live if i.id not in held]
         in_batch = {_card_of(i) for i in live if i.route.card_key}
         orphans = {
             key
@@ -400,6 +406,9 @@ class _Round:
         }
         pending = await uow.outbox.cards_pending(orphans)
         jobs, waits = self._arrange(live, pending, now)
+        for item_id, when in held.items():
+            waits[max(when, now + THREAD_WAIT)].append(item_id)
+            log.info("outbox item %s waits for an earlier version of its card", item_id)
         for until, ids in waits.items():
             await uow.outbox.lease_many(ids, until)
         await uow.outbox.lease_many(

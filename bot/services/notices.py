@@ -108,7 +108,19 @@ class ToActor:
     direct_only: bool = False
 
 
-Audience = ToRequester | ToThread | ToCards | ToPerson | ToAccount | ToTier | ToChat | ToActor
+@dataclass(frozen=True, slots=True)
+class ToIncident:
+    """An incident's card in its tier's channels (``card``: edited in place), or its thread
+    under that card."""
+
+    incident_id: int
+    tier: str
+    card: bool = False
+
+
+Audience = (
+    ToRequester | ToThread | ToCards | ToPerson | ToAccount | ToTier | ToChat | ToActor | ToIncident
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from bot.domain import CommentKind, Identity, Person, Precedent, Ticket
 from bot.knowledge import Article
-from bot.messages import Message, OutboxItem, Route, RouteKind, card_key
+from bot.messages import Message, OutboxItem, Route, RouteKind, card_key, incident_key
 from bot.ports import UnitOfWork
 from bot.services.notices import (
     Notice,
@@ -22,6 +22,7 @@ from bot.services.notices import (
     ToActor,
     ToCards,
     ToChat,
+    ToIncident,
     ToPerson,
     ToRequester,
     ToThread,
@@ -99,6 +100,12 @@ class Postman:
             routes, ticket = await self._account_routes(to.identity), to.ticket
         elif isinstance(to, ToTier):
             routes = self._tier_routes(to.tier)
+        elif isinstance(to, ToIncident):
+            key = incident_key(to.incident_id, to.tier)
+            if to.card:
+                routes = self._tier_routes(to.tier, card_key=key)
+            else:
+                routes = self._tier_routes(to.tier, thread_key=key)
         elif isinstance(to, ToChat):
             route = self._chat_route(to.chat.platform, to.chat.chat_id, to.reader)
             routes, ticket = [route], to.ticket

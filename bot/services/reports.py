@@ -18,7 +18,11 @@ does not count. Definitions, per period [start, end):
   share passed on from it (what L1 does not solve itself);
 - deflection: problems solved by a knowledge-base article / (those + tickets opened);
 - reopen rate: resolved tickets the requester reopened at least once;
-- satisfaction: share of resolved tickets rated, mean rating, count of each score.
+- satisfaction: share of resolved tickets rated, mean rating, count of each score;
+- incidents: proposed in the period (by the detector or an agent), declared, dismissed as
+  not related; the proposal rate per 1 000 tickets opened; minutes from proposal to
+  declaration and hours from declaration to resolution (medians, wall-clock: an outage
+  does not keep office hours); tickets per declared incident.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from bot.domain import ACTIVE_STATUSES, HistoryEntry, Ticket
 from bot.domain.calendars import Calendar
 from bot.domain.clocks import target_of
 from bot.domain.figures import mean, percentile, share
+from bot.domain.incidents import IncidentStatus
 from bot.durations import format_duration
 from bot.errors import PermissionDenied
 from bot.ports import UnitOfWork
@@ -120,6 +125,32 @@ class Week:
 
 
 @dataclass(frozen=True, slots=True)
+class IncidentFigures:
+    """Major incidents of one period (see the module's definitions)."""
+
+    proposed: int
+    declared: int
+    dismissed: int
+    resolved: int
+    proposals_per_1000: float | None  # proposals per 1 000 tickets opened
+    declare_median_min: float | None
+    resolve_median_h: float | None
+    tickets_per_incident: float | None
+
+    def row(self) -> dict[str, object]:
+        return {
+            "incidents_proposed": self.proposed,
+            "incidents_declared": self.declared,
+            "incidents_dismissed": self.dismissed,
+            "incidents_resolved": self.resolved,
+            "proposals_per_1000_tickets": _round(self.proposals_per_1000, 2),
+            "time_to_declare_median_min": _round(self.declare_median_min),
+            "time_to_resolve_median_h": _round(self.resolve_median_h, 2),
+            "tickets_per_incident": _round(self.tickets_per_incident, 1),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     start: datetime
     end: datetime
@@ -129,6 +160,7 @@ class Report:
     weeks: tuple[Week, ...]
     # (priority, business hours to resolve, target hours) of each ticket resolved in it
     resolution_times: tuple[tuple[str, float, float], ...] = field(default=())
+    incidents: IncidentFigures | None = None
 
 
 @dataclass(slots=True)
@@ -201,7 +233,40 @@ class ReportService:
             for hours, target in [(self._hours(data, "resolution", t), self._target_hours(t))]
             if hours is not None and target is not None
         )
-        return Report(start, end, by, total, groups, weeks, times)
+        incidents = await self.incidents(uow, start, end, total.opened)
+        return Report(start, end, by, total, groups, weeks, times, incidents)
+
+    async def incidents(
+        self, uow: UnitOfWork, start: datetime, end: datetime, opened: int
+    ) -> IncidentFigures:
+        """The incident figures of [start, end); ``opened``: tickets opened in it."""
+        found = await uow.incidents.between(start, end)
+        counts = await uow.incidents.link_counts([i.id for i in found if i.id is not None])
+
+        def within(at: datetime | None) -> bool:
+            return at is not None and start <= at < end
+
+        proposed = [i for i in found if within(i.proposed_at)]
+        declared = [i for i in found if within(i.declared_at)]
+        resolved = [
+            i for i in found if i.status is IncidentStatus.RESOLVED and within(i.resolved_at)
+        ]
+        dismissed = [
+            i for i in found if i.status is IncidentStatus.DISMISSED and within(i.resolved_at)
+        ]
+        to_declare = [_minutes(i.proposed_at, i.declared_at) for i in declared]
+        to_resolve = [_minutes(i.declared_at, i.resolved_at) / 60 for i in resolved]
+        per_incident = [counts.get(i.id or 0, 0) for i in declared]
+        return IncidentFigures(
+            proposed=len(proposed),
+            declared=len(declared),
+            dismissed=len(dismissed),
+            resolved=len(resolved),
+            proposals_per_1000=1000 * len(proposed) / opened if opened else None,
+            declare_median_min=percentile(to_declare, 50),
+            resolve_median_h=percentile(to_resolve, 50),
+            tickets_per_incident=mean(per_incident),
+        )
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -424,6 +489,11 @@ def _open_at(ticket: Ticket, at: datetime) -> bool:
 
 def _on_time(at: datetime | None, due: datetime | None) -> bool:
     return at is not None and (due is None or at <= due)
+
+
+def _minutes(start: datetime | None, end: datetime | None) -> float:
+    assert start is not None and end is not None
+    return (end - start).total_seconds() / 60
 
 
 def _round(value: float | None, digits: int = 1) -> float | None:

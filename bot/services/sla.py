@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from bot import views
 from bot.clock import Clock
 from bot.domain import ACTIVE_STATUSES, Identity, Ticket, pings
+from bot.domain.incidents import IncidentStatus
 from bot.domain.oncall import OnCall
 from bot.domain.pings import Kind, Ping
 from bot.domain.sla import Step
@@ -188,6 +189,8 @@ class SlaService:
             zone = ZoneInfo(self.settings.timezone)
             today = datetime.combine(now.astimezone(zone).date(), time(), zone)
             yesterday = await self.reports.figures(uow, today - timedelta(days=1), today, now)
+            open_incidents = await uow.incidents.list(statuses=(IncidentStatus.OPEN,))
+            incidents = views.digest_line(open_incidents, now)
             work = Work(uow, now)
             for tier in self.settings.tiers:
                 mine = [t for t in open_tickets if t.tier == tier.name]
@@ -196,7 +199,7 @@ class SlaService:
                 duty = duty_of(tier.name)
                 on_call = await self.oncall.name_of(uow, duty.person) if duty else None
                 digest = views.digest(
-                    self.settings, tier.name, by_priority, breached, on_call, yesterday
+                    self.settings, tier.name, by_priority, breached, on_call, yesterday, incidents
                 )
                 work.tell(ToTier(tier.name), digest)
             await Postman(self.settings, uow, now).deliver(work)

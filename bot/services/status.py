@@ -1,5 +1,5 @@
-"""The status board agents and leads watch: each tier's queue with its nearest SLA due time,
-who is on call now and next, and today's figures.
+"""The status board agents and leads watch: major incidents proposed or open, each tier's
+queue with its nearest SLA due time, who is on call now and next, and today's figures.
 
 Read-only, one unit of work per look; the HTTP status page renders it (``adapters/status``).
 "Today" starts at midnight in the desk's time zone; warnings use the tickets' own warning
@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.domain import ACTIVE_STATUSES, Ticket
+from bot.domain.clocks import Running
+from bot.domain.incidents import LIVE_INCIDENTS, Incident
 from bot.domain.oncall import OVERRIDE_LAYER, OnCall
 from bot.domain.pings import running_clocks
 from bot.ports import UnitOfWork, UnitOfWorkFactory
@@ -23,6 +25,7 @@ from bot.settings import Settings
 
 __all__ = [
     "Duty",
+    "IncidentRow",
     "Pressure",
     "QueueRow",
     "StatusBoard",
@@ -57,6 +60,22 @@ class QueueRow:
 
 
 @dataclass(frozen=True, slots=True)
+class IncidentRow:
+    """A major incident on the board: proposed (waiting for an agent) or open."""
+
+    id: int
+    title: str
+    priority: str  # "" while proposed
+    status: str
+    commander: str  # "" when nobody commands it
+    tickets: int
+    clock: str
+    warn_at: datetime | None
+    due_at: datetime | None
+    pressure: Pressure
+
+
+@dataclass(frozen=True, slots=True)
 class Duty:
     name: str
     zone: str  # where they are: their own time zone, else their rotation layer's
@@ -85,13 +104,15 @@ class StatusBoard:
     at: datetime
     tiers: tuple[TierStatus, ...]
     today: Today
+    incidents: tuple[IncidentRow, ...] = ()
 
 
 Nearest = tuple[str, datetime | None, datetime | None, Pressure]
 
 
-def pressure(ticket: Ticket, now: datetime) -> Nearest:
-    """The ticket's most pressing running clock: (clock, warning instant, due, how pressing)."""
+def pressure(ticket: Running, now: datetime) -> Nearest:
+    """The ticket's (or incident's) most pressing running clock: (clock, warning instant,
+    due, how pressing)."""
     clocks = running_clocks(ticket)
     if not clocks:
         return "", None, None, Pressure.PAUSED
@@ -137,7 +158,30 @@ class StatusService:
                 duty_now, duty_next = await self._duties(uow, tier.name, now)
                 tiers.append(TierStatus(tier.name, tier.label, tuple(rows), duty_now, duty_next))
             today = await today_figures(uow, now, self.settings.timezone)
-        return StatusBoard(now, tuple(tiers), today)
+            live = await uow.incidents.list(statuses=tuple(LIVE_INCIDENTS))
+            counts = await uow.incidents.link_counts([i.id for i in live if i.id is not None])
+            commanders = await uow.people.names(i.commander_id for i in live)
+        incidents = tuple(self._incident(i, counts, commanders, now) for i in live)
+        return StatusBoard(now, tuple(tiers), today, incidents)
+
+    def _incident(
+        self, incident: Incident, counts: dict[int, int], names: dict[int, str], now: datetime
+    ) -> IncidentRow:
+        clock, warn_at, due, how = pressure(incident, now)
+        assert incident.id is not None
+        commander = incident.commander_id
+        return IncidentRow(
+            incident.id,
+            incident.title,
+            incident.priority,
+            incident.status.label,
+            names.get(commander, "") if commander is not None else "",
+            counts.get(incident.id, 0),
+            clock,
+            warn_at,
+            due,
+            how,
+        )
 
     def _row(self, ticket: Ticket, names: dict[int, str], now: datetime) -> QueueRow:
         clock, warn_at, due, how = pressure(ticket, now)
@@ -146,7 +190,8 @@ class StatusService:
             ticket.number,
             ticket.summary,
             ticket.priority,
-            ticket.status.label,
+            ticket.status.label
+            + (f" · incident #{ticket.incident_id}" if ticket.incident_id is not None else ""),
             names.get(ticket.assignee_id, "") if ticket.assignee_id is not None else "",
             clock,
             warn_at,

@@ -109,6 +109,19 @@ class KnowledgeSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class IncidentSettings:
+    """When a storm of alike reports becomes a proposed incident (``[incidents]``).
+    ``threshold`` None: the text engine's own default (its scale is the engine's)."""
+
+    enabled: bool = True
+    window: timedelta = timedelta(minutes=30)  # tickets opened this recently are compared
+    requesters: int = 3  # distinct people alike before an incident is proposed
+    threshold: float | None = None
+    auto_declare: tuple[str, ...] = ()  # categories whose bursts are declared at once
+    page: tuple[str, ...] = ("S1", "S2")  # priorities that page the tier's on-call at once
+
+
+@dataclass(frozen=True, slots=True)
 class Platform:
     """A chat platform as the settings see it, declared by its adapter: ``bot/`` names no
     platform, yet a person or channel on one the desk lacks, a misshapen channel id and an
@@ -177,6 +190,7 @@ class Settings:
     storage_keep: timedelta = timedelta(days=30)  # delivered outbox rows and event ids
     satisfaction: SatisfactionSettings = SatisfactionSettings()
     leads: tuple[Identity, ...] = ()  # support leads: may ask the desk for /report
+    incidents: IncidentSettings = IncidentSettings()
 
     def tier(self, name: str) -> Tier:
         for tier in self.tiers:
@@ -276,6 +290,7 @@ def parse_settings(
         "http",
         "sla",
         "satisfaction",
+        "incidents",
     )
     desk = root.table("desk")
     desk.only("timezone", "leads")
@@ -324,6 +339,7 @@ def parse_settings(
     )
     http = root.table("http")
     http.only("host", "port", "enabled", "status_token")
+    incidents = _incidents(root.table("incidents"), categories, priority)
     return Settings(
         storage_url=storage_url,
         storage_keep=storage_keep,
@@ -351,6 +367,37 @@ def parse_settings(
         source=source,
         satisfaction=satisfaction,
         leads=leads,
+        incidents=incidents,
+    )
+
+
+def _incidents(
+    node: ConfigNode, categories: tuple[Category, ...], priority: PrioritySettings
+) -> IncidentSettings:
+    node.only("enabled", "window", "requesters", "threshold", "auto_declare", "page")
+    window = node.duration("window", "30m")
+    if not timedelta(minutes=1) <= window <= timedelta(days=1):
+        raise ConfigError(node.key("window"), "must be between 1m and 1d")
+    known = {c.key for c in categories}
+    auto = node.str_list("auto_declare", (), allow_empty=True)
+    for i, key in enumerate(auto):
+        if key not in known:
+            names = ", ".join(sorted(known)) or "none configured"
+            raise ConfigError(node.key(f"auto_declare[{i}]"), f'unknown category "{key}" ({names})')
+    levels = [lv.name for lv in priority.levels]
+    page = node.str_list("page", tuple(levels[:2]), allow_empty=True)
+    for i, name in enumerate(page):
+        if name not in levels:
+            raise ConfigError(
+                node.key(f"page[{i}]"), f'unknown priority "{name}" (known: {", ".join(levels)})'
+            )
+    return IncidentSettings(
+        enabled=node.boolean("enabled", True),
+        window=window,
+        requesters=node.integer("requesters", 3, low=2, high=1000),
+        threshold=node.number("threshold", None, low=0, high=1_000_000),
+        auto_declare=auto,
+        page=page,
     )
 
 
@@ -677,5 +724,15 @@ def summarize(settings: Settings) -> Iterator[str]:
         settings.satisfaction.close_after
     )
     yield "leads (/report): " + (", ".join(map(str, settings.leads)) or "none")
+    incidents = settings.incidents
+    if incidents.enabled:
+        auto = ", ".join(incidents.auto_declare) or "none"
+        yield (
+            f"incidents: {incidents.requesters} people alike within "
+            f"{format_duration(incidents.window)}; declared at once for {auto}; "
+            f"{'/'.join(incidents.page) or 'no priority'} page the on-call person"
+        )
+    else:
+        yield "incidents: detection off"
     for adapter in settings.adapters.values():
         yield f"adapter {adapter.name}: {'enabled' if adapter.enabled else 'disabled'}"

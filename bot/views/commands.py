@@ -64,6 +64,13 @@ COMMANDS: tuple[ChatCommand, ...] = (
     ChatCommand("oncall", "[TIER]", "who is on call now", _A),
     ChatCommand("takeoncall", "TIER 4h", "take a tier's on-call duty", _A),
     ChatCommand("report", "[7d]", "the desk's figures and pictures (support leads)", _A),
+    ChatCommand(
+        "incident",
+        "list | new TITLE | link I N | unlink I N | update I TEXT | resolve I NOTE | "
+        "command I | declare I [S2]",
+        "major incidents: one outage, many reports",
+        _A,
+    ),
 )
 REQUESTER_COMMANDS = tuple(c for c in COMMANDS if c.audience is Audience.REQUESTER)
 AGENT_COMMANDS = tuple(c for c in COMMANDS if c.audience is Audience.AGENT)

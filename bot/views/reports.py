@@ -29,6 +29,14 @@ LABELS = {
     "reopen_pct": "Reopened %",
     "rated_pct": "Satisfaction answered %",
     "rating_mean": "Satisfaction mean (1-5)",
+    "incidents_proposed": "Incidents proposed",
+    "incidents_declared": "Incidents declared",
+    "incidents_dismissed": "Proposals marked not related",
+    "incidents_resolved": "Incidents resolved",
+    "proposals_per_1000_tickets": "Proposals per 1 000 tickets",
+    "time_to_declare_median_min": "Time to declare, median (min)",
+    "time_to_resolve_median_h": "Time to resolve, median (h)",
+    "tickets_per_incident": "Tickets per incident",
 }
 
 

@@ -59,6 +59,7 @@ def digest(
     breaches: int,
     on_call: str | None,
     yesterday: Figures | None = None,
+    incidents: str = "",
 ) -> Message:
     """A tier's morning digest: what is open, what breached, who is on call, and how the
     whole desk did yesterday (SLA compliance, breaches, problems solved by an article)."""
@@ -70,6 +71,8 @@ def digest(
         Field("Breaches in the last day", str(breaches)),
         Field("On call now", on_call or "nobody"),
     ]
+    if incidents:
+        fields.append(Field("Major incidents", incidents))
     if yesterday is not None:
         met = (
             f"response {_pct(yesterday.response_met)}, resolution "

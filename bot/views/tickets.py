@@ -71,6 +71,8 @@ def ticket_fields(
         fields.append(Field("Assignee", names.get(ticket.assignee_id, "?")))
     if ticket.category:
         fields.append(Field("Category", _category_label(settings, ticket.category)))
+    if ticket.incident_id is not None and ticket.status.active:
+        fields.append(Field("Incident", f"#{ticket.incident_id} (its clocks wait on it)"))
     if ticket.version:
         supported = {True: "", False: " (out of support)", None: " (unknown version)"}
         fields.append(
@@ -129,6 +131,8 @@ def ticket_card(
     resolved tickets like it, with what resolved them."""
     if tier != ticket.tier:
         return left_card(ticket, names, details=details)
+    if ticket.incident_id is not None and ticket.status.active:
+        return part_of_incident_card(ticket, names, details=details)
     title = f"{ticket.ref} · {priority_label(settings, ticket.priority)} · {ticket.summary}"
     buttons: tuple[tuple[Button, ...], ...] = ()
     if ticket.status.active:
@@ -180,6 +184,18 @@ def left_card(ticket: Ticket, names: Mapping[int, str], *, details: str) -> Mess
         fields=(Field("Requester", names.get(ticket.requester_id, "?")),),
         quote=details,
         quote_author=names.get(ticket.requester_id, ""),
+    )
+
+
+def part_of_incident_card(ticket: Ticket, names: Mapping[int, str], *, details: str) -> Message:
+    """A linked ticket's card, collapsed into its incident: the incident speaks for it."""
+    return Message(
+        title=f"{ticket.ref} · {ticket.summary}",
+        text=f"Part of incident #{ticket.incident_id}.",
+        fields=(Field("Requester", names.get(ticket.requester_id, "?")),),
+        quote=details,
+        quote_author=names.get(ticket.requester_id, ""),
+        buttons=((Button("Reply", Action.REPLY, ticket.number),),),
     )
 
 

@@ -4,6 +4,7 @@ they share a transaction and stay safe under concurrency is told in :mod:`.base`
 from storage.repositories.base import IdentityTaken
 from storage.repositories.conversations import SqlConversationRepository
 from storage.repositories.inbound import SqlInboundRepository
+from storage.repositories.incidents import SqlIncidentRepository
 from storage.repositories.knowledge import SqlKnowledgeRepository
 from storage.repositories.oncall import SqlOnCallRepository
 from storage.repositories.outbox import SqlOutboxRepository
@@ -16,6 +17,7 @@ __all__ = [
     "IdentityTaken",
     "SqlConversationRepository",
     "SqlInboundRepository",
+    "SqlIncidentRepository",
     "SqlKnowledgeRepository",
     "SqlOnCallRepository",
     "SqlOutboxRepository",

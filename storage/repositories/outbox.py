@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     Table,
+    and_,
     bindparam,
     delete,
     func,
@@ -190,6 +191,35 @@ class SqlOutboxRepository(SqlRepository):
         for platform, chat_id, key, when in await self._db.execute(stmt):
             found.setdefault((platform, chat_id, key), when)
         return found
+
+    async def earlier_pending(self, items: Sequence[OutboxItem]) -> dict[int, datetime]:
+        """One SELECT: card items with an earlier undelivered version of their card."""
+        ids = [i.id for i in items if i.id is not None and i.route.card_key]
+        if not ids:
+            return {}
+        older = OUTBOX.alias("older")
+        stmt = (
+            select(
+                OUTBOX.c.id, func.min(func.coalesce(older.c.next_attempt_at, older.c.created_at))
+            )
+            .select_from(
+                OUTBOX.join(
+                    older,
+                    and_(
+                        older.c.platform == OUTBOX.c.platform,
+                        older.c.chat_id == OUTBOX.c.chat_id,
+                        older.c.card_key == OUTBOX.c.card_key,
+                        older.c.card_key != "",  # the partial index's own condition
+                        older.c.id < OUTBOX.c.id,
+                        older.c.delivered_at.is_(None),
+                        older.c.failed_at.is_(None),
+                    ),
+                )
+            )
+            .where(OUTBOX.c.id.in_(ids))
+            .group_by(OUTBOX.c.id)
+        )
+        return {item_id: when for item_id, when in await self._db.execute(stmt)}
 
     async def superseded_among(self, items: Sequence[OutboxItem]) -> set[int]:
         """One SELECT: the card items among ``items`` with a later item for the same card."""

@@ -80,3 +80,32 @@ async def test_a_send_interrupted_by_a_crash_is_resent_after_the_lease(world: Wo
     assert await world.dispatcher.deliver_due() == 0  # leased: another sender keeps off
     world.clock.advance(timedelta(seconds=61))
     assert await world.dispatcher.deliver_due() == 1
+
+
+async def test_a_newer_card_version_waits_for_the_first_post_another_sender_has(
+    world: World,
+) -> None:
+    """Two versions of a card not posted yet, the first in flight on another replica: the
+    newer waits for it and then edits what it posted, rather than posting a second card."""
+    await queue_ticket(world)
+    async with world.uow_factory() as uow:
+        first = next(
+            i
+            for i in await uow.outbox.due(world.clock.now(), ["console"], 100)
+            if i.route.card_key == "ticket:1:L1"
+        )
+        assert first.id is not None
+        await uow.outbox.lease(first.id, world.clock.now() + timedelta(seconds=6), owner="other")
+        await uow.commit()
+    await world.desk.handle(command("alice", "/claim 1"))  # a newer version of the card
+    await world.dispatcher.deliver_due()
+    assert not [d for d in world.gateway.take() if d.route.card_key == "ticket:1:L1"]
+
+    async with world.uow_factory() as uow:  # the other replica posts the first version
+        await uow.outbox.mark_delivered(first.id, world.clock.now(), "m-first")
+        await uow.outbox.put_ref("console", "L1", "ticket:1:L1", "m-first")
+        await uow.commit()
+    world.clock.advance(timedelta(seconds=7))  # the newer one waited for that lease's end
+    await world.dispatcher.deliver_due()
+    (card,) = [d for d in world.gateway.take() if d.route.card_key == "ticket:1:L1"]
+    assert card.edit_id == "m-first"  # edited in place, not posted again

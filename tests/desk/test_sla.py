@@ -248,6 +248,7 @@ async def test_daily_digest_once_per_day_to_every_tier(world: World) -> None:
         "Open tickets": "2 (S1: 1, S2: 0, S3: 0, S4: 1)",
         "Breaches in the last day": "1",
         "On call now": "alice",
+        "Major incidents": "none open",
         "Yesterday's SLA met": "response –, resolution –, update –",  # a quiet Sunday
         "Yesterday's breaches (desk)": "0",
         "Yesterday's self-service": "–",

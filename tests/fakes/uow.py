@@ -31,6 +31,14 @@ from bot.domain import (
     SuggestionOutcome,
     Ticket,
 )
+from bot.domain.incidents import (
+    LIVE_INCIDENTS,
+    Incident,
+    IncidentStatus,
+    RecentTicket,
+    TimelineEntry,
+    ticket_text,
+)
 from bot.domain.oncall import OnCallOverride
 from bot.errors import Conflict
 from bot.knowledge import Article
@@ -63,6 +71,10 @@ class Tables:
     refs: dict[RefKey, CardRef] = field(default_factory=dict)
     stages: dict[int, dict[str, datetime]] = field(default_factory=dict)
     overrides: list[OnCallOverride] = field(default_factory=list)
+    incidents: dict[int, Incident] = field(default_factory=dict)
+    links: dict[tuple[int, int], datetime] = field(default_factory=dict)  # (incident, ticket)
+    timeline: list[TimelineEntry] = field(default_factory=list)
+    unrelated: set[tuple[int, int]] = field(default_factory=set)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
 
@@ -441,6 +453,26 @@ class FakeOutbox:
     async def superseded(self, item: OutboxItem) -> bool:
         return item.id in await self.superseded_among([item])
 
+    async def earlier_pending(self, items: Sequence[OutboxItem]) -> dict[int, datetime]:
+        def card(i: OutboxItem) -> RefKey:
+            return (i.route.platform, i.route.chat_id, i.route.card_key)
+
+        found: dict[int, datetime] = {}
+        for item in items:
+            if item.id is None or not item.route.card_key:
+                continue
+            times = [
+                stored.next_attempt_at or stored.created_at
+                for stored in self._t.outbox.values()
+                if stored.id is not None
+                and stored.id < item.id
+                and card(stored) == card(item)
+                and self._pending(stored)
+            ]
+            if times:
+                found[item.id] = min(times)
+        return found
+
     async def superseded_among(self, items: Sequence[OutboxItem]) -> set[int]:
         def card(i: OutboxItem) -> RefKey:
             return (i.route.platform, i.route.chat_id, i.route.card_key)
@@ -580,6 +612,123 @@ class FakeReports:
         return [r.at for r in self._t.self_service if start <= r.at < end]
 
 
+class FakeIncidents:
+    def __init__(self, t: Tables) -> None:
+        self._t = t
+        self.locked: list[str | None] = []  # categories locked in this unit of work
+
+    async def add(self, incident: Incident) -> Incident:
+        if incident.id is not None:
+            raise ValueError(f"incident {incident.ref} is already stored")
+        incident.id = max(self._t.incidents, default=0) + 1
+        self._t.incidents[incident.id] = copy.deepcopy(incident)
+        return incident
+
+    async def get(self, incident_id: int) -> Incident | None:
+        found = self._t.incidents.get(incident_id)
+        return copy.deepcopy(found) if found is not None else None
+
+    async def save(self, incident: Incident) -> None:
+        assert incident.id is not None and incident.id in self._t.incidents
+        self._t.incidents[incident.id] = copy.deepcopy(incident)
+
+    async def lock_category(self, category: str | None) -> None:
+        self.locked.append(category)
+
+    async def recent(self, category: str | None, since: datetime) -> list[RecentTicket]:
+        found = []
+        for n, t in sorted(self._t.tickets.items(), key=lambda i: (i[1].created_at, i[0])):
+            if t.category != category or t.created_at < since or t.status is Status.CANCELLED:
+                continue
+            live = [
+                i
+                for (i, number) in self._t.links
+                if number == n and self._t.incidents[i].status in LIVE_INCIDENTS
+            ]
+            text = ticket_text(t.summary, t.details, t.category)
+            incident = max(live, default=None)
+            found.append(RecentTicket(n, t.requester_id, t.summary, text, t.created_at, incident))
+        return found
+
+    async def link(self, incident_id: int, numbers: Sequence[int], at: datetime) -> None:
+        for n in numbers:
+            self._t.links.setdefault((incident_id, n), at)
+
+    async def unlink(self, incident_id: int, number: int) -> bool:
+        return self._t.links.pop((incident_id, number), None) is not None
+
+    async def linked(self, incident_id: int) -> list[int]:
+        mine = [(at, n) for (i, n), at in self._t.links.items() if i == incident_id]
+        return [n for _, n in sorted(mine)]
+
+    async def tickets(self, incident_id: int) -> list[Ticket]:
+        return [copy.deepcopy(self._t.tickets[n]) for n in await self.linked(incident_id)]
+
+    async def link_counts(self, incident_ids: Sequence[int]) -> dict[int, int]:
+        counts: dict[int, int] = {}
+        for i, _ in self._t.links:
+            if i in incident_ids:
+                counts[i] = counts.get(i, 0) + 1
+        return counts
+
+    async def unrelated_among(self, numbers: Sequence[int]) -> set[tuple[int, int]]:
+        wanted = set(numbers)
+        return {p for p in self._t.unrelated if p[0] in wanted and p[1] in wanted}
+
+    async def add_unrelated(self, pairs: Iterable[tuple[int, int]]) -> None:
+        self._t.unrelated |= {(min(a, b), max(a, b)) for a, b in pairs if a != b}
+
+    async def add_timeline(self, entries: Sequence[TimelineEntry]) -> set[str]:
+        written: set[str] = set()
+        for entry in entries:
+            if entry.key:
+                taken = any(
+                    e.incident_id == entry.incident_id and e.key == entry.key
+                    for e in self._t.timeline
+                )
+                if taken:
+                    continue
+                written.add(entry.key)
+            self._t.timeline.append(entry)
+        return written
+
+    async def timeline(self, incident_id: int) -> list[TimelineEntry]:
+        return [e for e in self._t.timeline if e.incident_id == incident_id]
+
+    async def stages_of(self, incident_ids: Sequence[int]) -> dict[int, dict[str, datetime]]:
+        found: dict[int, dict[str, datetime]] = {i: {} for i in incident_ids}
+        for e in self._t.timeline:
+            if e.key and e.incident_id in found:
+                found[e.incident_id][e.key] = e.at
+        return found
+
+    async def due_for_ping(self, now: datetime, limit: int) -> list[Incident]:
+        due = [
+            i
+            for i in self._t.incidents.values()
+            if i.clocks.next_ping_at is not None and i.clocks.next_ping_at <= now
+        ]
+        due.sort(key=lambda i: (i.clocks.next_ping_at, i.id))
+        return copy.deepcopy(due[:limit])
+
+    async def between(self, start: datetime, end: datetime) -> list[Incident]:
+        return [
+            copy.deepcopy(i)
+            for _, i in sorted(self._t.incidents.items())
+            if i.proposed_at < end and (i.resolved_at is None or i.resolved_at >= start)
+        ]
+
+    async def list(
+        self, *, statuses: Sequence[IncidentStatus] = (), limit: int | None = None
+    ) -> list[Incident]:
+        found = [
+            copy.deepcopy(i)
+            for _, i in sorted(self._t.incidents.items(), reverse=True)
+            if not statuses or i.status in statuses
+        ]
+        return found[:limit] if limit is not None else found
+
+
 class FakeUnitOfWork:
     """``async with uow: …; await uow.commit()`` over a copy of :class:`FakeDatabase`."""
 
@@ -604,6 +753,7 @@ class FakeUnitOfWork:
         self.pings = FakePings(t)
         self.oncall = FakeOnCall(t)
         self.reports = FakeReports(t)
+        self.incidents = FakeIncidents(t)
 
     async def __aexit__(
         self,

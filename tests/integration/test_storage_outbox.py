@@ -192,6 +192,28 @@ async def test_superseded_when_a_later_version_of_the_card_exists(
         assert await uow.outbox.superseded(old) is True
 
 
+async def test_a_card_version_knows_an_earlier_one_is_still_on_its_way(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    key = card_key(1, "L1")
+    first, _other_chat, _plain, newer = items = [
+        _item(key=key),
+        _item(key=key, chat="C-L2"),
+        _item(),
+        _item(key=key, created=timedelta(seconds=1)),
+    ]
+    await _queue(uow_factory, *items)
+    assert first.id is not None and newer.id is not None
+    async with uow_factory() as uow:
+        await uow.outbox.lease(first.id, T0 + timedelta(seconds=6), owner="replica-1", at=T0)
+        await uow.commit()
+    async with uow_factory() as uow:
+        found = await uow.outbox.earlier_pending(items)
+        assert found == {newer.id: T0 + timedelta(seconds=6)}  # when the first is tried next
+        await uow.outbox.mark_delivered(first.id, T0, "ts-1")
+        assert await uow.outbox.earlier_pending(items) == {}
+
+
 async def test_a_card_ref_keeps_the_digest_of_what_it_shows(
     uow_factory: SqlUnitOfWorkFactory,
 ) -> None:

@@ -13,7 +13,7 @@ from adapters.singleton import Singleton
 from adapters.telegram.callback_data import LongValues, StaleButton, decode, encode
 from bot.messages import Action, Button
 from storage.db import make_engine
-from storage.shared import SingletonLock, SqlButtonValues
+from storage.shared import LOCK_KEY, SingletonLock, SqlButtonValues
 from storage.uow import SqlUnitOfWorkFactory
 
 
@@ -86,8 +86,15 @@ async def test_one_replica_holds_the_lock_and_another_takes_over_when_it_dies(
 
 
 async def _lock_holder(connection: object) -> int:
+    # this singleton's key only: other tests' transactions take advisory locks of their own
+    # (migrations, incident detection) in the same database at the same time
     rows = await connection.execute(  # type: ignore[attr-defined]
-        text("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND pid <> pg_backend_pid()")
+        text(
+            f"SELECT pid FROM pg_locks, (SELECT {LOCK_KEY} AS k) AS mine "
+            "WHERE locktype = 'advisory' AND pid <> pg_backend_pid() "
+            "AND classid = ((k >> 32) & 4294967295)::oid AND objid = (k & 4294967295)::oid"
+        ),
+        {"name": "polling"},
     )
     pids = [r.pid for r in rows]
     assert len(pids) == 1, pids

@@ -135,3 +135,24 @@ def test_check_config_refuses_a_mysql_url_instead_of_run_dying(tmp_path: Path) -
 )
 def test_leads_and_the_satisfaction_wait_are_checked(mutate, expected: str) -> None:
     assert error_of(mutate).startswith(expected)
+
+
+@pytest.mark.parametrize(
+    ("incidents", "expected"),
+    [
+        ({"auto_declare": ["vpn"]}, 'incidents.auto_declare[0]: unknown category "vpn"'),
+        ({"window": "2d"}, "incidents.window: must be between 1m and 1d"),
+        ({"requesters": 1}, "incidents.requesters: must be between 2 and 1000"),
+        ({"page": ["S9"]}, 'incidents.page[0]: unknown priority "S9" (known: S1, S2, S3, S4)'),
+        ({"threshold": "high"}, "incidents.threshold: expected a number, got a string"),
+        ({"windows": "30m"}, "incidents.windows: unknown key"),
+    ],
+)
+def test_incident_settings_are_refused_with_their_key(incidents: dict, expected: str) -> None:
+    assert error_of(lambda r: r.update(incidents=incidents)).startswith(expected)
+
+
+def test_incident_settings_default_to_the_text_engines_threshold() -> None:
+    settings = parse_settings(example_raw(), {}, platforms=PLATFORMS, base_dir=ROOT)
+    assert settings.incidents.threshold is None  # the engine's DEFAULT_THRESHOLD, its scale
+    assert settings.incidents.requesters == 3 and settings.incidents.page == ("S1", "S2")

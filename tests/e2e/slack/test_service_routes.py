@@ -9,9 +9,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
 from bot.domain import SuggestionOutcome
+from bot.domain.incidents import Incident
 from tests.e2e.slack import payloads
 from tests.e2e.slack.conftest import SAM, STATUS_TOKEN, SlackWorld, dm
 from tests.e2e.slack.service_data import seed_tickets
+from tests.factories import T0
 
 
 async def get(world: SlackWorld, path: str, **headers: str) -> tuple[int, str, str]:
@@ -92,6 +94,17 @@ async def test_metrics_read_the_desk_from_the_database(slack: SlackWorld) -> Non
     found = samples((await get(slack, "/metrics"))[2])
     assert found[("tierdesk_knowledge_suggestions_shown_total", ())] == 3
     assert found[("tierdesk_knowledge_suggestions_rejected_total", ())] == 2  # per article
+    assert found[("tierdesk_incidents", (("status", "proposed"),))] == 0
+
+    # a proposal marked not related: the false positives a lead watches
+    async with slack.runtime.uow_factory() as uow:
+        incident = await uow.incidents.add(Incident("VPN", None, "L1", T0))
+        incident.dismiss(T0)
+        await uow.incidents.save(incident)
+        await uow.commit()
+    found = samples((await get(slack, "/metrics"))[2])
+    assert found[("tierdesk_incidents", (("status", "dismissed"),))] == 1
+    assert found[("tierdesk_incidents", (("status", "open"),))] == 0
 
 
 async def test_metrics_count_events_and_the_undelivered_outbox(slack: SlackWorld) -> None:
@@ -136,6 +149,16 @@ async def test_status_page_shows_queues_by_pressure_with_the_token(slack: SlackW
     assert '<b id="opened">3</b>' in html
     assert '<b id="resolved">0</b>' in html
     assert '<b id="breaches">1</b>' in html
+    assert 'id="incidents"' not in html  # no incident: no section
+
+    async with slack.runtime.uow_factory() as uow:  # a declared incident, its title escaped
+        incident = await uow.incidents.add(Incident("VPN <b>down</b>", None, "L1", T0))
+        incident.declare("S1", slack.clock.now(), slack.runtime.settings.sla)
+        await uow.incidents.save(incident)
+        await uow.commit()
+    _, _, html = await get(slack, "/", Cookie=f"tierdesk_status={STATUS_TOKEN}")
+    assert 'id="incidents"' in html and 'id="incident-1"' in html
+    assert "VPN &lt;b&gt;down&lt;/b&gt;" in html
 
 
 async def test_status_page_refuses_a_wrong_or_missing_token(slack: SlackWorld) -> None:
