@@ -151,6 +151,8 @@ async def build(
     # the process's one text engine for incident detection: it keeps a memory of reports
     desk = Desk(settings, uow_factory, clock, knowledge, likeness=Likeness())
     await desk.knowledge.sync()
+    if not read_only:
+        await desk.incidents.warm_up(uow_factory, clock)
     dispatcher = Dispatcher(uow_factory, clock, dict(gateways or {}))
     return Runtime(
         settings,

@@ -396,6 +396,11 @@ class IncidentRepository(Protocol):
         each with the live incident it is linked to, in one read."""
         ...
 
+    async def opened_since(self, since: datetime) -> builtins.list[RecentTicket]:
+        """Every category's tickets opened at or after ``since``, as :meth:`recent` gives
+        them: what the detector's memory is warmed with when a process starts."""
+        ...
+
     async def link(self, incident_id: int, numbers: Sequence[int], at: datetime) -> None:
         """Link tickets (a ticket already linked to it stays as it was)."""
         ...

@@ -145,9 +145,8 @@ class RecentTicket:
     incident_id: int | None = None
 
 
-def ticket_text(summary: str, details: str, category: str | None) -> str:
-    """What the detector compares of a ticket: summary, details and category, in one string
-    as :class:`bot.knowledge.likeness.Report` takes it (the engine is calibrated on that).
-    Only tickets of one category are compared, so the category word is common to all of
-    them: an engine that weighs words by rarity discounts it."""
-    return " ".join(p for p in (summary, details, category or "") if p)
+def ticket_text(summary: str, details: str) -> str:
+    """What the detector compares of a ticket. Not its category: only tickets of one category
+    are compared, and the shared word made unrelated ones look alike (centred similarity
+    0.63–0.72 with "hardware" appended, 0.29–0.39 without)."""
+    return " ".join(p for p in (summary, details) if p)

@@ -42,6 +42,9 @@ SURPRISE = 1e-3  # a group is an outage when so many alike people have p below t
 LEVEL_STEP = 0.1  # yesterday is counted at the window's score floored to this grid: counting
 # at the window's exact score would let the closest pair of the window set its own bar
 PRIOR_ALIKE = 0.1  # pseudo-count of alike reports a day: "never seen" is not "impossible"
+PRIOR_DAY = 200  # pseudo-count of reports spread evenly over the day: until a desk's memory
+# holds far more, the window's share of the day is about its share of the clock (a quiet desk
+# whose whole day is the window would otherwise find nothing unusual)
 HUB_K = 50  # neighbours in memory that say how "ordinary" a text is
 HUB_WEIGHT = 1.0  # score = cosine - HUB_WEIGHT x mean of the two texts' hubs (CSLS)
 MIN_HUB = 200  # reports remembered before hubs are measured
@@ -89,7 +92,7 @@ class Report:
 
     ticket_id: int
     requester: str
-    text: str  # summary, details and category in one string
+    text: str  # summary and details in one string
     opened_at: datetime
 
 
@@ -197,7 +200,8 @@ class Likeness:
 
         For the j closest people (j >= ``least``), with s the j-th best score floored to the
         LEVEL_STEP grid above ``threshold``: X ~ Poisson of (reports of the day before the
-        window scoring >= s, + PRIOR_ALIKE) x (reports in the window / reports of that day),
+        window scoring >= s, + PRIOR_ALIKE) x (the window's share of that day's reports, with
+        PRIOR_DAY reports spread over the clock added to both),
         and the group is unusual when P(X >= j) < ``surprise`` for some j. Two paraphrases
         closer than anything of yesterday are news; a topic the desk sees hourly needs a real
         surge. With no day remembered, nothing is usual: every group counts as unusual (the
@@ -213,7 +217,8 @@ class Likeness:
         day = int(np.count_nonzero(before))
         if day == 0:
             return True
-        share = max(1, int(np.count_nonzero((times >= start) & (times <= now)))) / day
+        inside = max(1, int(np.count_nonzero((times >= start) & (times <= now))))
+        share = (inside + PRIOR_DAY * (self.window / self.memory)) / (day + PRIOR_DAY)
         mine = self.features_of(new)
         scores = self._memory_scores(mine.vector)
         scores -= HUB_WEIGHT * (mine.hub + self._hubs[:size]) / 2

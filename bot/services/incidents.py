@@ -103,7 +103,9 @@ class IncidentService:
         await uow.incidents.lock_category(ticket.category)
         recent = await uow.incidents.recent(ticket.category, work.now - self.config.window)
         if len({r.requester_id for r in recent}) < self.config.requesters:
-            return None  # too few people wrote lately: no text to compare
+            # too few people wrote lately to compare; the day's memory still counts them
+            self.likeness.remember(_report(r) for r in recent)
+            return None
         new = next((r for r in recent if r.number == ticket.number), None)
         if new is None:
             return None
@@ -334,6 +336,17 @@ class IncidentService:
         return ticket
 
     # -- the tick ------------------------------------------------------------------------------
+
+    async def warm_up(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> int:
+        """Give the text engine the last day's tickets, so a process that just started tells
+        a question the desk hears daily from a storm at once (with an empty memory, any three
+        alike reports are news). Returns how many it was given."""
+        if not self.config.enabled:
+            return 0
+        async with uow_factory() as uow:
+            opened = await uow.incidents.opened_since(clock.now() - self.likeness.memory)
+        self.likeness.remember(_report(r) for r in opened)
+        return len(opened)
 
     async def tick(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> int:
         """Send the pings open incidents owe now (each stage once, across replicas), and

@@ -66,6 +66,13 @@ class SqlIncidentRepository(SqlRepository):
             await self._db.execute(_LOCK, {"name": f"incidents:{category or ''}"})
 
     async def recent(self, category: str | None, since: datetime) -> list[RecentTicket]:
+        same = TICKETS.c.category.is_(None) if category is None else TICKETS.c.category == category
+        return await self._opened(since, same)
+
+    async def opened_since(self, since: datetime) -> list[RecentTicket]:
+        return await self._opened(since)
+
+    async def _opened(self, since: datetime, *where: Any) -> list[RecentTicket]:
         live = (
             select(LINKS.c.incident_id)
             .join(INCIDENTS, INCIDENTS.c.id == LINKS.c.incident_id)
@@ -77,19 +84,17 @@ class SqlIncidentRepository(SqlRepository):
             .limit(1)
             .scalar_subquery()
         )
-        same = TICKETS.c.category.is_(None) if category is None else TICKETS.c.category == category
         stmt = (
             select(
                 TICKETS.c.number,
                 TICKETS.c.requester_id,
                 TICKETS.c.summary,
                 TICKETS.c.details,
-                TICKETS.c.category,
                 TICKETS.c.created_at,
                 live.label("incident_id"),
             )
             .where(
-                same,
+                *where,
                 TICKETS.c.created_at >= since,
                 TICKETS.c.status != Status.CANCELLED.value,
             )
@@ -100,7 +105,7 @@ class SqlIncidentRepository(SqlRepository):
                 r.number,
                 r.requester_id,
                 r.summary,
-                ticket_text(r.summary, r.details, r.category),
+                ticket_text(r.summary, r.details),
                 r.created_at,
                 r.incident_id,
             )

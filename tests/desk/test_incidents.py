@@ -14,7 +14,7 @@ from bot.messages import Action
 from bot.services.status import Pressure, StatusService
 from tests.desk.conftest import World, build_world
 from tests.desk.test_sla import ROTATIONS
-from tests.factories import command, example_raw, make_settings, press, say
+from tests.factories import command, example_raw, make_settings, new_ticket, press, say
 from tests.fakes.gateway import Delivery
 
 VPN = (
@@ -353,3 +353,50 @@ async def test_the_status_board_shows_live_incidents_and_linked_tickets(world: W
     assert declared.pressure is Pressure.OK
     (l1,) = [t for t in board.tiers if t.name == "L1"]
     assert all(r.status.endswith("incident #1") and r.clock == "" for r in l1.queue)
+
+
+PASSWORD = (
+    "forgot my password",
+    "need a password reset",
+    "I forgot my password again",
+    "please reset my password",
+    "my password expired, can you reset it",
+    "cannot log in, forgot the password",
+)
+
+
+async def _a_day_of_password_resets(world: World) -> None:
+    """Yesterday's traffic: a password question every half hour or so, from forty people."""
+    async with world.uow_factory() as uow:
+        for i in range(40):
+            at = world.clock.now() - timedelta(hours=23) + timedelta(minutes=33 * i)
+            text = PASSWORD[i % len(PASSWORD)]
+            await uow.tickets.add(
+                new_ticket(requester_id=100 + i, summary=text, category="network", created_at=at)
+            )
+        await uow.commit()
+
+
+@pytest.mark.parametrize("warmed", [True, False])
+async def test_a_restarted_desk_that_remembers_the_day_does_not_take_a_daily_question_for_a_storm(
+    uow_factory, warmed: bool
+) -> None:
+    world = build_world(uow_factory, incident_settings())
+    await _a_day_of_password_resets(world)
+    if warmed:
+        assert await world.desk.incidents.warm_up(world.uow_factory, world.clock) == 40
+    sent: list[Delivery] = []
+    for who, text in (("ann", PASSWORD[0]), ("ben", PASSWORD[1]), ("cat", PASSWORD[3])):
+        sent += await report(world, who, text)
+        world.clock.advance(timedelta(minutes=4))
+    # three password questions in twelve minutes are an ordinary morning for this desk; only
+    # a process that forgot the day (started without warming up) takes them for an outage
+    assert (proposals(sent) == []) is warmed
+
+
+async def test_a_quiet_desk_still_sees_a_storm_after_a_few_tickets_of_its_day(world: World) -> None:
+    await report(world, "dan", "printer on floor 3 jams", category="hardware")
+    world.clock.advance(timedelta(hours=2))
+    await report(world, "eve", "the floor 3 printer jams", category="hardware")
+    world.clock.advance(timedelta(hours=2))
+    assert proposals(await storm(world)) != []  # three alike in twelve minutes: proposed

@@ -636,16 +636,23 @@ class FakeIncidents:
         self.locked.append(category)
 
     async def recent(self, category: str | None, since: datetime) -> list[RecentTicket]:
+        return [
+            r
+            for r in await self.opened_since(since)
+            if self._t.tickets[r.number].category == category
+        ]
+
+    async def opened_since(self, since: datetime) -> list[RecentTicket]:
         found = []
         for n, t in sorted(self._t.tickets.items(), key=lambda i: (i[1].created_at, i[0])):
-            if t.category != category or t.created_at < since or t.status is Status.CANCELLED:
+            if t.created_at < since or t.status is Status.CANCELLED:
                 continue
             live = [
                 i
                 for (i, number) in self._t.links
                 if number == n and self._t.incidents[i].status in LIVE_INCIDENTS
             ]
-            text = ticket_text(t.summary, t.details, t.category)
+            text = ticket_text(t.summary, t.details)
             incident = max(live, default=None)
             found.append(RecentTicket(n, t.requester_id, t.summary, text, t.created_at, incident))
         return found
