@@ -13,11 +13,14 @@ from __future__ import annotations
 import re
 import string
 
-__all__ = ["MAX_PHRASING", "mask", "phrasing"]
+__all__ = ["MAX_MASKED", "MAX_PHRASING", "mask", "phrasing"]
 
 MAX_PHRASING = 200  # characters a learned phrasing keeps: a question, not a whole story
+MAX_MASKED = 1_000  # characters of a text masked and kept; the patterns below can cost the
+# square of a long run's length ("ab-ab-…" of 50 000 characters: 28 s), so the rest goes
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_LAST_WORD = re.compile(r"\s\S*\Z")
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")  # from a run's start: linear
 _MENTION = re.compile(r"<@[\w]+(?:\|[^>]*)?>|(?<![\w@])@[A-Za-z0-9_.]{2,}")  # Slack, Telegram
 _PHONE = re.compile(r"(?<![\w+])\+?\d[\d ().-]{7,}\d(?!\w)")
 _NUMBER = re.compile(r"\b[A-Za-z#-]*\d[\dA-Za-z-]*\b")
@@ -56,7 +59,13 @@ def _name(match: re.Match[str]) -> str:
 
 def mask(text: str) -> str:
     """``text`` with e-mail addresses, mentions, phone numbers, long numbers and introduced
-    names replaced by ``email``, ``name``, ``phone``, ``id`` and ``name``."""
+    names replaced by ``email``, ``name``, ``phone``, ``id`` and ``name``; cut to its first
+    :data:`MAX_MASKED` characters, at a space (a word cut in two might no longer be seen as
+    the address or number it was, so it goes)."""
+    if len(text) > MAX_MASKED:
+        cut = text[: MAX_MASKED + 1]
+        last = _LAST_WORD.search(cut)  # the word the cut goes through (or the space after it)
+        text = cut[: last.start()] if last else ""
     text = _EMAIL.sub("email", text)
     text = _MENTION.sub("name", text)
     text = _PHONE.sub(_phone, text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.knowledge import Article, KnowledgeIndex
-from bot.knowledge.privacy import MAX_PHRASING, mask, phrasing
+from bot.knowledge.privacy import MAX_MASKED, MAX_PHRASING, mask, phrasing
 
 
 @pytest.mark.parametrize(
@@ -24,6 +24,14 @@ from bot.knowledge.privacy import MAX_PHRASING, mask, phrasing
 )
 def test_mask_removes_personal_data(text: str, expected: str) -> None:
     assert mask(text) == expected
+
+
+def test_a_long_text_is_masked_up_to_a_word_and_no_piece_of_an_address_is_kept() -> None:
+    story = "word " * 199 + "mail john.doe@example.com " + "ab-" * 17_000  # 51 000 characters
+    masked = mask(story)  # was 28 s: the number pattern tried every "ab-" against the rest
+    assert masked == ("word " * 199 + "mail").strip() and len(masked) <= MAX_MASKED
+    assert mask("ab-" * 17_000) == ""  # one 51 000-character "word": nothing is a question
+    assert phrasing(story) == ("word " * 40).strip()  # the first 200 characters
 
 
 def test_a_phrasing_is_masked_and_the_same_for_the_same_question() -> None:
