@@ -10,7 +10,7 @@ import html
 import io
 import json
 
-from bot.services.reports import Figures, Report
+from bot.domain.figures import Figures, Report
 from bot.settings import Settings
 from bot.views.reports import cell as _cell
 from bot.views.reports import label_of

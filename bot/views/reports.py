@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from bot.messages import Field, Message
 
 if TYPE_CHECKING:
-    from bot.services.reports import Figures
+    from bot.domain.figures import Figures
 
 REPORT_PICTURE = "report:"  # a Message.picture: "report:<seconds>", the last span's report
 

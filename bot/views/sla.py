@@ -12,7 +12,7 @@ from bot.settings import Settings
 from bot.views.tickets import priority_label
 
 if TYPE_CHECKING:
-    from bot.services.reports import Figures
+    from bot.domain.figures import Figures
 
 
 def ping_message(settings: Settings, ticket: Ticket, ping: Ping) -> Message:

@@ -10,9 +10,10 @@ import pytest
 
 from bot.clock import FrozenClock
 from bot.domain import ChatAddress, HistoryEntry, Identity, Person, Ticket
+from bot.domain.figures import Figures
 from bot.domain.knowledge import SelfServiceResolution
 from bot.ports import UnitOfWorkFactory
-from bot.services.reports import Figures, ReportService
+from bot.services.reports import ReportService
 from tests.factories import make_settings
 from tests.fakes.uow import FakeUnitOfWorkFactory
 
