@@ -111,19 +111,19 @@ def test_searches_in_threads_never_see_a_half_applied_change(kit: list[Article])
                 if shown(current.search(q)) != expected[q]:
                     failures.append(q)
 
-    threads = [threading.Thread(target=search) for _ in range(3)]
+    threads = [threading.Thread(target=search) for _ in range(2)]
     for thread in threads:
         thread.start()
     try:
         following = current
-        for article in kit[:4]:  # versions built while the searches run
+        for article in kit[:2]:  # versions built while the searches run
             following = following.with_changes(added=[CAMERA], removed=[article.id])
     finally:
         stop.set()
         for thread in threads:
             thread.join()
     assert not failures
-    assert len(following) == len(kit) - 3  # CAMERA added once, replaced three times
+    assert len(following) == len(kit) - 1  # CAMERA added once, replaced once
 
 
 def test_the_first_searches_in_several_threads_calibrate_once(
