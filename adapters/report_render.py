@@ -253,6 +253,7 @@ img {{ max-width: 100%; }}
 <table><tr><th>Figure</th>{head}</tr>{body}</table>
 <h2>Per week</h2>
 {weeks}
+{_incidents_table(report)}
 </body></html>
 """
 
@@ -279,6 +280,16 @@ def _weeks_table(report: Report) -> str:
         for w in report.weeks
     )
     return f"<table><tr><th>Week</th>{head}</tr>{body}</table>"
+
+
+def _incidents_table(report: Report) -> str:
+    if report.incidents is None:
+        return ""
+    body = "".join(
+        f"<tr><td>{html.escape(label_of(c))}</td><td>{html.escape(_cell(v))}</td></tr>"
+        for c, v in report.incidents.row().items()
+    )
+    return f"<h2>Major incidents</h2>\n<table><tr><th>Figure</th><th>all</th></tr>{body}</table>"
 
 
 def _nan(value: float | None) -> float:

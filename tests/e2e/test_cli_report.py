@@ -86,6 +86,7 @@ def test_png_and_html_are_pictures_a_lead_can_open(
     assert "data:image/png;base64,iVBORw0KGgo" in text  # the picture is inside the page
     assert not re.search(r"""(src|href)=["']?https?:""", text)  # nothing fetched from outside
     assert "<th>S1</th>" in text and "Resolution SLA met %" in text
+    assert "<h2>Major incidents</h2>" in text and "<td>Tickets per incident</td>" in text
 
 
 @pytest.mark.parametrize(
