@@ -151,8 +151,6 @@ async def build(
     # the process's one text engine for incident detection: it keeps a memory of reports
     desk = Desk(settings, uow_factory, clock, knowledge, likeness=Likeness())
     await desk.knowledge.sync()
-    if not read_only:
-        await desk.incidents.warm_up(uow_factory, clock)
     dispatcher = Dispatcher(uow_factory, clock, dict(gateways or {}))
     return Runtime(
         settings,
@@ -229,6 +227,8 @@ async def run(
     terminal = Terminal(source, stdout or sys.stdout, interactive or _is_terminal(source))
     stop = _stop_on_signals()  # before start-up: none is missed
     runtime = await build(settings, terminal=terminal, stopping=stop)
+    # the incident detector's memory of the day: a restart must not make routine news
+    remembered = await runtime.desk.incidents.warm_up(runtime.uow_factory, runtime.clock)
     scheduler = DeskScheduler(periodic_jobs(runtime))
     http = HttpServer(settings.http.host, settings.http.port, enabled=settings.http.enabled)
     checks: dict[str, Check] = {
@@ -251,7 +251,9 @@ async def run(
         terminal.write(
             f"tierdesk: {len(runtime.desk.knowledge.index)} knowledge-base articles, storage "
             f"{safe_url(settings.storage_url)}, "
-            f"platforms {', '.join(runtime.dispatcher.gateways) or 'none'}"
+            f"platforms {', '.join(runtime.dispatcher.gateways) or 'none'}, "
+            f"incident detection primed with {remembered} ticket{'' if remembered == 1 else 's'}"
+            " of the last day"
         )
         scheduler.start()
         stack.push_async_callback(scheduler.stop)  # periodic runs in progress finish

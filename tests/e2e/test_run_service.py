@@ -18,6 +18,7 @@ import socket
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from tests.fakes.telegram_api import TOKEN, FakeBotApi, person
 WAIT = 30.0  # seconds a step may take on a busy machine before the test fails
 CONSOLE_OFF = "tierdesk: console off: stdin is not a terminal"
 SAM = person(501, "Sam")
+DAY = timedelta(days=1)
 
 
 class Service:
@@ -101,6 +103,37 @@ async def test_without_a_terminal_the_console_stays_off_until_sigterm(tmp_path: 
     assert code == 0
     assert err == ""  # no CancelledError tracebacks from the scheduler's jobs
     assert sum(CONSOLE_OFF in line for line in desk.lines) == 1
+
+
+async def test_a_starting_desk_primes_incident_detection_with_the_last_day(
+    tmp_path: Path,
+) -> None:
+    config = write_config(tmp_path)
+    assert (
+        await asyncio.to_thread(main, ["demo", "seed", "--days", "7", "--config", str(config)]) == 0
+    )
+    with contextlib.closing(sqlite3.connect(tmp_path / "desk.db")) as db, db:
+        recent = (_now() - timedelta(hours=2)).strftime("%Y-%m-%d %H:%M:%S.%f")
+        db.execute(  # five seeded tickets opened two hours ago, whatever the weekday
+            "UPDATE tickets SET created_at = ? WHERE number IN "
+            "(SELECT number FROM tickets WHERE status != 'cancelled' ORDER BY number LIMIT 5)",
+            (recent,),
+        )
+        rows = db.execute("SELECT created_at FROM tickets WHERE status != 'cancelled'").fetchall()
+    opened = [datetime.fromisoformat(at).replace(tzinfo=UTC) for (at,) in rows]
+    day = [at for at in opened if at >= _now() - DAY]
+    assert 5 <= len(day) < len(opened)
+    async with service(config) as desk:
+        await desk.expect(CONSOLE_OFF)
+        # what the detector compares a new report with from its first minute: the day's
+        # tickets, not an empty memory that takes three routine questions for a storm
+        assert f"incident detection primed with {len(day)} ticket" in desk.lines[0]
+        desk.proc.send_signal(signal.SIGTERM)
+        assert (await desk.finish())[0] == 0
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 async def test_sigterm_finishes_the_delivery_in_flight(tmp_path: Path) -> None:
