@@ -33,7 +33,6 @@ from bot.clock import Clock, SystemClock
 from bot.desk import Desk
 from bot.errors import ConfigError
 from bot.knowledge import Article, KnowledgeIndex, load_markdown_dir
-from bot.knowledge.likeness import Likeness
 from bot.ports import ChatGateway
 from bot.services.delivery import Dispatcher
 from bot.settings import Settings
@@ -148,8 +147,7 @@ async def build(
     if migrate and not read_only:
         await upgrade(engine)  # the same engine: one pool, and ":memory:" is the same database
     uow_factory = SqlUnitOfWorkFactory(engine, clock)
-    # the process's one text engine for incident detection: it keeps a memory of reports
-    desk = Desk(settings, uow_factory, clock, knowledge, likeness=Likeness())
+    desk = Desk(settings, uow_factory, clock, knowledge)  # with the process's one Likeness
     await desk.knowledge.sync()
     dispatcher = Dispatcher(uow_factory, clock, dict(gateways or {}))
     return Runtime(

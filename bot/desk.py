@@ -98,8 +98,8 @@ class Desk:
         knowledge: KnowledgeIndex,
         likeness: Likeness | None = None,
     ) -> None:
-        """``likeness``: the process's one text engine for incident detection (it may keep
-        a memory of what it saw); a desk of its own gets a fresh one."""
+        """``likeness``: the text engine for incident detection, which keeps a memory of
+        what it saw (one per process: the desk makes its own unless given one)."""
         self.settings = settings
         self.uow_factory = uow_factory
         self.clock = clock
@@ -115,7 +115,7 @@ class Desk:
             self.rules,
             self.tickets,
             self.oncall,
-            likeness if likeness is not None else Likeness(),
+            likeness if likeness is not None else Likeness(window=settings.incidents.window),
         )
         self._hints_of: tuple[tuple[object, ...], dict[str, CardHints]] = ((), {})
         t, k, i = self.tickets, self.knowledge, self.incidents

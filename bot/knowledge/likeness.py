@@ -115,7 +115,7 @@ class Likeness:
         self.encoder = encoder if encoder is not None else default_encoder()
         self.surprise = surprise
         self.window = window
-        self.memory = memory
+        self.memory = max(memory, 2 * window)  # a day before the window to compare with
         self._centre: Vector = self._mean(self.encoder.encode(t) for t in _GENERIC)
         self._cache: OrderedDict[int, tuple[Vector, Features]] = OrderedDict()  # raw, features
         dims = self.encoder.dims
