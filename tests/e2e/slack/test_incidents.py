@@ -1,6 +1,7 @@
 """A major incident through Slack: three people report the same VPN outage in their own
-words → one proposal card in L1 → Declare → each requester told once → /ticket incident
-update reaches each once → resolve asks each "Did this solve it?"."""
+words → one proposal card in L1 → Declare → each requester told once → a fourth person is
+offered *Add me to incident #1* and joins → /ticket incident update reaches each of the four
+once → resolve asks each "Did this solve it?"."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import timedelta
 from tests.e2e.slack.conftest import ALICE, L1, SlackWorld, dm
 from tests.fakes.slack_api import Call, slack_user
 
-ANN, BEN, CAT = "UANN", "UBEN", "UCAT"
+ANN, BEN, CAT, DAN = "UANN", "UBEN", "UCAT", "UDAN"
 STORM = (
     (ANN, "VPN keeps disconnecting"),
     (BEN, "the vpn drops every few minutes"),
@@ -53,7 +54,7 @@ def said_to(calls: list[Call], user: str, words: str) -> list[Call]:
 async def test_a_storm_becomes_one_incident_with_updates_and_resolution(
     slack: SlackWorld,
 ) -> None:
-    for user, name in ((ANN, "Ann"), (BEN, "Ben"), (CAT, "Cat")):
+    for user, name in ((ANN, "Ann"), (BEN, "Ben"), (CAT, "Cat"), (DAN, "Dan")):
         slack.api.users[user] = slack_user(user, name)
     calls: list[Call] = []
     for user, text in STORM:
@@ -82,8 +83,14 @@ async def test_a_storm_becomes_one_incident_with_updates_and_resolution(
     commanded = [c for c in slack.posts(calls, L1, "chat.update") if c.args["ts"] == card.ts]
     assert "Alice" in commanded[-1].shown and commanded[-1].buttons == []
 
+    # a fourth person writes about it: offered to join before the intake goes on
+    calls = await slack.say(DAN, dm(DAN), "VPN keeps disconnecting for me too")
+    (offer,) = [c for c in slack.posts(calls, dm(DAN)) if "incident #1" in c.shown]
+    calls = await slack.press(DAN, offer, "Add me to incident #1")
+    assert len(said_to(calls, DAN, "This is a known problem")) == 1
+
     calls = await slack.command(ALICE, L1, "incident update 1 Gateway restarted, watching it")
-    for user, _ in STORM:
+    for user in (ANN, BEN, CAT, DAN):
         assert len(said_to(calls, user, "Gateway restarted, watching it")) == 1
     threaded = [c for c in slack.posts(calls, L1) if c.args.get("thread_ts") == card.ts]
     assert any("Gateway restarted" in c.shown for c in threaded)

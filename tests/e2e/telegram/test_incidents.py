@@ -1,6 +1,7 @@
 """A major incident through Telegram: three people report the same VPN outage in their own
-words → one proposal card in the L1 group → Declare → each requester told once →
-/incident update reaches each once → /incident resolve asks each "Did this solve it?"."""
+words → one proposal card in the L1 group → Declare → each requester told once → a fourth
+person joins through *Add me to incident #1* → /incident update reaches each of the four once
+→ /incident resolve asks each "Did this solve it?"."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ from datetime import timedelta
 from typing import Any
 
 from tests.e2e.telegram.conftest import ALICE, KIM, L1, MALLORY, SAM, TelegramWorld
-from tests.fakes.telegram_api import Call
+from tests.fakes.telegram_api import Call, person
 
 STORM = (
     (SAM, "VPN keeps disconnecting"),
     (KIM, "the vpn drops every few minutes"),
     (MALLORY, "cannot stay connected to VPN"),
 )
+DAN = person(503, "Dan")
 ANSWERS = ("I still need help", "Just me", "Yes, but limited", "Today", "Network, VPN", "Skip")
 
 
@@ -62,10 +64,16 @@ async def test_a_storm_becomes_one_incident_with_updates_and_resolution(
     assert [label for label, _ in incident_card.buttons] == ["Take command"]
     assert len([c for c in edits if "Part of incident #1" in c.plain]) == 3
 
+    # a fourth person writes about it: offered to join before the intake goes on
+    sent = await world.feed(world.api.text(DAN, "VPN keeps disconnecting for me too"))
+    (offer,) = said_to(sent, DAN, "incident #1")
+    sent = await world.feed(world.api.press(DAN, offer, "Add me to incident #1"))
+    assert len(said_to(sent, DAN, "This is a known problem")) == 1
+
     sent = await world.feed(
         world.api.text(ALICE, "/incident update 1 Gateway restarted, watching it", chat=L1)
     )
-    for who, _ in STORM:
+    for who in (SAM, KIM, MALLORY, DAN):
         assert len(said_to(sent, who, "Gateway restarted, watching it")) == 1
 
     sent = await world.feed(
