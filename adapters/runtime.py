@@ -36,6 +36,7 @@ from bot.knowledge import Article, KnowledgeIndex, load_markdown_dir
 from bot.ports import ChatGateway
 from bot.services.delivery import Dispatcher
 from bot.settings import Settings
+from bot.views import counted
 from storage.db import make_engine
 from storage.migrate import current, head, upgrade
 from storage.shared import SingletonLock, SqlButtonValues
@@ -250,8 +251,7 @@ async def run(
             f"tierdesk: {len(runtime.desk.knowledge.index)} knowledge-base articles, storage "
             f"{safe_url(settings.storage_url)}, "
             f"platforms {', '.join(runtime.dispatcher.gateways) or 'none'}, "
-            f"incident detection primed with {remembered} ticket{'' if remembered == 1 else 's'}"
-            " of the last day"
+            f"incident detection primed with {counted(remembered, 'ticket')} of the last day"
         )
         scheduler.start()
         stack.push_async_callback(scheduler.stop)  # periodic runs in progress finish

@@ -828,12 +828,10 @@ def _parse_incident(args: str) -> c.Command:
             raise InvalidInput("Usage: /incident new TITLE")
         return c.NewIncident(rest)
     if verb in ("link", "unlink"):
-        incident, number = _incident_and_rest(rest, verb, "N")
-        head = number.lstrip("#")
-        if not head.isdigit() or len(head) > 9:
-            raise InvalidInput(f"Usage: /incident {verb} I N")
+        incident, rest = _incident_and_rest(rest, verb, "N")
+        number, _ = _incident_and_rest(rest, verb, "N", required=False)  # read as I is
         kind = c.LinkTicket if verb == "link" else c.UnlinkTicket
-        return kind(incident, int(head))
+        return kind(incident, number)
     if verb == "update":
         return c.UpdateIncident(*_incident_and_rest(rest, verb, "TEXT"))
     if verb == "resolve":

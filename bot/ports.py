@@ -40,6 +40,11 @@ class TicketRepository(Protocol):
 
     async def get(self, number: int) -> Ticket | None: ...
 
+    async def get_many(self, numbers: Sequence[int]) -> builtins.list[Ticket]:
+        """The tickets of ``numbers`` as :meth:`get` reads them (locked, ready to save), in
+        that order, in one read; numbers with no ticket are left out."""
+        ...
+
     async def save(self, ticket: Ticket) -> None:
         """Write what changed since the ticket was read (or added) in this unit of work."""
         ...

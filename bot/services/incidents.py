@@ -48,7 +48,7 @@ from bot.services.notices import (
 )
 from bot.services.oncall import OnCallService
 from bot.services.outbox import Postman
-from bot.services.tickets import TicketService
+from bot.services.tickets import TicketService, priority_named
 from bot.settings import Settings, Tier
 
 TICK_BATCH = 100
@@ -180,15 +180,7 @@ class IncidentService:
     async def declare(self, work: Work, actor: Actor, cmd: c.DeclareIncident) -> Incident:
         self._agent(actor)
         incident = await self._get(work, cmd.incident)
-        priority = ""
-        if cmd.priority:
-            levels = self.settings.priority.levels
-            priority = next(
-                (lv.name for lv in levels if lv.name.upper() == cmd.priority.upper()), ""
-            )
-            if not priority:
-                known = ", ".join(lv.name for lv in levels)
-                raise InvalidInput(f'"{cmd.priority}" is not a priority; use one of {known}.')
+        priority = priority_named(self.settings, cmd.priority) if cmd.priority else ""
         await self._declare(work, incident, actor, priority)
         return incident
 
@@ -228,9 +220,7 @@ class IncidentService:
             raise InvalidInput(f"{ticket.ref} is not part of incident {incident.ref}.")
         if ticket.incident_id == incident.id:
             ticket.leave_incident(work.now, self.sla)
-            await work.uow.tickets.save(ticket)
-            work.record(ticket, actor, "left incident", f"#{incident.id}")
-            work.refresh_cards(ticket)
+            await self.tickets.changed(work, ticket, actor, "left incident", incident.ref)
         await self._timeline(work, incident, actor, "unlinked", ticket.ref)
         await self._card(work, incident)
         work.tell(ToActor(actor, direct_only=True), views.incident_unlinked(incident, ticket))
@@ -276,9 +266,9 @@ class IncidentService:
             if not ticket.status.active:
                 continue
             ticket.resolve(note, work.now, by=actor.id)
-            await work.uow.tickets.save(ticket)
-            work.record(ticket, actor, "resolved", f"with incident #{incident.id}: {note}")
-            work.refresh_cards(ticket)
+            await self.tickets.changed(
+                work, ticket, actor, "resolved", f"with incident {incident.ref}: {note}"
+            )
             work.tell(ToRequester(ticket), views.resolved_for_requester(ticket, name))
             resolved += 1
         await self._timeline(work, incident, actor, "resolved", note)
@@ -429,12 +419,8 @@ class IncidentService:
         return self.rules.check(actor, c.Access.STAFF, number, ticket)
 
     async def _linked_tickets(self, work: Work, incident: Incident) -> list[Ticket]:
-        tickets = []
-        for number in await work.uow.incidents.linked(_id(incident)):
-            ticket = await work.uow.tickets.get(number)
-            if ticket is not None:
-                tickets.append(ticket)
-        return tickets
+        """Its tickets, read to be changed (two statements, whatever their number)."""
+        return await work.uow.tickets.get_many(await work.uow.incidents.linked(_id(incident)))
 
     async def _declare(
         self, work: Work, incident: Incident, actor: Actor | None, priority: str
@@ -516,9 +502,7 @@ class IncidentService:
         joined = 0
         for ticket in tickets:
             ticket.join_incident(_id(incident), work.now)
-            await work.uow.tickets.save(ticket)
-            work.record(ticket, actor, "joined incident", f"#{incident.id}")
-            work.refresh_cards(ticket)
+            await self.tickets.changed(work, ticket, actor, "joined incident", incident.ref)
             if ticket.requester_id not in told:
                 told.add(ticket.requester_id)
                 work.tell(ToRequester(ticket), views.known_problem(incident))

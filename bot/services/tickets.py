@@ -114,7 +114,7 @@ class TicketService:
         """A resolved ticket whose requester never answered "Did this solve it?" within
         ``satisfaction.close_after`` closes by itself; the requester may still rate it."""
         ticket.close_unanswered(work.now, self.sla)
-        await self._changed(work, ticket, None, "closed", "no answer from the requester")
+        await self.changed(work, ticket, None, "closed", "no answer from the requester")
         wait = self.settings.satisfaction.close_after
         work.tell(ToRequester(ticket), views.closed_unanswered(ticket, wait))
         work.tell(ToThread(ticket), views.closed_unanswered_for_agents(ticket, wait))
@@ -129,7 +129,7 @@ class TicketService:
         on the ticket and in the agents' thread."""
         reason = " ".join(cmd.reason.split())  # one line
         ticket.reopen(work.now, self.sla)
-        await self._changed(work, ticket, actor, "reopened", reason)
+        await self.changed(work, ticket, actor, "reopened", reason)
         if reason:
             await work.comment(cmd.number, actor, CommentKind.REQUESTER, reason)
         reopened = views.reopened_for_agents(ticket, reason)
@@ -142,7 +142,7 @@ class TicketService:
     async def _requester_changed(
         self, work: Work, actor: Actor, ticket: Ticket, action: str
     ) -> Ticket:
-        await self._changed(work, ticket, actor, action)
+        await self.changed(work, ticket, actor, action)
         work.tell(ToThread(ticket), views.requester_changed(ticket, action))
         work.tell(ToChat(actor.chat, actor.person), views.status_now(ticket))
         return ticket
@@ -211,7 +211,7 @@ class TicketService:
             names = await work.uow.people.names([holder])  # who won, if it was a race
             raise InvalidTransition(views.claimed_by_another(ticket, names[holder]))
         ticket.claim(actor.id, work.now, self.sla)
-        await self._changed(work, ticket, actor, "claimed")
+        await self.changed(work, ticket, actor, "claimed")
         name = actor.person.display_name
         work.tell(ToThread(ticket), views.claimed_for_agents(ticket, name))
         work.tell(ToRequester(ticket), views.claimed_for_requester(ticket, name))
@@ -253,7 +253,7 @@ class TicketService:
         old_tier = ticket.tier
         new_tier = ticket.escalate(work.now, self.sla)
         action = f"escalated {old_tier} → {new_tier}"
-        await self._changed(work, ticket, actor, action, reason, tiers=(old_tier, new_tier))
+        await self.changed(work, ticket, actor, action, reason, tiers=(old_tier, new_tier))
         by = actor.person.display_name if actor else ""
         work.tell(ToThread(ticket), views.escalated_for_agents(old_tier, by, reason))
         label = self.settings.tier(new_tier).label
@@ -265,7 +265,7 @@ class TicketService:
         if not note:
             raise InvalidInput(f"Say what fixed it: /resolve {cmd.number} note.")
         ticket.resolve(note, work.now, by=actor.id)
-        await self._changed(work, ticket, actor, "resolved", note)
+        await self.changed(work, ticket, actor, "resolved", note)
         work.tell(
             ToRequester(ticket), views.resolved_for_requester(ticket, actor.person.display_name)
         )
@@ -282,7 +282,7 @@ class TicketService:
             raise InvalidInput(f"Say what you need: /waiting {cmd.number} what you need.")
         ticket.wait_on_requester(work.now, self.sla)
         await work.comment(cmd.number, actor, CommentKind.PUBLIC, need)
-        await self._changed(work, ticket, actor, "set waiting on requester")
+        await self.changed(work, ticket, actor, "set waiting on requester")
         name = actor.person.display_name
         work.tell(ToRequester(ticket), views.needs_your_answer(ticket, need, name))
         work.tell(ToActor(actor, direct_only=True), views.now_waiting(ticket))
@@ -291,14 +291,10 @@ class TicketService:
     async def change_priority(
         self, work: Work, actor: Actor, cmd: ChangePriority, ticket: Ticket
     ) -> Ticket:
-        levels = self.settings.priority.levels
-        wanted = next((lv.name for lv in levels if lv.name.upper() == cmd.priority.upper()), None)
-        if wanted is None:
-            known = ", ".join(lv.name for lv in levels)
-            raise InvalidInput(f'"{cmd.priority}" is not a priority; use one of {known}.')
+        wanted = priority_named(self.settings, cmd.priority)
         old = ticket.priority
         ticket.change_priority(wanted, work.now, self.sla)
-        await self._changed(work, ticket, actor, "changed priority", f"{old} → {wanted}")
+        await self.changed(work, ticket, actor, "changed priority", f"{old} → {wanted}")
         work.tell(ToRequester(ticket), views.priority_changed(self.settings, ticket, old))
         work.tell(ToActor(actor, direct_only=True), views.now_priority(ticket))
         return ticket
@@ -312,7 +308,7 @@ class TicketService:
         target = await self._agent_named(work, self.settings.tier(ticket.tier), cmd.who)
         assert target.id is not None
         ticket.assign(target.id, work.now)
-        await self._changed(work, ticket, actor, "reassigned", f"to {target.display_name}")
+        await self.changed(work, ticket, actor, "reassigned", f"to {target.display_name}")
         by = actor.person.display_name
         work.tell(ToThread(ticket), views.reassigned(ticket, by, target.display_name))
         work.tell(ToPerson(target.id, ticket.number), views.assigned_to_you(ticket, by))
@@ -336,7 +332,7 @@ class TicketService:
 
     # -- shared ----------------------------------------------------------------------------
 
-    async def _changed(
+    async def changed(
         self,
         work: Work,
         ticket: Ticket,
@@ -346,7 +342,8 @@ class TicketService:
         *,
         tiers: tuple[str, ...] = (),
     ) -> None:
-        """Save a changed ticket, append its history line and refresh its cards."""
+        """Save a changed ticket, append its history line and refresh its cards (every
+        service that moves a ticket, incidents too)."""
         await work.uow.tickets.save(ticket)
         work.record(ticket, actor, action, detail)
         work.refresh_cards(ticket, *tiers)
@@ -357,3 +354,13 @@ def _with_files(text: str, files: tuple[str, ...]) -> str:
     if files:
         text = (text + "\n" if text else "") + "Attached: " + ", ".join(files)
     return text
+
+
+def priority_named(settings: Settings, name: str) -> str:
+    """The configured priority level ``name`` names, whatever its case (``s2`` → ``S2``)."""
+    levels = settings.priority.levels
+    found = next((lv.name for lv in levels if lv.name.upper() == name.upper()), None)
+    if found is None:
+        known = ", ".join(lv.name for lv in levels)
+        raise InvalidInput(f'"{name}" is not a priority; use one of {known}.')
+    return found

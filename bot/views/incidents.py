@@ -12,7 +12,7 @@ from bot.domain.pings import Kind, Ping
 from bot.durations import format_duration
 from bot.messages import Action, Button, Field, Message
 from bot.settings import Settings
-from bot.views.tickets import priority_label, shorten
+from bot.views.tickets import counted, priority_label, shorten
 
 LISTED = 10  # tickets named on an incident's card; the rest are counted
 
@@ -23,7 +23,7 @@ def _span(tickets: Sequence[Ticket]) -> str:
         return ""
     times = [t.created_at for t in tickets]
     minutes = max(1, round((max(times) - min(times)).total_seconds() / 60))
-    return f" in {minutes} minute{'s' if minutes != 1 else ''}"
+    return f" in {counted(minutes, 'minute')}"
 
 
 def _ticket_lines(tickets: Sequence[Ticket], names: Mapping[int, str]) -> str:
@@ -46,7 +46,7 @@ def incident_card(
     incident* / *Not related*, then the declared incident with its clocks, then its end."""
     count = len(tickets)
     listed = _ticket_lines(tickets, names)
-    reports = f"{count} report{'s' if count != 1 else ''}"
+    reports = counted(count, "report")
     if incident.status is IncidentStatus.PROPOSED:
         return Message(
             title=f'Possible incident: {reports} of "{incident.title}"{_span(tickets)}',
@@ -109,7 +109,7 @@ def incident_update(incident: Incident, text: str, author: str) -> Message:
 def incident_page(settings: Settings, incident: Incident, count: int) -> Message:
     return Message(
         title=f"Major incident {incident.ref} · {priority_label(settings, incident.priority)}",
-        text=f"{incident.title}: {count} ticket{'s' if count != 1 else ''} so far. "
+        text=f"{incident.title}: {counted(count, 'ticket')} so far. "
         f"Take command with /incident command {incident.id}.",
     )
 
@@ -131,7 +131,7 @@ def incident_ping(settings: Settings, incident: Incident, ping: Ping) -> Message
 def incident_declared(incident: Incident, by: str, count: int) -> Message:
     return Message(
         text=f"{by or 'The desk'} declared incident {incident.ref} ({incident.priority}); "
-        f"{count} ticket{'s' if count != 1 else ''} now wait on it."
+        f"{counted(count, 'ticket')} now wait on it."
     )
 
 
@@ -145,8 +145,7 @@ def incident_commander(incident: Incident, name: str) -> Message:
 
 def incident_resolved(incident: Incident, by: str, count: int) -> Message:
     return Message(
-        text=f"{by} resolved incident {incident.ref} and its {count} "
-        f"ticket{'s' if count != 1 else ''}.",
+        text=f"{by} resolved incident {incident.ref} and its {counted(count, 'ticket')}.",
         quote=incident.resolution_note,
     )
 
@@ -167,10 +166,7 @@ def incident_created(incident: Incident) -> Message:
 
 
 def update_sent(incident: Incident, requesters: int) -> Message:
-    return Message(
-        text=f"Update on {incident.ref} sent to {requesters} "
-        f"requester{'s' if requesters != 1 else ''}."
-    )
+    return Message(text=f"Update on {incident.ref} sent to {counted(requesters, 'requester')}.")
 
 
 def incident_list(incidents: Sequence[Incident], counts: Mapping[int, int]) -> Message:

@@ -336,6 +336,11 @@ def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def counted(count: int, noun: str) -> str:
+    """``3 tickets``, ``1 ticket``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def card_text(text: str, number: int) -> str:
     """The requester's opening words as a card shows them, saying where the rest is."""
     if len(text) <= CARD_TEXT:

@@ -54,6 +54,18 @@ class SqlTicketRepository(SqlRepository):
         row = (await self._db.execute(_GET, {"number": number})).first()
         return None if row is None else self._read(row)
 
+    async def get_many(self, numbers: Sequence[int]) -> list[Ticket]:
+        if not numbers:
+            return []
+        stmt = (
+            select(TICKETS)
+            .where(TICKETS.c.number.in_(list(numbers)))
+            .order_by(TICKETS.c.number)  # rows locked in one order, whoever asks
+            .with_for_update()
+        )
+        found = {t.number: t for t in map(self._read, await self._db.execute(stmt))}
+        return [found[n] for n in numbers if n in found]
+
     async def save(self, ticket: Ticket) -> None:
         changes = self._changes(ticket)
         if changes:

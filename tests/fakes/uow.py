@@ -93,6 +93,9 @@ class FakeTickets:
         found = self._t.tickets.get(number)
         return copy.deepcopy(found) if found is not None else None
 
+    async def get_many(self, numbers: Sequence[int]) -> list[Ticket]:
+        return [copy.deepcopy(self._t.tickets[n]) for n in numbers if n in self._t.tickets]
+
     async def save(self, ticket: Ticket) -> None:
         if ticket.number is None:
             raise ValueError("ticket has no number; add it first")

@@ -280,3 +280,21 @@ async def test_get_serialises_concurrent_claims(
     async with uow_factory() as uow:
         stored = await uow.tickets.get(number)
         assert stored is not None and stored.assignee_id == people["bob"]
+
+
+async def test_get_many_reads_tickets_in_the_order_asked_ready_to_save(
+    uow_factory: SqlUnitOfWorkFactory, make_ticket: MakeTicket, people: dict[str, int]
+) -> None:
+    async with uow_factory() as uow:
+        numbers = [(await uow.tickets.add(make_ticket(summary=f"t{i}"))).number for i in range(3)]
+        await uow.commit()
+    a, _, c = numbers
+    async with uow_factory() as uow:
+        read = await uow.tickets.get_many([c, 999, a])  # 999: no such ticket, left out
+        assert [(t.number, t.summary) for t in read] == [(c, "t2"), (a, "t0")]
+        read[0].claim(people["bob"], T0, SLA)
+        await uow.tickets.save(read[0])  # read in this unit of work: it may be saved
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert (await uow.tickets.get(c)).assignee_id == people["bob"]
+        assert await uow.tickets.get_many([]) == []
