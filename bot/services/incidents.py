@@ -472,9 +472,11 @@ class IncidentService:
         await work.uow.incidents.link(_id(incident), numbers, work.now)
         await self._timeline(work, incident, actor, "linked", ", ".join(f"#{n}" for n in numbers))
         if incident.active:
-            loaded = loaded or {}
-            tickets = [loaded.get(n) or await work.uow.tickets.get(n) for n in numbers]
-            active = [t for t in tickets if t is not None and t.status.active]
+            loaded = dict(loaded or {})
+            missing = [n for n in numbers if n not in loaded]
+            loaded |= {t.number: t for t in await work.uow.tickets.get_many(missing)}
+            tickets = [loaded[n] for n in numbers if n in loaded]
+            active = [t for t in tickets if t.status.active]
             if told is None:
                 told = await self._requesters_told(work, incident, numbers)
             await self._join(work, incident, active, actor, told)
