@@ -633,7 +633,7 @@ async def _incidents(settings: Settings, args: argparse.Namespace) -> int:
     try:
         async with runtime.uow_factory() as uow:
             incidents = await uow.incidents.list(limit=args.limit)
-            linked = {i.id: await uow.incidents.linked(i.id) for i in incidents if i.id}
+            linked = await uow.incidents.linked_to([i.id for i in incidents if i.id])
             names = await uow.people.names(i.commander_id for i in incidents)
     finally:
         await runtime.close()

@@ -418,6 +418,10 @@ class IncidentRepository(Protocol):
         """The numbers of its tickets, oldest link first."""
         ...
 
+    async def linked_to(self, incident_ids: Sequence[int]) -> dict[int, builtins.list[int]]:
+        """:meth:`linked` of several incidents in one read (those with none are left out)."""
+        ...
+
     async def tickets(self, incident_id: int) -> builtins.list[Ticket]:
         """Its tickets as they are (read only, not locked), oldest link first."""
         ...

@@ -126,12 +126,20 @@ class SqlIncidentRepository(SqlRepository):
         return rowcount(await self._db.execute(stmt)) > 0
 
     async def linked(self, incident_id: int) -> list[int]:
+        return (await self.linked_to([incident_id])).get(incident_id, [])
+
+    async def linked_to(self, incident_ids: Sequence[int]) -> dict[int, list[int]]:
+        if not incident_ids:
+            return {}
         stmt = (
-            select(LINKS.c.ticket_number)
-            .where(LINKS.c.incident_id == incident_id)
+            select(LINKS.c.incident_id, LINKS.c.ticket_number)
+            .where(LINKS.c.incident_id.in_(list(incident_ids)))
             .order_by(LINKS.c.linked_at, LINKS.c.ticket_number)
         )
-        return list((await self._db.scalars(stmt)).all())
+        found: dict[int, list[int]] = {}
+        for incident_id, number in (await self._db.execute(stmt)).all():
+            found.setdefault(incident_id, []).append(number)
+        return found
 
     async def tickets(self, incident_id: int) -> list[Ticket]:
         stmt = (

@@ -668,8 +668,14 @@ class FakeIncidents:
         return self._t.links.pop((incident_id, number), None) is not None
 
     async def linked(self, incident_id: int) -> list[int]:
-        mine = [(at, n) for (i, n), at in self._t.links.items() if i == incident_id]
-        return [n for _, n in sorted(mine)]
+        return (await self.linked_to([incident_id])).get(incident_id, [])
+
+    async def linked_to(self, incident_ids: Sequence[int]) -> dict[int, list[int]]:
+        found: dict[int, list[int]] = {}
+        for (i, n), _ in sorted(self._t.links.items(), key=lambda link: (link[1], link[0][1])):
+            if i in incident_ids:
+                found.setdefault(i, []).append(n)
+        return found
 
     async def tickets(self, incident_id: int) -> list[Ticket]:
         return [copy.deepcopy(self._t.tickets[n]) for n in await self.linked(incident_id)]

@@ -61,6 +61,7 @@ async def test_incidents_links_timeline_and_pairs(
         day = await uow.incidents.opened_since(T0 - timedelta(days=1))  # every category
         assert [r.number for r in day] == [old.number, a.number, access.number, b.number]
         assert await uow.incidents.linked(1) == [a.number, b.number]
+        assert await uow.incidents.linked_to([1, 2]) == {1: [a.number, b.number]}
         assert [t.number for t in await uow.incidents.tickets(1)] == [a.number, b.number]
         assert await uow.incidents.link_counts([1]) == {1: 2}
         again = await uow.incidents.add_timeline(
@@ -164,7 +165,7 @@ async def test_two_replicas_opening_a_burst_at_once_make_one_incident(
         )
         async with factories[0]() as uow:
             incidents = await uow.incidents.list()
-            linked = {i.id: await uow.incidents.linked(i.id) for i in incidents if i.id}
+            linked = await uow.incidents.linked_to([i.id for i in incidents if i.id])
         if locked:
             assert len(incidents) == 1
             assert sorted(linked[incidents[0].id]) == [1, 2, 3, 4]
