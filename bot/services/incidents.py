@@ -249,8 +249,8 @@ class IncidentService:
         return incident
 
     async def resolve(self, work: Work, actor: Actor, cmd: c.ResolveIncident) -> Incident:
-        """Resolve it and every linked ticket still open with its note; each requester gets
-        the satisfaction question of their ticket ("Did this solve it?")."""
+        """Resolve it and every linked ticket still open with its note; each requester is
+        asked "Did this solve it?" once, on their first ticket, naming any others."""
         self._agent(actor)
         note = cmd.note.strip()
         if not note:
@@ -261,7 +261,7 @@ class IncidentService:
         work.afterwards.append(lambda: self._forget(_id(incident)))
         tickets = await self._linked_tickets(work, incident)
         name = actor.person.display_name
-        resolved = 0
+        resolved: dict[int, list[Ticket]] = {}
         for ticket in tickets:
             if not ticket.status.active:
                 continue
@@ -269,13 +269,14 @@ class IncidentService:
             await self.tickets.changed(
                 work, ticket, actor, "resolved", f"with incident {incident.ref}: {note}"
             )
-            work.tell(ToRequester(ticket), views.resolved_for_requester(ticket, name))
-            resolved += 1
+            resolved.setdefault(ticket.requester_id, []).append(ticket)
+        for first, *others in resolved.values():
+            work.tell(ToRequester(first), views.resolved_for_requester(first, name, others))
         await self._timeline(work, incident, actor, "resolved", note)
         await self._card(work, incident, tickets=tickets)
         work.tell(
             ToIncident(_id(incident), incident.tier),
-            views.incident_resolved(incident, name, resolved),
+            views.incident_resolved(incident, name, sum(map(len, resolved.values()))),
         )
         return incident
 

@@ -213,12 +213,16 @@ def ticket_opened(ticket: Ticket, settings: Settings, notice: str) -> Message:
     )
 
 
-def resolved_for_requester(ticket: Ticket, agent: str) -> Message:
-    """The satisfaction question: Yes closes (and offers a rating), No reopens."""
+def resolved_for_requester(ticket: Ticket, agent: str, also: Sequence[Ticket] = ()) -> Message:
+    """The satisfaction question: Yes closes (and offers a rating), No reopens. ``also`` are
+    the requester's other tickets resolved with it (an incident's), asked about only here."""
+    fields = [Field("Resolution", ticket.resolution_note)] if ticket.resolution_note else []
+    if also:
+        fields.append(Field("Also resolved", ", ".join(t.ref for t in also)))
     return Message(
         title=f"Ticket {ticket.ref} is resolved",
         text=f"{agent} marked it resolved. Did this solve it?",
-        fields=(Field("Resolution", ticket.resolution_note),) if ticket.resolution_note else (),
+        fields=tuple(fields),
         buttons=(
             (
                 Button("Yes, solved", Action.CLOSE, ticket.number),

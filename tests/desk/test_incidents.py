@@ -188,13 +188,19 @@ async def test_update_reaches_every_linked_requester_exactly_once(world: World) 
     assert any(e.action == "update" and "Gateway restarted" in e.detail for e in lines)
 
 
-async def test_resolve_resolves_every_ticket_and_asks_each_requester(world: World) -> None:
+async def test_resolve_resolves_every_ticket_and_asks_each_requester_once(world: World) -> None:
     await storm(world)
+    await report(world, "ann", "VPN still disconnecting, second laptop too")
     await world.run(command("alice", "/incident declare 1"))
+    await world.run(command("alice", "/incident link 1 4"))
     sent = await world.run(command("alice", "/incident resolve 1 gateway firmware rolled back"))
     asked = [d for d in sent if "Did this solve it?" in d.text]
-    assert sorted(d.where for d in asked) == ["ann", "ben", "cat"]
+    assert sorted(d.where for d in asked) == ["ann", "ben", "cat"]  # ann once, for #1 and #4
     assert all(d.message.buttons[0][0].action is Action.CLOSE for d in asked)
+    to_ann = next(d for d in asked if d.where == "ann")
+    assert to_ann.message.buttons[0][0].ticket == 1
+    assert {f.label: f.value for f in to_ann.message.fields}["Also resolved"] == "#4"
+    assert any("incident #1 and its 4 tickets" in d.text for d in sent if d.where == "#L1")
     for ticket in (await tickets(world)).values():
         assert ticket.status is Status.RESOLVED
         assert ticket.resolution_note == "gateway firmware rolled back"
