@@ -13,7 +13,7 @@ import json
 from bot.domain.figures import Figures, Report
 from bot.settings import Settings
 from bot.views.reports import cell as _cell
-from bot.views.reports import label_of
+from bot.views.reports import incident_summary, label_of
 
 
 def _columns(report: Report) -> list[Figures]:
@@ -59,10 +59,13 @@ def to_table(report: Report, settings: Settings, width: int = 140) -> str:
 
 
 def to_csv(report: Report) -> str:
-    """One row per group ("all" first), one column per figure."""
+    """One row per group ("all" first), one column per figure; the incident figures are the
+    whole desk's, so only the "all" row has them."""
     rows = [f.row() for f in _columns(report)]
+    if report.incidents is not None:
+        rows[0] |= report.incidents.row()
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), restval="", lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: "" if v is None else v for k, v in row.items()})
@@ -212,7 +215,12 @@ def to_png(report: Report, settings: Settings) -> bytes:
         f"{total.opened} opened · {total.resolved} resolved · backlog {total.backlog} · "
         f"response SLA {_pct(total.response_met)} · resolution SLA {_pct(total.resolution_met)} · "
         f"deflection {_pct(total.deflection)} · reopened {_pct(total.reopen_rate)} · "
-        f"satisfaction {_num(total.rating_mean)}/5 ({_pct(total.rated)} answered)",
+        f"satisfaction {_num(total.rating_mean)}/5 ({_pct(total.rated)} answered)"
+        + (
+            f"\nmajor incidents: {incident_summary(report.incidents)}"
+            if report.incidents is not None and report.incidents.proposed
+            else ""
+        ),
         fontsize=10,
     )
     out = io.BytesIO()

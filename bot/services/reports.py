@@ -99,10 +99,12 @@ class ReportService:
         if actor.identity not in self.settings.leads:
             raise PermissionDenied(words.REPORT_REFUSED)
         figures = await self.headline(work.uow, work.now, cmd.span)
+        incidents = await self.incidents(work.uow, work.now - cmd.span, work.now, figures.opened)
         seconds = int(cmd.span.total_seconds())
         # asked in a channel: answered in the lead's direct chat, where pictures can go
         to = ToActor(actor) if actor.chat.direct else ToAccount(actor.identity)
-        work.tell(to, words.report_headline(figures, format_duration(cmd.span), seconds))
+        span = format_duration(cmd.span)
+        work.tell(to, words.report_headline(figures, span, seconds, incidents))
         return figures
 
     async def report(

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from bot.messages import Field, Message
 
 if TYPE_CHECKING:
-    from bot.domain.figures import Figures
+    from bot.domain.figures import Figures, IncidentFigures
 
 REPORT_PICTURE = "report:"  # a Message.picture: "report:<seconds>", the last span's report
 
@@ -75,15 +75,37 @@ def report_picture(seconds: int) -> str:
     return f"{REPORT_PICTURE}{seconds}"
 
 
-def report_headline(figures: Figures, span: str, seconds: int) -> Message:
+def report_headline(
+    figures: Figures, span: str, seconds: int, incidents: IncidentFigures | None = None
+) -> Message:
     """The headline figures; the pictures follow on platforms that show them."""
     row = figures.row()
     escalated = [k for k in row if k.startswith("escalated_")][:1]  # the first tier's: L1
+    fields = [Field(label_of(k), cell(row[k])) for k in (*HEADLINE, *escalated)]
+    if incidents is not None and incidents.proposed:
+        fields.append(Field("Major incidents", incident_summary(incidents)))
     return Message(
         title=f"Desk figures, last {span}",
-        fields=tuple(Field(label_of(k), cell(row[k])) for k in (*HEADLINE, *escalated)),
+        fields=tuple(fields),
         picture=report_picture(seconds),
     )
+
+
+def incident_summary(figures: IncidentFigures) -> str:
+    """The period's incidents in one line (chat headline, the picture's footer)."""
+    if not figures.proposed:
+        return "none"
+    parts = [f"{figures.declared} declared of {figures.proposed} proposed"]
+    if figures.dismissed:
+        parts[0] += f" ({figures.dismissed} not related)"
+    parts.append(f"{figures.resolved} resolved")
+    if figures.tickets_per_incident is not None:
+        parts.append(f"{figures.tickets_per_incident:.1f} tickets each")
+    if figures.declare_median_min is not None:
+        parts.append(f"declared in {figures.declare_median_min:.0f} min")
+    if figures.resolve_median_h is not None:
+        parts.append(f"resolved in {figures.resolve_median_h:.1f} h (medians)")
+    return ", ".join(parts)
 
 
 # Where a chat cannot show the pictures (the console): how to get them.

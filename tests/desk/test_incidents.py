@@ -340,6 +340,9 @@ async def test_the_report_counts_proposals_and_false_positives(world: World) -> 
     assert (figures.proposed, figures.declared, figures.dismissed, figures.resolved) == (2, 1, 1, 1)
     assert figures.proposals_per_1000 == pytest.approx(1000 * 2 / 6)
     assert figures.tickets_per_incident == 3
+    (sent,) = await world.run(command("lead", "/report 1d"))  # what a lead reads in chat
+    summary = {f.label: f.value for f in sent.message.fields}["Major incidents"]
+    assert summary.startswith("1 declared of 2 proposed (1 not related), 1 resolved, 3.0 tickets")
 
 
 async def test_the_status_board_shows_live_incidents_and_linked_tickets(world: World) -> None:

@@ -25,6 +25,7 @@ async def test_a_lead_gets_the_headline_and_the_picture(world: World) -> None:
         "1",
         "1",
     )
+    assert "Major incidents" not in fields  # a period without any says nothing of them
     (sent,) = await world.run(command("lead", "/report 30d"))
     assert sent.message.title == "Desk figures, last 30d"
     assert sent.message.picture == "report:2592000"
