@@ -30,9 +30,10 @@ from bot.domain.incidents import (
     RecentTicket,
     TimelineEntry,
 )
-from bot.domain.pings import Kind
+from bot.domain.pings import Kind, Ping
 from bot.errors import InvalidInput, NotFound, PermissionDenied
 from bot.knowledge.likeness import DEFAULT_THRESHOLD, Likeness, Report, find_burst
+from bot.messages import Message
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 from bot.services import commands as c
 from bot.services.access import Rules
@@ -44,9 +45,10 @@ from bot.services.notices import (
     ToPerson,
     ToRequester,
     ToThread,
+    ToTier,
     Work,
 )
-from bot.services.oncall import OnCallService
+from bot.services.oncall import DutyOf, OnCallService
 from bot.services.outbox import Postman
 from bot.services.tickets import TicketService, priority_named
 from bot.settings import Settings, Tier
@@ -393,6 +395,9 @@ class IncidentService:
                     work.tell(ToPerson(incident.commander_id), message)
                 if ping.kind is not Kind.WARNING or incident.commander_id is None:
                     work.tell(ToIncident(incident_id, incident.tier), message)
+                if ping.kind is Kind.ESCALATION and incident.commander_id is None:
+                    self._escalate(work, incident, ping, message, duty_of)
+                    continue
                 duty = duty_of(incident.tier)
                 if ping.kind is not Kind.WARNING and duty is not None:
                     work.tell(ToAccount(duty.person), message)
@@ -400,6 +405,21 @@ class IncidentService:
             await uow.incidents.save(incident)
         await Postman(self.settings, uow, now).deliver(work)
         return sent
+
+    def _escalate(
+        self, work: Work, incident: Incident, ping: Ping, message: Message, duty_of: DutyOf
+    ) -> None:
+        """A breach of an incident nobody commands walks the tickets' ladder: the next person
+        of the tier's rotation, then the next tier of its category (channel and on-call).
+        A commander is its acknowledgement: from then on they hear its pings."""
+        step = incident.clocks.escalation_rules(self.sla).chain[ping.step - 1]
+        chain = self.settings.chain_of(incident.category)
+        after = chain[chain.index(incident.tier) + 1 :] if incident.tier in chain else ()
+        to = self.oncall.escalated(step, incident.tier, next(iter(after), None), duty_of, work.now)
+        if to.channel is not None:
+            work.tell(ToTier(to.channel), message)
+        if to.person is not None:
+            work.tell(ToAccount(to.person), message)
 
     # -- shared ----------------------------------------------------------------------------------
 

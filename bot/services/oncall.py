@@ -7,11 +7,13 @@ with the rotations of the configuration and the overrides stored in the database
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot import views
 from bot.domain import Identity, oncall
 from bot.domain.oncall import OnCall, OnCallOverride
+from bot.domain.sla import Step
 from bot.errors import InvalidInput, PermissionDenied
 from bot.ports import UnitOfWork
 from bot.services.commands import TakeOnCall, WhoIsOnCall
@@ -21,6 +23,14 @@ from bot.settings import Settings, Tier
 MAX_OVERRIDE = timedelta(days=14)
 DutyOf = Callable[[str], OnCall | None]  # tier → who is on call, worked out once per tier
 _INSTANT = timedelta(seconds=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Escalated:
+    """Who hears an escalation step: a person (their direct chat) and a tier's channel."""
+
+    person: Identity | None = None
+    channel: str | None = None
 
 
 class OnCallService:
@@ -58,6 +68,27 @@ class OnCallService:
     def next_in_rotation(self, tier_name: str, at: datetime, after: Identity) -> Identity | None:
         tier = self.settings.tier(tier_name)
         return oncall.next_in_rotation(tier.name, tier.rotations, at, after)
+
+    def escalated(
+        self,
+        step: Step,
+        tier: str,
+        next_tier: str | None,
+        duty_of: DutyOf,
+        at: datetime,
+    ) -> Escalated:
+        """Where an unacknowledged breach goes at ``step`` (of a ticket or an incident): the
+        next person of the tier's rotation; else the next tier's channel and its on-call
+        person; at the end of the chain, the tier's own channel."""
+        duty = duty_of(tier)
+        if step is Step.NEXT_IN_ROTATION and duty is not None:
+            person = self.next_in_rotation(tier, at, duty.person)
+            if person is not None:
+                return Escalated(person=person)
+        if next_tier is None:
+            return Escalated(channel=tier)
+        next_duty = duty_of(next_tier)
+        return Escalated(next_duty.person if next_duty else None, next_tier)
 
     async def name_of(self, uow: UnitOfWork, identity: Identity) -> str:
         """How people know the person on duty: their display name, else the bare chat id."""

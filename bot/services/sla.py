@@ -18,9 +18,7 @@ from bot import views
 from bot.clock import Clock
 from bot.domain import ACTIVE_STATUSES, Identity, Ticket, pings
 from bot.domain.incidents import IncidentStatus
-from bot.domain.oncall import OnCall
 from bot.domain.pings import Kind, Ping
-from bot.domain.sla import Step
 from bot.errors import InvalidInput
 from bot.messages import Message
 from bot.ports import UnitOfWork, UnitOfWorkFactory
@@ -116,7 +114,7 @@ class SlaService:
                 work.tell(ToAccount(duty.person, ticket.number), message)
             return
         if ping.kind is Kind.ESCALATION:
-            self._escalation_step(work, ticket, ping, message, duty, duty_of)
+            self._escalation_step(work, ticket, ping, message, duty_of)
             return
         if ticket.assignee_id is not None:
             work.tell(ToPerson(ticket.assignee_id, ticket.number), message)
@@ -127,29 +125,14 @@ class SlaService:
             work.tell(ToAccount(duty.person, ticket.number), message)
 
     def _escalation_step(
-        self,
-        work: Work,
-        ticket: Ticket,
-        ping: Ping,
-        message: Message,
-        duty: OnCall | None,
-        duty_of: DutyOf,
+        self, work: Work, ticket: Ticket, ping: Ping, message: Message, duty_of: DutyOf
     ) -> None:
-        rules = ticket.clocks.escalation_rules(self.settings.sla)
-        step = rules.chain[ping.step - 1]
-        if step is Step.NEXT_IN_ROTATION and duty is not None:
-            person = self.oncall.next_in_rotation(ticket.tier, work.now, duty.person)
-            if person is not None:
-                work.tell(ToAccount(person, ticket.number), message)
-                return
-        next_tier = ticket.next_tier
-        if next_tier is None:  # the chain is exhausted: tell the tier
-            work.tell(ToTier(ticket.tier), message)
-            return
-        work.tell(ToTier(next_tier), message)
-        next_duty = duty_of(next_tier)
-        if next_duty is not None:
-            work.tell(ToAccount(next_duty.person, ticket.number), message)
+        step = ticket.clocks.escalation_rules(self.settings.sla).chain[ping.step - 1]
+        to = self.oncall.escalated(step, ticket.tier, ticket.next_tier, duty_of, work.now)
+        if to.channel is not None:
+            work.tell(ToTier(to.channel), message)
+        if to.person is not None:
+            work.tell(ToAccount(to.person, ticket.number), message)
 
     async def _is_assignee(self, postman: Postman, ticket: Ticket, person: Identity) -> bool:
         if ticket.assignee_id is None:

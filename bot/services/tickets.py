@@ -54,11 +54,7 @@ class TicketService:
 
     async def open(self, work: Work, actor: Actor, cmd: OpenTicket) -> Ticket:
         draft = cmd.draft
-        chain = (
-            self.settings.category(draft.category).chain
-            if draft.category
-            else self.settings.default_chain
-        )
+        chain = self.settings.chain_of(draft.category)
         ticket = Ticket(
             requester_id=actor.id,
             requester_chat=ChatAddress(actor.chat.platform, actor.chat.chat_id),

@@ -204,6 +204,12 @@ class Settings:
                 return category
         raise KeyError(key)
 
+    def chain_of(self, category: str | None) -> tuple[str, ...]:
+        """The tiers a category's work passes through; the default chain for none (or one
+        no longer configured)."""
+        known = next((c for c in self.categories if c.key == category), None)
+        return known.chain if known is not None else self.default_chain
+
     def product(self, key: str) -> Product:
         for product in self.products:
             if product.key == key:

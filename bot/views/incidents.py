@@ -121,9 +121,12 @@ def incident_ping(settings: Settings, incident: Incident, ping: Ping) -> Message
         Kind.REPEAT: "still breaches its",
         Kind.ESCALATION: "still breaches its",
     }[ping.kind]
+    text = f"{incident.title} ({priority_label(settings, incident.priority)})."
+    if ping.kind is Kind.ESCALATION and incident.commander_id is None:
+        text += f" Nobody has taken command: /incident command {incident.id}."
     return Message(
         title=f"Incident {incident.ref} {what} {ping.clock} target",
-        text=f"{incident.title} ({priority_label(settings, incident.priority)}).",
+        text=text,
         fields=(Field("Due", ping.due),),
     )
 

@@ -409,3 +409,33 @@ async def test_a_quiet_desk_still_sees_a_storm_after_a_few_tickets_of_its_day(wo
     await report(world, "eve", "the floor 3 printer jams", category="hardware")
     world.clock.advance(timedelta(hours=2))
     assert proposals(await storm(world)) != []  # three alike in twelve minutes: proposed
+
+
+async def _tick(world: World) -> list[Delivery]:
+    await world.desk.tick()
+    await world.dispatcher.deliver_due()
+    return world.gateway.take()
+
+
+@pytest.mark.parametrize("commanded", [False, True], ids=["nobody commands", "alice commands"])
+async def test_a_breach_nobody_commands_walks_the_ladder(world: World, commanded: bool) -> None:
+    await storm(world)
+    await world.run(command("alice", "/incident declare 1 S2"))
+    world.clock.advance(timedelta(hours=4))  # past its S2 targets: breached, nobody took it
+    breach = await _tick(world)
+    assert {d.where for d in breach} == {"#L1", "@alice"}  # its thread and L1's on-call
+    world.clock.advance(timedelta(minutes=30))  # the escalation rules' ack_timeout
+    step = [d for d in await _tick(world) if "Nobody has taken command" in d.message.text]
+    assert {d.where for d in step} == {"#L1", "@dave"}  # the next person of L1's rotation
+    if commanded:
+        await world.run(command("alice", "/incident command 1"))
+        world.gateway.take()
+    world.clock.advance(timedelta(minutes=30))
+    sent = await _tick(world)
+    reached = {d.where for d in sent if "still breaches" in d.message.title}
+    if commanded:  # a commander is its acknowledgement: the ladder stops with them
+        assert reached == {"#L1", "@alice"} and "#L2" not in {d.where for d in sent}
+    else:  # then L2: its channel and its on-call person
+        assert {"#L2", "@bob"} <= reached
+        to_bob = next(d for d in sent if d.where == "@bob")
+        assert to_bob.message.text.endswith("Nobody has taken command: /incident command 1.")
