@@ -188,3 +188,51 @@ async def uow_factory(database_url: str) -> AsyncIterator[SqlUnitOfWorkFactory]:
         yield SqlUnitOfWorkFactory(engine)
     finally:
         await engine.dispose()
+
+
+# -- scheduling ----------------------------------------------------------------------------
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that start real processes first: they mostly wait, and run last they would be
+    the suite's tail on one worker while the others sit idle."""
+    items.sort(key=lambda item: item.get_closest_marker("process") is None)
+
+
+# -- the starter kit, built once -------------------------------------------------------------
+
+
+def _fingerprint(folder: Path) -> tuple[object, ...]:
+    return tuple(
+        (str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(folder.rglob("*"))
+    )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _knowledge_built_once() -> Iterator[None]:
+    """Most desks a test builds load the same Markdown folders: each index is built once per
+    worker and every desk gets a copy (``KnowledgeIndex.copy``, what a process does for each
+    new version), so a test still owns its index. A folder that is missing or changed is
+    loaded afresh, errors included."""
+    from adapters import runtime
+
+    real = runtime.knowledge_index
+    built: dict[tuple[object, ...], Any] = {}
+
+    def once(settings: Any) -> Any:
+        sources = settings.knowledge.sources
+        if not all(source.is_dir() for source in sources):
+            return real(settings)
+        key = (
+            settings.knowledge.limit,
+            settings.knowledge.threshold,
+            tuple(_fingerprint(source) for source in sources),
+        )
+        if key not in built:
+            built[key] = real(settings)
+        return built[key].copy()
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(runtime, "knowledge_index", once)
+    yield
+    patch.undo()
