@@ -78,16 +78,20 @@ def incident_card(
             fields.append(Field("Resolution due", clocks.resolution_due_at))
     if incident.resolution_note:
         fields.append(Field("Resolution", incident.resolution_note))
-    buttons: tuple[tuple[Button, ...], ...] = ()
-    if incident.active and incident.commander_id is None:
-        buttons = ((Button("Take command", Action.COMMAND, incident.id),),)
     return Message(
         title=f"Incident {incident.ref} · {priority_label(settings, incident.priority)} · "
         f"{incident.title}",
         text=listed,
         fields=tuple(fields),
-        buttons=buttons,
+        buttons=_take_command(incident),
     )
+
+
+def _take_command(incident: Incident) -> tuple[tuple[Button, ...], ...]:
+    """The one-press answer to a page or a ping while nobody commands a declared incident."""
+    if incident.active and incident.commander_id is None:
+        return ((Button("Take command", Action.COMMAND, incident.id),),)
+    return ()
 
 
 def known_problem(incident: Incident) -> Message:
@@ -111,6 +115,7 @@ def incident_page(settings: Settings, incident: Incident, count: int) -> Message
         title=f"Major incident {incident.ref} · {priority_label(settings, incident.priority)}",
         text=f"{incident.title}: {counted(count, 'ticket')} so far. "
         f"Take command with /incident command {incident.id}.",
+        buttons=_take_command(incident),
     )
 
 
@@ -128,6 +133,7 @@ def incident_ping(settings: Settings, incident: Incident, ping: Ping) -> Message
         title=f"Incident {incident.ref} {what} {ping.clock} target",
         text=text,
         fields=(Field("Due", ping.due),),
+        buttons=_take_command(incident),
     )
 
 

@@ -427,8 +427,10 @@ async def test_a_breach_nobody_commands_walks_the_ladder(world: World, commanded
     world.clock.advance(timedelta(minutes=30))  # the escalation rules' ack_timeout
     step = [d for d in await _tick(world) if "Nobody has taken command" in d.message.text]
     assert {d.where for d in step} == {"#L1", "@dave"}  # the next person of L1's rotation
-    if commanded:
-        await world.run(command("alice", "/incident command 1"))
+    to_dave = next(d for d in step if d.where == "@dave")
+    assert [b.label for b in to_dave.message.buttons[0]] == ["Take command"]
+    if commanded:  # alice presses it in her direct chat
+        await world.run(press("alice", Action.COMMAND, 1))
         world.gateway.take()
     world.clock.advance(timedelta(minutes=30))
     sent = await _tick(world)
