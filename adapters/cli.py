@@ -735,8 +735,9 @@ async def _demo_seed(settings: Settings, args: argparse.Namespace) -> int:
         await runtime.close()
     statuses = ", ".join(f"{n} {s}" for s, n in sorted(seeded.statuses.items()))
     print(
-        f"seeded {seeded.tickets} tickets ({statuses}), {seeded.self_service} self-service "
-        f"answers and {seeded.stages} SLA pings over {args.days} days "
+        f"seeded {seeded.tickets} tickets ({statuses}), {seeded.incidents} incidents, "
+        f"{seeded.self_service} self-service answers and {seeded.stages} SLA pings over "
+        f"{args.days} days "
         f"in {rt.safe_url(settings.storage_url)}"
     )
     return 0

@@ -3,8 +3,10 @@
 Tickets are driven through the desk's own transitions (open, claim, wait, escalate, resolve,
 reopen, close) at chosen instants, so their clocks, due times and pauses are exactly what
 the desk would have stored; breaches and warnings are recorded as the SLA tick records them,
-and some problems end at a knowledge-base article with no ticket. Random but reproducible
-(``--seed``): the same command gives the same database.
+and some problems end at a knowledge-base article with no ticket. One outage becomes a
+major incident (declared, commanded, resolved with its tickets) and one proposal is
+dismissed as not related. Random but reproducible (``--seed``): the same command gives the
+same database.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import combinations
 from zoneinfo import ZoneInfo
 
 from bot.domain import ChatAddress, HistoryEntry, Identity, Person, Status, Ticket, pings
 from bot.domain.clocks import target_of
+from bot.domain.incidents import Incident, TimelineEntry
 from bot.domain.knowledge import SelfServiceResolution
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 from bot.settings import Settings
@@ -51,7 +55,12 @@ class Seeded:
     tickets: int = 0
     self_service: int = 0
     stages: int = 0
+    incidents: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
+
+    def count(self, ticket: Ticket) -> None:
+        self.tickets += 1
+        self.statuses[ticket.status.value] = self.statuses.get(ticket.status.value, 0) + 1
 
 
 async def seed(
@@ -102,23 +111,137 @@ async def seed(
                 history = [HistoryEntry(0, at, "opened")]
                 stages: list[tuple[str, datetime]] = []
                 _live(settings, rng, ticket, agents, lead, now, history, stages)
-                ticket = await uow.tickets.add(ticket)
-                assert ticket.number is not None
-                number = ticket.number
-                await uow.tickets.add_history_many(
-                    [
-                        HistoryEntry(number, h.at, h.action, h.actor_id, "demo", h.detail)
-                        for h in history
-                    ]
-                )
-                for key, when in stages:
-                    await uow.pings.record_many([(number, key)], when)
-                done.tickets += 1
-                done.stages += len(stages)
-                done.statuses[ticket.status.value] = done.statuses.get(ticket.status.value, 0) + 1
+                await _store(uow, ticket, history, stages, done)
             day = (day + timedelta(days=1, hours=2)).replace(hour=0)  # DST-safe next midnight
+        if (outage := _working_morning(now - timedelta(days=days) * 0.4, zone)) > start:
+            await _incidents(settings, uow, rng, requesters, agents, lead, outage, now, done)
         await uow.commit()
     return done
+
+
+async def _store(
+    uow: UnitOfWork,
+    ticket: Ticket,
+    history: list[HistoryEntry],
+    stages: list[tuple[str, datetime]],
+    done: Seeded,
+) -> int:
+    ticket = await uow.tickets.add(ticket)
+    assert ticket.number is not None
+    number = ticket.number
+    await uow.tickets.add_history_many(
+        [HistoryEntry(number, h.at, h.action, h.actor_id, "demo", h.detail) for h in history]
+    )
+    for key, when in stages:
+        await uow.pings.record_many([(number, key)], when)
+    done.count(ticket)
+    done.stages += len(stages)
+    return number
+
+
+OUTAGE = (
+    "VPN drops every few minutes",
+    "vpn keeps disconnecting since 9",
+    "cannot stay connected to the VPN",
+    "VPN disconnects me all the time",
+    "lost VPN again, third time",
+    "vpn unstable, calls drop",
+    "VPN connection keeps failing",
+)
+UNRELATED = ("printer on floor 3 jams", "printer on floor 2 is offline", "scanner is slow")
+
+
+def _working_morning(near: datetime, zone: ZoneInfo) -> datetime:
+    """09:10 local on the last weekday at or before ``near``."""
+    day = near.astimezone(zone)
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return day.replace(hour=9, minute=10, second=0, microsecond=0)
+
+
+async def _incidents(
+    settings: Settings,
+    uow: UnitOfWork,
+    rng: random.Random,
+    requesters: list[Person],
+    agents: dict[str, list[Person]],
+    lead: list[Person],
+    at: datetime,
+    now: datetime,
+    done: Seeded,
+) -> None:
+    """A VPN outage reported by seven people in 25 minutes: proposed at the third report,
+    declared, commanded, resolved with all its tickets two and a half hours later. And
+    three printer complaints an agent marked *Not related* the next afternoon."""
+    sla = settings.sla
+    network = next((c for c in settings.categories if c.key == "network"), None)
+    category = network or settings.categories[0]
+    people = rng.sample(requesters, len(OUTAGE) + len(UNRELATED))
+    reports = [at + timedelta(minutes=4 * i + rng.randint(0, 3)) for i in range(len(OUTAGE))]
+    incident = await uow.incidents.add(
+        Incident(OUTAGE[0], category.key, category.chain[0], reports[2], OUTAGE[0])
+    )
+    assert incident.id is not None
+    commander = (agents.get(incident.tier) or lead)[0]
+    assert commander.id is not None
+    declared, resolved = reports[2] + timedelta(minutes=6), at + timedelta(hours=2, minutes=40)
+    incident.declare(settings.priority.levels[1].name, declared, sla)
+    incident.take_command(commander.id, declared + timedelta(minutes=3), sla)
+    note = "VPN gateway failed over to the standby; the primary's firmware is rolled back"
+    incident.resolve(note, resolved)
+    await uow.incidents.save(incident)
+    numbers = []
+    for person, text, opened in zip(people, OUTAGE, reports, strict=False):
+        assert person.id is not None
+        ticket = _open(settings, rng, person.id, category.key, category.chain, opened)
+        ticket.summary = text
+        joined = max(opened, declared)
+        ticket.join_incident(incident.id, joined)
+        ticket.resolve(note, resolved, by=commander.id)
+        history = [
+            HistoryEntry(0, opened, "opened"),
+            HistoryEntry(0, joined, "joined incident", detail=incident.ref),
+            HistoryEntry(
+                0, resolved, "resolved", commander.id, detail=f"with incident {incident.ref}"
+            ),
+        ]
+        numbers.append(await _store(uow, ticket, history, [], done))
+    await uow.incidents.link(incident.id, numbers, declared)
+    await uow.incidents.add_timeline(
+        [
+            TimelineEntry(incident.id, declared, "declared", incident.priority, commander.id),
+            TimelineEntry(
+                incident.id, declared + timedelta(minutes=3), "took command", "", commander.id
+            ),
+            TimelineEntry(incident.id, resolved, "resolved", note, commander.id),
+        ]
+    )
+    done.incidents += 1
+
+    hardware = next((c for c in settings.categories if c.key == "hardware"), category)
+    later = at + timedelta(days=1, hours=5)
+    proposal = await uow.incidents.add(
+        Incident(UNRELATED[0], hardware.key, hardware.chain[0], later, UNRELATED[0])
+    )
+    assert proposal.id is not None
+    proposal.dismiss(later + timedelta(minutes=20))
+    await uow.incidents.save(proposal)
+    printers = []
+    for i, (person, text) in enumerate(zip(people[len(OUTAGE) :], UNRELATED, strict=True)):
+        assert person.id is not None
+        opened = later - timedelta(minutes=10 * (2 - i))
+        ticket = _open(settings, rng, person.id, hardware.key, hardware.chain, opened)
+        ticket.summary = text
+        history = [HistoryEntry(0, opened, "opened")]
+        stages: list[tuple[str, datetime]] = []
+        _live(settings, rng, ticket, agents, lead, now, history, stages)
+        printers.append(await _store(uow, ticket, history, stages, done))
+    await uow.incidents.link(proposal.id, printers, later)
+    await uow.incidents.add_unrelated(combinations(printers, 2))
+    await uow.incidents.add_timeline(
+        [TimelineEntry(proposal.id, later + timedelta(minutes=20), "dismissed", "not related")]
+    )
+    done.incidents += 1
 
 
 _HOURLY = [0, 0, 0, 0, 0, 0, 1, 3, 9, 12, 12, 10, 6, 9, 11, 10, 8, 5, 2, 1, 1, 0, 0, 0]

@@ -37,6 +37,9 @@ def test_every_format_carries_the_same_figures(seeded: tuple[Path, int], tmp_pat
     assert done.returncode == 0, done.stderr
     whole = json.loads(done.stdout)
     total = whole["total"]
+    incidents = whole["incidents"]  # the demo's outage of seven reports, and a false alarm
+    assert (incidents["incidents_declared"], incidents["incidents_dismissed"]) == (1, 1)
+    assert incidents["tickets_per_incident"] == 7.0
     assert total["opened"] == tickets  # every seeded ticket, counted once
     assert 0 < total["resolved"] <= tickets and total["backlog"] > 0
     assert 0 < total["deflection_pct"] < 100 and 0 < total["resolution_met_pct"] < 100
