@@ -190,15 +190,6 @@ async def uow_factory(database_url: str) -> AsyncIterator[SqlUnitOfWorkFactory]:
         await engine.dispose()
 
 
-# -- scheduling ----------------------------------------------------------------------------
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests that start real processes first: they mostly wait, and run last they would be
-    the suite's tail on one worker while the others sit idle."""
-    items.sort(key=lambda item: item.get_closest_marker("process") is None)
-
-
 # -- the starter kit, built once -------------------------------------------------------------
 
 
