@@ -38,34 +38,46 @@ class DeskScheduler:
     last finished (``/healthz`` asks how long ago the SLA tick ran: a stuck loop shows)."""
 
     def __init__(
-        self, jobs: list[PeriodicJob], *, monotonic: Callable[[], float] = time.monotonic
+        self,
+        jobs: list[PeriodicJob],
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._monotonic = monotonic
+        self._now = now
+        self._jobs = jobs
         self._started: float | None = None
         self._finished: dict[str, float] = {}
         self.intervals = {job.name: job.every_seconds for job in jobs if job.every_seconds}
         self._running: set[asyncio.Task[object]] = set()
         self._stopping = False
-        for job in jobs:
+
+    def start(self) -> None:
+        """Every interval job runs at once, then at its interval; daily jobs at their time.
+
+        A run that comes late (a start-up longer than a second, a busy loop at 08:30) runs
+        late rather than never: APScheduler's default skips a run more than one second
+        late, which lost each job's first run at every start and could lose a day's
+        digest. ``coalesce`` still makes one run of many missed ones."""
+        for job in self._jobs:
+            options = {"id": job.name, "max_instances": 1, "coalesce": True}
             if job.daily_at:
                 hour, minute = (int(x) for x in job.daily_at.split(":")[:2])
                 trigger = CronTrigger(hour=hour, minute=minute, timezone=ZoneInfo(job.zone))
                 self._scheduler.add_job(
-                    self._tracked(job), trigger, id=job.name, max_instances=1, coalesce=True
+                    self._tracked(job), trigger, misfire_grace_time=None, **options
                 )
                 continue
             self._scheduler.add_job(
                 self._tracked(job),
                 "interval",
                 seconds=job.every_seconds,
-                id=job.name,
-                max_instances=1,  # a slow run is never overlapped by the next one
-                coalesce=True,  # after a pause, run once, not once per missed interval
-                next_run_time=datetime.now(UTC),
+                next_run_time=self._now(),
+                misfire_grace_time=None,
+                **options,
             )
-
-    def start(self) -> None:
         self._started = self._monotonic()
         self._scheduler.start()
 
