@@ -36,6 +36,7 @@ from telegram import (
 )
 from telegram.error import Conflict, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.request import HTTPXRequest
 
 from adapters.host import ExclusiveLock
 from adapters.http import HttpServer
@@ -103,6 +104,10 @@ class TelegramAdapter:
             .base_url(options.base_url)
             .base_file_url(options.base_file_url)
         )
+        if all(url.startswith("http://") for url in (options.base_url, options.base_file_url)):
+            # a local Bot API server over plain HTTP: no TLS, so no certificate store to load
+            # (34 ms for each of the two clients)
+            builder = builder.request(_plain_http(256)).get_updates_request(_plain_http(1))
         builder = builder.updater(None)  # polling is the Poller's, webhooks the HTTP server's
         self.application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
         self.application.add_handler(TypeHandler(Update, self._on_update))
@@ -324,3 +329,9 @@ def _polling_error(exc: TelegramError) -> None:
         )
     else:
         log.warning("telegram: polling failed: %s", exc)
+
+
+def _plain_http(pool: int) -> HTTPXRequest:
+    """The client ApplicationBuilder would make (same pool size and time-outs), without
+    loading the certificate store a plain-HTTP server never uses."""
+    return HTTPXRequest(connection_pool_size=pool, httpx_kwargs={"verify": False})
