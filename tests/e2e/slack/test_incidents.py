@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.e2e.slack.conftest import ALICE, L1, SlackWorld, dm
+from tests.e2e.slack.conftest import ALICE, BOB, L1, L2, SlackWorld, dm
 from tests.fakes.slack_api import Call, slack_user
 
 ANN, BEN, CAT, DAN = "UANN", "UBEN", "UCAT", "UDAN"
@@ -102,3 +102,33 @@ async def test_a_storm_becomes_one_incident_with_updates_and_resolution(
         assert [b["text"]["text"] for b in asked.buttons] == ["Yes, solved", "No, reopen"]
     calls = await slack.press(ANN, said_to(calls, ANN, "Did this solve it?")[0], "Yes, solved")
     assert said_to(calls, ANN, "How did we do?")
+
+
+async def test_an_incident_nobody_commands_reaches_the_next_tier_which_takes_it(
+    slack: SlackWorld,
+) -> None:
+    for user, name in ((ANN, "Ann"), (BEN, "Ben"), (CAT, "Cat")):
+        slack.api.users[user] = slack_user(user, name)
+    calls: list[Call] = []
+    for user, text in STORM:
+        calls += await report(slack, user, text)
+        slack.clock.advance(timedelta(minutes=4))
+    card = next(c for c in slack.posts(calls, L1) if "Possible incident" in c.shown)
+    await slack.press(ALICE, card, "Declare incident")
+
+    async def tick(after: timedelta) -> list[Call]:
+        slack.clock.advance(after)
+        await slack.runtime.desk.tick()
+        return await slack.settle()
+
+    breach = await tick(timedelta(hours=4))  # its S2 targets pass: nobody took command
+    assert any("breached its" in c.shown for c in slack.posts(breach, L1))
+    assert not slack.posts(breach, L2)
+    escalated = await tick(timedelta(minutes=30))  # unacknowledged: up the chain, to L2
+    (to_l2, *_) = [c for c in slack.posts(escalated, L2) if "still breaches" in c.shown]
+    assert "Nobody has taken command: /incident command 1." in to_l2.shown
+    calls = await slack.press(BOB, to_l2, "Take command")
+    commanded = [c for c in slack.posts(calls, L1, "chat.update") if c.args["ts"] == card.ts]
+    assert "Bob" in commanded[-1].shown and commanded[-1].buttons == []
+    calls = await tick(timedelta(minutes=30))
+    assert not [c for c in slack.posts(calls, L2) if "still breaches" in c.shown]
