@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from tests.e2e.telegram.conftest import ALICE, KIM, L1, MALLORY, SAM, TelegramWorld
+from tests.e2e.telegram.conftest import ALICE, BOB, KIM, L1, L2, MALLORY, SAM, TelegramWorld
 from tests.fakes.telegram_api import Call, person
 
 STORM = (
@@ -86,3 +86,32 @@ async def test_a_storm_becomes_one_incident_with_updates_and_resolution(
     asked = said_to(sent, SAM, "Did this solve it?")[0]
     sent = await world.feed(world.api.press(SAM, asked, "Yes, solved"))
     assert said_to(sent, SAM, "Ticket #1 is now closed.")
+
+
+async def test_an_incident_nobody_commands_reaches_the_next_tier_which_takes_it(
+    world: TelegramWorld,
+) -> None:
+    sent: list[Call] = []
+    for who, text in STORM:
+        sent += await report(world, who, text)
+        world.clock.advance(timedelta(minutes=4))
+    l1, l2 = str(L1["id"]), str(L2["id"])
+    card = next(c for c in sent if c.chat_id == l1 and "Possible incident" in c.plain)
+    await world.feed(world.api.press(ALICE, card, "Declare incident"))
+
+    async def tick(after: timedelta) -> list[Call]:
+        world.clock.advance(after)
+        await world.runtime.desk.tick()
+        return await world.deliver()
+
+    breach = await tick(timedelta(hours=4))  # its S2 targets pass: nobody took command
+    assert any(c.chat_id == l1 and "breached its" in c.plain for c in breach)
+    assert not [c for c in breach if c.chat_id == l2]
+    escalated = await tick(timedelta(minutes=30))  # unacknowledged: up the chain, to L2
+    (to_l2, *_) = [c for c in escalated if c.chat_id == l2 and "still breaches" in c.plain]
+    assert "Nobody has taken command: /incident command 1." in to_l2.plain
+    sent = await world.feed(world.api.press(BOB, to_l2, "Take command"))
+    edits = [c for c in sent if c.method == "editMessageText" and "Incident #1" in c.plain]
+    assert "Bob" in edits[-1].plain and edits[-1].buttons == []
+    later = await tick(timedelta(minutes=30))
+    assert not [c for c in later if c.chat_id == l2 and "still breaches" in c.plain]
