@@ -43,6 +43,15 @@ async def report(slack: SlackWorld, user: str, text: str) -> list[Call]:
     return seen
 
 
+async def storm(slack: SlackWorld) -> list[Call]:
+    """The three reports of :data:`STORM`, four minutes apart; every Web API call."""
+    calls: list[Call] = []
+    for user, text in STORM:
+        calls += await report(slack, user, text)
+        slack.clock.advance(timedelta(minutes=4))
+    return calls
+
+
 def said_to(calls: list[Call], user: str, words: str) -> list[Call]:
     return [
         c
@@ -56,10 +65,7 @@ async def test_a_storm_becomes_one_incident_with_updates_and_resolution(
 ) -> None:
     for user, name in ((ANN, "Ann"), (BEN, "Ben"), (CAT, "Cat"), (DAN, "Dan")):
         slack.api.users[user] = slack_user(user, name)
-    calls: list[Call] = []
-    for user, text in STORM:
-        calls += await report(slack, user, text)
-        slack.clock.advance(timedelta(minutes=4))
+    calls = await storm(slack)
 
     proposals = [c for c in slack.posts(calls, L1) if "Possible incident" in c.shown]
     assert len(proposals) == 1
@@ -109,10 +115,7 @@ async def test_an_incident_nobody_commands_reaches_the_next_tier_which_takes_it(
 ) -> None:
     for user, name in ((ANN, "Ann"), (BEN, "Ben"), (CAT, "Cat")):
         slack.api.users[user] = slack_user(user, name)
-    calls: list[Call] = []
-    for user, text in STORM:
-        calls += await report(slack, user, text)
-        slack.clock.advance(timedelta(minutes=4))
+    calls = await storm(slack)
     card = next(c for c in slack.posts(calls, L1) if "Possible incident" in c.shown)
     await slack.press(ALICE, card, "Declare incident")
 

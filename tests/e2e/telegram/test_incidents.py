@@ -37,6 +37,15 @@ async def report(world: TelegramWorld, who: dict[str, Any], text: str) -> list[C
     return seen
 
 
+async def storm(world: TelegramWorld) -> list[Call]:
+    """The three reports of :data:`STORM`, four minutes apart; every message sent."""
+    sent: list[Call] = []
+    for who, text in STORM:
+        sent += await report(world, who, text)
+        world.clock.advance(timedelta(minutes=4))
+    return sent
+
+
 def said_to(sent: list[Call], who: dict[str, Any], words: str) -> list[Call]:
     return [c for c in sent if c.chat_id == str(who["id"]) and words in c.plain]
 
@@ -44,10 +53,7 @@ def said_to(sent: list[Call], who: dict[str, Any], words: str) -> list[Call]:
 async def test_a_storm_becomes_one_incident_with_updates_and_resolution(
     world: TelegramWorld,
 ) -> None:
-    sent: list[Call] = []
-    for who, text in STORM:
-        sent += await report(world, who, text)
-        world.clock.advance(timedelta(minutes=4))
+    sent = await storm(world)
     group = str(L1["id"])
     proposals = [c for c in sent if c.chat_id == group and "Possible incident" in c.plain]
     assert len(proposals) == 1
@@ -91,10 +97,7 @@ async def test_a_storm_becomes_one_incident_with_updates_and_resolution(
 async def test_an_incident_nobody_commands_reaches_the_next_tier_which_takes_it(
     world: TelegramWorld,
 ) -> None:
-    sent: list[Call] = []
-    for who, text in STORM:
-        sent += await report(world, who, text)
-        world.clock.advance(timedelta(minutes=4))
+    sent = await storm(world)
     l1, l2 = str(L1["id"]), str(L2["id"])
     card = next(c for c in sent if c.chat_id == l1 and "Possible incident" in c.plain)
     await world.feed(world.api.press(ALICE, card, "Declare incident"))
