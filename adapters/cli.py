@@ -650,13 +650,27 @@ async def _incidents(settings: Settings, args: argparse.Namespace) -> int:
     )
     for i, record in zip(incidents, records, strict=True):
         commander = str(record["commander"] or "-")
-        numbers = " ".join(f"#{n}" for n in linked.get(i.id or 0, []))
+        numbers = _numbers_within(linked.get(i.id or 0, []), 20)
         print(
             f"{i.id:>5}  {i.priority or '-':<4} {i.status.value:<10} {i.tier:<5} "
-            f"{commander[:12]:<12} {i.proposed_at:%Y-%m-%d %H:%M} {numbers[:20]:<20} "
+            f"{commander[:12]:<12} {i.proposed_at:%Y-%m-%d %H:%M} {numbers:<20} "
             f"{i.title[:50]}"
         )
     return 0
+
+
+def _numbers_within(numbers: list[int], width: int) -> str:
+    """``#4 #5 #6 +3``: the ticket numbers that fit whole in ``width``, and how many more
+    (``--json`` lists them all)."""
+    shown: list[str] = []
+    for left, number in enumerate(numbers, start=1):
+        rest = len(numbers) - left
+        line = " ".join([*shown, f"#{number}"]) + (f" +{rest}" if rest else "")
+        if len(line) > width:
+            break
+        shown.append(f"#{number}")
+    hidden = len(numbers) - len(shown)
+    return " ".join(shown) + (f" +{hidden}" if hidden else "")
 
 
 def _period(

@@ -112,3 +112,19 @@ def test_bad_options_are_named(
     done = tierdesk("report", *args, "--config", str(config))
     assert done.returncode == 2
     assert done.stderr.startswith(f"tierdesk report: {message}")
+
+
+def test_a_big_incident_lists_whole_ticket_numbers_and_how_many_more(
+    seeded: tuple[Path, int],
+) -> None:
+    config, _ = seeded
+    done = tierdesk("tickets", "--incidents", "--json", "--config", str(config))
+    outage = next(i for i in json.loads(done.stdout) if i["status"] == "resolved")
+    numbers = outage["tickets"]
+    assert len(numbers) == 7  # the demo's VPN outage
+    table = tierdesk("tickets", "--incidents", "--config", str(config)).stdout
+    row = next(line for line in table.splitlines() if "VPN drops every few minutes" in line)
+    shown = re.findall(r"#(\d+)", row)
+    more = re.search(r" \+(\d+) ", row)
+    assert more is not None and len(shown) + int(more.group(1)) == 7
+    assert [int(n) for n in shown] == numbers[: len(shown)]  # whole numbers, in order
