@@ -426,10 +426,6 @@ class IncidentRepository(Protocol):
         """Its tickets as they are (read only, not locked), oldest link first."""
         ...
 
-    async def link_counts(self, incident_ids: Sequence[int]) -> dict[int, int]:
-        """How many tickets each incident has (incidents with none are left out)."""
-        ...
-
     async def unrelated_among(self, numbers: Sequence[int]) -> set[tuple[int, int]]:
         """The (smaller, larger) pairs of these tickets marked "not related"."""
         ...

@@ -158,8 +158,8 @@ class IncidentService:
     async def overview(self, work: Work, actor: Actor, cmd: c.ListIncidents) -> None:
         self._agent(actor)
         incidents = await work.uow.incidents.list(limit=20)
-        counts = await work.uow.incidents.link_counts([i.id for i in incidents if i.id])
-        work.tell(ToActor(actor), views.incident_list(incidents, counts))
+        linked = await work.uow.incidents.linked_to([i.id for i in incidents if i.id])
+        work.tell(ToActor(actor), views.incident_list(incidents, linked))
 
     async def new(self, work: Work, actor: Actor, cmd: c.NewIncident) -> Incident:
         tiers = self._agent(actor)

@@ -140,7 +140,7 @@ class ReportService:
     ) -> IncidentFigures:
         """The incident figures of [start, end); ``opened``: tickets opened in it."""
         found = await uow.incidents.between(start, end)
-        counts = await uow.incidents.link_counts([i.id for i in found if i.id is not None])
+        linked = await uow.incidents.linked_to([i.id for i in found if i.id is not None])
 
         def within(at: datetime | None) -> bool:
             return at is not None and start <= at < end
@@ -155,7 +155,7 @@ class ReportService:
         ]
         to_declare = [_minutes(i.proposed_at, i.declared_at) for i in declared]
         to_resolve = [_minutes(i.declared_at, i.resolved_at) / 60 for i in resolved]
-        per_incident = [counts.get(i.id or 0, 0) for i in declared]
+        per_incident = [len(linked.get(i.id or 0, [])) for i in declared]
         return IncidentFigures(
             proposed=len(proposed),
             declared=len(declared),

@@ -159,13 +159,17 @@ class StatusService:
                 tiers.append(TierStatus(tier.name, tier.label, tuple(rows), duty_now, duty_next))
             today = await today_figures(uow, now, self.settings.timezone)
             live = await uow.incidents.list(statuses=tuple(LIVE_INCIDENTS))
-            counts = await uow.incidents.link_counts([i.id for i in live if i.id is not None])
+            linked = await uow.incidents.linked_to([i.id for i in live if i.id is not None])
             commanders = await uow.people.names(i.commander_id for i in live)
-        incidents = tuple(self._incident(i, counts, commanders, now) for i in live)
+        incidents = tuple(self._incident(i, linked, commanders, now) for i in live)
         return StatusBoard(now, tuple(tiers), today, incidents)
 
     def _incident(
-        self, incident: Incident, counts: dict[int, int], names: dict[int, str], now: datetime
+        self,
+        incident: Incident,
+        linked: dict[int, list[int]],
+        names: dict[int, str],
+        now: datetime,
     ) -> IncidentRow:
         clock, warn_at, due, how = pressure(incident, now)
         assert incident.id is not None
@@ -176,7 +180,7 @@ class StatusService:
             incident.priority,
             incident.status.label,
             names.get(commander, "") if commander is not None else "",
-            counts.get(incident.id, 0),
+            len(linked.get(incident.id, [])),
             clock,
             warn_at,
             due,

@@ -178,12 +178,12 @@ def update_sent(incident: Incident, requesters: int) -> Message:
     return Message(text=f"Update on {incident.ref} sent to {counted(requesters, 'requester')}.")
 
 
-def incident_list(incidents: Sequence[Incident], counts: Mapping[int, int]) -> Message:
+def incident_list(incidents: Sequence[Incident], linked: Mapping[int, list[int]]) -> Message:
     if not incidents:
         return Message(title="Incidents", text="No incidents.")
     lines = [
         f"{i.ref} · {i.status.label} · {i.priority or '—'} · {shorten(i.title, 60)} · "
-        f"{counts.get(i.id or 0, 0)} tickets"
+        f"{counted(len(linked.get(i.id or 0, [])), 'ticket')}"
         for i in incidents
     ]
     return Message(title="Incidents", text="\n".join(lines))

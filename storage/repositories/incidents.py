@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy import Table, bindparam, delete, insert, or_, select, text, update
 
 from bot.domain import Status, Ticket
 from bot.domain.incidents import (
@@ -149,16 +149,6 @@ class SqlIncidentRepository(SqlRepository):
             .order_by(LINKS.c.linked_at, LINKS.c.ticket_number)
         )
         return [ticket_from_row(r._mapping) for r in await self._db.execute(stmt)]
-
-    async def link_counts(self, incident_ids: Sequence[int]) -> dict[int, int]:
-        if not incident_ids:
-            return {}
-        stmt = (
-            select(LINKS.c.incident_id, func.count())
-            .where(LINKS.c.incident_id.in_(list(incident_ids)))
-            .group_by(LINKS.c.incident_id)
-        )
-        return {i: int(n) for i, n in (await self._db.execute(stmt)).all()}
 
     async def unrelated_among(self, numbers: Sequence[int]) -> set[tuple[int, int]]:
         if len(numbers) < 2:

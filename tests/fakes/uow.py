@@ -715,13 +715,6 @@ class FakeIncidents:
     async def tickets(self, incident_id: int) -> list[Ticket]:
         return [copy.deepcopy(self._t.tickets[n]) for n in await self.linked(incident_id)]
 
-    async def link_counts(self, incident_ids: Sequence[int]) -> dict[int, int]:
-        counts: dict[int, int] = {}
-        for i, _ in self._t.links:
-            if i in incident_ids:
-                counts[i] = counts.get(i, 0) + 1
-        return counts
-
     async def unrelated_among(self, numbers: Sequence[int]) -> set[tuple[int, int]]:
         wanted = set(numbers)
         return {p for p in self._t.unrelated if p[0] in wanted and p[1] in wanted}

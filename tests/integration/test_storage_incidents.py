@@ -63,7 +63,6 @@ async def test_incidents_links_timeline_and_pairs(
         assert await uow.incidents.linked(1) == [a.number, b.number]
         assert await uow.incidents.linked_to([1, 2]) == {1: [a.number, b.number]}
         assert [t.number for t in await uow.incidents.tickets(1)] == [a.number, b.number]
-        assert await uow.incidents.link_counts([1]) == {1: 2}
         again = await uow.incidents.add_timeline(
             [TimelineEntry(1, T0, "resolution breach", key="resolution:1:breach")]
         )
