@@ -178,24 +178,31 @@ def left_card(ticket: Ticket, names: Mapping[int, str], *, details: str) -> Mess
     """The card in a tier the ticket was escalated away from: where it went, and only facts
     that cannot go stale there (no status, due times or buttons of a tier that no longer
     holds it; the card is not refreshed once the ticket has moved on)."""
-    return Message(
-        title=f"{ticket.ref} · {ticket.summary}",
-        text=f"Escalated to {ticket.tier}.",
-        fields=(Field("Requester", names.get(ticket.requester_id, "?")),),
-        quote=details,
-        quote_author=names.get(ticket.requester_id, ""),
-    )
+    return _collapsed(ticket, names, details, f"Escalated to {ticket.tier}.")
 
 
 def part_of_incident_card(ticket: Ticket, names: Mapping[int, str], *, details: str) -> Message:
     """A linked ticket's card, collapsed into its incident: the incident speaks for it."""
+    reply = ((Button("Reply", Action.REPLY, ticket.number),),)
+    return _collapsed(ticket, names, details, f"Part of incident #{ticket.incident_id}.", reply)
+
+
+def _collapsed(
+    ticket: Ticket,
+    names: Mapping[int, str],
+    details: str,
+    text: str,
+    buttons: tuple[tuple[Button, ...], ...] = (),
+) -> Message:
+    """A card that only says where the work is now: who asked, what, and ``text``."""
+    requester = names.get(ticket.requester_id, "")
     return Message(
         title=f"{ticket.ref} · {ticket.summary}",
-        text=f"Part of incident #{ticket.incident_id}.",
-        fields=(Field("Requester", names.get(ticket.requester_id, "?")),),
+        text=text,
+        fields=(Field("Requester", requester or "?"),),
         quote=details,
-        quote_author=names.get(ticket.requester_id, ""),
-        buttons=((Button("Reply", Action.REPLY, ticket.number),),),
+        quote_author=requester,
+        buttons=buttons,
     )
 
 
