@@ -65,6 +65,15 @@ class Draft:
     notice: str = ""
 
 
+def tier_after(chain: tuple[str, ...], tier: str) -> str | None:
+    """The tier after ``tier`` in ``chain`` (a ticket's, an incident's category's); None at
+    its end or when ``tier`` is not on it."""
+    if tier not in chain:
+        return None
+    position = chain.index(tier)
+    return chain[position + 1] if position + 1 < len(chain) else None
+
+
 @dataclass(slots=True)
 class Ticket:
     """A request for help that agents work on.
@@ -116,10 +125,7 @@ class Ticket:
     @property
     def next_tier(self) -> str | None:
         """The tier after this one in the ticket's chain; None at its end."""
-        if self.tier not in self.chain:
-            return None
-        position = self.chain.index(self.tier)
-        return self.chain[position + 1] if position + 1 < len(self.chain) else None
+        return tier_after(self.chain, self.tier)
 
     # -- transitions -----------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from bot.domain.incidents import (
     TimelineEntry,
 )
 from bot.domain.pings import Kind, Ping
+from bot.domain.tickets import tier_after
 from bot.errors import InvalidInput, NotFound, PermissionDenied
 from bot.knowledge.likeness import DEFAULT_THRESHOLD, Likeness, Report, find_burst
 from bot.messages import Message
@@ -413,9 +414,8 @@ class IncidentService:
         of the tier's rotation, then the next tier of its category (channel and on-call).
         A commander is its acknowledgement: from then on they hear its pings."""
         step = incident.clocks.escalation_rules(self.sla).chain[ping.step - 1]
-        chain = self.settings.chain_of(incident.category)
-        after = chain[chain.index(incident.tier) + 1 :] if incident.tier in chain else ()
-        to = self.oncall.escalated(step, incident.tier, next(iter(after), None), duty_of, work.now)
+        after = tier_after(self.settings.chain_of(incident.category), incident.tier)
+        to = self.oncall.escalated(step, incident.tier, after, duty_of, work.now)
         if to.channel is not None:
             work.tell(ToTier(to.channel), message)
         if to.person is not None:
